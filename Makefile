@@ -1,0 +1,28 @@
+# make demo  : set up .venv if needed, then run the main job
+# make test  : set up .venv if needed, then run the test suite
+# make bench : set up .venv if needed, then run the benchmarks in bench/
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_DIR ?= runs/demo
+
+.PHONY: demo test bench clean
+
+$(STAMP): setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python recipes/make_corpus.py --out=$(DEMO_DIR)/corpus --seed=0
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	set -e; for script in bench/bench_*.py; do $(BIN)/python $$script; done
+
+clean:
+	rm -rf $(VENV) runs *.egg-info

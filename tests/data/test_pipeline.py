@@ -1,0 +1,177 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vocal_xai import spectral
+from vocal_xai.data import corpus as corpus_lib
+from vocal_xai.data import pipeline
+from vocal_xai.errors import AudioDecodeError, ParameterError
+
+
+def _ramp_split(lengths, vocal_from=0.5):
+    """Songs whose frame f holds value f in every band (global index), so excerpts
+    reveal exactly where they were cut; the second part of each song is vocal."""
+    feats, labels, offset = [], [], 0
+    for n in lengths:
+        f = np.repeat(np.arange(offset, offset + n, dtype=np.float32)[:, None], 80, axis=1)
+        l = (np.arange(n) >= int(n * vocal_from)).astype(np.int32)
+        feats.append(f)
+        labels.append(l)
+        offset += n
+    return pipeline.SplitFeatures(names=[str(i) for i in range(len(lengths))], features=feats, labels=labels)
+
+
+def test_load_split_features_and_labels(tiny_corpus):
+    corpus = corpus_lib.read_corpus(tiny_corpus)
+    split = pipeline.load_split(corpus, "train")
+    audio = corpus.songs("train")[0]
+    n = spectral.num_frames(audio.num_samples)
+    assert split.features[0].shape == (n, 80) and split.features[0].dtype == np.float32
+    np.testing.assert_array_equal(split.labels[0], audio.frame_labels(n))
+    assert split.labels[0].sum() == pytest.approx(2.0 * spectral.FRAME_RATE, abs=2)
+
+
+def test_feature_cache_is_written_and_reused(tiny_corpus, tmp_path, monkeypatch):
+    corpus = corpus_lib.read_corpus(tiny_corpus)
+    cache = tmp_path / "cache"
+    first = pipeline.load_split(corpus, "valid", cache_dir=cache)
+    files = sorted(p.name for p in cache.iterdir())
+    assert any(name.startswith("features-") and name.endswith(".index") for name in files)
+
+    # Second read comes from the cache: identical, and nothing is decoded.
+    def fail(row):
+        tf.debugging.Assert(False, ["decoded although cached"])
+        n = tf.strings.length(row["path"])  # a length unknown to shape inference
+        return tf.zeros([n, 80]), tf.zeros([n], tf.int32)
+
+    monkeypatch.setattr(pipeline, "_features_of", fail)
+    second = pipeline.load_split(corpus, "valid", cache_dir=cache)
+    np.testing.assert_array_equal(first.features[0], second.features[0])
+    # A changed audio file changes the key, so stale features are not read.
+    key = pipeline.cache_key(corpus.songs("valid"))
+    path = tiny_corpus / "audio" / "s1.flac"
+    path.write_bytes(path.read_bytes())
+    assert pipeline.cache_key(corpus.songs("valid")) != key
+
+
+def test_load_split_names_undecodable_file(tiny_corpus):
+    corpus = corpus_lib.read_corpus(tiny_corpus)
+    path = tiny_corpus / "audio" / "s0.flac"
+    path.write_bytes(path.read_bytes()[:200])  # header survives, samples don't
+    with pytest.raises(AudioDecodeError, match="s0.flac"):
+        pipeline.load_split(corpus, "train")
+
+
+def test_band_stats_matches_numpy():
+    rng = np.random.default_rng(0)
+    feats = [rng.normal(3.0, 2.0, (n, 80)).astype(np.float32) for n in (100, 37, 250)]
+    mean, std = pipeline.band_stats(feats)
+    allf = np.concatenate(feats).astype(np.float64)
+    np.testing.assert_allclose(mean, allf.mean(0), rtol=1e-10)
+    np.testing.assert_allclose(std, allf.std(0), rtol=1e-8)
+    assert mean.dtype == np.float64 and mean.shape == (80,)
+    with pytest.raises(ParameterError, match="0 frames"):
+        pipeline.band_stats([])
+
+
+def test_excerpts_shapes_and_label_alignment():
+    split = _ramp_split([400, 300])
+    frames = np.concatenate(split.features)
+    labels = np.concatenate(split.labels)
+    ds = pipeline.excerpt_dataset(split, batch_size=16, seed=1)
+    for x, y in ds.take(5):
+        x, y = x.numpy(), y.numpy()
+        assert x.shape == (16, 115, 80) and x.dtype == np.float32
+        assert y.shape == (16,) and y.dtype == np.int32
+        centres = x[:, 57, 0].astype(int)
+        # The excerpt is frames[c - 57 : c + 58] of a single song.
+        for row, c in zip(x, centres):
+            np.testing.assert_array_equal(row, frames[c - 57 : c + 58])
+            assert (c - 57 >= 400) == (c + 57 >= 400)
+        np.testing.assert_array_equal(y, labels[centres])
+
+
+def test_stream_is_deterministic_per_seed():
+    split = _ramp_split([500])
+    take = lambda seed: np.stack([x.numpy() for x, _ in pipeline.excerpt_dataset(split, 8, seed=seed).take(3)])
+    np.testing.assert_array_equal(take(7), take(7))
+    assert not np.array_equal(take(7), take(8))
+
+
+def test_class_balance():
+    split = _ramp_split([2000], vocal_from=0.85)  # about 15 % vocal centres
+    ys = lambda balance: np.concatenate(
+        [y.numpy() for _, y in pipeline.excerpt_dataset(split, 256, seed=0, balance=balance).take(8)]
+    )
+    assert ys(False).mean() == pytest.approx(0.13, abs=0.04)
+    assert ys(True).mean() == pytest.approx(0.5, abs=0.04)
+
+
+def test_balance_needs_both_classes():
+    split = _ramp_split([400], vocal_from=1.0)
+    with pytest.raises(ParameterError, match="0 vocal centres"):
+        pipeline.excerpt_dataset(split, balance=True)
+
+
+def test_augmentation_parameter_ranges():
+    aug = pipeline.PAPER_AUGMENTATION
+    p = {k: v.numpy() for k, v in pipeline.augmentation_params(tf.constant([3, 4]), 4096, aug).items()}
+    for key, lo, hi in [("stretch", 0.7, 1.3), ("shift", 0.7, 1.3), ("gain_db", -10, 10)]:
+        assert p[key].min() >= lo and p[key].max() <= hi
+        # The draws cover the range, not only its middle.
+        assert p[key].min() < lo + 0.02 * (hi - lo) and p[key].max() > hi - 0.02 * (hi - lo)
+    assert aug.margin == 76
+
+
+def _params(n=1, stretch=1.0, shift=1.0, gain_db=0.0, centre=40.0, width=5.0):
+    f = lambda v: tf.fill([n], tf.constant(v, tf.float32))
+    return {"stretch": f(stretch), "shift": f(shift), "gain_db": f(gain_db),
+            "filter_centre": f(centre), "filter_width": f(width)}
+
+
+def test_identity_augmentation_equals_plain_excerpt():
+    frames = tf.constant(np.random.default_rng(0).normal(size=(300, 80)).astype(np.float32))
+    centres = tf.constant([100, 150], tf.int64)
+    plain = pipeline.plain_excerpts(frames, centres).numpy()
+    aug = pipeline.augmented_excerpts(frames, centres, _params(2)).numpy()
+    np.testing.assert_allclose(aug, plain, atol=1e-4)
+
+
+@pytest.mark.parametrize("stretch", [0.7, 1.3])
+def test_time_stretch_scales_time_axis(stretch):
+    split = _ramp_split([400])
+    frames = tf.constant(np.concatenate(split.features))
+    x = pipeline.augmented_excerpts(frames, tf.constant([200], tf.int64), _params(stretch=stretch)).numpy()
+    slope = np.polyfit(np.arange(115), x[0, :, 0], 1)[0]
+    assert slope == pytest.approx(stretch, rel=1e-4)
+    assert x[0, 57, 0] == pytest.approx(200.0)  # the centre (and its label) stays put
+
+
+@pytest.mark.parametrize("shift", [0.75, 1.25])
+def test_pitch_shift_moves_a_partial(shift):
+    # A log-mel with one bright band at 1 kHz moves to shift * 1 kHz.
+    fb = spectral.mel_filterbank().numpy()
+    freqs = np.arange(513) * 22050 / 1024
+    centre_bin = lambda hz: np.argmax(fb[np.argmin(np.abs(freqs - hz))])
+    frames = np.full((200, 80), -5.0, np.float32)
+    frames[:, centre_bin(1000.0)] = 5.0
+    x = pipeline.augmented_excerpts(tf.constant(frames), tf.constant([100], tf.int64), _params(shift=shift)).numpy()
+    assert abs(int(np.argmax(x[0, 57])) - centre_bin(1000.0 * shift)) <= 1
+
+
+def test_frequency_filter_gain_in_nats():
+    frames = tf.zeros([200, 80])
+    x = pipeline.augmented_excerpts(frames, tf.constant([100], tf.int64), _params(gain_db=10.0, centre=40.0, width=4.0)).numpy()
+    assert x[0, 0, 40] == pytest.approx(10.0 * np.log(10) / 20, rel=1e-5)
+    assert abs(x[0, 0, 0]) < 1e-6  # far from the bump, untouched
+    low = pipeline.augmented_excerpts(tf.fill([200, 80], float(np.log(1e-7))), tf.constant([100], tf.int64), _params(gain_db=-10.0)).numpy()
+    assert low.min() >= np.log(1e-7) - 1e-6  # still floored
+
+
+def test_bad_arguments():
+    with pytest.raises(ParameterError, match="max_stretch=1.5"):
+        pipeline.Augmentation(max_stretch=1.5)
+    with pytest.raises(ParameterError, match="batch_size=0"):
+        pipeline.excerpt_dataset(_ramp_split([400]), batch_size=0)
+    with pytest.raises(ParameterError, match="longer than 152 frames"):
+        pipeline.excerpt_dataset(_ramp_split([100]), augmentation=pipeline.PAPER_AUGMENTATION)

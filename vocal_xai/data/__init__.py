@@ -1,0 +1,1 @@
+"""Corpora in the Jamendo layout, the synthetic default corpus, and tf.data."""

@@ -1,0 +1,29 @@
+"""Errors raised by vocal_xai.
+
+Every message states the constraint that was broken and the value received,
+and, for files, names the file and the line.
+"""
+
+
+class ParameterError(ValueError):
+    """An argument is out of its allowed range or has the wrong form."""
+
+
+class CorpusError(ValueError):
+    """A corpus file is missing or malformed.
+
+    Args:
+        path: the offending file.
+        message: the constraint broken and the value received.
+        line: 1-based line number inside ``path``, when the fault is on a line.
+    """
+
+    def __init__(self, path, message, line=None):
+        self.path = str(path)
+        self.line = line
+        where = self.path if line is None else f"{self.path}:{line}"
+        super().__init__(f"{where}: {message}")
+
+
+class AudioDecodeError(CorpusError):
+    """An audio file exists but can't be decoded."""
