@@ -96,6 +96,9 @@ def test_stream_is_deterministic_per_seed():
     take = lambda seed: np.stack([x.numpy() for x, _ in pipeline.excerpt_dataset(split, 8, seed=seed).take(3)])
     np.testing.assert_array_equal(take(7), take(7))
     assert not np.array_equal(take(7), take(8))
+    # Starting at batch 2 continues the same stream.
+    later = next(iter(pipeline.excerpt_dataset(split, 8, seed=7, start_step=2)))[0].numpy()
+    np.testing.assert_array_equal(later, take(7)[2])
 
 
 def test_class_balance():

@@ -324,6 +324,7 @@ def excerpt_dataset(
     seed=0,
     balance=False,
     augmentation=None,
+    start_step=0,
 ):
     """An endless, seeded stream of batches of labelled excerpts.
 
@@ -333,6 +334,8 @@ def excerpt_dataset(
         seed: int; the same seed gives the same stream.
         balance: if True, each excerpt is vocal with probability 0.5.
         augmentation: an ``Augmentation`` or None.
+        start_step: index of the first batch. Batch ``i`` depends only on
+            ``seed`` and ``i``, so a resumed run continues the same stream.
 
     Returns:
         ``tf.data.Dataset`` of (log_mel float32 [batch, 115, 80],
@@ -371,7 +374,7 @@ def excerpt_dataset(
             )
         return x, tf.gather(labels, centres)
 
-    ds = tf.data.Dataset.counter().map(
+    ds = tf.data.Dataset.counter(start=start_step).map(
         make_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
     return ds.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,1 @@
+"""Models of the zoo: the singing-voice detector and the conditional DCGAN."""

@@ -1,0 +1,90 @@
+"""Song-level evaluation of a detector, as in Schlueter & Grill (2015):
+frame-wise probabilities over whole songs, a 56-frame median filter, the
+threshold picked on the validation split, then error, precision, recall and
+F1 on the test split."""
+
+import numpy as np
+import scipy.ndimage
+import tensorflow as tf
+
+from vocal_xai.errors import ParameterError
+from vocal_xai.models.detector import song
+
+MEDIAN_FRAMES = 56
+
+
+def song_probabilities(model, features):
+    """Vocal probability of every frame of every song.
+
+    Args:
+        model: an ``SVDNet``.
+        features: raw log-mel per song. [shape=(frames, 80)] each
+
+    Returns:
+        list of float32 arrays. [shape=(frames,)] each
+    """
+    run = tf.function(lambda x: song.song_outputs(model, x)["probability"], reduce_retracing=True)
+    return [run(tf.convert_to_tensor(f[None]))[0].numpy() for f in features]
+
+
+def median_smooth(probabilities, size=MEDIAN_FRAMES):
+    """Median filter over ``size`` frames (edges repeat the nearest frame)."""
+    if size < 1:
+        raise ParameterError(f"Expected size >= 1. Received: size={size}")
+    return scipy.ndimage.median_filter(np.asarray(probabilities), size=size, mode="nearest")
+
+
+def binary_metrics(predictions, labels):
+    """Error rate, precision, recall and F1 of 0/1 predictions."""
+    p = np.asarray(predictions).astype(bool)
+    y = np.asarray(labels).astype(bool)
+    if p.shape != y.shape or p.size == 0:
+        raise ParameterError(
+            f"Expected equal non-empty shapes. Received: {p.shape} and {y.shape}"
+        )
+    tp = int(np.sum(p & y))
+    fp = int(np.sum(p & ~y))
+    fn = int(np.sum(~p & y))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "error": float(np.mean(p != y)),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "frames": int(p.size),
+    }
+
+
+def pick_threshold(probabilities, labels, grid=None):
+    """The threshold in ``grid`` with the lowest error (the smallest on ties)."""
+    p = np.asarray(probabilities)
+    y = np.asarray(labels).astype(bool)
+    grid = np.linspace(0.0, 1.0, 1001) if grid is None else np.asarray(grid)
+    errors = [np.mean((p > t) != y) for t in grid]
+    return float(grid[int(np.argmin(errors))])
+
+
+def evaluate(model, valid, test, median_frames=MEDIAN_FRAMES):
+    """Threshold on ``valid``, metrics on ``test`` (both ``SplitFeatures``).
+
+    Returns:
+        dict with the threshold, and raw and median-filtered test metrics.
+    """
+    def smoothed(split):
+        probs = song_probabilities(model, split.features)
+        raw = np.concatenate(probs)
+        filt = np.concatenate([median_smooth(p, median_frames) for p in probs])
+        return raw, filt, np.concatenate(split.labels)
+
+    _, valid_filt, valid_labels = smoothed(valid)
+    threshold = pick_threshold(valid_filt, valid_labels)
+    test_raw, test_filt, test_labels = smoothed(test)
+    return {
+        "threshold": threshold,
+        "median_frames": median_frames,
+        "valid": binary_metrics(valid_filt > threshold, valid_labels),
+        "test": binary_metrics(test_filt > threshold, test_labels),
+        "test_unfiltered": binary_metrics(test_raw > threshold, test_labels),
+    }

@@ -1,0 +1,144 @@
+"""Training plumbing shared by the recipes: determinism, tf.distribute
+strategies, and checkpoints that survive ``kill -9``.
+
+A checkpoint holds every variable of the models and optimizers, including the
+dropout seed-generator states that ``tf.train.Checkpoint`` would not find on
+its own, plus the number of finished epochs. Data streams are indexed by the
+global step, so a run that resumes from epoch ``e`` sees the same batches as
+one that never stopped, and (with op determinism on) ends with the same
+weights.
+"""
+
+import json
+import logging
+import os
+import pathlib
+import tempfile
+
+import keras
+import tensorflow as tf
+
+from vocal_xai.errors import ParameterError
+
+STRATEGIES = ("default", "mirrored", "multi_worker")
+
+
+def set_deterministic(seed):
+    """Seed Python, numpy and TF, and make TF ops deterministic."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def split_cpu(num_devices):
+    """Split the host CPU into ``num_devices`` logical devices.
+
+    Must run before TF initialises its devices. Used to try MirroredStrategy on
+    a machine without GPUs.
+    """
+    if num_devices < 1:
+        raise ParameterError(f"Expected num_devices >= 1. Received: num_devices={num_devices}")
+    if num_devices == 1:
+        return
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * num_devices
+    )
+
+
+def get_strategy(name):
+    """A tf.distribute strategy by name.
+
+    - ``default``: the default (single device) strategy.
+    - ``mirrored``: all GPUs, or else all logical CPU devices.
+    - ``multi_worker``: MultiWorkerMirroredStrategy configured by TF_CONFIG.
+    """
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
+        return tf.distribute.MirroredStrategy(devices=devices)
+    if name == "multi_worker":
+        if "TF_CONFIG" not in os.environ:
+            raise ParameterError(
+                "Expected the TF_CONFIG environment variable for strategy='multi_worker'. "
+                "Received: TF_CONFIG unset"
+            )
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ParameterError(f"Expected strategy in {STRATEGIES}. Received: strategy={name!r}")
+
+
+def is_chief(strategy):
+    """True unless this process is a non-chief worker of a multi-worker run."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
+
+
+def shard_by_data(dataset):
+    """Let tf.distribute shard a generated (file-less) dataset by element."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.DATA
+    )
+    return dataset.with_options(options)
+
+
+class ResumableCheckpoint(keras.callbacks.Callback):
+    """Save every variable at the end of each epoch; restore on start-up.
+
+    TF writes the checkpoint files first and the index that names the latest
+    one last, so a process killed mid-save leaves the previous checkpoint
+    intact. Non-chief workers write to a scratch folder, as tf.distribute
+    requires every worker to take part in a save.
+
+    Args:
+        directory: checkpoint folder.
+        models: models whose variables are saved (weights and seed states).
+        optimizers: optimizers whose variables are saved.
+        chief: whether this process writes the real checkpoint.
+        max_to_keep: checkpoints kept.
+    """
+
+    def __init__(self, directory, models, optimizers, chief=True, max_to_keep=2):
+        super().__init__()
+        self.directory = pathlib.Path(directory)
+        self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epochs_done")
+        variables = {}
+        for i, model in enumerate(models):
+            variables[f"model{i}"] = [v.value for v in model.variables]
+        for i, optimizer in enumerate(optimizers):
+            variables[f"optimizer{i}"] = [v.value for v in optimizer.variables]
+        self._checkpoint = tf.train.Checkpoint(epoch=self._epoch, **variables)
+        write_dir = self.directory if chief else pathlib.Path(tempfile.mkdtemp(prefix="ckpt-worker-"))
+        self._manager = tf.train.CheckpointManager(
+            self._checkpoint, str(write_dir), max_to_keep=max_to_keep
+        )
+        self._read_dir = self.directory
+
+    def restore(self):
+        """Restore the latest checkpoint; return the number of finished epochs."""
+        latest = tf.train.latest_checkpoint(str(self._read_dir))
+        if latest is None:
+            return 0
+        self._checkpoint.restore(latest).assert_existing_objects_matched()
+        epochs = int(self._epoch.numpy())
+        logging.info("Resumed from %s after %d epoch(s).", latest, epochs)
+        return epochs
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epoch.assign(epoch + 1)
+        self._manager.save(checkpoint_number=epoch + 1)
+
+
+def write_json(path, obj):
+    """Write JSON atomically (temporary file, then rename)."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)

@@ -1,0 +1,67 @@
+"""The model zoo: names -> shipped SavedModels and their metadata.
+
+Shipped models live in ``saved_models/<name>/<integer version>/`` at the top of
+the repository (``VOCAL_XAI_ZOO`` overrides the folder). A name resolves to
+its newest version unless a version is given; a path to a version folder or to
+a ``<name>`` folder works too.
+"""
+
+import json
+import os
+import pathlib
+
+from vocal_xai import export
+from vocal_xai.errors import ParameterError
+
+REGISTRY = {
+    "detector": "SVDNet singing-voice detector trained on the synthetic default corpus",
+}
+
+
+def root():
+    """The folder holding the shipped models."""
+    env = os.environ.get("VOCAL_XAI_ZOO")
+    return pathlib.Path(env) if env else pathlib.Path(__file__).resolve().parents[1] / "saved_models"
+
+
+def resolve(name_or_path, version=None):
+    """The version folder of a zoo name or a path.
+
+    Raises:
+        ParameterError: for an unknown name, a missing path or version.
+    """
+    candidate = pathlib.Path(name_or_path)
+    if name_or_path in REGISTRY:
+        base = root() / name_or_path
+    elif candidate.is_dir():
+        if (candidate / "saved_model.pb").is_file():
+            return candidate
+        base = candidate
+    else:
+        raise ParameterError(
+            f"Expected a zoo name in {sorted(REGISTRY)} or an existing folder. "
+            f"Received: {name_or_path!r}"
+        )
+    available = export.versions(base)
+    if not available:
+        raise ParameterError(f"Expected at least one version under {base}. Received: none")
+    if version is None:
+        version = available[-1]
+    if version not in available:
+        raise ParameterError(
+            f"Expected version in {available} for {name_or_path!r}. Received: version={version}"
+        )
+    return base / str(version)
+
+
+def metadata(version_dir):
+    """The metadata written beside a shipped model, or {}."""
+    path = pathlib.Path(version_dir) / export.EXTRA / "metadata.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def load_detector(name_or_path="detector", version=None):
+    """The Keras SVDNet of a shipped detector (for gradients and embeddings)."""
+    from vocal_xai.models.detector import task
+
+    return task.load_detector(resolve(name_or_path, version))
