@@ -50,7 +50,7 @@ def main(argv):
     training.set_deterministic(FLAGS.seed)
     strategy = training.get_strategy(FLAGS.strategy)
     model_dir = pathlib.Path(FLAGS.model_dir)
-    cache_dir = FLAGS.cache_dir or model_dir / "cache"
+    cache_dir = FLAGS.cache_dir or model_dir / training.worker_folder("cache", strategy)
 
     # Read (or make) the corpus.
     corpus = defaults.open_corpus(

@@ -79,6 +79,15 @@ def is_chief(strategy):
     return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
 
 
+def worker_folder(name, strategy):
+    """``name`` for the chief, ``name-<task><id>`` for other workers, so
+    workers sharing a file system don't write the same files."""
+    if is_chief(strategy):
+        return name
+    resolver = strategy.cluster_resolver
+    return f"{name}-{resolver.task_type}{resolver.task_id}"
+
+
 def shard_by_data(dataset):
     """Let tf.distribute shard a generated (file-less) dataset by element."""
     options = tf.data.Options()
@@ -142,3 +151,95 @@ def write_json(path, obj):
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, path)
+
+
+class Trainer:
+    """A distributed training loop for a model with one output and one loss.
+
+    Keras's ``fit`` does not run under MultiWorkerMirroredStrategy in Keras 3,
+    so every strategy goes through this loop: one ``tf.function`` step run on
+    every replica with ``strategy.run``, the loss averaged over the global
+    batch, a Keras progress bar, TensorBoard scalars and a checkpoint after
+    every epoch.
+
+    Args:
+        model: the Keras model to train (built under ``strategy.scope()``).
+        optimizer: a built Keras optimizer.
+        loss: a Keras loss; its reduction is replaced by none.
+        strategy: a tf.distribute strategy.
+        global_batch_size: examples per step over all replicas.
+        metrics: dict of name -> fn(y_true, y_pred) -> per-example values,
+            averaged like the loss.
+    """
+
+    def __init__(self, model, optimizer, loss, strategy, global_batch_size, metrics=None):
+        self.model = model
+        self.optimizer = optimizer
+        self.strategy = strategy
+        self.global_batch_size = global_batch_size
+        loss_config = loss.get_config()
+        loss_config["reduction"] = None
+        self._loss = loss.__class__.from_config(loss_config)
+        self._metrics = dict(metrics or {})
+        self._train_step = tf.function(self._distributed_step)
+
+    def _replica_step(self, x, y):
+        with tf.GradientTape() as tape:
+            pred = self.model(x, training=True)
+            per_example = self._loss(y, pred)
+            loss = tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch_size)
+        grads = tape.gradient(loss, self.model.trainable_variables)
+        self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
+        logs = {"loss": loss}
+        for name, fn in self._metrics.items():
+            logs[name] = tf.nn.compute_average_loss(fn(y, pred), global_batch_size=self.global_batch_size)
+        return logs
+
+    def _distributed_step(self, iterator):
+        x, y = next(iterator)
+        logs = self.strategy.run(self._replica_step, args=(x, y))
+        return {k: self.strategy.reduce("SUM", v, axis=None) for k, v in logs.items()}
+
+    def evaluate(self, dataset):
+        """Mean loss and metrics of the model (inference mode) over ``dataset``."""
+        totals, batches = {}, 0
+        for x, y in dataset:
+            pred = self.model(x, training=False)
+            logs = {"loss": tf.reduce_mean(self._loss(y, pred))}
+            logs.update({k: tf.reduce_mean(fn(y, pred)) for k, fn in self._metrics.items()})
+            for k, v in logs.items():
+                totals[k] = totals.get(k, 0.0) + float(v)
+            batches += 1
+        return {k: v / max(batches, 1) for k, v in totals.items()}
+
+    def fit(self, dataset, epochs, steps_per_epoch, initial_epoch=0, checkpoint=None,
+            log_dir=None, validation_data=None, verbose=True):
+        """Train from ``initial_epoch`` to ``epochs``; return the last epoch's logs."""
+        chief = is_chief(self.strategy)
+        iterator = iter(self.strategy.experimental_distribute_dataset(shard_by_data(dataset)))
+        writer = tf.summary.create_file_writer(str(log_dir)) if (log_dir and chief) else None
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            if verbose and chief:
+                print(f"Epoch {epoch + 1}/{epochs}")
+            bar = keras.utils.Progbar(steps_per_epoch, verbose=1 if (verbose and chief) else 0)
+            sums = {}
+            for step in range(steps_per_epoch):
+                step_logs = {k: float(v) for k, v in self._train_step(iterator).items()}
+                for k, v in step_logs.items():
+                    sums[k] = sums.get(k, 0.0) + v
+                bar.update(step + 1, [(k, v) for k, v in step_logs.items()])
+            logs = {k: v / steps_per_epoch for k, v in sums.items()}
+            if validation_data is not None:
+                logs.update({f"val_{k}": v for k, v in self.evaluate(validation_data).items()})
+            if verbose and chief:
+                print("  " + "  ".join(f"{k}={v:.4f}" for k, v in sorted(logs.items())))
+            if writer is not None:
+                with writer.as_default(step=(epoch + 1) * steps_per_epoch):
+                    for k, v in logs.items():
+                        tf.summary.scalar(k, v)
+                    tf.summary.scalar("learning_rate", float(self.optimizer.learning_rate))
+                writer.flush()
+            if checkpoint is not None:
+                checkpoint.on_epoch_end(epoch)
+        return logs

@@ -25,6 +25,11 @@ def open_corpus(data_dir, default_dir, skip_undecodable=False, seed=0):
                 shutil.rmtree(tmp)
             logging.info("Making the synthetic default corpus in %s", default_dir)
             synthetic.make_corpus(tmp, seed=seed)
-            os.rename(tmp, default_dir)
+            try:
+                os.rename(tmp, default_dir)
+            except OSError:
+                if not default_dir.is_dir():
+                    raise
+                shutil.rmtree(tmp)  # another process made it first
         data_dir = default_dir
     return corpus_lib.read_corpus(data_dir, skip_undecodable=skip_undecodable)

@@ -36,6 +36,14 @@ class DetectorServing(tf.Module):
         ]
     )
     def serve(self, log_mel):
+        tf.debugging.assert_equal(
+            tf.shape(log_mel)[1:],
+            tf.constant([spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS]),
+            message=(
+                f"log_mel must have shape [batch, {spectral.EXCERPT_FRAMES}, "
+                f"{spectral.NUM_MEL_BANDS}]"
+            ),
+        )
         out = self._model(log_mel)
         return {
             "logit": out["logit"][:, 0],

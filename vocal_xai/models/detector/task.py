@@ -8,7 +8,7 @@ import pathlib
 import time
 
 import keras
-import numpy as np
+import tensorflow as tf
 
 from vocal_xai import export, training
 from vocal_xai.data import pipeline
@@ -54,7 +54,7 @@ class TrainConfig:
 
 
 def build(config, mean, std, strategy):
-    """Build the detector, its training view and optimizer under ``strategy``."""
+    """Build the detector, its training view, optimizer and loss under ``strategy``."""
     with strategy.scope():
         detector = SVDNet.from_preset(config.preset, mean, std)
         trainable = detector.logit_model()
@@ -65,19 +65,13 @@ def build(config, mean, std, strategy):
             staircase=True,
         )
         optimizer = keras.optimizers.SGD(schedule, momentum=config.momentum, nesterov=True)
-        # Soft targets 0.02/0.98 are label smoothing by 2 * 0.02.
-        trainable.compile(
-            optimizer=optimizer,
-            loss=keras.losses.BinaryCrossentropy(
-                from_logits=True, label_smoothing=2 * config.soft_target
-            ),
-            metrics=[keras.metrics.BinaryAccuracy(threshold=0.0, name="accuracy")],
-        )
         optimizer.build(trainable.trainable_variables)
-    return detector, trainable, optimizer
+    # Soft targets 0.02/0.98 are label smoothing by 2 * 0.02.
+    loss = keras.losses.BinaryCrossentropy(from_logits=True, label_smoothing=2 * config.soft_target)
+    return detector, trainable, optimizer, loss
 
 
-def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
+def train(config, corpus, model_dir, strategy, cache_dir=None, verbose=True):
     """Train with checkpoints in ``model_dir``; resume from the latest one.
 
     Returns:
@@ -88,7 +82,7 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
     train_split = pipeline.load_split(corpus, "train", cache_dir)
     valid_split = pipeline.load_split(corpus, "valid", cache_dir)
     mean, std = pipeline.band_stats(train_split.features)
-    detector, trainable, optimizer = build(config, mean, std, strategy)
+    detector, trainable, optimizer, loss = build(config, mean, std, strategy)
 
     checkpoint = training.ResumableCheckpoint(
         model_dir / "checkpoints", [detector], [optimizer], chief=chief
@@ -104,29 +98,43 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
         start_step=initial_epoch * config.steps_per_epoch,
     )
     valid = pipeline.excerpt_dataset(valid_split, config.batch_size, seed=config.seed + 1)
-    valid = valid.take(config.validation_steps).cache()
-    callbacks = [checkpoint]
-    if chief:
-        callbacks.append(keras.callbacks.TensorBoard(str(model_dir / "logs")))
+    valid = valid.take(config.validation_steps)
+    trainer = training.Trainer(
+        trainable,
+        optimizer,
+        loss,
+        strategy,
+        config.batch_size,
+        metrics={"accuracy": _accuracy},
+    )
     start = time.time()
-    if initial_epoch < config.epochs:
-        trainable.fit(
-            training.shard_by_data(data),
-            epochs=config.epochs,
-            steps_per_epoch=config.steps_per_epoch,
-            initial_epoch=initial_epoch,
-            validation_data=training.shard_by_data(valid),
-            callbacks=callbacks,
-            verbose=verbose,
-        )
+    logs = trainer.fit(
+        data,
+        epochs=config.epochs,
+        steps_per_epoch=config.steps_per_epoch,
+        initial_epoch=initial_epoch,
+        checkpoint=checkpoint,
+        log_dir=model_dir / "logs",
+        validation_data=valid,
+        verbose=verbose,
+    )
     info = {
         "train_seconds_this_run": round(time.time() - start, 1),
         "resumed_from_epoch": initial_epoch,
+        "replicas": int(strategy.num_replicas_in_sync),
+        "final_logs": logs,
         "train_frames": train_split.num_frames,
         "train_songs": len(train_split.names),
         "config": dataclasses.asdict(config),
     }
     return detector, info
+
+
+def _accuracy(labels, logits):
+    """Per-example 0/1 correctness of logits thresholded at 0."""
+    labels = tf.cast(tf.reshape(labels, [-1]), tf.float32)
+    predicted = tf.cast(tf.reshape(logits, [-1]) > 0.0, tf.float32)
+    return tf.cast(tf.equal(labels, predicted), tf.float32)
 
 
 def evaluate(detector, corpus, cache_dir=None):

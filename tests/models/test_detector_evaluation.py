@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+
+from vocal_xai.errors import ParameterError
+from vocal_xai.models.detector import evaluation
+
+
+def test_median_smooth_matches_numpy_in_the_interior():
+    p = np.random.default_rng(0).uniform(size=300)
+    out = evaluation.median_smooth(p, 5)
+    for i in range(10, 290):
+        assert out[i] == pytest.approx(np.median(p[i - 2 : i + 3]))
+    # A short spike inside a long run disappears with the paper's 56 frames.
+    spiky = np.zeros(400)
+    spiky[200:220] = 1.0
+    assert evaluation.median_smooth(spiky).max() == 0.0
+
+
+def test_binary_metrics_known_values():
+    pred = np.array([1, 1, 0, 0, 1, 0])
+    true = np.array([1, 0, 0, 1, 1, 0])
+    m = evaluation.binary_metrics(pred, true)
+    assert m["error"] == pytest.approx(2 / 6)
+    assert m["precision"] == pytest.approx(2 / 3)
+    assert m["recall"] == pytest.approx(2 / 3)
+    assert m["f1"] == pytest.approx(2 / 3)
+    with pytest.raises(ParameterError, match=r"\(3,\) and \(2,\)"):
+        evaluation.binary_metrics([1, 0, 1], [1, 0])
+
+
+def test_pick_threshold_separates_classes():
+    probs = np.array([0.1, 0.2, 0.35, 0.6, 0.7, 0.9])
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    t = evaluation.pick_threshold(probs, labels)
+    assert 0.35 <= t < 0.6
+    assert evaluation.binary_metrics(probs > t, labels)["error"] == 0.0

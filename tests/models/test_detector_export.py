@@ -1,0 +1,132 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vocal_xai import export, zoo
+from vocal_xai.errors import ParameterError
+from vocal_xai.models.detector import SVDNet, song, task
+
+FRESH_LOAD = r"""
+import sys
+import numpy as np
+import tensorflow as tf
+loaded = tf.saved_model.load(sys.argv[1])
+x = np.load(sys.argv[2])
+out = loaded.signatures["serving_default"](log_mel=tf.constant(x))
+wav = np.load(sys.argv[3])
+frames = loaded.signatures["frames"](waveform=tf.constant(wav))
+np.savez(sys.argv[4], logit=out["logit"].numpy(), embedding=out["embedding"].numpy(),
+         frames=frames["probability"].numpy())
+assert "vocal_xai" not in sys.modules and "tensorflow_io" not in sys.modules
+"""
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    base = tmp_path_factory.mktemp("zoo")
+    rng = np.random.default_rng(0)
+    model = SVDNet.from_preset("svdnet_tiny", rng.normal(-4, 1, 80), rng.uniform(0.5, 2, 80))
+    path = task.export_detector(model, base, {"note": "test"})
+    return model, base, path
+
+
+def test_layout_and_versions(exported):
+    model, base, path = exported
+    assert path == base / "detector" / "1"
+    assert (path / "saved_model.pb").is_file() and (path / "variables").is_dir()
+    meta = json.loads((path / export.EXTRA / "metadata.json").read_text())
+    assert meta["parameters"] == model.count_params() and meta["note"] == "test"
+    assert export.versions(base / "detector") == [1]
+    assert not [p for p in (base / "detector").iterdir() if p.name.startswith(".tmp")]
+    with pytest.raises(ParameterError, match="never overwritten"):
+        task.export_detector(model, base, {}, version=1)
+    assert export.next_version(base / "detector") == 2
+
+
+def test_fresh_process_matches_in_process_model(exported, tmp_path):
+    model, _, path = exported
+    rng = np.random.default_rng(1)
+    x = rng.normal(-4, 2, (5, 115, 80)).astype(np.float32)
+    wav = (0.1 * rng.standard_normal((2, 22050))).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "wav.npy", wav)
+    script = tmp_path / "load.py"
+    script.write_text(FRESH_LOAD)
+    subprocess.run(
+        [sys.executable, str(script), str(path), str(tmp_path / "x.npy"), str(tmp_path / "wav.npy"),
+         str(tmp_path / "out.npz")],
+        check=True, capture_output=True,
+    )
+    out = np.load(tmp_path / "out.npz")
+    want = model(x, training=False)
+    np.testing.assert_allclose(out["logit"], want["logit"][:, 0], atol=1e-5, rtol=0)
+    np.testing.assert_allclose(out["embedding"], want["embedding_8"], atol=1e-5, rtol=0)
+    from vocal_xai import spectral
+
+    frames_want = song.song_outputs(model, spectral.log_mel(wav))["probability"].numpy()
+    assert out["frames"].shape == (2, spectral.num_frames(22050))
+    np.testing.assert_allclose(out["frames"], frames_want, atol=1e-5)
+
+
+def test_saved_model_cli_runs_both_signatures(exported, tmp_path):
+    _, _, path = exported
+    np.save(tmp_path / "x.npy", np.full((2, 115, 80), -4.0, np.float32))
+    np.save(tmp_path / "w.npy", np.zeros((1, 4000), np.float32))
+    cli = [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "run",
+           "--dir", str(path), "--tag_set", "serve"]
+    for signature, inputs in [("serving_default", "log_mel"), ("frames", "waveform")]:
+        npy = tmp_path / ("x.npy" if inputs == "log_mel" else "w.npy")
+        result = subprocess.run(
+            cli + ["--signature_def", signature, "--inputs", f"{inputs}={npy}",
+                   "--outdir", str(tmp_path / signature)],
+            capture_output=True, text=True,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        saved = np.load(tmp_path / signature / "probability.npy")
+        assert saved.shape == ((2,) if signature == "serving_default" else (1, 10))
+        assert np.all((saved > 0) & (saved < 1))
+
+
+def test_signatures_refuse_bad_shapes(exported):
+    _, _, path = exported
+    loaded = tf.saved_model.load(str(path))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"shape \[batch, 115, 80\]"):
+        loaded.signatures["serving_default"](log_mel=tf.zeros([1, 100, 80]))
+    with pytest.raises((TypeError, tf.errors.InvalidArgumentError), match="float"):
+        loaded.signatures["serving_default"](log_mel=tf.zeros([1, 115, 80], tf.float64))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="at least 1024 samples"):
+        loaded.signatures["frames"](waveform=tf.zeros([1, 500]))
+
+
+def test_keras_file_agrees_with_saved_model(exported, monkeypatch):
+    model, base, path = exported
+    monkeypatch.setenv("VOCAL_XAI_ZOO", str(base))
+    keras_model = zoo.load_detector("detector")
+    loaded = tf.saved_model.load(str(path))
+    x = np.random.default_rng(3).normal(-4, 2, (4, 115, 80)).astype(np.float32)
+    served = loaded.signatures["serving_default"](log_mel=tf.constant(x))
+    np.testing.assert_allclose(keras_model(x)["logit"][:, 0], served["logit"], atol=1e-5)
+    # The Keras copy gives gradients with respect to its input.
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        logit = keras_model(xt)["logit"]
+    grad = tape.gradient(logit, xt)
+    assert grad is not None and float(tf.reduce_max(tf.abs(grad))) > 0
+
+
+def test_zoo_resolution(exported, monkeypatch, tmp_path):
+    _, base, path = exported
+    monkeypatch.setenv("VOCAL_XAI_ZOO", str(base))
+    assert zoo.resolve("detector") == path
+    assert zoo.resolve(str(path)) == path
+    assert zoo.resolve(str(base / "detector"), version=1) == path
+    with pytest.raises(ParameterError, match="version=7"):
+        zoo.resolve("detector", version=7)
+    with pytest.raises(ParameterError, match="'nonexistent'"):
+        zoo.resolve("nonexistent")
+    assert zoo.metadata(path)["note"] == "test"
