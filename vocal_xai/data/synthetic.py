@@ -66,8 +66,8 @@ MAX_PARTIALS = 110
 NOISE_FFT = 4 * CONTROL_HOP
 NOISE_FREQS = np.fft.rfftfreq(NOISE_FFT, 1.0 / SAMPLE_RATE)
 
-SINGER_RANGES_HZ = {"male": (95.0, 400.0), "female": (180.0, 800.0)}
-# Melody notes (MIDI) per voice type, leaving room for vibrato and glides.
+# Melody notes (MIDI) per voice type, so that with vibrato and glides f0 stays
+# within about 95-400 Hz (male) and 180-800 Hz (female).
 _REGISTERS = {"male": (45, 66), "female": (56, 78)}
 
 _SCALES = {"major": (0, 2, 4, 5, 7, 9, 11), "minor": (0, 2, 3, 5, 7, 8, 10)}
@@ -95,7 +95,7 @@ _VOWEL_FORMANTS = np.array([v[0] for v in _VOWELS.values()], np.float64)
 _VOWEL_BANDWIDTHS = np.array([v[1] for v in _VOWELS.values()], np.float64)
 
 # Consonants: noise centre and width (Hz), level (dB re voiced), duration
-# range (s), plosive, voiced (no noise), F2 locus (Hz), voicing dip range.
+# range (s), plosive, voiced (no noise burst), F2 locus (Hz; 0 keeps the vowel).
 _CONSONANTS = {
     "s": (6500.0, 3500.0, -8.0, (0.05, 0.08), False, False, 1800.0),
     "sh": (3300.0, 2000.0, -8.0, (0.05, 0.08), False, False, 2000.0),
@@ -115,8 +115,9 @@ LEAD_KINDS = ("bowed", "reed", "synth")
 _CHORD_TIMBRES = ("pad", "piano", "organ")
 
 # Beat values of melody notes and their probabilities.
-_NOTE_BEATS = np.array([0.5, 1.0, 1.5, 2.0, 3.0, 4.0])
-_NOTE_BEAT_PROBS = np.array([0.3, 0.3, 0.1, 0.17, 0.08, 0.05])
+_NOTE_BEATS = np.array([0.5, 1.0, 1.5, 2.0, 3.0])
+_NOTE_BEAT_PROBS = np.array([0.35, 0.35, 0.1, 0.15, 0.05])
+_MAX_NOTE = 2.0
 
 
 @dataclasses.dataclass
@@ -325,7 +326,6 @@ def _phase(rng, f0_ctrl, jitter=0.0):
         ``(phase, cycles)``: float32 phase in [0, 2 pi) and float64 running
         period count. [shape=((n_ctrl - 1) * CONTROL_HOP,)] each.
     """
-    n_ctrl = len(f0_ctrl)
     ramp = np.arange(CONTROL_HOP) / CONTROL_HOP
     f0 = (f0_ctrl[:-1, None] + np.diff(f0_ctrl)[:, None] * ramp).ravel()
     if jitter > 0.0:
@@ -335,7 +335,6 @@ def _phase(rng, f0_ctrl, jitter=0.0):
     start = rng.uniform(0.0, 1.0)
     cycles = start + np.cumsum(f0) / SAMPLE_RATE
     phase = (2.0 * np.pi * (cycles - np.floor(cycles))).astype(np.float32)
-    del n_ctrl
     return phase, cycles
 
 
@@ -356,7 +355,7 @@ def _partials(phase, amps):
     harmonics = np.arange(1, n_partials + 1, dtype=np.float32)
     ramp = np.arange(CONTROL_HOP, dtype=np.float32) / CONTROL_HOP
     out = np.empty(n_blocks * CONTROL_HOP, np.float32)
-    chunk = max(1, 16384 // max(n_partials, 1))
+    chunk = max(1, 4096 // n_partials)
     # Process blocks of control intervals so the [blocks, hop, K] sines fit in cache.
     for b0 in range(0, n_blocks, chunk):
         b1 = min(n_blocks, b0 + chunk)
@@ -383,7 +382,10 @@ def _tone(rng, f0_ctrl, amps, jitter=0.0, shimmer_db=0.0):
         float32 samples. [shape=((n_ctrl - 1) * CONTROL_HOP,)]
     """
     phase, cycles = _phase(rng, f0_ctrl, jitter)
-    y = _partials(phase, amps)
+    # Drop the top partials that stay 60 dB below the strongest one.
+    peak = np.max(np.abs(amps), axis=0)
+    audible = np.flatnonzero(peak > 1e-3 * max(float(peak.max()), 1e-30))
+    y = _partials(phase, amps[:, : (audible[-1] + 1 if len(audible) else 1)])
     if shimmer_db > 0.0:
         # Interpolate per-period gains along the running period count.
         gains = 10.0 ** (shimmer_db * rng.standard_normal(int(cycles[-1]) + 2) / 20.0)
@@ -447,13 +449,21 @@ def _pitch_contour(t, notes, scoop_semitones=0.0):
     """
     idx = np.clip(np.searchsorted(notes.onset, t, side="right") - 1, 0, len(notes.onset) - 1)
     since = t - notes.onset[idx]
-    previous = np.concatenate([[notes.midi[0] - scoop_semitones], notes.midi[:-1]])
+    # Each glide starts where the previous note's vibrato left the pitch.
+    held = np.arange(len(notes.onset) - 1)
+    left_at = notes.midi[:-1] + _vibrato(notes, held, np.diff(notes.onset))
+    previous = np.concatenate([[notes.midi[0] - scoop_semitones], left_at])
     target = notes.midi[idx]
     glide = _smoothstep(since / np.maximum(notes.glide[idx], 1e-3))
     midi = target + (previous[idx] - target) * (1.0 - glide)
+    return midi + _vibrato(notes, idx, since)
+
+
+def _vibrato(notes, idx, since):
+    """Vibrato of notes ``idx`` at ``since`` seconds after their onsets, semitones."""
     ramp = _smoothstep((since - notes.vib_delay[idx]) / notes.vib_ramp[idx])
-    vibrato = np.sin(2.0 * np.pi * notes.vib_rate[idx] * since + notes.vib_phase[idx])
-    return midi + 0.5 * notes.vib_depth[idx] * ramp * vibrato / 100.0
+    wave = np.sin(2.0 * np.pi * notes.vib_rate[idx] * since + notes.vib_phase[idx])
+    return 0.5 * notes.vib_depth[idx] * ramp * wave / 100.0
 
 
 def _make_notes(rng, onset, duration, midi, vibrato, vib_rate, vib_depth, glide, gain_std_db):
@@ -465,9 +475,11 @@ def _make_notes(rng, onset, duration, midi, vibrato, vib_rate, vib_depth, glide,
         vibrato: per-note booleans, vibrato or not.
         vib_rate: (low, high) Hz.
         vib_depth: (low, high) peak-to-peak cents.
-        glide: (low, high) portamento time in s; per-note array of booleans
-            or a scalar probability may not be given here, see callers.
+        glide: per-note portamento time into each note, s.
         gain_std_db: std of the per-note gain, dB.
+
+    Returns:
+        ``_Notes``.
     """
     n = len(onset)
     onset = np.asarray(onset, np.float64)
@@ -503,7 +515,7 @@ def _melody(rng, start, end, plan, register, min_note=0.12):
     t = start
     while end - t > min_note:
         d = float(rng.choice(_NOTE_BEATS, p=_NOTE_BEAT_PROBS)) * plan["beat"]
-        d = max(d, min_note)
+        d = min(max(d, min_note), _MAX_NOTE)
         if end - t - d < 1.5 * min_note:
             d = end - t
         chord = _chord_at(plan, t)
@@ -519,7 +531,11 @@ def _melody(rng, start, end, plan, register, min_note=0.12):
 
 def _chord_at(plan, t):
     """Pitch classes of the chord sounding at time ``t``."""
-    i = int(np.clip(np.searchsorted(plan["chord_starts"], t, side="right") - 1, 0, len(plan["chords"]) - 1))
+    i = int(
+        np.clip(
+            np.searchsorted(plan["chord_starts"], t, side="right") - 1, 0, len(plan["chords"]) - 1
+        )
+    )
     return plan["chords"][i]
 
 
@@ -653,9 +669,9 @@ def _formant_tracks(t, notes, syllables, singer, rng):
     in_consonant = before_next | before_first
     cons = np.where(before_next, syllables.consonant[nxt], syllables.consonant[idx])
     locus_f2 = np.where(cons >= 0, loci[np.maximum(cons, 0)], 0.0)
-    use_f2 = in_consonant & (locus_f2 > 0)
+    in_consonant &= locus_f2 > 0
     centres[in_consonant, 0] = np.minimum(centres[in_consonant, 0], 300.0)
-    centres[use_f2, 1] = locus_f2[use_f2]
+    centres[in_consonant, 1] = locus_f2[in_consonant]
     centres *= singer.formant_scale * (1.0 + 0.015 * _smooth_noise(rng, len(t), 0.15))[:, None]
     bandwidths = bandwidths * singer.bandwidth_scale
     # Coarticulation: formants move smoothly between targets.
@@ -700,7 +716,9 @@ def _sing_phrase(rng, notes, syllables, singer, breath=None, scoop=0.0):
 
     # Voicing envelope: attacks from the syllable's dip, gaps for voiceless
     # consonants, a release at the phrase end and a phrase-level contour.
-    env = syllables.dip[idx] + (1.0 - syllables.dip[idx]) * _smoothstep(since / syllables.attack[idx])
+    env = syllables.dip[idx] + (1.0 - syllables.dip[idx]) * _smoothstep(
+        since / syllables.attack[idx]
+    )
     nxt = np.minimum(idx + 1, n_notes - 1)
     to_next = np.where(idx + 1 < n_notes, notes.onset[nxt] - t, np.inf)
     next_dip = np.where(idx + 1 < n_notes, syllables.dip[nxt], 1.0)
@@ -742,7 +760,7 @@ def _sing_phrase(rng, notes, syllables, singer, breath=None, scoop=0.0):
             shape_t = np.where((rel >= 0) & (rel <= 1.3), np.exp(-3.0 * np.clip(rel, 0, None)), 0.0)
         else:
             shape_t = _smoothstep(rel / 0.3) * _smoothstep((1.2 - rel) / 0.3)
-        gain = 10.0 ** ((level_db + 10.0 * rng.uniform(-1.0, 1.0) * 0.3) / 20.0)
+        gain = 10.0 ** ((level_db + rng.uniform(-3.0, 3.0)) / 20.0)
         if name == "h":
             spectrum = aspiration * gain
         else:
@@ -752,11 +770,20 @@ def _sing_phrase(rng, notes, syllables, singer, breath=None, scoop=0.0):
         b0, b1 = breath
         rel = (t - b0) / max(b1 - b0, 1e-3)
         shape_t = np.sin(np.pi * np.clip(rel, 0.0, 1.0)) ** 1.5
-        inhale = resonator_gain(
-            NOISE_FREQS, _VOWEL_FORMANTS[_VOWEL_NAMES.index("uh")] * singer.formant_scale,
-            3.0 * _VOWEL_BANDWIDTHS[_VOWEL_NAMES.index("uh")],
-        ) * (NOISE_FREQS / (NOISE_FREQS + 1000.0)) * _lowpass(NOISE_FREQS, 7000.0, 2)
-        mask += shape_t[:, None] * _unit_rms(inhale)[None, :] * 10.0 ** (rng.uniform(-26.0, -16.0) / 20.0)
+        inhale = (
+            resonator_gain(
+                NOISE_FREQS,
+                _VOWEL_FORMANTS[_VOWEL_NAMES.index("uh")] * singer.formant_scale,
+                3.0 * _VOWEL_BANDWIDTHS[_VOWEL_NAMES.index("uh")],
+            )
+            * (NOISE_FREQS / (NOISE_FREQS + 1000.0))
+            * _lowpass(NOISE_FREQS, 7000.0, 2)
+        )
+        mask += (
+            shape_t[:, None]
+            * _unit_rms(inhale)[None, :]
+            * 10.0 ** (rng.uniform(-26.0, -16.0) / 20.0)
+        )
     return voice + _shaped_noise(rng, mask)
 
 
@@ -769,19 +796,33 @@ def _draw_instrument(rng, kind):
     k = np.arange(1, MAX_PARTIALS + 1, dtype=np.float64)
     odd = (k % 2) == 1
     if kind == "bowed":
-        weights = k ** -rng.uniform(0.9, 1.2) * (1.0 + 0.15 * rng.standard_normal(MAX_PARTIALS)).clip(0.5)
+        weights = k ** -rng.uniform(0.9, 1.2) * (
+            1.0 + 0.15 * rng.standard_normal(MAX_PARTIALS)
+        ).clip(0.5)
         peak_hz = np.sort(rng.uniform([250, 450, 900, 2000], [450, 900, 1800, 3500]))
         peak_width = peak_hz * rng.uniform(0.15, 0.4, 4)
         peak_gain = rng.uniform(1.0, 6.0, 4)
         lowpass_hz, order = rng.uniform(4000.0, 7000.0), 2.0
-        noise = _peaks_response(NOISE_FREQS, peak_hz, peak_width, peak_gain) * (NOISE_FREQS / (NOISE_FREQS + 1500.0))
+        noise = _peaks_response(NOISE_FREQS, peak_hz, peak_width, peak_gain) * (
+            NOISE_FREQS / (NOISE_FREQS + 1500.0)
+        )
         params = dict(
-            noise_db=rng.uniform(-32.0, -24.0), attack_noise_db=rng.uniform(-14.0, -6.0),
-            attack=(0.04, 0.12), release=rng.uniform(0.06, 0.15), legato=(0.95, 1.0), dip=(0.4, 0.8),
-            vibrato_prob=0.75, vib_depth=(10.0, 40.0), vib_rate=(5.0, 7.0), glide_prob=0.15, unison_cents=0.0,
+            noise_db=rng.uniform(-32.0, -24.0),
+            attack_noise_db=rng.uniform(-14.0, -6.0),
+            attack=(0.04, 0.12),
+            release=rng.uniform(0.06, 0.15),
+            legato=(0.95, 1.0),
+            dip=(0.4, 0.8),
+            vibrato_prob=0.75,
+            vib_depth=(10.0, 40.0),
+            vib_rate=(5.0, 7.0),
+            glide_prob=0.15,
+            unison_cents=0.0,
         )
     elif kind == "reed":
-        weights = k ** -rng.uniform(0.9, 1.3) * np.where(odd, 1.0, 10.0 ** (-rng.uniform(8.0, 18.0) / 20.0))
+        weights = k ** -rng.uniform(0.9, 1.3) * np.where(
+            odd, 1.0, 10.0 ** (-rng.uniform(8.0, 18.0) / 20.0)
+        )
         n_peaks = 2
         peak_hz = np.sort(rng.uniform([800, 1800], [1600, 3200]))
         peak_width = peak_hz * rng.uniform(0.2, 0.5, n_peaks)
@@ -789,9 +830,17 @@ def _draw_instrument(rng, kind):
         lowpass_hz, order = rng.uniform(2500.0, 5000.0), 2.0
         noise = (NOISE_FREQS / (NOISE_FREQS + 2500.0)) * _lowpass(NOISE_FREQS, 8000.0, 2)
         params = dict(
-            noise_db=rng.uniform(-34.0, -24.0), attack_noise_db=rng.uniform(-18.0, -10.0),
-            attack=(0.02, 0.06), release=rng.uniform(0.04, 0.1), legato=(0.85, 1.0), dip=(0.2, 0.5),
-            vibrato_prob=0.35, vib_depth=(10.0, 25.0), vib_rate=(4.5, 6.0), glide_prob=0.1, unison_cents=0.0,
+            noise_db=rng.uniform(-34.0, -24.0),
+            attack_noise_db=rng.uniform(-18.0, -10.0),
+            attack=(0.02, 0.06),
+            release=rng.uniform(0.04, 0.1),
+            legato=(0.85, 1.0),
+            dip=(0.2, 0.5),
+            vibrato_prob=0.35,
+            vib_depth=(10.0, 25.0),
+            vib_rate=(4.5, 6.0),
+            glide_prob=0.1,
+            unison_cents=0.0,
         )
     elif kind == "synth":
         if rng.random() < 0.5:
@@ -805,16 +854,30 @@ def _draw_instrument(rng, kind):
         peak_gain = rng.uniform(0.0, 2.0, n_peaks)
         noise = _lowpass(NOISE_FREQS, 6000.0, 1)
         params = dict(
-            noise_db=-80.0, attack_noise_db=rng.uniform(-30.0, -14.0) if rng.random() < 0.5 else -80.0,
-            attack=(0.005, 0.03), release=rng.uniform(0.03, 0.2), legato=(0.7, 1.0), dip=(0.3, 0.9),
-            vibrato_prob=0.5, vib_depth=(15.0, 60.0), vib_rate=(4.5, 7.0), glide_prob=0.5,
+            noise_db=-80.0,
+            attack_noise_db=rng.uniform(-30.0, -14.0) if rng.random() < 0.5 else -80.0,
+            attack=(0.005, 0.03),
+            release=rng.uniform(0.03, 0.2),
+            legato=(0.7, 1.0),
+            dip=(0.3, 0.9),
+            vibrato_prob=0.5,
+            vib_depth=(15.0, 60.0),
+            vib_rate=(4.5, 7.0),
+            glide_prob=0.5,
             unison_cents=rng.uniform(4.0, 12.0) if rng.random() < 0.5 else 0.0,
         )
     else:
         raise ParameterError(f"Expected kind in {LEAD_KINDS}. Received: kind={kind!r}")
     return _Instrument(
-        kind=kind, weights=weights, peak_hz=peak_hz, peak_width=peak_width, peak_gain=peak_gain,
-        lowpass_hz=lowpass_hz, lowpass_order=order, noise_shape=_unit_rms(noise), **params,
+        kind=kind,
+        weights=weights,
+        peak_hz=peak_hz,
+        peak_width=peak_width,
+        peak_gain=peak_gain,
+        lowpass_hz=lowpass_hz,
+        lowpass_order=order,
+        noise_shape=_unit_rms(noise),
+        **params,
     )
 
 
@@ -857,33 +920,36 @@ def _lead_phrase(rng, notes, inst):
     # Envelope: attacks from a dip, optional detached notes, phrase release.
     attack = rng.uniform(inst.attack[0], inst.attack[1], n_notes)
     dip = rng.uniform(inst.dip[0], inst.dip[1], n_notes)
-    dip[0] = 0.0
     legato = rng.uniform(inst.legato[0], inst.legato[1], n_notes)
+    # Notes after a detached note, and the first one, start from silence.
+    dip[1:] = np.where(legato[:-1] < 0.98, 0.0, dip[1:])
+    dip[0] = 0.0
     env = dip[idx] + (1.0 - dip[idx]) * _smoothstep(since / attack[idx])
     off = notes.duration[idx] * legato[idx]
-    env *= np.where(legato[idx] < 0.98, _smoothstep((off - since) / inst.release + 0.2), 1.0)
-    env *= _smoothstep((end - t) / inst.release)
-    env *= 10.0 ** (notes.gain_db[idx] / 20.0)
-    env = np.maximum(_smooth(env, 0.004), 0.0)
+    env *= np.where(
+        legato[idx] < 0.98, _smoothstep((off + inst.release - since) / inst.release), 1.0
+    )
+    phrase_release = _smoothstep((end - t) / inst.release)
+    gain = 10.0 ** (notes.gain_db[idx] / 20.0)
+    env = np.maximum(_smooth(env * phrase_release * gain, 0.004), 0.0)
 
-    n_partials = _num_partials(float(f0.min()) * (1.0 - inst.unison_cents / 1200.0))
+    n_partials = _num_partials(float(f0.min()))
     k = np.arange(1, n_partials + 1, dtype=np.float64)
     reference = inst.weights[:n_partials] * _instrument_response(inst, float(np.median(f0)) * k)
     norm = max(float(np.sqrt(np.sum(reference * reference))), 1e-12)
-    tones = []
-    detunes = (0.0,) if inst.unison_cents == 0.0 else (-0.5 * inst.unison_cents, 0.5 * inst.unison_cents)
-    for cents in detunes:
+    # A quieter detuned copy thickens some synth leads without deep beating.
+    voices = [(0.0, 1.0)] if inst.unison_cents == 0.0 else [(0.0, 1.0), (inst.unison_cents, 0.35)]
+    y = 0.0
+    for cents, level in voices:
         f = f0 * 2.0 ** (cents / 1200.0)
         freqs = f[:, None] * k
         amps = inst.weights[:n_partials] * _instrument_response(inst, freqs) * _partial_taper(freqs)
-        tones.append(_tone(rng, f, amps * (env / norm / len(detunes) ** 0.5)[:, None]))
-    y = np.sum(tones, axis=0)
+        y = y + _tone(rng, f, amps * (level * env / norm)[:, None])
 
     # Noise with a fixed spectral shape: sustained plus a burst at each attack.
     burst = np.exp(-np.clip(since, 0.0, None) / (0.5 * attack[idx] + 0.02)) * (since >= 0)
-    level = 10.0 ** (inst.noise_db / 20.0) * env + 10.0 ** (inst.attack_noise_db / 20.0) * burst * (
-        env > 1e-3
-    ) * np.sqrt(np.maximum(env, 0.0))
+    level = 10.0 ** (inst.noise_db / 20.0) * env
+    level += 10.0 ** (inst.attack_noise_db / 20.0) * burst * gain * phrase_release
     return y + _shaped_noise(rng, level[:, None] * inst.noise_shape[None, :])
 
 
@@ -935,10 +1001,17 @@ def _render_chord_layer(rng, plan, timbre, gate, buffer):
             for s in range(n_strikes):
                 chosen = notes if pattern == "block" else notes[[s % len(notes)]]
                 for m in chosen:
-                    events.append((start + s * step, step + (0.0 if pattern == "block" else 2 * step), m))
+                    events.append(
+                        (start + s * step, step + (0.0 if pattern == "block" else 2 * step), m)
+                    )
         else:
             events = [(start, stop - start, m) for m in notes]
         for onset, length, m in events:
+            # Clip notes that start before the song.
+            if onset < 0.0:
+                onset, length = 0.0, length + onset
+            if length < 0.05:
+                continue
             c0 = int(round(max(onset, 0.0) * CONTROL_RATE))
             if c0 >= n_buf_ctrl - 1:
                 continue
@@ -958,7 +1031,9 @@ def _render_chord_layer(rng, plan, timbre, gate, buffer):
                     f = f0 * 2.0 ** (cents / 1200.0)
                     freqs = f[:, None] * k
                     amps = weights * _lowpass(freqs, cutoff, 2.0) * _partial_taper(freqs)
-                    _add_at(buffer, c0 * CONTROL_HOP, _tone(rng, f, amps * (0.7 * env * g)[:, None]))
+                    _add_at(
+                        buffer, c0 * CONTROL_HOP, _tone(rng, f, amps * (0.7 * env * g)[:, None])
+                    )
             elif timbre == "organ":
                 env = _smoothstep(t / 0.015) * _smoothstep((length + tail - t) / 0.05)
                 env *= 1.0 + tremolo * np.sin(2.0 * np.pi * tremolo_rate * t)
@@ -970,13 +1045,13 @@ def _render_chord_layer(rng, plan, timbre, gate, buffer):
                 k = np.arange(1, len(weights) + 1)
                 freqs = f0[:, None] * k
                 damp = _smoothstep((length + tail - t) / tail)
+                damp *= _smoothstep(t / 0.003)
                 amps = (
                     weights
                     * _lowpass(freqs, brightness, 1.0)
                     * _partial_taper(freqs)
                     * np.exp(-t[:, None] * (1.0 + 0.25 * (k - 1)) / decay)
                 )
-                amps[0] = 0.0
                 _add_at(buffer, c0 * CONTROL_HOP, _tone(rng, f0, amps * (damp * g)[:, None]))
 
 
@@ -985,8 +1060,8 @@ def _render_bass(rng, plan, gate, buffer):
     per_chord = int(rng.choice([1, 2, 4, 8]))
     decay = rng.uniform(0.3, 1.0)
     cutoff = rng.uniform(500.0, 1500.0)
-    weights = np.arange(1, 31, dtype=np.float64) ** -rng.uniform(0.8, 1.3)
     n_buf_ctrl = len(gate)
+    tilt = rng.uniform(0.8, 1.3)
     for c, (start, stop) in enumerate(zip(plan["chord_starts"], plan["chord_stops"])):
         root = plan["chords"][c][0]
         base = 28 + (root - 28) % 12
@@ -994,17 +1069,25 @@ def _render_bass(rng, plan, gate, buffer):
         for s in range(per_chord):
             m = base + (12 if (per_chord >= 4 and s % 2 == 1 and rng.random() < 0.3) else 0)
             onset = start + s * step
+            if onset < 0.0:
+                continue
             c0 = int(round(max(onset, 0.0) * CONTROL_RATE))
             n_ctrl = min(_num_controls(step + 0.05), n_buf_ctrl - c0)
             if c0 >= n_buf_ctrl - 1 or n_ctrl < 2 or gate[c0 : c0 + n_ctrl].max() < 1e-3:
                 continue
             t = _control_times(n_ctrl)
             f0 = np.full(n_ctrl, _midi_to_hz(m))
-            freqs = f0[:, None] * np.arange(1, len(weights) + 1)
+            k = np.arange(1, _num_partials(f0[0]) + 1)
+            weights = k**-tilt
+            freqs = f0[:, None] * k
             env = _smoothstep(t / 0.005) * _smoothstep((step + 0.05 - t) / 0.05)
             env *= np.exp(-t / decay) * 0.7 + 0.3
             amps = weights * _lowpass(freqs, cutoff, 2.0) * _partial_taper(freqs)
-            _add_at(buffer, c0 * CONTROL_HOP, _tone(rng, f0, amps * (env * gate[c0 : c0 + n_ctrl])[:, None]))
+            _add_at(
+                buffer,
+                c0 * CONTROL_HOP,
+                _tone(rng, f0, amps * (env * gate[c0 : c0 + n_ctrl])[:, None]),
+            )
 
 
 def _drum_sounds(rng):
@@ -1012,8 +1095,14 @@ def _drum_sounds(rng):
     t_kick = np.arange(int(0.4 * SAMPLE_RATE)) / SAMPLE_RATE
     f_start, f_end = rng.uniform(90.0, 160.0), rng.uniform(40.0, 60.0)
     freq = f_end + (f_start - f_end) * np.exp(-t_kick / rng.uniform(0.02, 0.05))
-    kick = np.sin(2.0 * np.pi * np.cumsum(freq) / SAMPLE_RATE) * np.exp(-t_kick / rng.uniform(0.12, 0.3))
-    kick += 0.3 * _filtered_noise(rng, len(t_kick), lambda f: _lowpass(f, 4000.0, 1)) * np.exp(-t_kick / 0.003)
+    kick = np.sin(2.0 * np.pi * np.cumsum(freq) / SAMPLE_RATE) * np.exp(
+        -t_kick / rng.uniform(0.12, 0.3)
+    )
+    kick += (
+        0.3
+        * _filtered_noise(rng, len(t_kick), lambda f: _lowpass(f, 4000.0, 1))
+        * np.exp(-t_kick / 0.003)
+    )
     t_snare = np.arange(int(0.35 * SAMPLE_RATE)) / SAMPLE_RATE
     tone = np.sin(2.0 * np.pi * rng.uniform(180.0, 240.0) * t_snare) * np.exp(-t_snare / 0.06)
     centre = rng.uniform(2000.0, 5000.0)
@@ -1022,7 +1111,9 @@ def _drum_sounds(rng):
     ) * np.exp(-t_snare / rng.uniform(0.08, 0.18))
     snare = 0.5 * tone + 0.6 * rattle
     t_hat = np.arange(int(0.2 * SAMPLE_RATE)) / SAMPLE_RATE
-    hat = _filtered_noise(rng, len(t_hat), lambda f: (f / (f + 7000.0)) ** 2 * _lowpass(f, 10000.0, 4))
+    hat = _filtered_noise(
+        rng, len(t_hat), lambda f: (f / (f + 7000.0)) ** 2 * _lowpass(f, 10000.0, 4)
+    )
     hat *= 0.4 * np.exp(-t_hat / rng.uniform(0.02, 0.06))
     return {"kick": kick, "snare": snare, "hat": hat}
 
@@ -1030,15 +1121,18 @@ def _drum_sounds(rng):
 def _render_drums(rng, plan, flags, starts, n_buf):
     """Drum stem following a per-bar 16-step pattern. [shape=(n_buf,)]"""
     sounds = _drum_sounds(rng)
-    kick_steps = [0, 8] + list(rng.choice([3, 6, 10, 11, 14], int(rng.integers(0, 3)), replace=False))
-    snare_steps = [4, 12]
+    kick_steps = [0, 8] + list(
+        rng.choice([3, 6, 10, 11, 14], int(rng.integers(0, 3)), replace=False)
+    )
+    step_len = plan["beat"] / 4.0
+    steps_per_bar = int(round(plan["bar"] / step_len))
+    snare_steps = [4, 12] if steps_per_bar == 16 else [4, 8]
     hat_every = int(rng.choice([1, 2, 2, 4]))
     hat_offset = int(rng.integers(0, 2)) * (hat_every // 2)
-    step_len = plan["beat"] / 4.0
-    n_steps = int(plan["duration"] / step_len) + 32
+    n_steps = int((plan["duration"] - plan["bar_offset"]) / step_len) + 1
     steps = np.arange(n_steps)
     times = plan["bar_offset"] + steps * step_len
-    pos = steps % 16
+    pos = steps % steps_per_bar
     block = np.clip(np.searchsorted(starts, times, side="right") - 1, 0, len(flags) - 1)
     active = flags[block] & (times >= 0) & (times < plan["duration"])
     patterns = {
@@ -1071,8 +1165,8 @@ def _arrangement(rng, plan, n_layers):
     for b in range(len(starts)):
         flip = rng.random(n_layers) < 0.25
         current = current ^ flip if b > 0 else current
-        if not current[:-1].any():
-            current[int(rng.integers(0, n_layers - 1))] = True
+        if not current[: n_layers - 2].any():
+            current[int(rng.integers(0, n_layers - 2))] = True
         flags[b] = current
     return flags, starts
 
@@ -1205,8 +1299,12 @@ def _render_vocals(rng, plan, segments, singer, register, n_buf):
             notes, syllables = _plan_vocal_phrase(rng, onset, dur, midi, singer)
             scoop = rng.uniform(0.3, 1.0) if rng.random() < 0.5 else 0.0
             audio = _sing_phrase(
-                rng, notes, syllables, singer,
-                breath=(0.0, breath_len) if breath else None, scoop=scoop,
+                rng,
+                notes,
+                syllables,
+                singer,
+                breath=(0.0, breath_len) if breath else None,
+                scoop=scoop,
             )
             c0 = int(math.ceil((t + start) * CONTROL_RATE))
             _add_at(out, c0 * CONTROL_HOP, audio)
@@ -1215,12 +1313,12 @@ def _render_vocals(rng, plan, segments, singer, register, n_buf):
 
 
 def _render_leads(rng, plan, segments, register, n_buf, vocal_to_acc_db):
-    """Lead stem at unit level per section, and the target gain of each section.
+    """Lead stems, one per section where a lead plays.
 
     Returns:
-        ``(stems, gains_db)``: one float array per section with a lead
-        [shape=(n_buf,)], and its level relative to the backing in that
-        section, dB.
+        List of ``(segment, stem, gain_db)``: the section, its lead stem at an
+        arbitrary level [shape=(n_buf,)], and the level the lead should have
+        relative to the backing over that section, dB.
     """
     kinds = list(rng.choice(LEAD_KINDS, int(rng.integers(1, 3)), replace=False))
     instruments = [_draw_instrument(rng, kind) for kind in kinds]
@@ -1247,7 +1345,9 @@ def _render_leads(rng, plan, segments, register, n_buf, vocal_to_acc_db):
                 span = b - t
             onset, dur, midi = _melody(rng, 0.0, span, plan, reg)
             notes = _plan_lead_phrase(rng, onset, dur, midi, inst)
-            _add_at(stem, int(round(t * CONTROL_RATE)) * CONTROL_HOP, _lead_phrase(rng, notes, inst))
+            _add_at(
+                stem, int(round(t * CONTROL_RATE)) * CONTROL_HOP, _lead_phrase(rng, notes, inst)
+            )
             t += span + rng.uniform(0.1, 0.8)
         stems.append((seg, stem, gain_db))
     return stems
@@ -1287,8 +1387,14 @@ def _rms(x):
 
 
 def _check_int(name, value, minimum):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(f"Expected {name} to be an integer >= {minimum}. Received: {name}={value!r}")
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or value < minimum
+    ):
+        raise ParameterError(
+            f"Expected {name} to be an integer >= {minimum}. Received: {name}={value!r}"
+        )
 
 
 def _check_duration(duration):
@@ -1336,7 +1442,9 @@ def synthesize_song(seed, index, duration=DEFAULT_DURATION):
     vocal_to_acc_db = float(rng.uniform(*VOCAL_TO_ACCOMPANIMENT_DB))
 
     # Render the stems.
-    vocal = _render_vocals(rng, plan, segments, singer, register, n_buf)[:n] * _vocal_gate(segments, n)
+    vocal = _render_vocals(rng, plan, segments, singer, register, n_buf)[:n] * _vocal_gate(
+        segments, n
+    )
     backing = _render_backing(rng, plan, n_buf_ctrl)[:n]
     leads = np.zeros(n)
     for seg, stem, gain_db in _render_leads(rng, plan, segments, register, n_buf, vocal_to_acc_db):
@@ -1348,7 +1456,9 @@ def synthesize_song(seed, index, duration=DEFAULT_DURATION):
     # Mix at the drawn vocal-to-accompaniment ratio, then normalise the peak.
     accompaniment = backing + leads
     sing = _region_mask(segments, n)
-    vocal_gain = 10.0 ** (vocal_to_acc_db / 20.0) * _rms(accompaniment[sing]) / max(_rms(vocal[sing]), 1e-12)
+    vocal_gain = (
+        10.0 ** (vocal_to_acc_db / 20.0) * _rms(accompaniment[sing]) / max(_rms(vocal[sing]), 1e-12)
+    )
     vocal *= vocal_gain
     mix = accompaniment + vocal
     scale = PEAK / max(float(np.max(np.abs(mix))), 1e-12)
@@ -1371,7 +1481,11 @@ def _check_split_sizes(split_sizes):
             f"Received: split_sizes={split_sizes!r}"
         )
     for split, size in split_sizes.items():
-        if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)) or size < 0:
+        if (
+            isinstance(size, (bool, np.bool_))
+            or not isinstance(size, (int, np.integer))
+            or size < 0
+        ):
             raise ParameterError(
                 f"Expected split_sizes[{split!r}] to be an integer >= 0. "
                 f"Received: split_sizes={split_sizes!r}"
@@ -1479,7 +1593,9 @@ def summarize_corpus(root, splits=corpus.SPLITS):
         for name in song_names:
             segments = corpus.parse_lab(root / "labels" / f"{name}.lab")
             length = segments[-1].end
-            labels = corpus.frame_labels(segments, spectral.num_frames(int(round(length * SAMPLE_RATE))))
+            labels = corpus.frame_labels(
+                segments, spectral.num_frames(int(round(length * SAMPLE_RATE)))
+            )
             seconds += length
             vocal_frames += int(labels.sum())
             frames += len(labels)

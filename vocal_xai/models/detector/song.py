@@ -9,7 +9,8 @@ time-stride of the excerpt model becomes a dilation of the later layers.
   3 in frequency. The first pool has ``d = 1``, the second ``d = 3``.
 - conv3 and conv4 read pooled frames 3 apart -> time dilation 3.
 - the first dense layer reads the 11 x 7 x 64 feature map as a convolution
-  with kernel 11 x 7, time dilation 9.
+  with kernel 11 x 7, time dilation 9 (computed as one GEMM and a sum of
+  shifted slices).
 
 Output frame ``t`` equals the excerpt model on frames ``[t - 57, t + 57]`` of
 the song padded with 57 frames of silence (log(1e-7)) at each end, so there is
@@ -72,12 +73,21 @@ def song_outputs(model, log_mel):
             x = _pool(x, dilation)
             dilation *= 3
 
-    # The first dense layer as a dilated convolution over the whole map.
+    # The first dense layer reads `taps` frames `dilation` apart. One GEMM gives
+    # every frame's contribution to every tap; shifted slices sum them up.
     dense1 = model.get_layer("dense1")
-    frames_out, bands_out, channels = (int(d) for d in model.get_layer("flatten").input.shape[1:])
-    kernel = tf.reshape(dense1.kernel, [frames_out, bands_out, channels, -1])
-    x = tf.nn.conv2d(x, kernel, strides=1, padding="VALID", dilations=[dilation, 1])
-    x = _leaky(x + dense1.bias, slope)[:, :, 0, :]
+    taps, bands, channels = (int(d) for d in model.get_layer("flatten").input.shape[1:])
+    units = int(dense1.kernel.shape[-1])
+    kernel = tf.reshape(dense1.kernel, [taps, bands * channels, units])
+    kernel = tf.reshape(tf.transpose(kernel, [1, 0, 2]), [bands * channels, taps * units])
+    batch, length = tf.shape(x)[0], tf.shape(x)[1]
+    z = tf.matmul(tf.reshape(x, [-1, bands * channels]), kernel)
+    z = tf.reshape(z, [batch, length, taps, units])
+    n = length - (taps - 1) * dilation
+    x = z[:, 0:n, 0]
+    for j in range(1, taps):
+        x += z[:, j * dilation : j * dilation + n, j]
+    x = _leaky(x + dense1.bias, slope)
 
     outputs = {f"embedding_{model.dense_units[0]}": x}
     for j, units in enumerate(model.dense_units[1:], start=2):

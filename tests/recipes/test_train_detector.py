@@ -1,0 +1,124 @@
+"""The train_detector recipe end to end, with tiny settings: kill -9 and
+resume, MirroredStrategy on two logical CPUs, and two local workers."""
+
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from vocal_xai.data import synthetic
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+RECIPE = ROOT / "recipes" / "train_detector.py"
+TINY = ["--preset=svdnet_tiny", "--batch_size=8", "--steps_per_epoch=6"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("corpus") / "c"
+    synthetic.make_corpus(path, seed=3, split_sizes={"train": 2, "valid": 1, "test": 1}, duration=8.0, workers=1)
+    return path
+
+
+def _env(**extra):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0")
+    env.update(extra)
+    return env
+
+
+def _cmd(corpus, run_dir, *flags):
+    return [sys.executable, str(RECIPE), f"--data_dir={corpus}", f"--model_dir={run_dir}",
+            f"--export_base={run_dir}/export", *TINY, *flags]
+
+
+def _run(cmd, **kwargs):
+    result = subprocess.run(cmd, capture_output=True, text=True, env=_env(), **kwargs)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def _weights(run_dir):
+    model = keras.models.load_model(run_dir / "export" / "detector" / "1" / "assets.extra" / "detector.keras")
+    return model.get_weights()
+
+
+def _metrics(run_dir):
+    return json.loads((run_dir / "metrics.json").read_text())
+
+
+def test_kill_and_resume_equals_uninterrupted(corpus, tmp_path):
+    epochs = ["--epochs=3", "--steps_per_epoch=30"]
+    straight = tmp_path / "straight"
+    _run(_cmd(corpus, straight, *epochs))
+
+    # Kill -9 once the first epoch's checkpoint exists, while training goes on.
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_cmd(corpus, killed, *epochs),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
+    deadline = time.time() + 300
+    while not (killed / "checkpoints" / "ckpt-1.index").exists():
+        assert proc.poll() is None, "the run ended before its first checkpoint"
+        assert time.time() < deadline
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (killed / "metrics.json").exists()
+
+    # The same command again resumes and ends with the same weights.
+    _run(_cmd(corpus, killed, *epochs))
+    resumed_from = _metrics(killed)["resumed_from_epoch"]
+    assert 1 <= resumed_from < 3
+    for a, b in zip(_weights(straight), _weights(killed)):
+        np.testing.assert_array_equal(a, b)
+    assert _metrics(straight)["final_logs"]["loss"] == _metrics(killed)["final_logs"]["loss"]
+
+
+def test_mirrored_on_two_logical_cpus(corpus, tmp_path):
+    run = tmp_path / "mirrored"
+    out = _run(_cmd(corpus, run, "--epochs=1", "--strategy=mirrored", "--logical_cpus=2"))
+    report = _metrics(run)
+    assert report["replicas"] == 2
+    assert np.isfinite(report["final_logs"]["loss"])
+    assert 0.0 <= report["metrics"]["test"]["error"] <= 1.0
+    assert "Exported" in out.stdout
+
+
+def _free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def test_two_local_workers(corpus, tmp_path):
+    run = tmp_path / "multi"
+    cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}
+    procs = []
+    for index in range(2):
+        tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        procs.append(subprocess.Popen(
+            _cmd(corpus, run, "--epochs=1", "--strategy=multi_worker"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(TF_CONFIG=tf_config),
+        ))
+    outputs = [p.communicate(timeout=600) for p in procs]
+    for p, (_, err) in zip(procs, outputs):
+        assert p.returncode == 0, err[-3000:]
+    report = _metrics(run)
+    assert report["replicas"] == 2
+    assert np.isfinite(report["final_logs"]["loss"])
+    # Only the chief exports; the other worker keeps its own scratch files.
+    assert (run / "export" / "detector" / "1" / "saved_model.pb").is_file()
+    assert not (run / "export" / "detector" / "2").exists()
+    assert (run / "cache-worker1").is_dir()
