@@ -1,0 +1,76 @@
+import csv
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from conftest import tone_song
+from vocal_xai import predict, spectral
+from vocal_xai.errors import ParameterError
+from vocal_xai.models.detector import SVDNet, song, task
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("predict")
+    rng = np.random.default_rng(0)
+    model = SVDNet.from_preset("svdnet_tiny", rng.normal(-4, 1, 80), rng.uniform(0.5, 2, 80))
+    version = task.export_detector(model, tmp / "zoo", {"metrics": {"threshold": 0.4}})
+    wav = tmp / "a.wav"
+    sf.write(wav, np.stack([tone_song(3.0, 44100), tone_song(3.0, 44100, seed=1)], 1), 44100)
+    return model, version, wav, tmp
+
+
+def test_predictor_matches_per_excerpt_model(setup):
+    model, _, wav, _ = setup
+    p = predict.SongPredictor(model)(wav)
+    n = spectral.num_frames(3 * 22050)
+    assert p.probability.shape == (n,) and p.log_mel.shape == (n, 80)
+    np.testing.assert_allclose(np.diff(p.times), 1 / 70, rtol=1e-9)
+    slow = model.predict(song.padded_excerpts(p.log_mel), verbose=0)["probability"][:, 0]
+    np.testing.assert_allclose(p.probability, slow, atol=1e-4)
+
+
+def test_writers_and_plot(setup, tmp_path):
+    model, _, wav, _ = setup
+    p = predict.SongPredictor(model)(wav)
+    rows = list(csv.DictReader(predict.write_predictions([p], tmp_path / "o.csv").open()))
+    assert len(rows) == len(p.probability)
+    assert float(rows[10]["time"]) == pytest.approx(p.times[10], abs=1e-5)
+    assert float(rows[10]["probability"]) == pytest.approx(p.probability[10], abs=1e-6)
+    data = json.loads(predict.write_predictions([p], tmp_path / "o.json").read_text())
+    assert data[str(wav)]["frame_rate"] == pytest.approx(70.0)
+    np.testing.assert_allclose(data[str(wav)]["probability"], p.probability, atol=1e-6)
+    png = predict.plot_prediction(p, tmp_path / "fig.png", threshold=0.4)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_too_short_audio(setup, tmp_path):
+    model, *_ = setup
+    short = tmp_path / "short.wav"
+    sf.write(short, np.zeros(500, np.float32), 22050)
+    with pytest.raises(ParameterError, match="Received: 500 samples"):
+        predict.SongPredictor(model)(short)
+
+
+def test_cli(setup, tmp_path):
+    model, version, wav, tmp = setup
+    env = dict(os.environ, VOCAL_XAI_ZOO=str(tmp / "zoo"), TF_CPP_MIN_LOG_LEVEL="2")
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "predict.py"), str(wav), str(wav),
+         f"--out={tmp_path / 'p.json'}", f"--plot={tmp_path / 'f.png'}"],
+        capture_output=True, text=True, env=env,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (tmp_path / "f-a.png").is_file()
+    data = json.loads((tmp_path / "p.json").read_text())
+    expected = predict.SongPredictor(model)(wav).probability
+    np.testing.assert_allclose(data[str(wav)]["probability"], expected, atol=1e-5)
+    assert "above threshold" in out.stdout
