@@ -17,6 +17,11 @@ $(STAMP): setup.py
 
 demo: $(STAMP)
 	$(BIN)/python recipes/make_corpus.py --out=$(DEMO_DIR)/corpus --seed=0
+	$(BIN)/python recipes/train_detector.py --data_dir=$(DEMO_DIR)/corpus \
+		--model_dir=$(DEMO_DIR)/detector --export_base=$(DEMO_DIR)/saved_models \
+		--preset=svdnet_tiny --epochs=2 --steps_per_epoch=20
+	$(BIN)/python tools/predict.py $(DEMO_DIR)/corpus/audio/song050.flac \
+		--out=$(DEMO_DIR)/song050.csv --plot=$(DEMO_DIR)/song050.png
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

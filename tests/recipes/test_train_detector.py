@@ -59,12 +59,13 @@ def test_kill_and_resume_equals_uninterrupted(corpus, tmp_path):
     straight = tmp_path / "straight"
     _run(_cmd(corpus, straight, *epochs))
 
-    # Kill -9 once the first epoch's checkpoint exists, while training goes on.
+    # Kill -9 once a checkpoint is complete (its index file names it), while
+    # training goes on.
     killed = tmp_path / "killed"
     proc = subprocess.Popen(_cmd(corpus, killed, *epochs),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
     deadline = time.time() + 300
-    while not (killed / "checkpoints" / "ckpt-1.index").exists():
+    while not (killed / "checkpoints" / "checkpoint").exists():
         assert proc.poll() is None, "the run ended before its first checkpoint"
         assert time.time() < deadline
         time.sleep(0.02)
