@@ -47,3 +47,11 @@ def tiny_corpus(tmp_path):
         write_song(tmp_path, f"s{i}", tone_song(6.0, seed=i), 22050, segments)
     write_filelists(tmp_path, {split: [f"s{i}"] for i, split in enumerate(corpus_lib.SPLITS)})
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def default_corpus(tmp_path_factory):
+    """The synthetic default corpus (seed 0), as the shipped models were trained on."""
+    from vocal_xai.data import defaults
+
+    return defaults.open_corpus(None, tmp_path_factory.mktemp("default") / "synthetic")

@@ -65,3 +65,10 @@ def load_detector(name_or_path="detector", version=None):
     from vocal_xai.models.detector import task
 
     return task.load_detector(resolve(name_or_path, version))
+
+
+def load_generator(name_or_path="generator", version=None):
+    """The Keras conditional generator of a shipped GAN (for gradients)."""
+    from vocal_xai.models.dcgan import task
+
+    return task.load_generator(resolve(name_or_path, version))

@@ -178,3 +178,18 @@ def test_bad_arguments():
         pipeline.excerpt_dataset(_ramp_split([400]), batch_size=0)
     with pytest.raises(ParameterError, match="longer than 152 frames"):
         pipeline.excerpt_dataset(_ramp_split([100]), augmentation=pipeline.PAPER_AUGMENTATION)
+
+
+def test_sample_excerpts_by_class():
+    split = _ramp_split([600, 500])
+    frames = np.concatenate(split.features)
+    labels = np.concatenate(split.labels)
+    x, y = pipeline.sample_excerpts(split, 50, label=1, seed=4)
+    assert x.shape == (50, 115, 80) and np.all(y == 1)
+    centres = x[:, 57, 0].astype(int)
+    assert len(set(centres)) == 50 and np.all(labels[centres] == 1)
+    np.testing.assert_array_equal(x[3], frames[centres[3] - 57 : centres[3] + 58])
+    again, _ = pipeline.sample_excerpts(split, 50, label=1, seed=4)
+    np.testing.assert_array_equal(x, again)
+    with pytest.raises(ParameterError, match="count=100000"):
+        pipeline.sample_excerpts(split, 100000)

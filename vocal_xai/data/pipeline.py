@@ -378,3 +378,28 @@ def excerpt_dataset(
         make_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True
     )
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def sample_excerpts(split, count, label=None, seed=0):
+    """Draw ``count`` distinct excerpts (without augmentation), seeded.
+
+    Args:
+        split: ``SplitFeatures``.
+        count: number of excerpts; at most the number of candidate centres.
+        label: keep only centres of this class (0 or 1); None keeps all.
+        seed: numpy seed.
+
+    Returns:
+        (excerpts float32 [count, 115, 80], labels int32 [count]).
+    """
+    frames, labels, centres = _concat(split, HALF)
+    if label is not None:
+        centres = centres[labels[centres] == label]
+    if not 1 <= count <= len(centres):
+        raise ParameterError(
+            f"Expected 1 <= count <= {len(centres)} (available centres"
+            f"{'' if label is None else f' of class {label}'}). Received: count={count}"
+        )
+    chosen = np.sort(np.random.default_rng(seed).choice(centres, size=count, replace=False))
+    idx = chosen[:, None] + np.arange(-HALF, HALF + 1)[None, :]
+    return frames[idx], labels[chosen]

@@ -1,0 +1,1 @@
+"""Explanations: Fréchet distance, latent activation maximisation, selection."""

@@ -1,0 +1,174 @@
+"""Generator and discriminator of the conditional DCGAN.
+
+Generator: ``G(z [batch, 128] ~ N(0, I), class [batch] int) -> [batch, 115, 80]``
+raw log-mel, in the detector's input units and floored at log(1e-7). The class
+(0 = non-vocal, 1 = vocal) is embedded and concatenated with z; a dense layer
+makes an 8 x 5 map that four stride-2 transposed convolutions grow to
+128 x 80 (time x mel), a final convolution gives one channel, and the centre
+115 frames are kept. The network works in standardised units; the training
+split's per-band mean and std, baked in, map its output back to raw log-mel.
+
+Discriminator: ``D(x [batch, 115, 80], class [batch]) -> [batch]`` logits.
+Four stride-2 convolutions (LeakyReLU 0.2), then a linear output plus a class
+projection (Miyato & Koyama 2018): ``w . h + embed(class) . h``.
+"""
+
+import keras
+from keras import ops
+
+from vocal_xai import spectral
+from vocal_xai.errors import ParameterError
+from vocal_xai.layers import CropFrames, FloorLogMel, Standardize
+
+LATENT_DIM = 128
+NUM_CLASSES = 2
+_GRID_FRAMES, _GRID_BANDS = 8, 5  # 16x upsampling -> 128 x 80
+
+
+def _check(name, value, minimum=1):
+    if int(value) < minimum:
+        raise ParameterError(f"Expected {name} >= {minimum}. Received: {name}={value}")
+
+
+@keras.saving.register_keras_serializable(package="vocal_xai")
+class Generator(keras.Model):
+    """Conditional generator of raw log-mel excerpts.
+
+    Args:
+        mean: per-band mean of the training log-mel. [shape=(80,)]
+        std: per-band std of the training log-mel. [shape=(80,)]
+        base_channels: channels of the 8 x 5 map; each upsampling halves them.
+        kernel_size: kernel of the transposed convolutions.
+        class_dim: size of the class embedding.
+        latent_dim: size of z.
+    """
+
+    def __init__(self, mean, std, base_channels=128, kernel_size=4, class_dim=16,
+                 latent_dim=LATENT_DIM, **kwargs):
+        for name, value in [("base_channels", base_channels), ("kernel_size", kernel_size),
+                            ("class_dim", class_dim), ("latent_dim", latent_dim)]:
+            _check(name, value)
+        if base_channels % 16:
+            raise ParameterError(
+                f"Expected base_channels divisible by 16. Received: base_channels={base_channels}"
+            )
+        z = keras.Input((latent_dim,), name="z")
+        label = keras.Input((), dtype="int32", name="class")
+
+        # Condition: embed the class and concatenate it with z.
+        embedded = keras.layers.Embedding(NUM_CLASSES, class_dim, name="class_embedding")(label)
+        x = keras.layers.Concatenate(name="z_and_class")([z, embedded])
+        x = keras.layers.Dense(_GRID_FRAMES * _GRID_BANDS * base_channels, name="project")(x)
+        x = keras.layers.Reshape((_GRID_FRAMES, _GRID_BANDS, base_channels), name="grid")(x)
+        x = keras.layers.BatchNormalization(name="project_bn")(x)
+        x = keras.layers.LeakyReLU(negative_slope=0.2, name="project_act")(x)
+
+        # Four stride-2 transposed convolutions: 8 x 5 -> 128 x 80.
+        channels = base_channels
+        for i in range(4):
+            channels //= 2
+            x = keras.layers.Conv2DTranspose(
+                channels, kernel_size, strides=2, padding="same", name=f"up{i + 1}"
+            )(x)
+            x = keras.layers.BatchNormalization(name=f"up{i + 1}_bn")(x)
+            x = keras.layers.LeakyReLU(negative_slope=0.2, name=f"up{i + 1}_act")(x)
+
+        # One channel, centre 115 frames, back to raw units, floored.
+        x = keras.layers.Conv2D(1, 5, padding="same", name="to_log_mel")(x)
+        x = keras.layers.Reshape((_GRID_FRAMES * 16, spectral.NUM_MEL_BANDS), name="drop_channel")(x)
+        x = CropFrames(spectral.EXCERPT_FRAMES, name="crop")(x)
+        x = Standardize(mean, std, invert=True, name="destandardize")(x)
+        log_mel = FloorLogMel(name="log_mel")(x)
+        super().__init__(inputs={"z": z, "class": label}, outputs=log_mel, **kwargs)
+
+        self.mean, self.std = list(mean), list(std)
+        self.base_channels, self.kernel_size = int(base_channels), int(kernel_size)
+        self.class_dim, self.latent_dim = int(class_dim), int(latent_dim)
+
+    def get_config(self):
+        return {
+            "name": self.name, "trainable": self.trainable,
+            "mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
+            "base_channels": self.base_channels, "kernel_size": self.kernel_size,
+            "class_dim": self.class_dim, "latent_dim": self.latent_dim,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="vocal_xai")
+class ClassProjection(keras.layers.Layer):
+    """``sum(embed(class) * h, axis=-1)``: the projection term of D."""
+
+    def __init__(self, num_classes, units, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes, self.units = int(num_classes), int(units)
+        self.embedding = keras.layers.Embedding(self.num_classes, self.units, name="embedding")
+
+    def build(self, input_shape):
+        self.embedding.build(input_shape[1])
+
+    def call(self, inputs):
+        features, label = inputs
+        return ops.sum(self.embedding(label) * features, axis=-1, keepdims=True)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0][0], 1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_classes": self.num_classes, "units": self.units})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="vocal_xai")
+class Discriminator(keras.Model):
+    """Conditional discriminator with a class projection.
+
+    Args:
+        mean: per-band mean of the training log-mel. [shape=(80,)]
+        std: per-band std of the training log-mel. [shape=(80,)]
+        base_channels: channels of the first convolution; each one doubles them.
+        kernel_size: kernel of the stride-2 convolutions.
+        class_dim: units of the feature vector the class is projected on.
+    """
+
+    def __init__(self, mean, std, base_channels=32, kernel_size=4, class_dim=64, **kwargs):
+        for name, value in [("base_channels", base_channels), ("kernel_size", kernel_size),
+                            ("class_dim", class_dim)]:
+            _check(name, value)
+        log_mel = keras.Input((spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS), name="log_mel")
+        label = keras.Input((), dtype="int32", name="class")
+        x = Standardize(mean, std, name="standardize")(log_mel)
+        x = keras.layers.Reshape((spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS, 1), name="add_channel")(x)
+        channels = base_channels
+        for i in range(4):
+            x = keras.layers.Conv2D(channels, kernel_size, strides=2, padding="same", name=f"down{i + 1}")(x)
+            x = keras.layers.LeakyReLU(negative_slope=0.2, name=f"down{i + 1}_act")(x)
+            channels *= 2
+        x = keras.layers.Flatten(name="flatten")(x)
+        h = keras.layers.Dense(class_dim, name="features")(x)
+        h = keras.layers.LeakyReLU(negative_slope=0.2, name="features_act")(h)
+        unconditional = keras.layers.Dense(1, name="critic")(h)
+        projection = ClassProjection(NUM_CLASSES, class_dim, name="projection")([h, label])
+        logit = keras.layers.Add(name="logit_sum")([unconditional, projection])
+        logit = keras.layers.Reshape((), name="logit")(logit)
+        super().__init__(inputs={"log_mel": log_mel, "class": label}, outputs=logit, **kwargs)
+
+        self.mean, self.std = list(mean), list(std)
+        self.base_channels, self.kernel_size = int(base_channels), int(kernel_size)
+        self.class_dim = int(class_dim)
+
+    def get_config(self):
+        return {
+            "name": self.name, "trainable": self.trainable,
+            "mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
+            "base_channels": self.base_channels, "kernel_size": self.kernel_size,
+            "class_dim": self.class_dim,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
