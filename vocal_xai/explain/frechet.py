@@ -2,11 +2,13 @@
 
     FD = ||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^(1/2))
 
-The trace of the matrix square root is computed in the symmetric form
-``Tr sqrt(sqrt(S1) S2 sqrt(S1))`` (the same eigenvalues as ``S1 S2``), from
-two symmetric eigendecompositions, so it stays real, finite and
-non-negative for singular covariances (fewer samples than dimensions), where
-``scipy.linalg.sqrtm(S1 @ S2)`` can return complex noise.
+The trace of the matrix square root is computed in a symmetric form with the
+same eigenvalues as ``S1 S2``: ``Tr sqrt(L^T S2 L)`` with ``S1 = L L^T`` (a
+Cholesky factor) when ``S1`` is positive definite, else
+``Tr sqrt(sqrt(S1) S2 sqrt(S1))`` from an eigendecomposition. Either way only
+symmetric eigenvalue problems are solved, so the result stays real, finite
+and non-negative for singular covariances (fewer samples than dimensions),
+where ``scipy.linalg.sqrtm(S1 @ S2)`` can return complex noise.
 
 When one side is given as n samples with n < d, the trace term only needs an
 n x n eigenproblem: with Yc the centred samples,
@@ -38,6 +40,19 @@ def _trace_sqrt_of_psd(matrix):
     return tf.reduce_sum(tf.sqrt(tf.maximum(tf.linalg.eigvalsh(matrix), 0.0)))
 
 
+def _trace_sqrt_product(sigma1, sigma2):
+    """Tr sqrt(S1 S2) for symmetric PSD ``S1``, ``S2``, via symmetric forms."""
+    try:
+        # Positive definite S1: eigenvalues of S1 S2 are those of L^T S2 L.
+        factor = tf.linalg.cholesky(sigma1)
+        if bool(tf.reduce_all(tf.math.is_finite(factor))):
+            return _trace_sqrt_of_psd(tf.matmul(factor, sigma2 @ factor, transpose_a=True))
+    except tf.errors.InvalidArgumentError:
+        pass
+    root1 = _sqrt_psd(sigma1)
+    return _trace_sqrt_of_psd(root1 @ sigma2 @ root1)
+
+
 def _check_stats(mu, sigma, name):
     mu = tf.convert_to_tensor(mu, tf.float64)
     sigma = tf.convert_to_tensor(sigma, tf.float64)
@@ -65,8 +80,7 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
         raise ParameterError(
             f"Expected statistics of the same dimension. Received: d={mu1.shape[0]} and d={mu2.shape[0]}"
         )
-    root1 = _sqrt_psd(0.5 * (sigma1 + tf.transpose(sigma1)))
-    trace_sqrt = _trace_sqrt_of_psd(root1 @ sigma2 @ root1)
+    trace_sqrt = _trace_sqrt_product(0.5 * (sigma1 + tf.transpose(sigma1)), sigma2)
     diff = mu1 - mu2
     distance = (
         tf.reduce_sum(diff * diff)
@@ -133,12 +147,14 @@ class GaussianStats:
     count: int
 
     def save(self, path):
-        np.savez(path, mean=self.mean, covariance=self.covariance, count=self.count)
+        """Write to ``path`` exactly (no suffix is added)."""
+        with open(path, "wb") as f:
+            np.savez(f, mean=self.mean, covariance=self.covariance, count=self.count)
 
     @classmethod
     def load(cls, path):
-        data = np.load(path)
-        return cls(data["mean"], data["covariance"], int(data["count"]))
+        with np.load(path) as data:
+            return cls(data["mean"], data["covariance"], int(data["count"]))
 
 
 class FrechetStatistics:

@@ -10,7 +10,9 @@ split's per-band mean and std, baked in, map its output back to raw log-mel.
 
 Discriminator: ``D(x [batch, 115, 80], class [batch]) -> [batch]`` logits.
 Four stride-2 convolutions (LeakyReLU 0.2), then a linear output plus a class
-projection (Miyato & Koyama 2018): ``w . h + embed(class) . h``.
+projection (Miyato & Koyama 2018): ``w . h + embed(class) . h``. Spectral
+normalisation of its weights (Miyato et al. 2018) keeps it Lipschitz, which
+the hinge loss needs to stay stable without a gradient penalty.
 """
 
 import keras
@@ -133,9 +135,12 @@ class Discriminator(keras.Model):
         base_channels: channels of the first convolution; each one doubles them.
         kernel_size: kernel of the stride-2 convolutions.
         class_dim: units of the feature vector the class is projected on.
+        spectral_norm: wrap convolutions and dense layers in spectral
+            normalisation.
     """
 
-    def __init__(self, mean, std, base_channels=32, kernel_size=4, class_dim=64, **kwargs):
+    def __init__(self, mean, std, base_channels=32, kernel_size=4, class_dim=64,
+                 spectral_norm=True, **kwargs):
         for name, value in [("base_channels", base_channels), ("kernel_size", kernel_size),
                             ("class_dim", class_dim)]:
             _check(name, value)
@@ -143,15 +148,22 @@ class Discriminator(keras.Model):
         label = keras.Input((), dtype="int32", name="class")
         x = Standardize(mean, std, name="standardize")(log_mel)
         x = keras.layers.Reshape((spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS, 1), name="add_channel")(x)
+
+        def normed(layer):
+            if not spectral_norm:
+                return layer
+            return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
+
         channels = base_channels
         for i in range(4):
-            x = keras.layers.Conv2D(channels, kernel_size, strides=2, padding="same", name=f"down{i + 1}")(x)
+            conv = keras.layers.Conv2D(channels, kernel_size, strides=2, padding="same", name=f"down{i + 1}")
+            x = normed(conv)(x)
             x = keras.layers.LeakyReLU(negative_slope=0.2, name=f"down{i + 1}_act")(x)
             channels *= 2
         x = keras.layers.Flatten(name="flatten")(x)
-        h = keras.layers.Dense(class_dim, name="features")(x)
+        h = normed(keras.layers.Dense(class_dim, name="features"))(x)
         h = keras.layers.LeakyReLU(negative_slope=0.2, name="features_act")(h)
-        unconditional = keras.layers.Dense(1, name="critic")(h)
+        unconditional = normed(keras.layers.Dense(1, name="critic"))(h)
         projection = ClassProjection(NUM_CLASSES, class_dim, name="projection")([h, label])
         logit = keras.layers.Add(name="logit_sum")([unconditional, projection])
         logit = keras.layers.Reshape((), name="logit")(logit)
@@ -160,13 +172,14 @@ class Discriminator(keras.Model):
         self.mean, self.std = list(mean), list(std)
         self.base_channels, self.kernel_size = int(base_channels), int(kernel_size)
         self.class_dim = int(class_dim)
+        self.spectral_norm = bool(spectral_norm)
 
     def get_config(self):
         return {
             "name": self.name, "trainable": self.trainable,
             "mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
             "base_channels": self.base_channels, "kernel_size": self.kernel_size,
-            "class_dim": self.class_dim,
+            "class_dim": self.class_dim, "spectral_norm": self.spectral_norm,
         }
 
     @classmethod

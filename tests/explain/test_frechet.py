@@ -1,0 +1,318 @@
+"""Tests for the float64 Fréchet distance, against a scipy reference."""
+
+import numpy as np
+import pytest
+import scipy.linalg
+import tensorflow as tf
+
+from vocal_xai.errors import ParameterError
+from vocal_xai.explain import frechet
+
+
+def _scipy_frechet(mu1, sigma1, mu2, sigma2):
+    """The pytorch-fid formula: sqrtm of the non-symmetric product, real part."""
+    covmean = scipy.linalg.sqrtm(sigma1 @ sigma2).real
+    diff = mu1 - mu2
+    return diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * np.trace(covmean)
+
+
+def _mixing(rng, d):
+    """A well-conditioned, non-diagonal mixing matrix [d, d]."""
+    return rng.standard_normal((d, d)) / np.sqrt(d) + np.eye(d)
+
+
+def _samples(rng, n, d, mixing=None, shift=0.0):
+    """Correlated Gaussian samples [n, d] with mean ``shift`` in every dimension."""
+    mixing = _mixing(rng, d) if mixing is None else mixing
+    return rng.standard_normal((n, d)) @ mixing.T + shift
+
+
+def _numpy_stats(x):
+    return np.mean(x, axis=0), np.cov(x, rowvar=False, ddof=1)
+
+
+@pytest.mark.parametrize("d, n", [(8, 32), (8, 200), (32, 128), (64, 256), (64, 640)])
+def test_matches_scipy_formula(d, n):
+    rng = np.random.default_rng(d + n)
+    mu1, s1 = _numpy_stats(_samples(rng, n, d))
+    mu2, s2 = _numpy_stats(_samples(rng, n, d, shift=0.3))
+    expected = _scipy_frechet(mu1, s1, mu2, s2)
+    got = frechet.frechet_distance(mu1, s1, mu2, s2)
+    assert got.dtype == tf.float64
+    assert expected > 1.0
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-6)
+
+
+def test_float32_inputs_give_float64_result():
+    rng = np.random.default_rng(1)
+    mu1, s1 = _numpy_stats(_samples(rng, 128, 16))
+    mu2, s2 = _numpy_stats(_samples(rng, 128, 16, shift=1.0))
+    got = frechet.frechet_distance(*(v.astype(np.float32) for v in (mu1, s1, mu2, s2)))
+    expected = _scipy_frechet(
+        *(v.astype(np.float32).astype(np.float64) for v in (mu1, s1, mu2, s2))
+    )
+    assert got.dtype == tf.float64
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("n, d", [(20, 64), (5, 32), (64, 64), (256, 64)])
+def test_samples_form_matches_full_form(n, d):
+    rng = np.random.default_rng(n * d)
+    reference = frechet.gaussian_stats(_samples(rng, 4 * d, d))
+    x = _samples(rng, n, d, shift=0.5)
+    fitted = frechet.gaussian_stats(x)
+    full = frechet.distance_between(fitted, reference)
+    small = frechet.frechet_distance_to_samples(x, reference.mean, reference.covariance)
+    assert small.dtype == tf.float64
+    assert full > 1.0
+    np.testing.assert_allclose(small.numpy(), full, rtol=1e-6)
+
+
+def test_zero_for_identical_statistics():
+    rng = np.random.default_rng(2)
+    x = _samples(rng, 256, 64, shift=2.0)
+    mu, sigma = _numpy_stats(x)
+    assert abs(float(frechet.frechet_distance(mu, sigma, mu, sigma))) <= 1e-9
+    assert abs(float(frechet.frechet_distance_to_samples(x, mu, sigma))) <= 1e-9
+    # Rank-deficient covariance (n < d).
+    y = _samples(rng, 10, 64)
+    mu, sigma = _numpy_stats(y)
+    assert abs(float(frechet.frechet_distance(mu, sigma, mu, sigma))) <= 1e-9
+    assert abs(float(frechet.frechet_distance_to_samples(y, mu, sigma))) <= 1e-9
+
+
+def test_symmetric():
+    rng = np.random.default_rng(3)
+    mu1, s1 = _numpy_stats(_samples(rng, 200, 32))
+    mu2, s2 = _numpy_stats(_samples(rng, 100, 32, shift=-0.4))
+    forward = float(frechet.frechet_distance(mu1, s1, mu2, s2))
+    backward = float(frechet.frechet_distance(mu2, s2, mu1, s1))
+    assert forward > 1.0
+    np.testing.assert_allclose(forward, backward, rtol=1e-9)
+
+
+def test_grows_with_mean_shift():
+    rng = np.random.default_rng(4)
+    d = 32
+    mu1, s1 = _numpy_stats(_samples(rng, 200, d))
+    _, s2 = _numpy_stats(_samples(rng, 200, d))
+    direction = rng.standard_normal(d)
+    shifts = [0.0, 0.1, 0.5, 1.0, 2.0, 5.0]
+    values = [float(frechet.frechet_distance(mu1, s1, mu1 + t * direction, s2)) for t in shifts]
+    assert all(a < b for a, b in zip(values, values[1:]))
+    # The mean term adds exactly ||t * direction||^2.
+    for t, value in zip(shifts, values):
+        np.testing.assert_allclose(value - values[0], t**2 * direction @ direction, rtol=1e-9, atol=1e-9)
+
+
+def test_grows_with_covariance_scale():
+    rng = np.random.default_rng(5)
+    mu, sigma = _numpy_stats(_samples(rng, 256, 64))
+    scales = [1.0, 1.2, 1.5, 2.0, 4.0, 9.0]
+    values = [float(frechet.frechet_distance(mu, sigma, mu, c * sigma)) for c in scales]
+    assert all(a < b for a, b in zip(values, values[1:]))
+    # Closed form for N(mu, S) vs N(mu, cS): (1 - sqrt(c))^2 tr S.
+    expected = [(1.0 - np.sqrt(c)) ** 2 * np.trace(sigma) for c in scales]
+    np.testing.assert_allclose(values, expected, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("n, d", [(10, 64), (6, 96), (3, 128)])
+def test_singular_covariances_finite_and_match_samples_form(n, d):
+    rng = np.random.default_rng(n + d)
+    mixing = _mixing(rng, d)
+    x = _samples(rng, n, d, mixing)
+    y = _samples(rng, n, d, mixing, shift=0.2)
+    a, b = frechet.gaussian_stats(x), frechet.gaussian_stats(y)
+    assert np.linalg.matrix_rank(a.covariance) == n - 1
+    full = frechet.distance_between(a, b)
+    assert np.isfinite(full) and full >= 0.0
+    np.testing.assert_allclose(
+        frechet.frechet_distance_to_samples(x, b.mean, b.covariance).numpy(), full, rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        frechet.frechet_distance_to_samples(y, a.mean, a.covariance).numpy(), full, rtol=1e-6
+    )
+
+
+def test_singular_covariances_where_scipy_sqrtm_is_complex():
+    # Large-scale embeddings, n < d on both sides: here scipy 1.13's
+    # sqrtm(s1 @ s2) is complex, with imaginary diagonal parts above the
+    # 1e-3 that pytorch-fid tolerates.
+    rng = np.random.default_rng(0)
+    d, n = 96, 6
+    mixing = rng.standard_normal((d, d)) / np.sqrt(d)
+    x = 1e3 * rng.standard_normal((n, d)) @ mixing
+    y = 1e3 * rng.standard_normal((n, d)) @ mixing
+    a, b = frechet.gaussian_stats(x), frechet.gaussian_stats(y)
+    full = frechet.distance_between(a, b)
+    assert np.isfinite(full) and full > 0.0
+    small = frechet.frechet_distance_to_samples(x, b.mean, b.covariance).numpy()
+    np.testing.assert_allclose(small, full, rtol=1e-6)
+
+
+def test_1d_matches_numpy_and_full_form():
+    rng = np.random.default_rng(6)
+    a = rng.normal(1.0, 2.0, size=40)
+    b = rng.normal(-0.5, 0.7, size=25)
+    expected = (a.mean() - b.mean()) ** 2 + (a.std(ddof=1) - b.std(ddof=1)) ** 2
+    got = frechet.frechet_distance_1d(a, b)
+    assert got.dtype == tf.float64
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
+    full = frechet.frechet_distance(
+        [a.mean()], [[a.var(ddof=1)]], [b.mean()], [[b.var(ddof=1)]]
+    )
+    np.testing.assert_allclose(full.numpy(), expected, rtol=1e-9)
+    # Any input shape is flattened.
+    np.testing.assert_allclose(
+        frechet.frechet_distance_1d(a.reshape(8, 5), b[:, None]).numpy(), expected, rtol=1e-12
+    )
+
+
+def test_streaming_statistics_match_numpy():
+    rng = np.random.default_rng(7)
+    x = _samples(rng, 50, 16, shift=3.0)
+    acc = frechet.FrechetStatistics(16)
+    for start, stop in [(0, 7), (7, 20), (20, 21), (21, 50)]:
+        acc.update_state(x[start:stop])
+    stats = acc.result()
+    mean, cov = _numpy_stats(x)
+    assert stats.count == 50
+    np.testing.assert_allclose(stats.mean, mean, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(stats.covariance, cov, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(stats.covariance, stats.covariance.T)
+
+
+def test_merge_equals_single_accumulator():
+    rng = np.random.default_rng(8)
+    x1 = _samples(rng, 30, 12)
+    x2 = _samples(rng, 17, 12, shift=-1.0)
+    first, second, whole = (frechet.FrechetStatistics(12) for _ in range(3))
+    first.update_state(x1[:10])
+    first.update_state(x1[10:])
+    second.update_state(x2)
+    first.merge(second)
+    whole.update_state(np.concatenate([x1, x2]))
+    merged, expected = first.result(), whole.result()
+    assert merged.count == expected.count == 47
+    np.testing.assert_allclose(merged.mean, expected.mean, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(merged.covariance, expected.covariance, rtol=1e-12, atol=1e-12)
+    # The other accumulator is unchanged.
+    np.testing.assert_allclose(second.result().mean, x2.mean(axis=0), rtol=1e-12)
+
+
+def test_reset_state():
+    rng = np.random.default_rng(9)
+    acc = frechet.FrechetStatistics(8)
+    acc.update_state(_samples(rng, 20, 8, shift=5.0))
+    acc.reset_state()
+    with pytest.raises(ParameterError, match="Received: 0"):
+        acc.result()
+    x = _samples(rng, 15, 8)
+    acc.update_state(x)
+    stats = acc.result()
+    mean, cov = _numpy_stats(x)
+    assert stats.count == 15
+    np.testing.assert_allclose(stats.mean, mean, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(stats.covariance, cov, rtol=1e-10, atol=1e-12)
+
+
+def test_float64_accumulation_with_large_mean_offset():
+    rng = np.random.default_rng(10)
+    n, d = 200, 8
+    x = rng.standard_normal((n, d)) @ _mixing(rng, d).T + 1e4
+    acc = frechet.FrechetStatistics(d)
+    for chunk in np.array_split(x, 4):
+        acc.update_state(chunk)
+    _, cov = _numpy_stats(x)
+    scale = np.abs(cov).max()
+    # The same sum-of-outer-products formula in float32 is far off.
+    x32 = x.astype(np.float32)
+    mean32 = x32.sum(axis=0) / np.float32(n)
+    cov32 = (x32.T @ x32 - np.float32(n) * np.outer(mean32, mean32)) / np.float32(n - 1)
+    assert np.abs(cov32 - cov).max() / scale > 0.1
+    assert np.abs(acc.result().covariance - cov).max() / scale < 1e-6
+
+
+def test_gaussian_stats_save_load_round_trip(tmp_path):
+    rng = np.random.default_rng(11)
+    stats = frechet.gaussian_stats(_samples(rng, 40, 10, shift=1.5))
+    path = tmp_path / "reference.npz"
+    stats.save(path)
+    loaded = frechet.GaussianStats.load(path)
+    assert loaded.count == 40 and isinstance(loaded.count, int)
+    np.testing.assert_array_equal(loaded.mean, stats.mean)
+    np.testing.assert_array_equal(loaded.covariance, stats.covariance)
+    assert loaded.mean.dtype == loaded.covariance.dtype == np.float64
+
+
+def test_distance_between():
+    rng = np.random.default_rng(12)
+    a = frechet.gaussian_stats(_samples(rng, 120, 24))
+    b = frechet.gaussian_stats(_samples(rng, 90, 24, shift=0.7))
+    got = frechet.distance_between(a, b)
+    assert isinstance(got, float)
+    np.testing.assert_allclose(
+        got, _scipy_frechet(a.mean, a.covariance, b.mean, b.covariance), rtol=1e-6
+    )
+    assert abs(frechet.distance_between(a, a)) <= 1e-9
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (np.zeros(4), np.eye(4), np.zeros(5), np.eye(5)),
+        (np.zeros(4), np.eye(5), np.zeros(4), np.eye(4)),
+        (np.zeros(4), np.eye(4), np.zeros(4), np.zeros((4, 3))),
+        (np.zeros((4, 1)), np.eye(4), np.zeros(4), np.eye(4)),
+        (np.zeros(4), np.zeros(4), np.zeros(4), np.eye(4)),
+    ],
+)
+def test_frechet_distance_rejects_bad_shapes(args):
+    with pytest.raises(ParameterError, match="Received:"):
+        frechet.frechet_distance(*args)
+
+
+@pytest.mark.parametrize("samples", [np.zeros((10, 5)), np.zeros(4), np.zeros((1, 4))])
+def test_samples_form_rejects_bad_samples(samples):
+    with pytest.raises(ParameterError, match="Received:"):
+        frechet.frechet_distance_to_samples(samples, np.zeros(4), np.eye(4))
+
+
+def test_samples_form_rejects_bad_reference():
+    with pytest.raises(ParameterError, match="Received:"):
+        frechet.frechet_distance_to_samples(np.zeros((10, 4)), np.zeros(4), np.eye(3))
+
+
+@pytest.mark.parametrize("a, b", [([1.0], [1.0, 2.0]), ([1.0, 2.0], [3.0])])
+def test_1d_rejects_fewer_than_two_values(a, b):
+    with pytest.raises(ParameterError, match="Received:"):
+        frechet.frechet_distance_1d(a, b)
+
+
+@pytest.mark.parametrize("dim", [0, -3])
+def test_statistics_reject_bad_dim(dim):
+    with pytest.raises(ParameterError, match="Received: dim="):
+        frechet.FrechetStatistics(dim)
+
+
+def test_statistics_reject_mismatches_and_too_few_samples():
+    acc = frechet.FrechetStatistics(4)
+    with pytest.raises(ParameterError, match="Received:"):
+        acc.update_state(np.zeros((3, 5)))
+    with pytest.raises(ParameterError, match="Received:"):
+        acc.update_state(np.zeros(4))
+    with pytest.raises(ParameterError, match="Received: dim=3"):
+        acc.merge(frechet.FrechetStatistics(3))
+    acc.update_state(np.ones((1, 4)))
+    with pytest.raises(ParameterError, match="Received: 1"):
+        acc.result()
+    with pytest.raises(ParameterError, match="Received:"):
+        frechet.gaussian_stats(np.zeros((1, 4)))
+
+
+def test_stats_save_load_without_suffix(tmp_path):
+    stats = frechet.gaussian_stats(np.random.default_rng(0).normal(size=(30, 4)))
+    stats.save(tmp_path / "stats")
+    again = frechet.GaussianStats.load(tmp_path / "stats")
+    np.testing.assert_array_equal(again.covariance, stats.covariance)
+    assert again.count == 30
