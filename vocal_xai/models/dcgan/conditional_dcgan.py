@@ -43,6 +43,9 @@ class ConditionalDCGAN(keras.Model):
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        # Both players are built functional models; there is nothing left to
+        # build (and ``fit`` must not try to build it from a data batch).
+        self.built = True
 
     def compile(self, d_optimizer, g_optimizer, loss="hinge", **kwargs):
         if loss not in LOSSES:

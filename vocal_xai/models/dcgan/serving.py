@@ -29,16 +29,21 @@ class GeneratorServing(tf.Module):
         )
 
     def _serve(self, z, class_id):
-        tf.debugging.assert_equal(
-            tf.shape(z)[1], self.latent_dim, message=f"z must have shape [batch, {self.latent_dim}]"
-        )
-        tf.debugging.assert_equal(
-            tf.shape(class_id)[0], tf.shape(z)[0], message="class_id must have one entry per row of z"
-        )
-        tf.debugging.assert_equal(
-            tf.reduce_all((class_id >= 0) & (class_id <= 1)), True,
-            message="class_id must be 0 (non-vocal) or 1 (vocal)",
-        )
+        checks = [
+            tf.debugging.assert_equal(
+                tf.shape(z)[1], self.latent_dim, message=f"z must have shape [batch, {self.latent_dim}]"
+            ),
+            tf.debugging.assert_equal(
+                tf.shape(class_id)[0], tf.shape(z)[0], message="class_id must have one entry per row of z"
+            ),
+            tf.debugging.assert_equal(
+                tf.reduce_all((class_id >= 0) & (class_id <= 1)), True,
+                message="class_id must be 0 (non-vocal) or 1 (vocal)",
+            ),
+        ]
+        # The generator runs only after every check has passed.
+        with tf.control_dependencies(checks):
+            z, class_id = tf.identity(z), tf.identity(class_id)
         log_mel = self._generator(z, class_id)
         log_mel = tf.ensure_shape(log_mel, [None, spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS])
         return {"log_mel": log_mel}

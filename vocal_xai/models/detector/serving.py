@@ -36,7 +36,7 @@ class DetectorServing(tf.Module):
         ]
     )
     def serve(self, log_mel):
-        tf.debugging.assert_equal(
+        check = tf.debugging.assert_equal(
             tf.shape(log_mel)[1:],
             tf.constant([spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS]),
             message=(
@@ -44,6 +44,9 @@ class DetectorServing(tf.Module):
                 f"{spectral.NUM_MEL_BANDS}]"
             ),
         )
+        # The model runs only after the check has passed.
+        with tf.control_dependencies([check]):
+            log_mel = tf.identity(log_mel)
         out = self._model(log_mel)
         return {
             "logit": out["logit"][:, 0],
@@ -53,11 +56,13 @@ class DetectorServing(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32, name="waveform")])
     def frames(self, waveform):
-        tf.debugging.assert_greater_equal(
+        check = tf.debugging.assert_greater_equal(
             tf.shape(waveform)[1],
             spectral.FRAME_LENGTH,
             message=f"waveform must have at least {spectral.FRAME_LENGTH} samples",
         )
+        with tf.control_dependencies([check]):
+            waveform = tf.identity(waveform)
         out = self._song(spectral.log_mel(waveform))
         return {"logit": out["logit"], "probability": out["probability"]}
 

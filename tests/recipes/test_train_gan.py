@@ -1,0 +1,116 @@
+"""The train_gan recipe end to end, with tiny settings: kill -9 and resume,
+and MirroredStrategy on two logical CPUs."""
+
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from vocal_xai.data import corpus as corpus_lib
+from vocal_xai.data import pipeline, synthetic
+from vocal_xai.models.detector import SVDNet
+from vocal_xai.models.detector import task as detector_task
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+RECIPE = ROOT / "recipes" / "train_gan.py"
+TINY = ["--preset=dcgan_tiny", "--batch_size=8", "--eval_samples=20"]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("corpus") / "c"
+    synthetic.make_corpus(path, seed=3, split_sizes={"train": 2, "valid": 1, "test": 1}, duration=8.0, workers=1)
+    return path
+
+
+@pytest.fixture(scope="module")
+def detector(corpus, tmp_path_factory):
+    train = pipeline.load_split(corpus_lib.read_corpus(corpus), "train")
+    keras.utils.set_random_seed(0)
+    model = SVDNet.from_preset("svdnet_tiny", *pipeline.band_stats(train.features))
+    return detector_task.export_detector(model, tmp_path_factory.mktemp("zoo"), {})
+
+
+def _env():
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0")
+
+
+def _cmd(corpus, detector, run_dir, *flags):
+    return [sys.executable, str(RECIPE), f"--data_dir={corpus}", f"--model_dir={run_dir}",
+            f"--export_base={run_dir}/export", f"--detector={detector}", *TINY, *flags]
+
+
+def _run(cmd):
+    result = subprocess.run(cmd, capture_output=True, text=True, env=_env())
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def _generator_weights(run_dir):
+    path = run_dir / "export" / "generator" / "1" / "assets.extra" / "generator.keras"
+    return keras.models.load_model(path).get_weights()
+
+
+def _evaluation(run_dir):
+    return json.loads((run_dir / "evaluation.json").read_text())
+
+
+def test_kill_and_resume_equals_uninterrupted(corpus, detector, tmp_path):
+    epochs = ["--epochs=3", "--steps_per_epoch=20"]
+    straight = tmp_path / "straight"
+    _run(_cmd(corpus, detector, straight, *epochs))
+
+    # Kill -9 once a checkpoint is complete (its index file names it), while
+    # training goes on.
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(_cmd(corpus, detector, killed, *epochs),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
+    deadline = time.time() + 300
+    while not (killed / "checkpoints" / "checkpoint").exists():
+        assert proc.poll() is None, "the run ended before its first checkpoint"
+        assert time.time() < deadline
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (killed / "evaluation.json").exists()
+
+    # The same command again resumes and ends with the same weights.
+    _run(_cmd(corpus, detector, killed, *epochs))
+    resumed, uninterrupted = _evaluation(killed), _evaluation(straight)
+    assert 1 <= resumed["resumed_from_epoch"] < 3
+    assert uninterrupted["resumed_from_epoch"] == 0
+    for a, b in zip(_generator_weights(straight), _generator_weights(killed), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert resumed["final_logs"] == uninterrupted["final_logs"]
+    assert resumed["evaluation"] == uninterrupted["evaluation"]
+
+
+def test_mirrored_on_two_logical_cpus(corpus, detector, tmp_path):
+    run = tmp_path / "mirrored"
+    out = _run(_cmd(corpus, detector, run, "--epochs=1", "--steps_per_epoch=4",
+                    "--strategy=mirrored", "--logical_cpus=2"))
+    report = _evaluation(run)
+    assert report["replicas"] == 2
+    assert report["resumed_from_epoch"] == 0
+    assert set(report["final_logs"]) >= {"d_loss", "g_loss"}
+    assert all(np.isfinite(v) for v in report["final_logs"].values())
+    for name in ("non_vocal", "vocal"):
+        row = report["evaluation"][name]
+        assert row["samples"] == 20 and 0.0 <= row["consistency"] <= 1.0
+        assert all(np.isfinite(row[k]) and row[k] >= 0 for k in ("generator", "floor", "ceiling"))
+    version = run / "export" / "generator" / "1"
+    assert (version / "saved_model.pb").is_file()
+    assert f"Exported {version}" in out.stdout
+    generator = keras.models.load_model(version / "assets.extra" / "generator.keras")
+    assert generator.count_params() == report["generator_parameters"]
+    metadata = json.loads((version / "assets.extra" / "metadata.json").read_text())
+    assert metadata["replicas"] == 2 and metadata["parameters"] == report["generator_parameters"]
