@@ -41,7 +41,7 @@ def main(argv):
     import pathlib
 
     from vocal_xai import training, zoo
-    from vocal_xai.data import defaults
+    from vocal_xai.data import defaults, pipeline
     from vocal_xai.models.dcgan import evaluation, task
 
     # Set up devices, determinism and the strategy.
@@ -74,6 +74,9 @@ def main(argv):
     print(evaluation.format_report(report))
     result = {**info, "evaluation": report, "detector": str(detector_dir), "corpus": str(corpus.root)}
     training.write_json(model_dir / "evaluation.json", result)
+    valid = pipeline.load_split(corpus, "valid", cache_dir)
+    figure = evaluation.plot_samples(gan.generator, valid, model_dir / "samples.png", seed=FLAGS.seed)
+    print(f"Samples: {figure}")
     if FLAGS.export:
         print(f"Exported {task.export_generator(gan.generator, FLAGS.export_base, result)}")
 

@@ -103,3 +103,39 @@ def format_report(report):
             f"{r['consistency']:.1%} |"
         )
     return "\n".join(lines)
+
+
+def plot_samples(generator, valid, png, per_class=4, seed=0):
+    """A figure of real valid excerpts above generated ones, for each class.
+
+    Args:
+        generator: a conditional ``Generator``.
+        valid: ``SplitFeatures`` of the validation split.
+        png: output path.
+        per_class: excerpts per row.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = []
+    for label, name in CLASS_NAMES.items():
+        real, _ = pipeline.sample_excerpts(valid, per_class, label=label, seed=seed)
+        rows.append((f"real {name}", real))
+        rows.append((f"generated {name}", generate(generator, per_class, label, seed=seed + 7)))
+    vmax = max(r.max() for _, r in rows)
+    fig, axes = plt.subplots(len(rows), per_class, figsize=(2.2 * per_class, 1.9 * len(rows)))
+    for (title, excerpts), ax_row in zip(rows, axes):
+        for i, ax in enumerate(ax_row):
+            ax.imshow(excerpts[i].T, origin="lower", aspect="auto", cmap="magma",
+                      vmin=vmax - 12.0, vmax=vmax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_ylabel(title, fontsize=9)
+    fig.suptitle("115 frames (1.6 s) x 80 mel bands, log-mel; real above generated", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(png, dpi=80)
+    plt.close(fig)
+    return png
