@@ -200,7 +200,7 @@ def band_stats(features):
     return mean, np.sqrt(var)
 
 
-def _concat(split, margin):
+def concat_split(split, margin):
     """Concatenate songs; return frames, labels and valid centre indices."""
     frames = np.concatenate(split.features, axis=0).astype(np.float32)
     labels = np.concatenate(split.labels, axis=0).astype(np.int32)
@@ -344,7 +344,7 @@ def excerpt_dataset(
     if batch_size < 1:
         raise ParameterError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
     margin = augmentation.margin if augmentation is not None else HALF
-    frames_np, labels_np, centres_np = _concat(split, margin)
+    frames_np, labels_np, centres_np = concat_split(split, margin)
     centre_labels = labels_np[centres_np]
     pools = [centres_np[centre_labels == c] for c in (0, 1)]
     if balance and min(len(p) for p in pools) == 0:
@@ -392,7 +392,7 @@ def sample_excerpts(split, count, label=None, seed=0):
     Returns:
         (excerpts float32 [count, 115, 80], labels int32 [count]).
     """
-    frames, labels, centres = _concat(split, HALF)
+    frames, labels, centres = concat_split(split, HALF)
     if label is not None:
         centres = centres[labels[centres] == label]
     if not 1 <= count <= len(centres):
