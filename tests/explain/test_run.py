@@ -1,0 +1,72 @@
+import csv
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from vocal_xai.data import pipeline
+from vocal_xai.errors import ParameterError
+from vocal_xai.explain import report, run
+from vocal_xai.models.dcgan import PRESETS, Generator
+from vocal_xai.models.detector import SVDNet
+
+
+@pytest.fixture(scope="module")
+def result():
+    keras.utils.set_random_seed(2)
+    rng = np.random.default_rng(0)
+    mean, std = np.full(80, -5.0), np.ones(80)
+    generator = Generator(mean, std, **PRESETS["dcgan_tiny"]["generator"])
+    detector = SVDNet.from_preset("svdnet_tiny", mean, std)
+    valid = pipeline.SplitFeatures(["a"], [rng.normal(-5, 2, (500, 80)).astype(np.float32)],
+                                   [np.zeros(500, np.int32)])
+    config = run.ExplainConfig(direction="max", learning_rates=(0.1, 0.001), rps=(0.1, 0.0),
+                               iterations=(2, 6), seeds=3, embedding="embedding_8",
+                               reference_k=20, bootstrap=20)
+    return run.explain(generator, detector, valid, config)
+
+
+def test_every_setting_is_ranked(result):
+    assert len(result.ranking) == 2 * 2 * 2
+    distances = [r["distance"] for r in result.ranking]
+    assert distances == sorted(distances)
+    assert {(r["learning_rate"], r["rp"], r["iterations"]) for r in result.ranking} == set(result.examples)
+    for r in result.ranking:
+        assert r["distance_low"] <= r["distance_high"] and np.isfinite(r["distance_1d"])
+        assert r["min_activation"] <= r["mean_activation"] <= r["max_activation"]
+    assert result.selected is result.ranking[0]
+    # Snapshot semantics: more iterations never lower the best activation.
+    rows = {(r["learning_rate"], r["rp"], r["iterations"]): r for r in result.ranking}
+    for lr in (0.1, 0.001):
+        for rp in (0.1, 0.0):
+            assert rows[(lr, rp, 6)]["max_activation"] >= rows[(lr, rp, 2)]["max_activation"] - 1e-6
+
+
+def test_outputs(result, tmp_path):
+    paths = report.write_all(result, tmp_path, versions={"detector": "test"}, audio_count=2,
+                             griffin_lim_iterations=5)
+    rows = list(csv.DictReader(open(paths["ranking"])))
+    assert len(rows) == 8 and rows[0]["rank_distance"] == "1"
+    data = json.loads(paths["report"].read_text())
+    assert data["selected"]["distance"] == pytest.approx(result.selected["distance"])
+    assert data["models"] == {"detector": "test"} and data["config"]["direction"] == "max"
+    for key in ("examples_png", "curves_png", "heatmap_png"):
+        assert paths[key].read_bytes()[:4] == b"\x89PNG"
+    assert len(paths["audio"]) == 2
+    assert np.load(tmp_path / "selected_log_mel.npy").shape == (3, 115, 80)
+    assert np.load(tmp_path / "activation_trace.npy").shape == (7, 12)
+    assert "real reference (20 excerpts)" in report.summary_table(result)
+
+
+def test_config_validation():
+    assert run.ExplainConfig(direction="min").condition == "non_vocal"
+    assert run.ExplainConfig.from_grid("paper").seeds == 50
+    with pytest.raises(ParameterError, match="grid='huge'"):
+        run.ExplainConfig.from_grid("huge")
+    with pytest.raises(ParameterError, match="condition='loud'"):
+        run.ExplainConfig(condition="loud")
+    with pytest.raises(ParameterError, match="seeds=1"):
+        run.ExplainConfig(seeds=1)
+    with pytest.raises(ParameterError, match="LAYER:UNIT"):
+        run.ExplainConfig(neuron="logit")

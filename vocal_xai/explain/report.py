@@ -1,0 +1,166 @@
+"""Files of an explanation run: ranking.csv, report.json, figures, audio and
+arrays, plus the summary table printed by ``tools/explain.py``."""
+
+import csv
+import json
+import pathlib
+
+import numpy as np
+
+from vocal_xai.explain import audio
+
+RANKING_COLUMNS = (
+    "rank_distance", "learning_rate", "rp", "iterations", "distance", "distance_low", "distance_high",
+    "distance_1d", "rank_distance_1d", "mean_activation", "min_activation", "max_activation",
+    "fraction_vocal",
+)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def write_ranking(result, path):
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=RANKING_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in result.ranking:
+            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+    return path
+
+
+def selected_key(result):
+    s = result.selected
+    return (s["learning_rate"], s["rp"], s["iterations"])
+
+
+def plot_examples(result, path, count=4):
+    """Starting points G(z0) above the selected setting's explanations."""
+    plt = _pyplot()
+    after = result.examples[selected_key(result)][:count]
+    before = result.starts[:count]
+    count = len(after)
+    top = max(before.max(), after.max())
+    fig, axes = plt.subplots(2, count, figsize=(2.6 * count, 4.4), squeeze=False)
+    for row, (title, data) in enumerate([("before: G(z0)", before), ("after: selected", after)]):
+        for i in range(count):
+            ax = axes[row][i]
+            ax.imshow(data[i].T, origin="lower", aspect="auto", cmap="magma", vmin=top - 12, vmax=top)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"seed {i}", fontsize=8)
+            if i == 0:
+                ax.set_ylabel(title, fontsize=9)
+    s = result.selected
+    fig.suptitle(f"{result.config.direction} {result.config.neuron}: lr {s['learning_rate']:g}, "
+                 f"rp {s['rp']:g}, {s['iterations']} it", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def plot_curves(result, path):
+    """Mean activation and ||z|| over iterations, one line per (lr, rp)."""
+    plt = _pyplot()
+    fig, (ax_a, ax_z) = plt.subplots(1, 2, figsize=(12, 4.2))
+    rows = result.rows
+    for lr in result.config.learning_rates:
+        for rp in result.config.rps:
+            mask = (rows["learning_rate"] == np.float32(lr)) & (rows["rp"] == np.float32(rp))
+            label = f"lr {lr:g}, rp {rp:g}"
+            ax_a.plot(result.ascent.activation[:, mask].mean(axis=1), lw=1, label=label)
+            ax_z.plot(result.ascent.z_norm[:, mask].mean(axis=1), lw=1, label=label)
+    lo, hi = result.real_range
+    ax_a.axhspan(lo, hi, color="0.85", zorder=0, label="real reference range")
+    ax_a.set_xlabel("iteration")
+    ax_a.set_ylabel(f"{result.config.neuron} (mean over seeds)")
+    ax_a.set_yscale("symlog")
+    ax_z.set_xlabel("iteration")
+    ax_z.set_ylabel("||z|| (mean over seeds)")
+    ax_z.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def plot_heatmap(result, path):
+    """Distance per setting: learning rate x rp, one panel per iteration count."""
+    plt = _pyplot()
+    cfg = result.config
+    its = list(result.ascent.snapshots)
+    fig, axes = plt.subplots(1, len(its), figsize=(3.6 * len(its), 3.4), squeeze=False)
+    table = {(r["learning_rate"], r["rp"], r["iterations"]): r["distance"] for r in result.ranking}
+    values = np.log10(np.array(list(table.values())) + 1e-12)
+    for ax, it in zip(axes[0], its):
+        grid = np.array([[np.log10(table[(lr, rp, int(it))] + 1e-12) for rp in cfg.rps] for lr in cfg.learning_rates])
+        im = ax.imshow(grid, cmap="viridis_r", vmin=values.min(), vmax=values.max())
+        ax.set_xticks(range(len(cfg.rps)), [f"{v:g}" for v in cfg.rps])
+        ax.set_yticks(range(len(cfg.learning_rates)), [f"{v:g}" for v in cfg.learning_rates])
+        ax.set_xlabel("rp")
+        ax.set_ylabel("learning rate")
+        ax.set_title(f"{int(it)} iterations", fontsize=9)
+        for i, lr in enumerate(cfg.learning_rates):
+            for j, rp in enumerate(cfg.rps):
+                ax.text(j, i, f"{table[(lr, rp, int(it))]:.3g}", ha="center", va="center", fontsize=7, color="w")
+    fig.colorbar(im, ax=axes[0].tolist(), label="log10 Fréchet distance")
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def write_all(result, out_dir, versions=None, audio_count=4, griffin_lim_iterations=100):
+    """Write every output of a run into ``out_dir``; return the paths."""
+    out = pathlib.Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"ranking": write_ranking(result, out / "ranking.csv")}
+    paths["examples_png"] = plot_examples(result, out / "examples.png")
+    paths["curves_png"] = plot_curves(result, out / "curves.png")
+    paths["heatmap_png"] = plot_heatmap(result, out / "distance_heatmap.png")
+    selected = result.examples[selected_key(result)]
+    np.save(out / "selected_log_mel.npy", selected)
+    np.save(out / "start_log_mel.npy", result.starts)
+    np.save(out / "activation_trace.npy", result.ascent.activation)
+    np.save(out / "z_norm_trace.npy", result.ascent.z_norm)
+    np.save(out / "grad_norm_trace.npy", result.ascent.grad_norm)
+    wavs = []
+    for i in range(min(audio_count, len(selected))):
+        wav = audio.log_mel_to_audio(selected[i], n_iter=griffin_lim_iterations, seed=i)
+        wavs.append(str(audio.write_wav(out / f"selected_seed{i}.wav", wav)))
+    report = {
+        "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(result.config).items()},
+        "selected": result.selected,
+        "selected_by_1d": min(result.ranking, key=lambda r: r["rank_distance_1d"]),
+        "ranking": result.ranking,
+        "reference": {"count": int(result.reference.stats.count),
+                      "activation_mean": float(result.reference.activations.mean()),
+                      "activation_min": result.real_range[0], "activation_max": result.real_range[1]},
+        "models": versions or {},
+        "timings": result.timings,
+        "audio": wavs,
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    paths["report"] = out / "report.json"
+    paths["audio"] = wavs
+    return paths
+
+
+def summary_table(result, top=10):
+    """The ranking as a text table (best first)."""
+    lines = [f"{'rank':>4} {'lr':>7} {'rp':>7} {'iter':>5} {'distance':>10} {'95% CI':>21} "
+             f"{'1-D dist':>10} {'mean act':>9} {'vocal':>6}"]
+    for r in result.ranking[:top]:
+        lines.append(
+            f"{r['rank_distance']:>4} {r['learning_rate']:>7g} {r['rp']:>7g} {r['iterations']:>5} "
+            f"{r['distance']:>10.4g} [{r['distance_low']:>8.4g}, {r['distance_high']:>8.4g}] "
+            f"{r['distance_1d']:>10.4g} {r['mean_activation']:>9.3g} {r['fraction_vocal']:>6.0%}"
+        )
+    lo, hi = result.real_range
+    lines.append(f"real reference ({result.reference.stats.count} excerpts): activation {lo:.3g} .. {hi:.3g}")
+    return "\n".join(lines)

@@ -1,0 +1,203 @@
+"""The main job: explain a detector neuron over a grid of settings and pick
+the best setting automatically (the logic behind ``tools/explain.py``).
+
+All (learning rate, rp) pairs x seeds run as rows of one batched latent
+ascent; iteration counts are snapshots of the same trajectories. Every
+(learning rate, rp, iterations) setting is scored against real reference
+excerpts (``selection``) and the settings are ranked.
+"""
+
+import dataclasses
+import itertools
+import time
+
+import numpy as np
+import tensorflow as tf
+
+from vocal_xai.errors import ParameterError
+from vocal_xai.explain import ascent, objectives, selection
+
+GRIDS = {
+    # Small enough to finish in minutes on a laptop CPU.
+    "quick": {
+        "learning_rates": (0.1, 0.01, 0.001),
+        "rps": (0.1, 0.01, 0.001),
+        "iterations": (10, 25, 50),
+        "seeds": 8,
+    },
+    # The authors' final runs: 27 settings x 50 seeds.
+    "paper": {
+        "learning_rates": (0.1, 0.01, 0.001),
+        "rps": (0.1, 0.01, 0.001),
+        "iterations": (100, 500, 1000),
+        "seeds": 50,
+    },
+}
+CONDITIONS = {"non_vocal": 0, "vocal": 1}
+
+
+@dataclasses.dataclass
+class ExplainConfig:
+    """What to explain and how.
+
+    Attributes:
+        direction: "max" or "min".
+        neuron: "LAYER:UNIT" of the detector (default: the output logit).
+        condition: class of the generator prior; None takes "vocal" for max
+            and "non_vocal" for min.
+        learning_rates, rps, iterations: the grid.
+        seeds: number of restarts per (learning rate, rp) pair (seeds
+            0 ... seeds - 1).
+        embedding: detector layer whose activations the distance compares.
+        reference_k: number of real reference excerpts.
+        reference_stride: frames between candidate reference excerpts.
+        optimizer: "adam" or "sgd".
+        chunk_size: rows per ascent call (bounds memory).
+        bootstrap: resamples of the confidence interval (0: none).
+    """
+
+    direction: str = "max"
+    neuron: str = "logit:0"
+    condition: str = None
+    learning_rates: tuple = GRIDS["quick"]["learning_rates"]
+    rps: tuple = GRIDS["quick"]["rps"]
+    iterations: tuple = GRIDS["quick"]["iterations"]
+    seeds: int = GRIDS["quick"]["seeds"]
+    embedding: str = "embedding_64"
+    reference_k: int = 200
+    reference_stride: int = 5
+    optimizer: str = "adam"
+    chunk_size: int = 256
+    bootstrap: int = 200
+
+    def __post_init__(self):
+        if self.direction not in ascent.DIRECTIONS:
+            raise ParameterError(f"Expected direction in ['max', 'min']. Received: direction={self.direction!r}")
+        if self.condition is None:
+            self.condition = "vocal" if self.direction == "max" else "non_vocal"
+        if self.condition not in CONDITIONS:
+            raise ParameterError(
+                f"Expected condition in {sorted(CONDITIONS)}. Received: condition={self.condition!r}"
+            )
+        objectives.parse_neuron(self.neuron)
+        for name in ("learning_rates", "rps", "iterations"):
+            values = tuple(getattr(self, name))
+            if not values or any(v < 0 for v in values):
+                raise ParameterError(f"Expected a non-empty list of values >= 0. Received: {name}={values}")
+            setattr(self, name, values)
+        if self.seeds < 2:
+            raise ParameterError(f"Expected seeds >= 2 (a distance needs two examples). Received: seeds={self.seeds}")
+
+    @classmethod
+    def from_grid(cls, grid, **overrides):
+        if grid not in GRIDS:
+            raise ParameterError(f"Expected grid in {sorted(GRIDS)}. Received: grid={grid!r}")
+        return cls(**{**GRIDS[grid], **overrides})
+
+    @property
+    def pairs(self):
+        return list(itertools.product(self.learning_rates, self.rps))
+
+
+@dataclasses.dataclass
+class ExplainResult:
+    config: ExplainConfig
+    ranking: list  # dicts, best first
+    ascent: ascent.AscentResult
+    rows: dict  # per-row learning_rate, rp, seed arrays
+    examples: dict  # (lr, rp, iterations) -> log-mel of the kept examples [seeds, 115, 80]
+    starts: np.ndarray  # G(z0) of the seeds [seeds, 115, 80]
+    reference: selection.Reference
+    real_range: tuple  # (min, max) activation over the candidate real excerpts' reference
+    timings: dict
+
+    @property
+    def selected(self):
+        return self.ranking[0]
+
+
+def explain(generator, detector, valid, config, reference_cache=None, reference_key=None, progress=False):
+    """Run the grid, score every setting, rank them.
+
+    Args:
+        generator: conditional generator (Keras).
+        detector: ``SVDNet`` (Keras).
+        valid: ``SplitFeatures`` of the validation split (the reference).
+        config: ``ExplainConfig``.
+        reference_cache: folder for cached reference statistics, or None.
+        reference_key: dict identifying the detector (e.g. its version) in
+            the cache key.
+        progress: show progress bars.
+    """
+    layer, unit = objectives.parse_neuron(config.neuron)
+    param = ascent.LatentParameterisation(generator, detector, layers=[layer, config.embedding])
+    target = objectives.activation(layer, unit)
+    timings = {}
+
+    # Reference statistics of real excerpts (cached per detector version).
+    start = time.perf_counter()
+    compute = lambda: selection.reference(
+        param.probe, valid, layer, unit, config.embedding, config.direction,
+        config.reference_k, config.reference_stride,
+    )
+    if reference_cache is None:
+        ref = compute()
+    else:
+        key = {**(reference_key or {}), "neuron": config.neuron, "direction": config.direction,
+               "embedding": config.embedding, "k": config.reference_k, "stride": config.reference_stride}
+        ref, _ = selection.cached_reference(reference_cache, key, compute)
+    timings["reference_s"] = time.perf_counter() - start
+
+    # One row per (learning rate, rp) pair and seed.
+    seeds = np.arange(config.seeds)
+    pairs = config.pairs
+    lr = np.repeat([p[0] for p in pairs], len(seeds)).astype(np.float32)
+    rp = np.repeat([p[1] for p in pairs], len(seeds)).astype(np.float32)
+    row_seeds = np.tile(seeds, len(pairs))
+    z0 = ascent.initial_latents(row_seeds, param.latent_dim)
+    classes = np.full(len(lr), CONDITIONS[config.condition], np.int32)
+    start = time.perf_counter()
+    result = ascent.latent_ascent(
+        param, z0, classes, lr, rp, config.direction, config.iterations, target=target,
+        optimizer=config.optimizer, chunk_size=config.chunk_size, progress=progress,
+    )
+    timings["ascent_s"] = time.perf_counter() - start
+    timings["latent_iterations"] = int(len(lr) * int(result.snapshots[-1]))
+
+    # Score every setting against the reference.
+    start = time.perf_counter()
+    run = tf.function(lambda z, c: param(z, c), reduce_retracing=True)
+
+    def evaluate(z):
+        log_mel, outputs = run(tf.constant(z), tf.constant(classes[: len(z)]))
+        acts = tf.reshape(outputs[layer], [len(z), -1])[:, unit].numpy()
+        prob = tf.sigmoid(outputs["logit"][:, 0]).numpy()
+        return log_mel.numpy(), acts, outputs[config.embedding].numpy(), prob
+
+    ranking, examples = [], {}
+    for s, iterations in enumerate(result.snapshots):
+        for p, (pair_lr, pair_rp) in enumerate(pairs):
+            idx = slice(p * len(seeds), (p + 1) * len(seeds))
+            log_mel, acts, embs, prob = evaluate(result.best_z[s, idx])
+            examples[(pair_lr, pair_rp, int(iterations))] = log_mel
+            row = {"learning_rate": float(pair_lr), "rp": float(pair_rp), "iterations": int(iterations)}
+            row.update(selection.score(embs, acts, ref, config.bootstrap, seed=s * 1000 + p))
+            row["max_activation"] = float(np.max(acts))
+            row["min_activation"] = float(np.min(acts))
+            row["fraction_vocal"] = float(np.mean(prob > 0.5))
+            ranking.append(row)
+    ranking = selection.rank(ranking, "distance_1d")
+    ranking = selection.rank(ranking, "distance")
+    starts, *_ = evaluate(z0[: len(seeds)])
+    timings["selection_s"] = time.perf_counter() - start
+    return ExplainResult(
+        config=config,
+        ranking=ranking,
+        ascent=result,
+        rows={"learning_rate": lr, "rp": rp, "seed": row_seeds},
+        examples=examples,
+        starts=starts,
+        reference=ref,
+        real_range=(float(ref.activations.min()), float(ref.activations.max())),
+        timings=timings,
+    )
