@@ -31,7 +31,8 @@ def resolve(name_or_path, version=None):
         ParameterError: for an unknown name, a missing path or version.
     """
     candidate = pathlib.Path(name_or_path)
-    if name_or_path in REGISTRY:
+    plain_name = candidate.name == str(name_or_path) and str(name_or_path) not in (".", "..")
+    if name_or_path in REGISTRY or (plain_name and (root() / candidate).is_dir()):
         base = root() / name_or_path
     elif candidate.is_dir():
         if (candidate / "saved_model.pb").is_file():
@@ -39,8 +40,8 @@ def resolve(name_or_path, version=None):
         base = candidate
     else:
         raise ParameterError(
-            f"Expected a zoo name in {sorted(REGISTRY)} or an existing folder. "
-            f"Received: {name_or_path!r}"
+            f"Expected a zoo name in {sorted(REGISTRY)}, a folder under {root()}, or an existing "
+            f"folder. Received: {name_or_path!r}"
         )
     available = export.versions(base)
     if not available:
