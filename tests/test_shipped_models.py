@@ -66,3 +66,38 @@ def test_shipped_detector_meets_its_card(default_corpus):
     assert metrics["test"]["error"] <= 0.05
     assert metrics["threshold"] == pytest.approx(recorded["threshold"], abs=1e-9)
     assert metrics["test"]["error"] == pytest.approx(recorded["test"]["error"], abs=1e-4)
+
+
+FRESH_GENERATOR = r"""
+import sys
+import numpy as np
+import tensorflow as tf
+loaded = tf.saved_model.load(sys.argv[1])
+out = loaded.signatures["serving_default"](z=tf.constant(np.load(sys.argv[2])),
+                                           class_id=tf.constant(np.load(sys.argv[3])))
+np.save(sys.argv[4], out["log_mel"].numpy())
+assert "vocal_xai" not in sys.modules and "tensorflow_io" not in sys.modules
+"""
+
+
+@pytest.mark.parametrize("name, version", [v for v in SHIPPED if v[0] == "generator"])
+def test_shipped_generator_in_fresh_process(name, version, tmp_path):
+    path = zoo.resolve(name, version)
+    z = np.random.default_rng(0).standard_normal((4, 128)).astype(np.float32)
+    c = np.array([0, 1, 0, 1], np.int32)
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "c.npy", c)
+    (tmp_path / "fresh.py").write_text(FRESH_GENERATOR)
+    subprocess.run([sys.executable, str(tmp_path / "fresh.py"), str(path), str(tmp_path / "z.npy"),
+                    str(tmp_path / "c.npy"), str(tmp_path / "out.npy")], check=True, capture_output=True)
+    served = np.load(tmp_path / "out.npy")
+    keras_model = zoo.load_generator(name, version)
+    np.testing.assert_allclose(served, keras_model({"z": z, "class": c}).numpy(), atol=1e-5, rtol=0)
+    result = subprocess.run(
+        [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "run", "--dir", str(path),
+         "--tag_set", "serve", "--signature_def", "serving_default",
+         "--inputs", f"z={tmp_path / 'z.npy'};class_id={tmp_path / 'c.npy'}", "--outdir", str(tmp_path / "cli")],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    np.testing.assert_allclose(np.load(tmp_path / "cli" / "log_mel.npy"), served, atol=1e-6)
