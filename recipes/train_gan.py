@@ -45,9 +45,7 @@ def main(argv):
     from vocal_xai.models.dcgan import evaluation, task
 
     # Set up devices, determinism and the strategy.
-    training.split_cpu(FLAGS.logical_cpus)
-    training.set_deterministic(FLAGS.seed)
-    strategy = training.get_strategy(FLAGS.strategy)
+    strategy = training.prepare(FLAGS.strategy, FLAGS.seed, FLAGS.logical_cpus)
     model_dir = pathlib.Path(FLAGS.model_dir)
     cache_dir = FLAGS.cache_dir or model_dir / "cache"
 

@@ -55,3 +55,49 @@ def default_corpus(tmp_path_factory):
     from vocal_xai.data import defaults
 
     return defaults.open_corpus(None, tmp_path_factory.mktemp("default") / "synthetic")
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory):
+    """Four 8-second synthetic songs: 2 train, 1 valid, 1 test."""
+    from vocal_xai.data import synthetic
+
+    path = tmp_path_factory.mktemp("small") / "corpus"
+    synthetic.make_corpus(path, seed=3, split_sizes={"train": 2, "valid": 1, "test": 1}, duration=8.0, workers=1)
+    return path
+
+
+def script_env(**extra):
+    """Environment of a script run by a test: quiet TF, fixed hash seed."""
+    import os
+
+    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0", **extra)
+
+
+def run_ok(cmd, **kwargs):
+    """Run ``cmd``; fail the test with the end of stderr unless it exits 0."""
+    import subprocess
+
+    kwargs.setdefault("env", script_env())
+    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def kill_after_first_checkpoint(cmd, checkpoint_dir, timeout=300):
+    """Start ``cmd`` and kill -9 it as soon as a complete checkpoint exists
+    (the index file that names it is written last), while it still runs."""
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=script_env())
+    deadline = time.time() + timeout
+    while not (pathlib.Path(checkpoint_dir) / "checkpoint").exists():
+        assert proc.poll() is None, "the run ended before its first checkpoint"
+        assert time.time() < deadline, "no checkpoint before the timeout"
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL

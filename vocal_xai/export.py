@@ -8,6 +8,7 @@ model for gradients, metadata) go in ``assets.extra/``, which TF Serving
 ignores.
 """
 
+import json
 import os
 import pathlib
 import shutil
@@ -74,3 +75,34 @@ def export_module(module, model_base, signatures, version=None, extra_files=None
         if tmp.exists():
             shutil.rmtree(tmp)
     return final
+
+
+METADATA_FILE = "metadata.json"
+
+
+def export_keras(model, module, model_base, keras_file, metadata, version=None):
+    """Export ``module`` (the serving graph of ``model``) as a new version,
+    with ``model`` as ``assets.extra/<keras_file>`` (for gradients) and
+    ``metadata`` (plus the parameter count) as ``assets.extra/metadata.json``."""
+    metadata = {**metadata, "parameters": int(model.count_params())}
+
+    def write_metadata(path):
+        path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+
+    return export_module(
+        module,
+        model_base,
+        module.signatures(),
+        version=version,
+        extra_files={keras_file: lambda path: model.save(str(path)), METADATA_FILE: write_metadata},
+    )
+
+
+def load_keras(version_dir, keras_file):
+    """The Keras model shipped beside a SavedModel version."""
+    import keras
+
+    path = pathlib.Path(version_dir) / EXTRA / keras_file
+    if not path.is_file():
+        raise ParameterError(f"Expected a Keras model at {path}. Received: no such file")
+    return keras.models.load_model(str(path))

@@ -68,6 +68,17 @@ def get_strategy(name):
     raise ParameterError(f"Expected strategy in {STRATEGIES}. Received: strategy={name!r}")
 
 
+def prepare(strategy_name, seed, logical_cpus=1):
+    """Split the CPU if asked, make runs deterministic, return the strategy.
+
+    The first call of a training recipe: devices must be configured before TF
+    initialises them.
+    """
+    split_cpu(logical_cpus)
+    set_deterministic(seed)
+    return get_strategy(strategy_name)
+
+
 def is_chief(strategy):
     """True unless this process is a non-chief worker of a multi-worker run."""
     resolver = getattr(strategy, "cluster_resolver", None)

@@ -451,7 +451,7 @@ def test_export_layout(exported):
     assert path == base / "generator" / "1"
     assert (path / "saved_model.pb").is_file() and (path / "variables").is_dir()
     assert (path / export.EXTRA / task.KERAS_FILE).is_file()
-    meta = json.loads((path / export.EXTRA / task.METADATA_FILE).read_text())
+    meta = json.loads((path / export.EXTRA / export.METADATA_FILE).read_text())
     assert meta == {"note": "test", "parameters": generator.count_params()}
     assert export.versions(base / "generator") == [1]
     assert not [p for p in (base / "generator").iterdir() if p.name.startswith(".tmp")]
@@ -540,5 +540,5 @@ def test_keras_copy_agrees_and_gives_gradients(exported):
     grad = tape.gradient(energy, zt)
     assert grad is not None and grad.shape == (5, 128)
     assert np.all(np.isfinite(grad.numpy())) and float(tf.reduce_max(tf.abs(grad))) > 0
-    with pytest.raises(ParameterError, match="Expected a generator at"):
+    with pytest.raises(ParameterError, match="Expected a Keras model at"):
         task.load_generator(path.parent)

@@ -2,19 +2,16 @@
 resume, MirroredStrategy on two logical CPUs, and two local workers."""
 
 import json
-import os
 import pathlib
-import signal
 import socket
 import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
 import pytest
 
-from vocal_xai.data import synthetic
+from conftest import kill_after_first_checkpoint, run_ok, script_env
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "train_detector.py"
@@ -22,27 +19,13 @@ TINY = ["--preset=svdnet_tiny", "--batch_size=8", "--steps_per_epoch=6"]
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp("corpus") / "c"
-    synthetic.make_corpus(path, seed=3, split_sizes={"train": 2, "valid": 1, "test": 1}, duration=8.0, workers=1)
-    return path
-
-
-def _env(**extra):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0")
-    env.update(extra)
-    return env
+def corpus(small_corpus):
+    return small_corpus
 
 
 def _cmd(corpus, run_dir, *flags):
     return [sys.executable, str(RECIPE), f"--data_dir={corpus}", f"--model_dir={run_dir}",
             f"--export_base={run_dir}/export", *TINY, *flags]
-
-
-def _run(cmd, **kwargs):
-    result = subprocess.run(cmd, capture_output=True, text=True, env=_env(), **kwargs)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 def _weights(run_dir):
@@ -57,25 +40,16 @@ def _metrics(run_dir):
 def test_kill_and_resume_equals_uninterrupted(corpus, tmp_path):
     epochs = ["--epochs=3", "--steps_per_epoch=30"]
     straight = tmp_path / "straight"
-    _run(_cmd(corpus, straight, *epochs))
+    run_ok(_cmd(corpus, straight, *epochs))
 
     # Kill -9 once a checkpoint is complete (its index file names it), while
     # training goes on.
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(_cmd(corpus, killed, *epochs),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
-    deadline = time.time() + 300
-    while not (killed / "checkpoints" / "checkpoint").exists():
-        assert proc.poll() is None, "the run ended before its first checkpoint"
-        assert time.time() < deadline
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    kill_after_first_checkpoint(_cmd(corpus, killed, *epochs), killed / "checkpoints")
     assert not (killed / "metrics.json").exists()
 
     # The same command again resumes and ends with the same weights.
-    _run(_cmd(corpus, killed, *epochs))
+    run_ok(_cmd(corpus, killed, *epochs))
     resumed_from = _metrics(killed)["resumed_from_epoch"]
     assert 1 <= resumed_from < 3
     for a, b in zip(_weights(straight), _weights(killed)):
@@ -85,7 +59,7 @@ def test_kill_and_resume_equals_uninterrupted(corpus, tmp_path):
 
 def test_mirrored_on_two_logical_cpus(corpus, tmp_path):
     run = tmp_path / "mirrored"
-    out = _run(_cmd(corpus, run, "--epochs=1", "--strategy=mirrored", "--logical_cpus=2"))
+    out = run_ok(_cmd(corpus, run, "--epochs=1", "--strategy=mirrored", "--logical_cpus=2"))
     report = _metrics(run)
     assert report["replicas"] == 2
     assert np.isfinite(report["final_logs"]["loss"])
@@ -111,7 +85,7 @@ def test_two_local_workers(corpus, tmp_path):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
         procs.append(subprocess.Popen(
             _cmd(corpus, run, "--epochs=1", "--strategy=multi_worker"),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(TF_CONFIG=tf_config),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=script_env(TF_CONFIG=tf_config),
         ))
     outputs = [p.communicate(timeout=600) for p in procs]
     for p, (_, err) in zip(procs, outputs):

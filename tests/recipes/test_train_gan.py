@@ -2,19 +2,16 @@
 and MirroredStrategy on two logical CPUs."""
 
 import json
-import os
 import pathlib
-import signal
-import subprocess
 import sys
-import time
 
 import keras
 import numpy as np
 import pytest
 
+from conftest import kill_after_first_checkpoint, run_ok
 from vocal_xai.data import corpus as corpus_lib
-from vocal_xai.data import pipeline, synthetic
+from vocal_xai.data import pipeline
 from vocal_xai.models.detector import SVDNet
 from vocal_xai.models.detector import task as detector_task
 
@@ -24,10 +21,8 @@ TINY = ["--preset=dcgan_tiny", "--batch_size=8", "--eval_samples=20"]
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp("corpus") / "c"
-    synthetic.make_corpus(path, seed=3, split_sizes={"train": 2, "valid": 1, "test": 1}, duration=8.0, workers=1)
-    return path
+def corpus(small_corpus):
+    return small_corpus
 
 
 @pytest.fixture(scope="module")
@@ -38,19 +33,9 @@ def detector(corpus, tmp_path_factory):
     return detector_task.export_detector(model, tmp_path_factory.mktemp("zoo"), {})
 
 
-def _env():
-    return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONHASHSEED="0")
-
-
 def _cmd(corpus, detector, run_dir, *flags):
     return [sys.executable, str(RECIPE), f"--data_dir={corpus}", f"--model_dir={run_dir}",
             f"--export_base={run_dir}/export", f"--detector={detector}", *TINY, *flags]
-
-
-def _run(cmd):
-    result = subprocess.run(cmd, capture_output=True, text=True, env=_env())
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 def _generator_weights(run_dir):
@@ -65,26 +50,16 @@ def _evaluation(run_dir):
 def test_kill_and_resume_equals_uninterrupted(corpus, detector, tmp_path):
     epochs = ["--epochs=3", "--steps_per_epoch=20"]
     straight = tmp_path / "straight"
-    _run(_cmd(corpus, detector, straight, *epochs))
+    run_ok(_cmd(corpus, detector, straight, *epochs))
 
     # Kill -9 once a checkpoint is complete (its index file names it), while
     # training goes on.
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(_cmd(corpus, detector, killed, *epochs),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env())
-    deadline = time.time() + 300
-    while not (killed / "checkpoints" / "checkpoint").exists():
-        assert proc.poll() is None, "the run ended before its first checkpoint"
-        assert time.time() < deadline
-        time.sleep(0.02)
-    assert proc.poll() is None, "the run ended before it could be killed"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    kill_after_first_checkpoint(_cmd(corpus, detector, killed, *epochs), killed / "checkpoints")
     assert not (killed / "evaluation.json").exists()
 
     # The same command again resumes and ends with the same weights.
-    _run(_cmd(corpus, detector, killed, *epochs))
+    run_ok(_cmd(corpus, detector, killed, *epochs))
     resumed, uninterrupted = _evaluation(killed), _evaluation(straight)
     assert 1 <= resumed["resumed_from_epoch"] < 3
     assert uninterrupted["resumed_from_epoch"] == 0
@@ -96,7 +71,7 @@ def test_kill_and_resume_equals_uninterrupted(corpus, detector, tmp_path):
 
 def test_mirrored_on_two_logical_cpus(corpus, detector, tmp_path):
     run = tmp_path / "mirrored"
-    out = _run(_cmd(corpus, detector, run, "--epochs=1", "--steps_per_epoch=4",
+    out = run_ok(_cmd(corpus, detector, run, "--epochs=1", "--steps_per_epoch=4",
                     "--strategy=mirrored", "--logical_cpus=2"))
     report = _evaluation(run)
     assert report["replicas"] == 2

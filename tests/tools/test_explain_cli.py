@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import pytest
 
-from vocal_xai.data import synthetic
 from vocal_xai.models.dcgan import PRESETS, Generator
 from vocal_xai.models.dcgan import task as gan_task
 from vocal_xai.models.detector import SVDNet
@@ -17,14 +16,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def zoo_and_corpus(tmp_path_factory):
+def zoo_and_corpus(tmp_path_factory, small_corpus):
     tmp = tmp_path_factory.mktemp("explain")
     mean, std = np.full(80, -5.0), np.ones(80)
     detector_task.export_detector(SVDNet.from_preset("svdnet_tiny", mean, std), tmp / "zoo", {})
     gan_task.export_generator(Generator(mean, std, **PRESETS["dcgan_tiny"]["generator"]), tmp / "zoo", {})
-    corpus = tmp / "corpus"
-    synthetic.make_corpus(corpus, seed=5, split_sizes={"train": 1, "valid": 1, "test": 1}, duration=8.0, workers=1)
-    return tmp, corpus
+    return tmp, small_corpus
 
 
 def test_explain_cli_writes_every_output(zoo_and_corpus, tmp_path):

@@ -2,7 +2,6 @@
 ``recipes/train_gan.py``."""
 
 import dataclasses
-import json
 import pathlib
 import time
 
@@ -20,7 +19,6 @@ from vocal_xai.models.dcgan.dcgan_presets import PRESETS
 from vocal_xai.models.dcgan.serving import GeneratorServing
 
 KERAS_FILE = "generator.keras"
-METADATA_FILE = "metadata.json"
 
 
 @dataclasses.dataclass
@@ -153,28 +151,11 @@ def evaluate(generator, detector, corpus, cache_dir=None, num_samples=1000, seed
 def export_generator(generator, export_base, metadata, version=None):
     """Write ``<export_base>/generator/<version>/`` with a ``.keras`` copy and
     metadata in ``assets.extra/``."""
-    module = GeneratorServing(generator)
-    metadata = dict(metadata)
-
-    def write_metadata(path):
-        metadata["parameters"] = int(generator.count_params())
-        path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
-
-    return export.export_module(
-        module,
-        pathlib.Path(export_base) / "generator",
-        module.signatures(),
-        version=version,
-        extra_files={
-            KERAS_FILE: lambda path: generator.save(str(path)),
-            METADATA_FILE: write_metadata,
-        },
+    return export.export_keras(
+        generator, GeneratorServing(generator), pathlib.Path(export_base) / "generator", KERAS_FILE, metadata, version
     )
 
 
 def load_generator(version_dir):
     """The Keras generator shipped beside a SavedModel version."""
-    path = pathlib.Path(version_dir) / export.EXTRA / KERAS_FILE
-    if not path.is_file():
-        raise ParameterError(f"Expected a generator at {path}. Received: no such file")
-    return keras.models.load_model(str(path))
+    return export.load_keras(version_dir, KERAS_FILE)

@@ -2,7 +2,6 @@
 ``recipes/train_detector.py``."""
 
 import dataclasses
-import json
 import logging
 import pathlib
 import time
@@ -18,7 +17,6 @@ from vocal_xai.models.detector.serving import DetectorServing
 from vocal_xai.models.detector.svdnet_backbone import SVDNet
 
 KERAS_FILE = "detector.keras"
-METADATA_FILE = "metadata.json"
 
 
 @dataclasses.dataclass
@@ -147,31 +145,14 @@ def evaluate(detector, corpus, cache_dir=None):
 def export_detector(detector, export_base, metadata, version=None):
     """Write ``<export_base>/detector/<version>/`` with a ``.keras`` copy and
     metadata in ``assets.extra/``."""
-    module = DetectorServing(detector)
-    metadata = dict(metadata)
-
-    def write_metadata(path):
-        metadata["parameters"] = int(detector.count_params())
-        path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
-
-    return export.export_module(
-        module,
-        pathlib.Path(export_base) / "detector",
-        module.signatures(),
-        version=version,
-        extra_files={
-            KERAS_FILE: lambda path: detector.save(str(path)),
-            METADATA_FILE: write_metadata,
-        },
+    return export.export_keras(
+        detector, DetectorServing(detector), pathlib.Path(export_base) / "detector", KERAS_FILE, metadata, version
     )
 
 
 def load_detector(version_dir):
     """The Keras detector shipped beside a SavedModel version."""
-    path = pathlib.Path(version_dir) / export.EXTRA / KERAS_FILE
-    if not path.is_file():
-        raise ParameterError(f"Expected a detector at {path}. Received: no such file")
-    return keras.models.load_model(str(path))
+    return export.load_keras(version_dir, KERAS_FILE)
 
 
 def print_metrics(metrics):
