@@ -15,6 +15,7 @@ from vocal_xai.errors import ParameterError
 
 REGISTRY = {
     "detector": "SVDNet singing-voice detector trained on the synthetic default corpus",
+    "generator": "conditional DCGAN generator trained on the synthetic default corpus",
 }
 
 
