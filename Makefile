@@ -22,6 +22,8 @@ demo: $(STAMP)
 		--preset=svdnet_tiny --epochs=2 --steps_per_epoch=20
 	$(BIN)/python tools/predict.py $(DEMO_DIR)/corpus/audio/song050.flac \
 		--out=$(DEMO_DIR)/song050.csv --plot=$(DEMO_DIR)/song050.png
+	$(BIN)/python tools/explain.py --direction=max --data_dir=$(DEMO_DIR)/corpus \
+		--out=$(DEMO_DIR)/explanations/max
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
