@@ -159,7 +159,7 @@ def _ascent_fn(param, target, optimizer, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
 
 
 def latent_ascent(param, z0, class_ids, learning_rates, rps, direction, snapshots,
-                  target=None, optimizer="adam", chunk_size=256, progress=False):
+                  target=None, optimizer="adam", chunk_size=128, progress=False):
     """Run gradient ascent on z for N rows, in chunks of ``chunk_size``.
 
     Args:

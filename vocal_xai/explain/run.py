@@ -67,7 +67,7 @@ class ExplainConfig:
     reference_k: int = 200
     reference_stride: int = 5
     optimizer: str = "adam"
-    chunk_size: int = 256
+    chunk_size: int = 128
     bootstrap: int = 200
 
     def __post_init__(self):
