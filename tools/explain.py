@@ -24,6 +24,7 @@ flags.DEFINE_enum("optimizer", "adam", ["adam", "sgd"], "Optimiser of the latent
 flags.DEFINE_string("embedding", "embedding_64", "Detector layer compared by the Fréchet distance.")
 flags.DEFINE_integer("reference_k", 200, "Real reference excerpts (top-K for max, bottom-K for min).", lower_bound=2)
 flags.DEFINE_integer("bootstrap", 200, "Bootstrap resamples of the distance's interval.", lower_bound=0)
+flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"], "Compute precision of the ascent.")
 flags.DEFINE_integer("chunk_size", 128, "Rows per ascent call (bounds memory).", lower_bound=1)
 flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector.")
 flags.DEFINE_string("generator", "generator", "Zoo name or path of the generator.")
@@ -45,6 +46,7 @@ def main(argv):
         "reference_k": FLAGS.reference_k,
         "bootstrap": FLAGS.bootstrap,
         "chunk_size": FLAGS.chunk_size,
+        "precision": FLAGS.precision,
     }
     for name, cast in [("learning_rates", float), ("rps", float), ("iterations", int)]:
         if getattr(FLAGS, name):

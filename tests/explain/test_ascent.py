@@ -146,3 +146,19 @@ def test_bad_arguments(param):
         ascent.latent_ascent(param, z0, c[:1], lr, rp, "max", snapshots=[1])
     with pytest.raises(ParameterError, match="layer='conv9'"):
         ascent.LatentParameterisation(param.generator, param.detector, layers=["conv9"])
+
+
+def test_mixed_precision_agrees_with_float32(param):
+    mixed = ascent.LatentParameterisation(param.generator, param.detector, precision="mixed_bfloat16")
+    assert mixed.detector.get_layer("conv2").compute_dtype == "bfloat16"
+    assert mixed.detector.get_layer("conv2").kernel.dtype == "float32"
+    z0, c, lr, rp = _rows(4, lr=0.1, rp=0.0)
+    _, exact = param(tf.constant(z0), tf.constant(c, tf.int32))
+    log_mel, approx = mixed(tf.constant(z0), tf.constant(c, tf.int32))
+    assert log_mel.dtype == tf.float32 and approx["logit"].dtype == tf.float32
+    scale = float(tf.reduce_max(tf.abs(exact["logit"]))) + 1e-3
+    np.testing.assert_allclose(approx["logit"], exact["logit"], atol=0.05 * scale + 0.02)
+    res = ascent.latent_ascent(mixed, z0, c, lr, rp, "max", snapshots=[20])
+    assert np.all(res.best_activation[0] > res.activation[0])
+    with pytest.raises(ParameterError, match="precision='fp8'"):
+        ascent.LatentParameterisation(param.generator, param.detector, precision="fp8")

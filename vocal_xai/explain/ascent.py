@@ -29,6 +29,20 @@ from vocal_xai.explain import objectives
 
 OPTIMIZERS = ("adam", "sgd")
 DIRECTIONS = {"max": 1.0, "min": -1.0}
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+def with_dtype_policy(model, policy):
+    """A copy of a vocal_xai model whose layers compute under ``policy``
+    (e.g. "mixed_bfloat16": bfloat16 compute, float32 weights), same weights."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        clone = model.__class__.from_config(model.get_config())
+    finally:
+        keras.config.set_dtype_policy(previous)
+    clone.set_weights(model.get_weights())
+    return clone
 
 
 def initial_latents(seeds, latent_dim=128):
@@ -50,9 +64,19 @@ class LatentParameterisation:
         detector: an ``SVDNet``.
         layers: detector layer names whose outputs the objective or the
             selection read; ``logit`` and the embeddings are always included.
+        precision: "float32", or "mixed_bfloat16" to compute both networks in
+            bfloat16 (faster on CPUs with AVX512_BF16 and on recent GPUs;
+            activations then agree with float32 to about 0.1-0.3 logit).
+            Outputs are float32 either way.
     """
 
-    def __init__(self, generator, detector, layers=()):
+    def __init__(self, generator, detector, layers=(), precision="float32"):
+        if precision not in PRECISIONS:
+            raise ParameterError(f"Expected precision in {PRECISIONS}. Received: precision={precision!r}")
+        if precision != "float32":
+            generator = with_dtype_policy(generator, precision)
+            detector = with_dtype_policy(detector, precision)
+        self.precision = precision
         names = set(layers) | {"logit"} | set(detector.embedding_names)
         for name in names:
             try:
@@ -81,7 +105,8 @@ class LatentParameterisation:
 
     def __call__(self, z, class_ids):
         log_mel = self.generator({"z": z, "class": class_ids}, training=False)
-        return log_mel, self.probe(log_mel, training=False)
+        outputs = self.probe(log_mel, training=False)
+        return tf.cast(log_mel, tf.float32), {k: tf.cast(v, tf.float32) for k, v in outputs.items()}
 
 
 @dataclasses.dataclass

@@ -54,6 +54,8 @@ class ExplainConfig:
         optimizer: "adam" or "sgd".
         chunk_size: rows per ascent call (bounds memory).
         bootstrap: resamples of the confidence interval (0: none).
+        precision: "float32" or "mixed_bfloat16" (see
+            ``ascent.LatentParameterisation``).
     """
 
     direction: str = "max"
@@ -69,6 +71,7 @@ class ExplainConfig:
     optimizer: str = "adam"
     chunk_size: int = 128
     bootstrap: int = 200
+    precision: str = "float32"
 
     def __post_init__(self):
         if self.direction not in ascent.DIRECTIONS:
@@ -130,7 +133,9 @@ def explain(generator, detector, valid, config, reference_cache=None, reference_
         progress: show progress bars.
     """
     layer, unit = objectives.parse_neuron(config.neuron)
-    param = ascent.LatentParameterisation(generator, detector, layers=[layer, config.embedding])
+    param = ascent.LatentParameterisation(
+        generator, detector, layers=[layer, config.embedding], precision=config.precision
+    )
     target = objectives.activation(layer, unit)
     timings = {}
 
