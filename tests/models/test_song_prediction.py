@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from vocal_xai import spectral
 from vocal_xai.models.detector import SVDNet, song

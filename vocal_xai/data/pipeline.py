@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from vocal_xai import spectral
-from vocal_xai.errors import AudioDecodeError, ParameterError
+from vocal_xai.errors import ParameterError
 
 HALF = spectral.EXCERPT_FRAMES // 2  # 57 frames either side of the centre
 

@@ -2,7 +2,6 @@
 ``recipes/train_detector.py``."""
 
 import dataclasses
-import logging
 import pathlib
 import time
 
