@@ -16,6 +16,7 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
+from vocal_xai import inference
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
 from vocal_xai.explain import frechet
@@ -46,7 +47,7 @@ class Reference:
 
 def probe_excerpts(probe, log_mel, layer, unit, embedding, batch_size=256):
     """Activation of ``layer:unit`` and embeddings of excerpts, in batches."""
-    run = tf.function(lambda x: probe(x, training=False), reduce_retracing=True)
+    run = inference.compiled(probe)
     acts, embs = [], []
     for start in range(0, len(log_mel), batch_size):
         out = run(tf.constant(log_mel[start : start + batch_size], tf.float32))

@@ -14,6 +14,7 @@ For each class, with the same number of samples in every row:
 import numpy as np
 import tensorflow as tf
 
+from vocal_xai import inference
 from vocal_xai.data import pipeline
 from vocal_xai.explain import frechet
 
@@ -24,7 +25,7 @@ def detector_outputs(detector, log_mel, embedding=None, batch_size=256):
     """Embeddings (default: the last hidden layer, dense-64) and vocal
     probabilities of excerpts, in batches."""
     embedding = embedding or detector.embedding_names[-1]
-    run = tf.function(lambda x: detector(x, training=False), reduce_retracing=True)
+    run = inference.compiled(detector)
     embs, probs = [], []
     for start in range(0, len(log_mel), batch_size):
         out = run(tf.constant(log_mel[start : start + batch_size], tf.float32))
@@ -36,11 +37,12 @@ def detector_outputs(detector, log_mel, embedding=None, batch_size=256):
 def generate(generator, count, label, seed, batch_size=256):
     """``count`` samples of G(z, label) with z ~ N(0, I) drawn from ``seed``."""
     z = np.random.default_rng(seed).standard_normal((count, generator.latent_dim)).astype(np.float32)
-    run = tf.function(lambda z, c: generator({"z": z, "class": c}, training=False), reduce_retracing=True)
+    run = inference.compiled(generator)
     out = []
     for start in range(0, count, batch_size):
         zb = z[start : start + batch_size]
-        out.append(run(tf.constant(zb), tf.fill([len(zb)], tf.constant(label, tf.int32))).numpy())
+        labels = tf.fill([len(zb)], tf.constant(label, tf.int32))
+        out.append(run({"z": tf.constant(zb), "class": labels}).numpy())
     return np.concatenate(out)
 
 
