@@ -27,6 +27,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+	$(BIN)/python tools/serving_check.py
 
 bench: $(STAMP)
 	set -e; for script in bench/bench_*.py; do $(BIN)/python $$script; done

@@ -21,13 +21,15 @@ flags.DEFINE_string("model_dir", "runs/gan", "Checkpoints, TensorBoard logs and 
 flags.DEFINE_string("export_base", "saved_models", "Where saved_models/generator/<version>/ is written.")
 flags.DEFINE_boolean("export", True, "Export a new SavedModel version at the end.")
 flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector that judges the samples.")
-flags.DEFINE_string("preset", "dcgan_small", "Model preset.")
+flags.DEFINE_string("preset", "dcgan_conditional", "Model preset.")
 flags.DEFINE_integer("epochs", 40, "Epochs.", lower_bound=1)
 flags.DEFINE_integer("steps_per_epoch", 250, "Batches per epoch.", lower_bound=1)
 flags.DEFINE_integer("batch_size", 32, "Global batch size.", lower_bound=1)
 flags.DEFINE_float("learning_rate", 2e-4, "Adam learning rate of both players.", lower_bound=0.0)
 flags.DEFINE_enum("loss", "hinge", ["hinge", "non_saturating"], "GAN loss.")
-flags.DEFINE_integer("eval_samples", 1000, "Samples per row of the evaluation table.", lower_bound=2)
+flags.DEFINE_float("aux_weight", 1.0, "Weight of the auxiliary class loss (presets with a class head).",
+                   lower_bound=0.0)
+flags.DEFINE_integer("eval_samples", 5000, "Samples per row of the evaluation table.", lower_bound=2)
 flags.DEFINE_integer("seed", 0, "Seed of weights, data order and latents.")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored"], "tf.distribute strategy.")
 flags.DEFINE_integer("logical_cpus", 1, "Split the CPU into this many devices (for mirrored).", lower_bound=1)
@@ -63,6 +65,7 @@ def main(argv):
         d_learning_rate=FLAGS.learning_rate,
         g_learning_rate=FLAGS.learning_rate,
         loss=FLAGS.loss,
+        aux_weight=FLAGS.aux_weight,
         seed=FLAGS.seed,
     )
     gan, info = task.train(config, corpus, model_dir, strategy, cache_dir)

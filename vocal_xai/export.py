@@ -80,21 +80,25 @@ def export_module(module, model_base, signatures, version=None, extra_files=None
 METADATA_FILE = "metadata.json"
 
 
+def write_metadata(path, metadata):
+    """``metadata`` as indented, key-sorted JSON."""
+    pathlib.Path(path).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
+
+
 def export_keras(model, module, model_base, keras_file, metadata, version=None):
     """Export ``module`` (the serving graph of ``model``) as a new version,
     with ``model`` as ``assets.extra/<keras_file>`` (for gradients) and
     ``metadata`` (plus the parameter count) as ``assets.extra/metadata.json``."""
     metadata = {**metadata, "parameters": int(model.count_params())}
-
-    def write_metadata(path):
-        path.write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
-
     return export_module(
         module,
         model_base,
         module.signatures(),
         version=version,
-        extra_files={keras_file: lambda path: model.save(str(path)), METADATA_FILE: write_metadata},
+        extra_files={
+            keras_file: lambda path: model.save(str(path)),
+            METADATA_FILE: lambda path: write_metadata(path, metadata),
+        },
     )
 
 

@@ -16,6 +16,7 @@ from vocal_xai.errors import ParameterError
 REGISTRY = {
     "detector": "SVDNet singing-voice detector trained on the synthetic default corpus",
     "generator": "conditional DCGAN generator trained on the synthetic default corpus",
+    "explainer": "latent gradient ascent (generator + detector + loop) for TF Serving",
 }
 
 

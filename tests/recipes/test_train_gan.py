@@ -17,7 +17,7 @@ from vocal_xai.models.detector import task as detector_task
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "train_gan.py"
-TINY = ["--preset=dcgan_tiny", "--batch_size=8", "--eval_samples=20"]
+TINY = ["--preset=dcgan_tiny_conditional", "--batch_size=8", "--eval_samples=20"]
 
 
 @pytest.fixture(scope="module")

@@ -45,15 +45,32 @@ def with_dtype_policy(model, policy):
     return clone
 
 
+def latents_from_seeds(seeds, latent_dim=128):
+    """One N(0, I) latent per seed: ``tf.random.stateless_normal`` with seed
+    ``[seed, 0]``. Core TF ops, so a SavedModel draws the same z0 as Python.
+
+    Args:
+        seeds: int64 tensor. [shape=(N,)]
+
+    Returns:
+        float32 tensor. [shape=(N, latent_dim)]
+    """
+    seeds = tf.cast(tf.convert_to_tensor(seeds), tf.int64)
+    return tf.map_fn(
+        lambda s: tf.random.stateless_normal([latent_dim], seed=tf.stack([s, tf.constant(0, tf.int64)])),
+        seeds,
+        fn_output_signature=tf.TensorSpec([latent_dim], tf.float32),
+    )
+
+
 def initial_latents(seeds, latent_dim=128):
-    """One N(0, I) latent per seed, from ``numpy.random.default_rng(seed)``.
+    """One N(0, I) latent per seed (``latents_from_seeds`` as numpy).
 
     The same seed gives the same z0 in every setting, so settings are compared
     on the same restarts. [shape=(len(seeds), latent_dim)]
     """
-    return np.stack(
-        [np.random.default_rng(int(s)).standard_normal(latent_dim) for s in seeds]
-    ).astype(np.float32)
+    seeds = np.asarray(list(seeds), np.int64).reshape(-1)
+    return latents_from_seeds(seeds, latent_dim).numpy()
 
 
 class LatentParameterisation:

@@ -7,12 +7,18 @@ makes an 8 x 5 map that four stride-2 transposed convolutions grow to
 128 x 80 (time x mel), a final convolution gives one channel, and the centre
 115 frames are kept. The network works in standardised units; the training
 split's per-band mean and std, baked in, map its output back to raw log-mel.
+With ``conditional_norm`` every BatchNorm gets a per-class scale and offset
+(conditional BatchNorm, de Vries et al. 2017), so the class acts at every
+resolution rather than only through the first dense layer.
 
 Discriminator: ``D(x [batch, 115, 80], class [batch]) -> [batch]`` logits.
 Four stride-2 convolutions (LeakyReLU 0.2), then a linear output plus a class
 projection (Miyato & Koyama 2018): ``w . h + embed(class) . h``. Spectral
 normalisation of its weights (Miyato et al. 2018) keeps it Lipschitz, which
-the hinge loss needs to stay stable without a gradient penalty.
+the hinge loss needs to stay stable without a gradient penalty. With
+``aux_classifier`` a second linear head on the same features predicts the
+class (vocal or not) of real excerpts (AC-GAN, Odena et al. 2017), which gives
+the generator a direct signal for what tells the classes apart.
 """
 
 import keras
@@ -33,6 +39,55 @@ def _check(name, value, minimum=1):
 
 
 @keras.saving.register_keras_serializable(package="vocal_xai")
+class ConditionalBatchNorm(keras.layers.Layer):
+    """BatchNorm without its own affine part, followed by a scale and an
+    offset looked up by class: ``gamma[c] * normalise(x) + beta[c]``.
+
+    Call it on ``[x, class]`` with x of shape ``[batch, ..., channels]`` and an
+    int class of shape ``[batch]``.
+
+    Args:
+        num_classes: number of classes.
+        momentum: momentum of the moving statistics.
+        epsilon: added to the variance.
+    """
+
+    def __init__(self, num_classes, momentum=0.99, epsilon=1e-3, **kwargs):
+        super().__init__(**kwargs)
+        _check("num_classes", num_classes)
+        self.num_classes = int(num_classes)
+        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.norm = keras.layers.BatchNormalization(
+            momentum=self.momentum, epsilon=self.epsilon, center=False, scale=False, name="norm"
+        )
+
+    def build(self, input_shape):
+        x_shape = input_shape[0]
+        self.norm.build(x_shape)
+        channels = int(x_shape[-1])
+        self.gamma = self.add_weight(shape=(self.num_classes, channels), initializer="ones", name="gamma")
+        self.beta = self.add_weight(shape=(self.num_classes, channels), initializer="zeros", name="beta")
+
+    def call(self, inputs, training=None):
+        x, label = inputs
+        x = self.norm(x, training=training)
+        label = ops.cast(label, "int32")
+        # [batch, channels] -> [batch, 1, ..., 1, channels]
+        shape = (-1,) + (1,) * (len(x.shape) - 2) + (x.shape[-1],)
+        gamma = ops.reshape(ops.take(self.gamma, label, axis=0), shape)
+        beta = ops.reshape(ops.take(self.beta, label, axis=0), shape)
+        return x * ops.cast(gamma, x.dtype) + ops.cast(beta, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_classes": self.num_classes, "momentum": self.momentum, "epsilon": self.epsilon})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="vocal_xai")
 class Generator(keras.Model):
     """Conditional generator of raw log-mel excerpts.
 
@@ -43,10 +98,11 @@ class Generator(keras.Model):
         kernel_size: kernel of the transposed convolutions.
         class_dim: size of the class embedding.
         latent_dim: size of z.
+        conditional_norm: per-class BatchNorm scale and offset in every block.
     """
 
     def __init__(self, mean, std, base_channels=128, kernel_size=4, class_dim=16,
-                 latent_dim=LATENT_DIM, **kwargs):
+                 latent_dim=LATENT_DIM, conditional_norm=False, **kwargs):
         for name, value in [("base_channels", base_channels), ("kernel_size", kernel_size),
                             ("class_dim", class_dim), ("latent_dim", latent_dim)]:
             _check(name, value)
@@ -57,12 +113,17 @@ class Generator(keras.Model):
         z = keras.Input((latent_dim,), name="z")
         label = keras.Input((), dtype="int32", name="class")
 
+        def norm(x, name):
+            if conditional_norm:
+                return ConditionalBatchNorm(NUM_CLASSES, name=name)([x, label])
+            return keras.layers.BatchNormalization(name=name)(x)
+
         # Condition: embed the class and concatenate it with z.
         embedded = keras.layers.Embedding(NUM_CLASSES, class_dim, name="class_embedding")(label)
         x = keras.layers.Concatenate(name="z_and_class")([z, embedded])
         x = keras.layers.Dense(_GRID_FRAMES * _GRID_BANDS * base_channels, name="project")(x)
         x = keras.layers.Reshape((_GRID_FRAMES, _GRID_BANDS, base_channels), name="grid")(x)
-        x = keras.layers.BatchNormalization(name="project_bn")(x)
+        x = norm(x, "project_bn")
         x = keras.layers.LeakyReLU(negative_slope=0.2, name="project_act")(x)
 
         # Four stride-2 transposed convolutions: 8 x 5 -> 128 x 80.
@@ -72,7 +133,7 @@ class Generator(keras.Model):
             x = keras.layers.Conv2DTranspose(
                 channels, kernel_size, strides=2, padding="same", name=f"up{i + 1}"
             )(x)
-            x = keras.layers.BatchNormalization(name=f"up{i + 1}_bn")(x)
+            x = norm(x, f"up{i + 1}_bn")
             x = keras.layers.LeakyReLU(negative_slope=0.2, name=f"up{i + 1}_act")(x)
 
         # One channel, centre 115 frames, back to raw units, floored.
@@ -86,6 +147,7 @@ class Generator(keras.Model):
         self.mean, self.std = list(mean), list(std)
         self.base_channels, self.kernel_size = int(base_channels), int(kernel_size)
         self.class_dim, self.latent_dim = int(class_dim), int(latent_dim)
+        self.conditional_norm = bool(conditional_norm)
 
     def get_config(self):
         return {
@@ -93,6 +155,7 @@ class Generator(keras.Model):
             "mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
             "base_channels": self.base_channels, "kernel_size": self.kernel_size,
             "class_dim": self.class_dim, "latent_dim": self.latent_dim,
+            "conditional_norm": self.conditional_norm,
         }
 
     @classmethod
@@ -137,10 +200,13 @@ class Discriminator(keras.Model):
         class_dim: units of the feature vector the class is projected on.
         spectral_norm: wrap convolutions and dense layers in spectral
             normalisation.
+        aux_classifier: add a class head; the outputs are then a dict of
+            ``logit`` and ``class_logit`` (vocal vs non-vocal) instead of the
+            logit alone.
     """
 
     def __init__(self, mean, std, base_channels=32, kernel_size=4, class_dim=64,
-                 spectral_norm=True, **kwargs):
+                 spectral_norm=True, aux_classifier=False, **kwargs):
         for name, value in [("base_channels", base_channels), ("kernel_size", kernel_size),
                             ("class_dim", class_dim)]:
             _check(name, value)
@@ -167,12 +233,17 @@ class Discriminator(keras.Model):
         projection = ClassProjection(NUM_CLASSES, class_dim, name="projection")([h, label])
         logit = keras.layers.Add(name="logit_sum")([unconditional, projection])
         logit = keras.layers.Reshape((), name="logit")(logit)
-        super().__init__(inputs={"log_mel": log_mel, "class": label}, outputs=logit, **kwargs)
+        outputs = logit
+        if aux_classifier:
+            class_logit = normed(keras.layers.Dense(1, name="classifier"))(h)
+            outputs = {"logit": logit, "class_logit": keras.layers.Reshape((), name="class_logit")(class_logit)}
+        super().__init__(inputs={"log_mel": log_mel, "class": label}, outputs=outputs, **kwargs)
 
         self.mean, self.std = list(mean), list(std)
         self.base_channels, self.kernel_size = int(base_channels), int(kernel_size)
         self.class_dim = int(class_dim)
         self.spectral_norm = bool(spectral_norm)
+        self.aux_classifier = bool(aux_classifier)
 
     def get_config(self):
         return {
@@ -180,6 +251,7 @@ class Discriminator(keras.Model):
             "mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
             "base_channels": self.base_channels, "kernel_size": self.kernel_size,
             "class_dim": self.class_dim, "spectral_norm": self.spectral_norm,
+            "aux_classifier": self.aux_classifier,
         }
 
     @classmethod

@@ -25,11 +25,13 @@ KERAS_FILE = "generator.keras"
 class GanConfig:
     """Hyper-parameters of the GAN training.
 
-    Adam with betas (0.5, 0.999) as in DCGAN; the hinge loss; class-balanced
-    real batches without augmentation (the GAN should learn the data as it is).
+    Adam with betas (0.5, 0.999) as in DCGAN; the hinge loss plus the
+    auxiliary class loss (weight ``aux_weight``) when the preset's
+    discriminator has a class head; class-balanced real batches without
+    augmentation (the GAN should learn the data as it is).
     """
 
-    preset: str = "dcgan_small"
+    preset: str = "dcgan_conditional"
     epochs: int = 40
     steps_per_epoch: int = 250
     batch_size: int = 32
@@ -38,6 +40,7 @@ class GanConfig:
     beta_1: float = 0.5
     beta_2: float = 0.999
     loss: str = "hinge"
+    aux_weight: float = 1.0
     seed: int = 0
 
     def __post_init__(self):
@@ -59,6 +62,7 @@ def build(config, mean, std, strategy):
             d_optimizer=keras.optimizers.Adam(config.d_learning_rate, config.beta_1, config.beta_2),
             g_optimizer=keras.optimizers.Adam(config.g_learning_rate, config.beta_1, config.beta_2),
             loss=config.loss,
+            aux_weight=config.aux_weight,
         )
         gan.build_optimizers()
     return gan

@@ -1,0 +1,148 @@
+"""The explainer SavedModel: the same results as the Python loop, and every
+bad input refused with a clear message."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vocal_xai import export
+from vocal_xai.explain import ascent, serving
+from vocal_xai.models.dcgan import PRESETS, Generator
+from vocal_xai.models.detector import SVDNet
+
+SEEDS = np.array([0, 1, 2, 3, 4], np.int64)
+CLASSES = np.array([1, 0, 1, 1, 0], np.int32)
+DIRECTIONS = np.array([b"max", b"min", b"max", b"min", b"max"])
+LRS = np.array([0.1, 0.05, 0.01, 0.1, 0.02], np.float32)
+RPS = np.array([0.01, 0.0, 0.1, 0.001, 0.01], np.float32)
+STEPS = 6
+
+
+@pytest.fixture(scope="module")
+def models():
+    keras.utils.set_random_seed(0)
+    mean, std = np.full(80, -5.0), np.ones(80)
+    generator = Generator(mean, std, **PRESETS["dcgan_tiny_conditional"]["generator"])
+    detector = SVDNet.from_preset("svdnet_tiny", mean, std)
+    return generator, detector
+
+
+@pytest.fixture(scope="module")
+def exported(models, tmp_path_factory):
+    generator, detector = models
+    path = serving.export_explainer(generator, detector, tmp_path_factory.mktemp("zoo"), {"detector": "tiny"})
+    return path, tf.saved_model.load(str(path))
+
+
+def _inputs(**changes):
+    inputs = {
+        "seed": tf.constant(SEEDS), "class_id": tf.constant(CLASSES), "direction": tf.constant(DIRECTIONS),
+        "learning_rate": tf.constant(LRS), "rp": tf.constant(RPS), "steps": tf.constant(STEPS),
+    }
+    inputs.update(changes)
+    return inputs
+
+
+def _python_loop(models, z0, steps=STEPS):
+    """The loop ``tools/explain.py`` runs, one direction at a time."""
+    param = ascent.LatentParameterisation(*models)
+    out = {"activation": np.zeros(len(z0)), "z": np.zeros_like(z0), "trace": np.zeros((len(z0), steps + 1))}
+    for direction in ("max", "min"):
+        idx = np.flatnonzero(DIRECTIONS == direction.encode())
+        res = ascent.latent_ascent(param, z0[idx], CLASSES[idx], LRS[idx], RPS[idx], direction, [steps])
+        out["activation"][idx] = res.best_activation[0]
+        out["z"][idx] = res.best_z[0]
+        out["trace"][idx] = res.activation.T
+    log_mel, _ = param(tf.constant(out["z"], tf.float32), tf.constant(CLASSES))
+    out["log_mel"] = log_mel.numpy()
+    return out
+
+
+def test_export_layout_and_metadata(exported):
+    path, loaded = exported
+    assert path.name == "1" and (path / "saved_model.pb").is_file()
+    meta = json.loads((path / export.EXTRA / export.METADATA_FILE).read_text())
+    assert meta == {"detector": "tiny", "max_steps": serving.MAX_STEPS}
+    assert set(loaded.signatures) == {"serving_default", "from_latent"}
+    spec = loaded.signatures["serving_default"].structured_input_signature[1]
+    assert spec["seed"].dtype == tf.int64 and spec["direction"].dtype == tf.string
+    assert spec["seed"].shape.as_list() == [None] and spec["class_id"].shape.as_list() == [None]
+
+
+def test_seed_signature_matches_the_python_loop(models, exported):
+    out = exported[1].signatures["serving_default"](**_inputs())
+    ref = _python_loop(models, ascent.initial_latents(SEEDS))
+    np.testing.assert_allclose(out["activation"].numpy(), ref["activation"], atol=1e-5)
+    np.testing.assert_allclose(out["z"].numpy(), ref["z"], atol=1e-5)
+    np.testing.assert_allclose(out["activation_trace"].numpy(), ref["trace"], atol=1e-5)
+    np.testing.assert_allclose(out["log_mel"].numpy(), ref["log_mel"], atol=1e-5)
+    # The ascent moved every row in its direction.
+    trace = out["activation_trace"].numpy()
+    sign = np.where(DIRECTIONS == b"max", 1, -1)
+    assert np.all(sign * (out["activation"].numpy() - trace[:, 0]) > 0)
+
+
+def test_latent_signature_matches_the_python_loop(models, exported):
+    z0 = np.random.default_rng(5).standard_normal((len(SEEDS), 128)).astype(np.float32)
+    inputs = _inputs(z0=tf.constant(z0))
+    del inputs["seed"]
+    out = exported[1].signatures["from_latent"](**inputs)
+    ref = _python_loop(models, z0)
+    np.testing.assert_allclose(out["activation"].numpy(), ref["activation"], atol=1e-5)
+    np.testing.assert_allclose(out["z"].numpy(), ref["z"], atol=1e-5)
+
+
+def test_zero_steps_returns_the_start(models, exported):
+    out = exported[1].signatures["serving_default"](**_inputs(steps=tf.constant(0)))
+    np.testing.assert_array_equal(out["z"].numpy(), ascent.initial_latents(SEEDS))
+    assert out["activation_trace"].shape == (len(SEEDS), 1)
+    np.testing.assert_array_equal(out["activation_trace"].numpy()[:, 0], out["activation"].numpy())
+
+
+BAD = [
+    ({"steps": tf.constant(serving.MAX_STEPS + 1)}, f"steps must be <= {serving.MAX_STEPS}"),
+    ({"steps": tf.constant(-1)}, "steps must be >= 0"),
+    ({"learning_rate": tf.constant([np.nan, 0.1, 0.1, 0.1, 0.1], tf.float32)}, "learning_rate must be finite"),
+    ({"rp": tf.constant([0.1, np.inf, 0.1, 0.1, 0.1], tf.float32)}, "rp must be finite"),
+    ({"learning_rate": tf.constant([0.1, 0.0, 0.1, 0.1, 0.1], tf.float32)}, "learning_rate must be > 0"),
+    ({"rp": tf.constant([0.1, -1.0, 0.1, 0.1, 0.1], tf.float32)}, "rp must be >= 0"),
+    ({"direction": tf.constant([b"max", b"up", b"max", b"max", b"max"])}, "direction must be max or min"),
+    ({"class_id": tf.constant([0, 2, 1, 1, 0], tf.int32)}, "class_id must be 0 (non-vocal) or 1 (vocal)"),
+    ({"class_id": tf.constant([0, 1], tf.int32)}, "class_id must have one entry per row"),
+    ({"rp": tf.constant([0.1], tf.float32)}, "rp must have one entry per row"),
+    ({"steps": tf.constant([STEPS, STEPS])}, "steps must be a scalar"),
+]
+
+
+@pytest.mark.parametrize("change,message", BAD, ids=[m for _, m in BAD])
+def test_bad_values_are_refused(exported, change, message):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        exported[1].signatures["serving_default"](**_inputs(**change))
+
+
+@pytest.mark.parametrize("name", ["z0 must be finite", "z0 must have shape"])
+def test_bad_latents_are_refused(exported, name):
+    z0 = np.zeros((len(SEEDS), 128), np.float32)
+    if "finite" in name:
+        z0[2, 7] = np.nan
+    else:
+        z0 = z0[:, :100]
+    inputs = _inputs(z0=tf.constant(z0))
+    del inputs["seed"]
+    with pytest.raises(tf.errors.InvalidArgumentError, match=name):
+        exported[1].signatures["from_latent"](**inputs)
+
+
+@pytest.mark.parametrize("change", [
+    {"seed": tf.constant(SEEDS.astype(np.float32))},
+    {"learning_rate": tf.constant(LRS.astype(np.float64))},
+    {"direction": tf.constant([1, 0, 1, 0, 1])},
+])
+def test_wrong_dtype_is_refused_by_the_signature(exported, change):
+    # Refused when the inputs are bound to the signature, before any op runs.
+    with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError),
+                       match=r"Can not cast|expected|shape"):
+        exported[1].signatures["serving_default"](**_inputs(**change))

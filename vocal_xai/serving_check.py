@@ -1,0 +1,518 @@
+"""Check that SavedModels can be served as they are.
+
+TF Serving (and any process without our Python code) can only run a
+SavedModel whose graph uses ops registered in TensorFlow core, and whose
+signatures run from the SavedModel alone. This module checks both:
+
+* ``op_types`` reads ``saved_model.pb`` and lists every op type of the graph,
+  including the ops inside every function of the function library (the
+  signatures' bodies live there, not in the top-level graph);
+* ``non_core_ops`` names the op types that TensorFlow core does not register
+  (decided in a fresh process that imports only TensorFlow, so ops registered
+  by ``tensorflow_io`` in this process don't count), plus the Python-callback
+  ops (``PyFunc``, ``EagerPyFunc``, ``PyFuncStateless``) and any ``IO*`` op;
+* ``run_in_fresh_process`` calls every signature in its own fresh process that
+  imports only TensorFlow and NumPy, on small inputs built from the
+  signature's input specs (see ``NAMED_INPUTS``) or given by the caller.
+
+``check`` does all of it and returns a report per model with an overall ok.
+"""
+
+import dataclasses
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from vocal_xai.errors import ParameterError
+
+SAVED_MODEL_FILE = "saved_model.pb"
+SERVE_TAG = "serve"
+
+# Core-registered ops that run Python callbacks: no server can run them.
+PYTHON_CALLBACK_OPS = frozenset({"PyFunc", "EagerPyFunc", "PyFuncStateless"})
+# Prefix of the ops of tensorflow_io (``IO>AudioResample`` ...).
+IO_OP_PREFIX = "IO"
+
+# Automatic inputs: per input name, the value of every element and/or the size
+# of the axes the spec leaves unknown (None in ``shape`` keeps the automatic
+# size: 1 on the batch axis). Extend this table for a new model's inputs.
+SAMPLE_RATE = 22050  # vocal_xai.spectral.SAMPLE_RATE, not imported here on purpose
+
+
+@dataclasses.dataclass(frozen=True)
+class InputDefault:
+    value: object = None  # every element; None: the dtype's default
+    shape: tuple = None  # sizes of unknown axes; None entries: automatic
+
+
+NAMED_INPUTS = {
+    "waveform": InputDefault(shape=(None, SAMPLE_RATE)),  # one second of audio
+    "audio": InputDefault(shape=(None, SAMPLE_RATE)),
+    "log_mel": InputDefault(shape=(None, 115, 80)),  # one detector excerpt
+    "z": InputDefault(shape=(None, 128)),  # the generator's latent
+    "z0": InputDefault(shape=(None, 128)),  # the explainer's start latent (from_latent)
+    "direction": InputDefault(value=b"max"),  # "max" or "min"
+    "class_id": InputDefault(value=0),  # 0 or 1
+    "seed": InputDefault(value=0),
+    "steps": InputDefault(value=2),
+    "iterations": InputDefault(value=2),
+    "learning_rate": InputDefault(value=0.01),
+    "rp": InputDefault(value=0.01),
+}
+BATCH_SIZE = 1  # an unknown first axis
+UNKNOWN_DIM = 16  # any other unknown axis of an input not in NAMED_INPUTS
+FLOAT_SCALE = 0.1  # floats: seeded normal noise of this scale
+
+
+@dataclasses.dataclass(frozen=True)
+class TensorInfo:
+    """One input or output of a signature. ``shape`` is a tuple with None for
+    unknown sizes, or None when even the rank is unknown."""
+
+    name: str
+    dtype: str
+    shape: tuple
+
+    def __str__(self):
+        shape = "<unknown rank>" if self.shape is None else list(self.shape)
+        return f"{self.name}: {self.dtype} {shape}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Signature:
+    key: str
+    inputs: dict  # name -> TensorInfo
+    outputs: dict  # name -> TensorInfo
+
+
+@dataclasses.dataclass
+class RunResult:
+    """One signature called in a fresh process."""
+
+    signature: str
+    ok: bool
+    inputs: dict = dataclasses.field(default_factory=dict)  # name -> shape fed
+    outputs: dict = dataclasses.field(default_factory=dict)  # name -> (dtype, shape)
+    error: str = ""
+    seconds: float = 0.0
+
+
+@dataclasses.dataclass
+class ModelReport:
+    path: pathlib.Path
+    signatures: dict = dataclasses.field(default_factory=dict)  # key -> Signature
+    op_types: set = dataclasses.field(default_factory=set)
+    non_core_ops: set = dataclasses.field(default_factory=set)
+    runs: dict = dataclasses.field(default_factory=dict)  # key -> RunResult
+    problems: list = dataclasses.field(default_factory=list)  # human-readable
+
+    @property
+    def ok(self):
+        return not self.problems
+
+
+@dataclasses.dataclass
+class Report:
+    models: list  # of ModelReport
+
+    @property
+    def ok(self):
+        return bool(self.models) and all(m.ok for m in self.models)
+
+
+# ----------------------------------------------------------------- discovery
+
+
+def find_saved_models(root):
+    """Every SavedModel version folder ``<root>/<name>/<int>/`` under a zoo
+    root, sorted by name then version; hidden folders (``.tmp-*`` ...) are
+    ignored."""
+    root = pathlib.Path(root)
+    found = []
+    if not root.is_dir():
+        return found
+    for name in root.iterdir():
+        if name.name.startswith(".") or not name.is_dir():
+            continue
+        for version in name.iterdir():
+            if version.name.isdigit() and (version / SAVED_MODEL_FILE).is_file():
+                found.append(version)
+    return sorted(found, key=lambda p: (p.parent.name, int(p.name)))
+
+
+def expand(path):
+    """The SavedModel version folders a command-line path names: the folder
+    itself, the versions of a ``<name>`` folder, or every model of a root.
+
+    Raises:
+        ParameterError: if the path holds no SavedModel.
+    """
+    path = pathlib.Path(path)
+    if (path / SAVED_MODEL_FILE).is_file():
+        return [path]
+    if path.is_dir():
+        versions = sorted(
+            (p for p in path.iterdir() if p.name.isdigit() and (p / SAVED_MODEL_FILE).is_file()),
+            key=lambda p: int(p.name),
+        )
+        found = versions or find_saved_models(path)
+        if found:
+            return found
+    raise ParameterError(
+        f"Expected a SavedModel folder (with {SAVED_MODEL_FILE}), a <name> folder of versions or "
+        f"a zoo root. Received: {str(path)!r}" + ("" if path.exists() else " (no such path)")
+    )
+
+
+# ------------------------------------------------------------------ the proto
+
+
+def _read_proto(path):
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    file = pathlib.Path(path) / SAVED_MODEL_FILE
+    if not file.is_file():
+        raise ParameterError(f"Expected a SavedModel at {path}. Received: no {SAVED_MODEL_FILE}")
+    proto = saved_model_pb2.SavedModel()
+    try:
+        proto.ParseFromString(file.read_bytes())
+    except Exception as e:  # google.protobuf.message.DecodeError
+        raise ParameterError(f"Expected a readable SavedModel proto. Received: {file}: {e}") from e
+    return proto
+
+
+def _serving_meta_graph(proto, path):
+    """The meta graph TF Serving loads: the one tagged ``serve``."""
+    for meta_graph in proto.meta_graphs:
+        if SERVE_TAG in meta_graph.meta_info_def.tags:
+            return meta_graph
+    tags = [list(m.meta_info_def.tags) for m in proto.meta_graphs]
+    raise ParameterError(f"Expected a meta graph tagged {SERVE_TAG!r} in {path}. Received: tags {tags}")
+
+
+def op_types(path):
+    """The set of op types of a SavedModel: the nodes of every meta graph and
+    of every function in their function libraries. Calls of a library
+    function by name are not op types and are left out (their bodies count)."""
+    ops = set()
+    functions = set()
+    for meta_graph in _read_proto(path).meta_graphs:
+        graph = meta_graph.graph_def
+        ops.update(node.op for node in graph.node)
+        for function in graph.library.function:
+            functions.add(function.signature.name)
+            ops.update(node.op for node in function.node_def)
+    return ops - functions
+
+
+def signatures(path):
+    """Signature key -> Signature (inputs and outputs with dtype and shape)
+    of the serving meta graph; the internal ``__saved_model_init_op`` is left
+    out."""
+    from tensorflow.python.framework import dtypes
+
+    def info(name, tensor_info):
+        shape_proto = tensor_info.tensor_shape
+        shape = None if shape_proto.unknown_rank else tuple(
+            None if d.size < 0 else int(d.size) for d in shape_proto.dim
+        )
+        try:
+            dtype = dtypes.as_dtype(tensor_info.dtype).name
+        except TypeError:
+            dtype = f"<dtype enum {tensor_info.dtype}>"
+        return TensorInfo(name, dtype, shape)
+
+    meta_graph = _serving_meta_graph(_read_proto(path), path)
+    found = {}
+    for key in sorted(meta_graph.signature_def):
+        if key.startswith("__"):
+            continue
+        sig = meta_graph.signature_def[key]
+        found[key] = Signature(
+            key,
+            {name: info(name, t) for name, t in sorted(sig.inputs.items())},
+            {name: info(name, t) for name, t in sorted(sig.outputs.items())},
+        )
+    return found
+
+
+# ------------------------------------------------------------------ core ops
+
+_CORE_SCRIPT = r"""
+import json, sys
+import tensorflow as tf
+from tensorflow.python.framework import op_def_registry
+assert "tensorflow_io" not in sys.modules, "tensorflow_io was imported"
+ops = json.loads(sys.stdin.read())
+print("\n" + json.dumps(sorted(op for op in ops if op_def_registry.get(op) is not None)))
+"""
+_core_cache = {}  # op type -> registered in a process that imported only TF
+
+
+def _child_env():
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    return env
+
+
+def _registered_in_core(ops, timeout=300):
+    """The subset of ``ops`` that a fresh process importing only TensorFlow
+    has registered; cached per process."""
+    unknown = sorted(set(ops) - set(_core_cache))
+    if unknown:
+        result = subprocess.run(
+            [sys.executable, "-c", _CORE_SCRIPT], input=json.dumps(unknown), capture_output=True,
+            text=True, timeout=timeout, env=_child_env(), cwd=tempfile.gettempdir(),
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"Expected the op registry check to exit 0. Received: exit {result.returncode}: "
+                f"{result.stderr[-2000:]}"
+            )
+        registered = set(json.loads(result.stdout.strip().splitlines()[-1]))
+        _core_cache.update({op: op in registered for op in unknown})
+    return {op for op in ops if _core_cache[op]}
+
+
+def non_core_ops(op_types):
+    """The op types that are not core TensorFlow ops: not registered in a
+    process that imported only TensorFlow, Python callbacks (``PyFunc``,
+    ``EagerPyFunc``, ``PyFuncStateless``), or ``IO*`` (tensorflow_io) ops."""
+    op_types = set(op_types)
+    flagged = {op for op in op_types if op in PYTHON_CALLBACK_OPS or op.startswith(IO_OP_PREFIX)}
+    rest = op_types - flagged
+    return flagged | (rest - _registered_in_core(rest))
+
+
+# ------------------------------------------------------------------- running
+
+
+def _automatic_shape(info):
+    named = NAMED_INPUTS.get(info.name, InputDefault())
+    if info.shape is None:  # unknown rank: the named shape, else a scalar
+        return tuple(BATCH_SIZE if s is None else s for s in named.shape) if named.shape else ()
+    shape = []
+    for axis, size in enumerate(info.shape):
+        if size is None and named.shape and axis < len(named.shape):
+            size = named.shape[axis]
+        if size is None:
+            size = BATCH_SIZE if axis == 0 else UNKNOWN_DIM
+        shape.append(size)
+    return tuple(shape)
+
+
+def automatic_input(info, seed=0):
+    """A small valid value for one input spec (a NumPy array; floats are
+    sent as float32, integers as int64, and cast to the spec's dtype in the
+    fresh process)."""
+    shape = _automatic_shape(info)
+    value = NAMED_INPUTS.get(info.name, InputDefault()).value
+    if info.dtype == "string":
+        return np.full(shape, b"" if value is None else value, dtype=object).astype(bytes)
+    if info.dtype == "bool":
+        return np.full(shape, bool(value))
+    if info.dtype.startswith(("int", "uint")):
+        return np.full(shape, 0 if value is None else value, dtype=np.int64)
+    if info.dtype.startswith(("float", "bfloat", "half", "complex", "double")):
+        if value is not None:
+            return np.full(shape, value, dtype=np.float32)
+        rng = np.random.default_rng(seed)
+        return (FLOAT_SCALE * rng.standard_normal(shape)).astype(np.float32)
+    raise ParameterError(
+        f"Expected an input dtype with an automatic value (string, bool, int, float). Received: "
+        f"{info}; pass it in example_inputs"
+    )
+
+
+def example_inputs_for(signature, overrides=None):
+    """Input name -> NumPy array for one signature: the automatic values,
+    with the inputs in ``overrides`` (name -> array-like) replacing them.
+
+    Raises:
+        ParameterError: if an override names no input of the signature.
+    """
+    overrides = dict(overrides or {})
+    extra = sorted(set(overrides) - set(signature.inputs))
+    if extra:
+        raise ParameterError(
+            f"Expected example inputs among {sorted(signature.inputs)} of signature "
+            f"{signature.key!r}. Received: {extra}"
+        )
+    feeds = {}
+    for name, info in signature.inputs.items():
+        if name in overrides:
+            value = np.asarray(overrides[name])
+            if value.dtype.kind == "U":
+                value = np.char.encode(value, "utf-8")
+            elif value.dtype.kind == "O":
+                value = value.astype(bytes)
+        else:
+            value = automatic_input(info)
+        feeds[name] = value
+    return feeds
+
+
+_RUN_SCRIPT = r"""
+import json, sys
+import numpy as np
+import tensorflow as tf
+
+path, key, inputs_file, result_file = sys.argv[1:5]
+result = {"ok": False}
+try:
+    function = tf.saved_model.load(path).signatures[key]
+    specs = function.structured_input_signature[1]
+    with np.load(inputs_file, allow_pickle=False) as arrays:
+        names = json.loads(str(arrays["__names__"]))
+        feeds = {}
+        for i, name in enumerate(names):
+            value = tf.constant(arrays[f"input{i}"])
+            if name in specs and value.dtype != specs[name].dtype and value.dtype != tf.string:
+                value = tf.cast(value, specs[name].dtype)
+            feeds[name] = value
+    outputs = function(**feeds)
+    result["outputs"] = {k: [v.dtype.name, list(v.shape)] for k, v in sorted(outputs.items())}
+    result["ok"] = True
+except Exception as e:
+    result["error"] = f"{type(e).__name__}: {str(e).strip()}"
+# The project's code and extra op libraries must not be needed (TensorFlow
+# itself imports keras, so that one can't be checked).
+imported = sorted({m.split(".")[0] for m in sys.modules} & {"vocal_xai", "tensorflow_io"})
+if imported:
+    result["ok"] = False
+    result["error"] = (result.get("error", "") + f" (the fresh process imported {imported})").strip()
+with open(result_file, "w") as f:
+    json.dump(result, f)
+"""
+
+
+def _run_one(path, signature, feeds, timeout):
+    start = time.perf_counter()
+    fed = {name: list(value.shape) for name, value in feeds.items()}
+    with tempfile.TemporaryDirectory(prefix="serving-check-") as tmp:
+        tmp = pathlib.Path(tmp)
+        arrays = {f"input{i}": value for i, value in enumerate(feeds.values())}
+        np.savez(tmp / "inputs.npz", __names__=np.array(json.dumps(list(feeds))), **arrays)
+        cmd = [sys.executable, "-c", _RUN_SCRIPT, str(pathlib.Path(path).resolve()), signature.key,
+               str(tmp / "inputs.npz"), str(tmp / "result.json")]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                                  env=_child_env(), cwd=tmp)
+        except subprocess.TimeoutExpired:
+            return RunResult(signature.key, False, fed, error=f"timed out after {timeout} s",
+                             seconds=time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        result_file = tmp / "result.json"
+        if not result_file.is_file():
+            return RunResult(
+                signature.key, False, fed, seconds=seconds,
+                error=f"the fresh process exited with {proc.returncode} and no result: "
+                      f"{proc.stderr.strip()[-2000:]}",
+            )
+        result = json.loads(result_file.read_text())
+    outputs = {k: (dtype, tuple(shape)) for k, (dtype, shape) in result.get("outputs", {}).items()}
+    return RunResult(signature.key, result["ok"], fed, outputs, result.get("error", ""), seconds)
+
+
+def run_in_fresh_process(path, timeout=300, example_inputs=None):
+    """Call every signature of a SavedModel, each in its own fresh process
+    that imports only TensorFlow and NumPy.
+
+    Args:
+        path: a SavedModel folder.
+        timeout: seconds allowed per signature (process start, load and call).
+        example_inputs: signature key -> {input name -> array-like}, replacing
+            the automatic inputs (see ``NAMED_INPUTS``) of those inputs.
+
+    Returns:
+        Signature key -> RunResult (ok, fed input shapes, output dtypes and
+        shapes, or the error text).
+
+    Raises:
+        ParameterError: if example_inputs names an unknown signature or input.
+    """
+    sigs = signatures(path)
+    example_inputs = dict(example_inputs or {})
+    unknown = sorted(set(example_inputs) - set(sigs))
+    if unknown:
+        raise ParameterError(
+            f"Expected example inputs for signatures among {sorted(sigs)} of {path}. Received: {unknown}"
+        )
+    results = {}
+    for key, signature in sigs.items():
+        try:
+            feeds = example_inputs_for(signature, example_inputs.get(key))
+        except ParameterError as e:
+            results[key] = RunResult(key, False, error=str(e))
+            continue
+        results[key] = _run_one(path, signature, feeds, timeout)
+    return results
+
+
+# --------------------------------------------------------------------- check
+
+
+def check(paths, timeout=300, example_inputs=None, run=True):
+    """Check SavedModels for serving.
+
+    Args:
+        paths: SavedModel folders.
+        timeout: seconds allowed per signature run.
+        example_inputs: path -> (signature key -> {input name -> array-like}).
+        run: False skips running the signatures (ops and signatures only).
+
+    Returns:
+        A Report: per model its signatures, op types, non-core ops, run results
+        and problems; ``ok`` only if no model has a non-core op, a signature
+        that failed to run, or no signature at all.
+    """
+    example_inputs = {pathlib.Path(p).resolve(): v for p, v in (example_inputs or {}).items()}
+    reports = []
+    for path in paths:
+        path = pathlib.Path(path)
+        report = ModelReport(path)
+        reports.append(report)
+        try:
+            report.signatures = signatures(path)
+            report.op_types = op_types(path)
+        except ParameterError as e:
+            report.problems.append(str(e))
+            continue
+        if not report.signatures:
+            report.problems.append("no signature to serve")
+    # One registry lookup for every model's ops, then per model from the cache.
+    _registered_in_core(set().union(*(r.op_types for r in reports)) - PYTHON_CALLBACK_OPS)
+    for report in reports:
+        if not report.op_types:
+            continue
+        report.non_core_ops = non_core_ops(report.op_types)
+        if report.non_core_ops:
+            report.problems.append(
+                f"non-core ops {sorted(report.non_core_ops)}: a server without this Python code "
+                f"can't run them"
+            )
+        if run and report.signatures:
+            try:
+                report.runs = run_in_fresh_process(
+                    report.path, timeout, example_inputs.get(report.path.resolve())
+                )
+            except ParameterError as e:
+                report.problems.append(str(e))
+                continue
+            for key, result in report.runs.items():
+                if not result.ok:
+                    report.problems.append(f"signature {key!r} failed: {first_lines(result.error)}")
+    return Report(reports)
+
+
+def first_lines(text, limit=3, width=300):
+    """The first non-empty lines of an error, for one-line summaries."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    short = " | ".join(lines[:limit])
+    return short if len(short) <= width else short[: width - 3] + "..."
