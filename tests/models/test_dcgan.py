@@ -505,12 +505,20 @@ def test_saved_model_cli_runs(exported, tmp_path):
         ((2, 128), [0, 2], r"class_id must be 0 \(non-vocal\) or 1 \(vocal\)"),
         ((2, 128), [-1, 0], r"class_id must be 0 \(non-vocal\) or 1 \(vocal\)"),
         ((2, 128), [0, 1, 1], "class_id must have one entry per row of z"),
+        ("nan", [0, 1], r"z must be finite \(no NaN or Inf\)"),
+        ("inf", [0, 1], r"z must be finite \(no NaN or Inf\)"),
     ],
 )
 def test_signature_refuses_bad_input(exported, z_shape, class_id, pattern):
     _, _, path = exported
     signature = tf.saved_model.load(str(path)).signatures["serving_default"]
-    z, class_id = tf.zeros(z_shape), tf.constant(class_id, tf.int32)
+    if isinstance(z_shape, str):
+        z = np.zeros((2, 128), np.float32)
+        z[1, 5] = np.nan if z_shape == "nan" else -np.inf
+        z = tf.constant(z)
+    else:
+        z = tf.zeros(z_shape)
+    class_id = tf.constant(class_id, tf.int32)
     # The checks must run before the generator, on every call: were they not
     # ordered before it, the generator's own shape or index error could come
     # first on some calls.

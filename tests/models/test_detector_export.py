@@ -104,6 +104,21 @@ def test_signatures_refuse_bad_shapes(exported):
         loaded.signatures["frames"](waveform=tf.zeros([1, 500]))
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_signatures_refuse_non_finite_input(exported, bad):
+    _, _, path = exported
+    loaded = tf.saved_model.load(str(path))
+    log_mel = np.full((2, 115, 80), -5.0, np.float32)
+    log_mel[1, 3, 7] = bad
+    waveform = np.zeros((1, 4096), np.float32)
+    waveform[0, 100] = bad
+    for _ in range(20):
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"log_mel must be finite \(no NaN or Inf\)"):
+            loaded.signatures["serving_default"](log_mel=tf.constant(log_mel))
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"waveform must be finite \(no NaN or Inf\)"):
+            loaded.signatures["frames"](waveform=tf.constant(waveform))
+
+
 def test_keras_file_agrees_with_saved_model(exported, monkeypatch):
     model, base, path = exported
     monkeypatch.setenv("VOCAL_XAI_ZOO", str(base))

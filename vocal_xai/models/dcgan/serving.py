@@ -40,6 +40,7 @@ class GeneratorServing(tf.Module):
                 tf.reduce_all((class_id >= 0) & (class_id <= 1)), True,
                 message="class_id must be 0 (non-vocal) or 1 (vocal)",
             ),
+            tf.debugging.assert_all_finite(z, message="z must be finite (no NaN or Inf)"),
         ]
         # The generator runs only after every check has passed.
         with tf.control_dependencies(checks):

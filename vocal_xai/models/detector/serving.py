@@ -44,8 +44,9 @@ class DetectorServing(tf.Module):
                 f"{spectral.NUM_MEL_BANDS}]"
             ),
         )
-        # The model runs only after the check has passed.
-        with tf.control_dependencies([check]):
+        finite = tf.debugging.assert_all_finite(log_mel, message="log_mel must be finite (no NaN or Inf)")
+        # The model runs only after the checks have passed.
+        with tf.control_dependencies([check, finite]):
             log_mel = tf.identity(log_mel)
         out = self._model(log_mel)
         return {
@@ -61,7 +62,8 @@ class DetectorServing(tf.Module):
             spectral.FRAME_LENGTH,
             message=f"waveform must have at least {spectral.FRAME_LENGTH} samples",
         )
-        with tf.control_dependencies([check]):
+        finite = tf.debugging.assert_all_finite(waveform, message="waveform must be finite (no NaN or Inf)")
+        with tf.control_dependencies([check, finite]):
             waveform = tf.identity(waveform)
         out = self._song(spectral.log_mel(waveform))
         return {"logit": out["logit"], "probability": out["probability"]}

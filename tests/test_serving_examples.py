@@ -1,0 +1,85 @@
+"""The REST examples: requests from the expressions, responses from
+saved_model_cli, and a check that notices when they no longer hold."""
+
+import json
+import pathlib
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from vocal_xai import serving_examples
+from vocal_xai.serving_examples import Example
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+class _Two(tf.Module):
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x"),
+                                  tf.TensorSpec([None], tf.string, name="word")])
+    def serve(self, x, word):
+        return {"total": tf.reduce_sum(x, axis=1), "loud": tf.strings.upper(word)}
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x")])
+    def double(self, x):
+        return {"y": 2.0 * x}
+
+
+EXAMPLES = (
+    Example("toy", "serving_default", {"x": "np.arange(6, dtype=np.float32).reshape(2, 3) / 3",
+                                       "word": "np.array([b'max', b'min'])"}),
+    Example("toy", "double", {"x": "np.ones((1, 3), np.float32)"}),
+)
+
+
+@pytest.fixture(scope="module")
+def zoo_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("zoo")
+    module = _Two()
+    tf.saved_model.save(module, str(root / "toy" / "3"),
+                        signatures={"serving_default": module.serve, "double": module.double})
+    return root
+
+
+def test_request_is_the_columnar_rest_body():
+    body = serving_examples.request(EXAMPLES[0])
+    assert body["signature_name"] == "serving_default" and body["inputs"]["word"] == ["max", "min"]
+    np.testing.assert_allclose(body["inputs"]["x"], [[0.0, 1 / 3, 2 / 3], [1.0, 4 / 3, 5 / 3]], rtol=1e-7)
+    json.dumps(body)  # plain JSON
+
+
+def test_write_records_saved_model_cli_outputs(zoo_root, tmp_path):
+    index = serving_examples.write(tmp_path, zoo_root, EXAMPLES)
+    assert [(e["model"], e["version"], e["signature"]) for e in index] == [
+        ("toy", 3, "serving_default"), ("toy", 3, "double")]
+    many = json.loads((tmp_path / "toy.serving_default.response.json").read_text())
+    assert many["outputs"]["total"] == pytest.approx([1.0, 4.0], abs=1e-5)
+    assert many["outputs"]["loud"] == ["MAX", "MIN"]
+    # A single output is answered bare, as TF Serving does.
+    single = json.loads((tmp_path / "toy.double.response.json").read_text())
+    assert single == {"outputs": [[2.0, 2.0, 2.0]]}
+    assert serving_examples.verify(tmp_path, zoo_root) == []
+
+
+def test_verify_reports_a_changed_response_and_request(zoo_root, tmp_path):
+    serving_examples.write(tmp_path, zoo_root, EXAMPLES)
+    path = tmp_path / "toy.serving_default.response.json"
+    body = json.loads(path.read_text())
+    body["outputs"]["total"][1] += 0.01
+    path.write_text(json.dumps(body))
+    request = tmp_path / "toy.double.request.json"
+    request.write_text(json.dumps({"signature_name": "double", "inputs": {"x": [[1.0, 1.0]]}}))
+    problems = serving_examples.verify(tmp_path, zoo_root)
+    assert any("toy.serving_default.response.json.outputs.total: max abs difference 0.01" in p for p in problems)
+    assert any("toy.double.request.json.inputs.x: shape (1, 2) != (1, 3)" in p for p in problems)
+    assert len(problems) == 2
+
+
+def test_shipped_examples_hold():
+    """Every REST example in docs/serving matches saved_model_cli on the
+    recorded model version."""
+    docs = ROOT / "docs" / "serving"
+    index = json.loads((docs / serving_examples.INDEX_FILE).read_text())
+    assert {(e["model"], e["signature"]) for e in index} == {
+        (e.model, e.signature) for e in serving_examples.EXAMPLES}
+    assert serving_examples.verify(docs) == []

@@ -1,0 +1,180 @@
+"""REST examples for TF Serving, checked with ``saved_model_cli``.
+
+Each example is one signature of one shipped model and its inputs as NumPy
+expressions. ``write`` evaluates them into a TF Serving REST request (the
+columnar ``{"signature_name": ..., "inputs": {...}}`` format, which every
+signature accepts, including the explainer's scalar ``steps``), runs
+``saved_model_cli run --input_exprs`` on the request's values and records its
+outputs as the REST response (``{"outputs": ...}``: a map of outputs, or the
+bare value when the signature has a single output, as TF Serving answers).
+``verify`` runs ``saved_model_cli`` again and compares.
+"""
+
+import dataclasses
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+from vocal_xai.errors import ParameterError
+
+INDEX_FILE = "examples.json"
+DECIMALS = 5  # floats in the recorded responses
+TOLERANCE = 2e-4  # |recorded - recomputed| allowed by ``verify`` (rounding and CPU differences)
+
+
+@dataclasses.dataclass(frozen=True)
+class Example:
+    model: str
+    signature: str
+    input_exprs: dict  # input name -> NumPy expression of its value (``np`` is numpy)
+
+    @property
+    def stem(self):
+        return f"{self.model}.{self.signature}"
+
+
+EXAMPLES = (
+    Example("detector", "serving_default", {
+        # One excerpt whose log-mel falls from -2 (low bands) to -9 (high bands).
+        "log_mel": "np.tile(np.linspace(-2.0, -9.0, 80, dtype=np.float32), (1, 115, 1))",
+    }),
+    Example("detector", "frames", {
+        # 0.2 s of a 440 Hz sine.
+        "waveform": "(0.1 * np.sin(2 * np.pi * 440 * np.arange(4410) / 22050)).astype(np.float32)[None]",
+    }),
+    Example("generator", "serving_default", {
+        "z": "np.zeros((1, 128), np.float32)",
+        "class_id": "np.array([1], np.int32)",
+    }),
+    Example("explainer", "serving_default", {
+        "seed": "np.array([0, 0], np.int64)",
+        "class_id": "np.array([1, 0], np.int32)",
+        "direction": "np.array([b'max', b'min'])",
+        "learning_rate": "np.array([0.01, 0.01], np.float32)",
+        "rp": "np.array([0.01, 0.01], np.float32)",
+        "steps": "np.int32(25)",
+    }),
+    Example("explainer", "from_latent", {
+        "z0": "np.zeros((1, 128), np.float32)",
+        "class_id": "np.array([1], np.int32)",
+        "direction": "np.array([b'max'])",
+        "learning_rate": "np.array([0.01], np.float32)",
+        "rp": "np.array([0.01], np.float32)",
+        "steps": "np.int32(10)",
+    }),
+)
+
+
+def evaluate(expr):
+    """The array an input expression gives."""
+    return np.asarray(eval(expr, {"np": np}))  # noqa: S307 - our own fixed expressions
+
+
+def _jsonable(array, decimals=None):
+    array = np.asarray(array)
+    if array.dtype.kind in "SO":
+        return np.vectorize(lambda b: b.decode() if isinstance(b, bytes) else str(b), otypes=[object])(
+            array
+        ).tolist()
+    if array.dtype.kind == "f" and decimals is not None:
+        array = np.round(array.astype(np.float64), decimals)
+    return array.tolist()
+
+
+def request(example):
+    """The REST predict request body of ``example``."""
+    return {
+        "signature_name": example.signature,
+        "inputs": {name: _jsonable(evaluate(expr)) for name, expr in example.input_exprs.items()},
+    }
+
+
+def run_saved_model_cli(version_dir, example, timeout=600):
+    """Output name -> array, from ``saved_model_cli run --input_exprs``."""
+    # saved_model_cli reads --input_exprs with ast.literal_eval, so it gets
+    # the request's own JSON values (JSON lists, numbers and strings are Python
+    # literals), converted to each input's dtype when fed.
+    exprs = ";".join(f"{name}={json.dumps(value)}" for name, value in request(example)["inputs"].items())
+    with tempfile.TemporaryDirectory() as out:
+        command = [
+            sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "run",
+            "--dir", str(version_dir), "--tag_set", "serve",
+            "--signature_def", example.signature, "--input_exprs", exprs, "--outdir", out,
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        if done.returncode:
+            raise ParameterError(
+                f"Expected saved_model_cli to run {example.stem} on {version_dir}. Received: exit "
+                f"{done.returncode}: {done.stderr[-2000:]}"
+            )
+        # String outputs are saved as object arrays (files we just wrote).
+        return {p.stem: np.load(p, allow_pickle=True) for p in sorted(pathlib.Path(out).glob("*.npy"))}
+
+
+def response(outputs):
+    """TF Serving's columnar response body for ``outputs``."""
+    values = {name: _jsonable(array, DECIMALS) for name, array in outputs.items()}
+    return {"outputs": next(iter(values.values())) if len(values) == 1 else values}
+
+
+def write(docs_dir, zoo_root=None, examples=EXAMPLES):
+    """Write ``<model>.<signature>.request.json`` and ``.response.json`` for
+    the newest version of each model, and an index. Returns the index."""
+    from vocal_xai import zoo
+
+    docs_dir = pathlib.Path(docs_dir)
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    index = []
+    for example in examples:
+        version_dir = zoo.resolve(str(pathlib.Path(zoo_root) / example.model) if zoo_root else example.model)
+        body = response(run_saved_model_cli(version_dir, example))
+        _dump(docs_dir / f"{example.stem}.request.json", request(example))
+        _dump(docs_dir / f"{example.stem}.response.json", body)
+        index.append({
+            "model": example.model, "version": int(version_dir.name), "signature": example.signature,
+            "input_exprs": example.input_exprs,
+            "request": f"{example.stem}.request.json", "response": f"{example.stem}.response.json",
+        })
+    _dump(docs_dir / INDEX_FILE, index, indent=2)
+    return index
+
+
+def _dump(path, value, indent=None):
+    path.write_text(json.dumps(value, indent=indent) + "\n")
+
+
+def _compare(recorded, computed, where):
+    """Differences between two JSON values (floats within ``TOLERANCE``)."""
+    if isinstance(recorded, dict) and isinstance(computed, dict):
+        if set(recorded) != set(computed):
+            return [f"{where}: keys {sorted(recorded)} != {sorted(computed)}"]
+        return [d for k in recorded for d in _compare(recorded[k], computed[k], f"{where}.{k}")]
+    a, b = np.asarray(recorded), np.asarray(computed)
+    if a.shape != b.shape:
+        return [f"{where}: shape {a.shape} != {b.shape}"]
+    if a.dtype.kind in "fiu" and b.dtype.kind in "fiu":
+        worst = float(np.max(np.abs(a - b))) if a.size else 0.0
+        return [] if worst <= TOLERANCE else [f"{where}: max abs difference {worst:.3g} > {TOLERANCE}"]
+    return [] if a.tolist() == b.tolist() else [f"{where}: values differ"]
+
+
+def verify(docs_dir, zoo_root=None):
+    """Re-run every recorded example with ``saved_model_cli``; the list of
+    differences (empty when the docs hold)."""
+    from vocal_xai import zoo
+
+    docs_dir = pathlib.Path(docs_dir)
+    problems = []
+    for entry in json.loads((docs_dir / INDEX_FILE).read_text()):
+        example = Example(entry["model"], entry["signature"], entry["input_exprs"])
+        name = str(pathlib.Path(zoo_root) / example.model) if zoo_root else example.model
+        version_dir = zoo.resolve(name, entry["version"])
+        recorded_request = json.loads((docs_dir / entry["request"]).read_text())
+        problems += _compare(recorded_request, request(example), entry["request"])
+        recorded = json.loads((docs_dir / entry["response"]).read_text())
+        problems += _compare(recorded, response(run_saved_model_cli(version_dir, example)), entry["response"])
+    return problems
