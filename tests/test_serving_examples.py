@@ -83,3 +83,16 @@ def test_shipped_examples_hold():
     assert {(e["model"], e["signature"]) for e in index} == {
         (e.model, e.signature) for e in serving_examples.EXAMPLES}
     assert serving_examples.verify(docs) == []
+
+
+def test_markdown_shortens_long_arrays(zoo_root, tmp_path):
+    serving_examples.write(tmp_path, zoo_root, EXAMPLES)
+    text = serving_examples.markdown(tmp_path)
+    assert "curl -s -d @docs/serving/toy.serving_default.request.json" in text
+    assert '"word": ["max", "min"]' in text and "(version 3)" in text
+    assert serving_examples._shorten(list(range(10))) == [0, 1, 2, "..."]
+    assert serving_examples._shorten([[1, 2, 3, 4]]) == [[1, 2, 3, 4]]
+
+
+def test_readme_shows_the_recorded_examples():
+    assert serving_examples.markdown(ROOT / "docs" / "serving") in (ROOT / "README.md").read_text()

@@ -1,7 +1,7 @@
 """Write or check the TF Serving REST examples of the shipped models.
 
     python tools/serving_examples.py            # check docs/serving against the zoo
-    python tools/serving_examples.py --write    # (re)write them from the newest versions
+    python tools/serving_examples.py --write    # (re)write them from the newest versions, and the README
 
 Each example is a request body (``<model>.<signature>.request.json``) and the
 response TF Serving gives for it (``.response.json``), computed with
@@ -14,7 +14,8 @@ import sys
 from absl import app, flags
 
 flags.DEFINE_string("docs", "docs/serving", "Folder of the examples.")
-flags.DEFINE_boolean("write", False, "Write the examples instead of checking them.")
+flags.DEFINE_boolean("write", False, "Write the examples (and the README's copy) instead of checking them.")
+flags.DEFINE_string("readme", "README.md", "README whose serving examples --write updates.")
 FLAGS = flags.FLAGS
 
 
@@ -26,6 +27,8 @@ def main(argv):
         for entry in serving_examples.write(FLAGS.docs):
             print(f"wrote {FLAGS.docs}/{entry['request']} and {entry['response']} "
                   f"({entry['model']} version {entry['version']})")
+        serving_examples.update_readme(FLAGS.readme, FLAGS.docs)
+        print(f"updated the examples in {FLAGS.readme}")
         return
     problems = serving_examples.verify(FLAGS.docs)
     for problem in problems:

@@ -178,3 +178,47 @@ def verify(docs_dir, zoo_root=None):
         recorded = json.loads((docs_dir / entry["response"]).read_text())
         problems += _compare(recorded, response(run_saved_model_cli(version_dir, example)), entry["response"])
     return problems
+
+
+def _shorten(value, keep=3):
+    if isinstance(value, dict):
+        return {k: _shorten(v, keep) for k, v in value.items()}
+    if isinstance(value, list):
+        head = [_shorten(v, keep) for v in value[:keep]]
+        return head + ["..."] if len(value) > keep + 1 else head + [_shorten(v, keep) for v in value[keep:]]
+    return value
+
+
+def markdown(docs_dir, host="localhost:8501"):
+    """The README's examples: for each recorded example, the curl command and
+    the request and response with long arrays shortened to ``...``."""
+    docs_dir = pathlib.Path(docs_dir)
+    blocks = []
+    for entry in json.loads((docs_dir / INDEX_FILE).read_text()):
+        body = json.loads((docs_dir / entry["request"]).read_text())
+        answer = json.loads((docs_dir / entry["response"]).read_text())
+        shown = lambda v: json.dumps(_shorten(v)).replace('"..."', "...")  # noqa: E731
+        blocks.append(
+            f"`{entry['model']}` `{entry['signature']}` (version {entry['version']}):\n\n"
+            "```\n"
+            f"curl -s -d @docs/serving/{entry['request']} http://{host}/v1/models/{entry['model']}:predict\n"
+            f"{shown(body)}\n"
+            f"# -> {shown(answer)}\n"
+            "```\n"
+        )
+    return "\n".join(blocks)
+
+
+BEGIN, END = "<!-- serving examples: tools/serving_examples.py --write -->", "<!-- end of serving examples -->"
+
+
+def update_readme(readme, docs_dir):
+    """Replace the examples between the markers of ``readme`` with
+    ``markdown(docs_dir)``."""
+    readme = pathlib.Path(readme)
+    text = readme.read_text()
+    if BEGIN not in text or END not in text:
+        raise ParameterError(f"Expected the markers {BEGIN!r} and {END!r} in {readme}. Received: none")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    readme.write_text(f"{head}{BEGIN}\n\n{markdown(docs_dir)}\n{END}{tail}")

@@ -75,3 +75,37 @@ def load_generator(name_or_path="generator", version=None):
     from vocal_xai.models.dcgan import task
 
     return task.load_generator(resolve(name_or_path, version))
+
+
+def _size_mb(folder):
+    return sum(p.stat().st_size for p in pathlib.Path(folder).rglob("*") if p.is_file()) / 1e6
+
+
+def inventory(zoo_root=None):
+    """A markdown table of every shipped model: name, version, signatures
+    (inputs -> outputs with dtypes and shapes) and size on disk."""
+    from vocal_xai import serving_check
+
+    zoo_root = pathlib.Path(zoo_root) if zoo_root else root()
+
+    def spec(info):
+        shape = "?" if info.shape is None else "[" + ", ".join("batch" if i == 0 and s is None else
+                                                              ("n" if s is None else str(s))
+                                                              for i, s in enumerate(info.shape)) + "]"
+        return f"`{info.name}` {info.dtype} {shape}"
+
+    lines = ["| model | version | signature | inputs | outputs | size |", "|---|---|---|---|---|---|"]
+    total = 0.0
+    for path in serving_check.find_saved_models(zoo_root):
+        size = _size_mb(path)
+        total += size
+        for i, sig in enumerate(serving_check.signatures(path).values()):
+            first = i == 0
+            lines.append(
+                f"| {path.parent.name if first else ''} | {path.name if first else ''} | `{sig.key}` | "
+                + ", ".join(spec(t) for t in sig.inputs.values()) + " | "
+                + ", ".join(spec(t) for t in sig.outputs.values()) + " | "
+                + (f"{size:.1f} MB" if first else "") + " |"
+            )
+    lines.append(f"| **total** | | | | | **{total:.1f} MB** |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,28 @@
+"""Export the latent gradient ascent (generator + detector + loop) as a new
+version of ``saved_models/explainer/`` for TF Serving.
+
+    python tools/export_explainer.py [--generator=generator] [--detector=detector]
+
+``--generator`` and ``--detector`` are zoo names (newest version) or paths
+to version folders; the versions used are recorded in the explainer's
+``assets.extra/metadata.json``.
+"""
+
+from absl import app, flags
+
+flags.DEFINE_string("generator", "generator", "Zoo name or path of the generator.")
+flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector.")
+flags.DEFINE_string("export_base", None, "Zoo folder to write explainer/<version>/ into; default: the zoo.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    from vocal_xai.explain import serving
+
+    path = serving.export_from_zoo(FLAGS.detector, FLAGS.generator, FLAGS.export_base)
+    print(f"Exported {path}")
+
+
+if __name__ == "__main__":
+    app.run(main)
