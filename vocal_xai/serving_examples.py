@@ -39,8 +39,9 @@ class Example:
 
 EXAMPLES = (
     Example("detector", "serving_default", {
-        # One excerpt whose log-mel falls from -2 (low bands) to -9 (high bands).
-        "log_mel": "np.tile(np.linspace(-2.0, -9.0, 80, dtype=np.float32), (1, 115, 1))",
+        # One excerpt whose log-mel falls from -2 (low bands) to -9 (high
+        # bands), in steps of 0.1 (short enough for a command line).
+        "log_mel": "np.round(np.tile(np.linspace(-2.0, -9.0, 80), (1, 115, 1)), 1).astype(np.float32)",
     }),
     Example("detector", "frames", {
         # 0.2 s of a 440 Hz sine.
@@ -82,6 +83,11 @@ def _jsonable(array, decimals=None):
         ).tolist()
     if array.dtype.kind == "f" and decimals is not None:
         array = np.round(array.astype(np.float64), decimals)
+    elif array.dtype == np.float32:
+        # The shortest decimal that reads back as the same float32 (keeps
+        # the JSON, and the --input_exprs built from it, short).
+        short = [float(str(v)) for v in array.ravel()]  # str of an np.float32 is its shortest form
+        return np.array(short, np.float64).reshape(array.shape).tolist()
     return array.tolist()
 
 

@@ -87,8 +87,6 @@ class ExplainerServing(tf.Module):
                 tf.size(value), batch, message=f"{name} must have one entry per row"
             ))
         checks.append(tf.debugging.assert_equal(tf.size(steps), 1, message="steps must be a scalar"))
-        with tf.control_dependencies(checks[-1:]):
-            steps = tf.reshape(steps, [])
         checks += [
             tf.debugging.assert_equal(
                 tf.reduce_all((class_id >= 0) & (class_id <= 1)), True,
@@ -103,12 +101,17 @@ class ExplainerServing(tf.Module):
             tf.debugging.assert_non_negative(steps, message="steps must be >= 0"),
             tf.debugging.assert_less_equal(steps, MAX_STEPS, message=f"steps must be <= {MAX_STEPS}"),
         ]
-        # The ascent runs only after every check has passed.
+        # The ascent runs only after every check has passed: every input goes
+        # through an Identity that waits for them (Identity keeps its control
+        # inputs through graph optimisation, a no-op Reshape need not).
         with tf.control_dependencies(checks):
-            z0, steps = tf.identity(z0), tf.identity(steps)
-            class_id, direction, learning_rate, rp = (
-                tf.reshape(t, [batch]) for t in (class_id, direction, learning_rate, rp)
+            z0, steps, class_id, direction, learning_rate, rp = (
+                tf.identity(t) for t in (z0, steps, class_id, direction, learning_rate, rp)
             )
+        steps = tf.reshape(steps, [])
+        class_id, direction, learning_rate, rp = (
+            tf.reshape(t, [batch]) for t in (class_id, direction, learning_rate, rp)
+        )
         sign = tf.where(direction == "max", 1.0, -1.0)
         out = self._run(z0, class_id, learning_rate, rp, sign, steps, tf.reshape(steps, [1]))
         best_z = out["best_z"][0]
