@@ -143,7 +143,19 @@ def _ascent_fn(param, target, optimizer, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
     if optimizer not in OPTIMIZERS:
         raise ParameterError(f"Expected optimizer in {OPTIMIZERS}. Received: optimizer={optimizer!r}")
 
-    @tf.function(reduce_retracing=True)
+    # One signature with an unknown batch: every chunk size, and the
+    # explainer SavedModel that calls this function, run the same graph (with
+    # known batch sizes, graph optimisation can pick kernels that differ in
+    # the last bits, which Adam then amplifies along a trajectory).
+    rows = tf.TensorSpec([None], tf.float32)
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([None, param.latent_dim], tf.float32),  # z0
+        tf.TensorSpec([None], tf.int32),  # class_ids
+        rows, rows, rows,  # lr, rp, sign (+1 max, -1 min)
+        tf.TensorSpec([], tf.int32),  # steps
+        tf.TensorSpec([None], tf.int32),  # snapshot_steps
+    ])
     def run(z0, class_ids, lr, rp, sign, steps, snapshot_steps):
         objective = sign * target - rp * objectives.l2()
         batch = tf.shape(z0)[0]
@@ -258,7 +270,7 @@ def latent_ascent(param, z0, class_ids, learning_rates, rps, direction, snapshot
             chunk(arrays[0], tf.int32),
             chunk(arrays[1], tf.float32),
             chunk(arrays[2], tf.float32),
-            tf.constant(sign, tf.float32),
+            tf.fill([size], tf.constant(sign, tf.float32)),
             tf.constant(steps, tf.int32),
             tf.constant(snapshots),
         )
