@@ -98,17 +98,21 @@ def plot_heatmap(result, path):
     fig, axes = plt.subplots(1, len(its), figsize=(3.6 * len(its), 3.4), squeeze=False)
     table = {(r["learning_rate"], r["rp"], r["iterations"]): r["distance"] for r in result.ranking}
     values = np.log10(np.array(list(table.values())) + 1e-12)
-    for ax, it in zip(axes[0], its):
+    middle = (values.min() + values.max()) / 2
+    for k, (ax, it) in enumerate(zip(axes[0], its)):
         grid = np.array([[np.log10(table[(lr, rp, int(it))] + 1e-12) for rp in cfg.rps] for lr in cfg.learning_rates])
         im = ax.imshow(grid, cmap="viridis_r", vmin=values.min(), vmax=values.max())
         ax.set_xticks(range(len(cfg.rps)), [f"{v:g}" for v in cfg.rps])
         ax.set_yticks(range(len(cfg.learning_rates)), [f"{v:g}" for v in cfg.learning_rates])
         ax.set_xlabel("rp")
-        ax.set_ylabel("learning rate")
+        if k == 0:
+            ax.set_ylabel("learning rate")
         ax.set_title(f"{int(it)} iterations", fontsize=9)
         for i, lr in enumerate(cfg.learning_rates):
             for j, rp in enumerate(cfg.rps):
-                ax.text(j, i, f"{table[(lr, rp, int(it))]:.3g}", ha="center", va="center", fontsize=7, color="w")
+                # Dark text on the light (low-distance) end of viridis_r.
+                color = "k" if grid[i, j] < middle else "w"
+                ax.text(j, i, f"{table[(lr, rp, int(it))]:.3g}", ha="center", va="center", fontsize=7, color=color)
     fig.colorbar(im, ax=axes[0].tolist(), label="log10 Fréchet distance")
     fig.savefig(path, dpi=90)
     plt.close(fig)
