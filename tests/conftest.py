@@ -101,3 +101,27 @@ def kill_after_first_checkpoint(cmd, checkpoint_dir, timeout=300):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL
+
+
+def random_band_stats(seed=0):
+    """Plausible per-band log-mel mean and std for building small models."""
+    rng = np.random.default_rng(seed)
+    return rng.normal(-4.0, 1.0, 80), rng.uniform(0.5, 2.0, 80)
+
+
+def random_gan_inputs(batch, seed=0, labels=None):
+    """(z [batch, 128], class [batch]) tensors; classes alternate unless given."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    z = tf.constant(rng.standard_normal((batch, 128)), tf.float32)
+    labels = np.arange(batch) % 2 if labels is None else labels
+    return z, tf.constant(labels, tf.int32)
+
+
+def random_log_mel(batch, seed=0):
+    """Random raw log-mel excerpts [batch, 115, 80]."""
+    import tensorflow as tf
+
+    x = np.random.default_rng(seed).normal(-4.0, 2.0, (batch, 115, 80))
+    return tf.constant(x, tf.float32)

@@ -127,16 +127,22 @@ def response(outputs):
     return {"outputs": next(iter(values.values())) if len(values) == 1 else values}
 
 
+def _version_dir(model, zoo_root=None, version=None):
+    """A model's version folder in ``zoo_root`` (default: the zoo); the
+    newest version unless one is given."""
+    from vocal_xai import zoo
+
+    return zoo.resolve(str(pathlib.Path(zoo_root) / model) if zoo_root else model, version)
+
+
 def write(docs_dir, zoo_root=None, examples=EXAMPLES):
     """Write ``<model>.<signature>.request.json`` and ``.response.json`` for
     the newest version of each model, and an index. Returns the index."""
-    from vocal_xai import zoo
-
     docs_dir = pathlib.Path(docs_dir)
     docs_dir.mkdir(parents=True, exist_ok=True)
     index = []
     for example in examples:
-        version_dir = zoo.resolve(str(pathlib.Path(zoo_root) / example.model) if zoo_root else example.model)
+        version_dir = _version_dir(example.model, zoo_root)
         body = response(run_saved_model_cli(version_dir, example))
         _dump(docs_dir / f"{example.stem}.request.json", request(example))
         _dump(docs_dir / f"{example.stem}.response.json", body)
@@ -171,14 +177,11 @@ def _compare(recorded, computed, where):
 def verify(docs_dir, zoo_root=None):
     """Re-run every recorded example with ``saved_model_cli``; the list of
     differences (empty when the docs hold)."""
-    from vocal_xai import zoo
-
     docs_dir = pathlib.Path(docs_dir)
     problems = []
     for entry in json.loads((docs_dir / INDEX_FILE).read_text()):
         example = Example(entry["model"], entry["signature"], entry["input_exprs"])
-        name = str(pathlib.Path(zoo_root) / example.model) if zoo_root else example.model
-        version_dir = zoo.resolve(name, entry["version"])
+        version_dir = _version_dir(example.model, zoo_root, entry["version"])
         recorded_request = json.loads((docs_dir / entry["request"]).read_text())
         problems += _compare(recorded_request, request(example), entry["request"])
         recorded = json.loads((docs_dir / entry["response"]).read_text())

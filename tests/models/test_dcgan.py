@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import random_band_stats, random_gan_inputs, random_log_mel
 from vocal_xai import export, spectral
 from vocal_xai.data import pipeline, synthetic
 from vocal_xai.data import corpus as corpus_lib
@@ -22,26 +23,9 @@ TINY_D = PRESETS["dcgan_tiny"]["discriminator"]
 FLOOR = np.float32(spectral.LOG_MEL_MIN)
 
 
-def _stats(seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.normal(-4.0, 1.0, 80), rng.uniform(0.5, 2.0, 80)
-
-
-def _inputs(batch, seed=0, labels=None):
-    rng = np.random.default_rng(seed)
-    z = tf.constant(rng.standard_normal((batch, 128)), tf.float32)
-    labels = np.arange(batch) % 2 if labels is None else labels
-    return z, tf.constant(labels, tf.int32)
-
-
-def _log_mel(batch, seed=0):
-    x = np.random.default_rng(seed).normal(-4.0, 2.0, (batch, 115, 80))
-    return tf.constant(x, tf.float32)
-
-
 def _gan(seed=0, mean_std=None, d_learning_rate=2e-4, g_learning_rate=2e-4, loss="hinge"):
     keras.utils.set_random_seed(seed)
-    mean, std = mean_std if mean_std is not None else _stats()
+    mean, std = mean_std if mean_std is not None else random_band_stats()
     gan = ConditionalDCGAN(Generator(mean, std, **TINY_G), Discriminator(mean, std, **TINY_D), seed=seed)
     gan.compile(
         d_optimizer=keras.optimizers.Adam(d_learning_rate, 0.5, 0.999),
@@ -57,8 +41,8 @@ def _gan(seed=0, mean_std=None, d_learning_rate=2e-4, g_learning_rate=2e-4, loss
 
 def test_generator_shape_floor_and_conditioning():
     keras.utils.set_random_seed(0)
-    generator = Generator(*_stats(), **TINY_G)
-    z, _ = _inputs(4)
+    generator = Generator(*random_band_stats(), **TINY_G)
+    z, _ = random_gan_inputs(4)
     out0 = generator({"z": z, "class": tf.zeros([4], tf.int32)}, training=False)
     out1 = generator({"z": z, "class": tf.ones([4], tf.int32)}, training=False)
     assert tuple(out0.shape) == (4, 115, 80) and out0.dtype == tf.float32
@@ -67,19 +51,19 @@ def test_generator_shape_floor_and_conditioning():
     again = generator({"z": z, "class": tf.zeros([4], tf.int32)}, training=False)
     np.testing.assert_array_equal(again.numpy(), out0.numpy())
     # Different latents give different excerpts.
-    other, _ = _inputs(4, seed=1)
+    other, _ = random_gan_inputs(4, seed=1)
     out2 = generator({"z": other, "class": tf.zeros([4], tf.int32)}, training=False)
     assert float(tf.reduce_max(tf.abs(out2 - out0))) > 1e-4
 
 
 def test_generator_works_in_standardised_units():
     keras.utils.set_random_seed(0)
-    mean, std = _stats(1)
+    mean, std = random_band_stats(1)
     mean[:10] = -30.0  # below the floor: these bands come out floored
     generator = Generator(mean, std, **TINY_G)
     layer = generator.get_layer("to_log_mel")
     kernel, bias = layer.get_weights()
-    z, labels = _inputs(3)
+    z, labels = random_gan_inputs(3)
 
     # A zero standardised output is the band mean, floored.
     layer.set_weights([np.zeros_like(kernel), np.zeros_like(bias)])
@@ -96,7 +80,7 @@ def test_generator_works_in_standardised_units():
 
 
 def test_inverse_standardize_undoes_standardize():
-    mean, std = _stats(2)
+    mean, std = random_band_stats(2)
     x = np.random.default_rng(3).normal(-4.0, 3.0, (2, 115, 80)).astype(np.float32)
     forward = Standardize(mean, std)
     inverse = Standardize(mean, std, invert=True)
@@ -128,7 +112,7 @@ def test_floor_log_mel():
 
 def test_layers_round_trip_through_config():
     x = np.random.default_rng(4).normal(-10.0, 5.0, (2, 128, 80)).astype(np.float32)
-    mean, std = _stats(5)
+    mean, std = random_band_stats(5)
     layers = [CropFrames(115, name="crop"), FloorLogMel(name="floor"),
               Standardize(mean, std, invert=True, name="destandardize")]
     for layer in layers:
@@ -156,8 +140,8 @@ def _unwrapped(model, name):
 
 def test_discriminator_shape_and_class_projection():
     keras.utils.set_random_seed(0)
-    discriminator = Discriminator(*_stats(), **TINY_D)
-    x = _log_mel(5)
+    discriminator = Discriminator(*random_band_stats(), **TINY_D)
+    x = random_log_mel(5)
     logit0 = discriminator({"log_mel": x, "class": tf.zeros([5], tf.int32)}).numpy()
     logit1 = discriminator({"log_mel": x, "class": tf.ones([5], tf.int32)}).numpy()
     assert logit0.shape == (5,) and logit0.dtype == np.float32
@@ -186,11 +170,11 @@ def test_discriminator_shape_and_class_projection():
 
 def test_config_round_trip_and_keras_file(tmp_path):
     keras.utils.set_random_seed(0)
-    mean, std = _stats()
+    mean, std = random_band_stats()
     generator = Generator(mean, std, name="generator", **TINY_G)
     discriminator = Discriminator(mean, std, name="discriminator", **TINY_D)
-    z, labels = _inputs(3)
-    x = _log_mel(3)
+    z, labels = random_gan_inputs(3)
+    x = random_log_mel(3)
     g_in = {"z": z, "class": labels}
     d_in = {"log_mel": x, "class": labels}
 
@@ -229,7 +213,7 @@ def test_config_round_trip_and_keras_file(tmp_path):
 def test_bad_arguments(cls, kwargs, pattern):
     preset = TINY_G if cls is Generator else TINY_D
     with pytest.raises(ParameterError, match=pattern):
-        cls(*_stats(), **{**preset, **kwargs})
+        cls(*random_band_stats(), **{**preset, **kwargs})
 
 
 def test_bad_statistics():
@@ -243,7 +227,7 @@ def test_bad_statistics():
 
 
 def test_compile_rejects_unknown_loss():
-    mean, std = _stats()
+    mean, std = random_band_stats()
     gan = ConditionalDCGAN(Generator(mean, std, **TINY_G), Discriminator(mean, std, **TINY_D))
     with pytest.raises(ParameterError, match="loss='wasserstein'"):
         gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), loss="wasserstein")
@@ -252,7 +236,7 @@ def test_compile_rejects_unknown_loss():
 @pytest.mark.parametrize("loss", ["hinge", "non_saturating"])
 def test_train_step_updates_both_players(loss):
     gan = _gan(loss=loss)
-    real = _log_mel(8, seed=1)
+    real = random_log_mel(8, seed=1)
     labels = tf.constant([0, 1] * 4, tf.int32)
     # A copy of D in training mode, as the step calls it before its update.
     d_copy = Discriminator.from_config(gan.discriminator.get_config())
@@ -288,7 +272,7 @@ def test_hinge_training_separates_real_from_fake():
     gan = _gan(seed=3, mean_std=(np.full(80, -10.0), np.ones(80)), d_learning_rate=2e-3)
     real = tf.fill([8, 115, 80], -2.0)
     labels = tf.constant([0, 1] * 4, tf.int32)
-    z, _ = _inputs(8, seed=9)
+    z, _ = random_gan_inputs(8, seed=9)
 
     def gap():
         fake = gan.generator({"z": z, "class": labels}, training=False)
@@ -307,7 +291,7 @@ def test_hinge_training_separates_real_from_fake():
 
 def _train_weights(seed, steps=3):
     gan = _gan(seed=seed)
-    real = _log_mel(8, seed=2)
+    real = random_log_mel(8, seed=2)
     labels = tf.constant([0, 1, 1, 0, 1, 0, 0, 1], tf.int32)
     for _ in range(steps):
         gan.train_step((real, labels))
@@ -436,13 +420,13 @@ assert "vocal_xai" not in sys.modules and "tensorflow_io" not in sys.modules
 def exported(tmp_path_factory):
     base = tmp_path_factory.mktemp("zoo")
     keras.utils.set_random_seed(0)
-    generator = Generator(*_stats(), name="generator", **TINY_G)
+    generator = Generator(*random_band_stats(), name="generator", **TINY_G)
     path = task.export_generator(generator, base, {"note": "test"})
     return generator, base, path
 
 
 def _served_inputs(batch=5, seed=1):
-    z, labels = _inputs(batch, seed=seed, labels=[0, 1, 1, 0, 1][:batch])
+    z, labels = random_gan_inputs(batch, seed=seed, labels=[0, 1, 1, 0, 1][:batch])
     return z.numpy(), labels.numpy()
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import random_band_stats, random_gan_inputs, random_log_mel
 from vocal_xai.errors import ParameterError
 from vocal_xai.models.dcgan import PRESETS, ConditionalDCGAN, Discriminator, Generator
 from vocal_xai.models.dcgan.dcgan_backbone import ConditionalBatchNorm
@@ -20,21 +21,12 @@ COND_D = PRESETS["dcgan_tiny_conditional"]["discriminator"]
 NORM_NAMES = ["project_bn", "up1_bn", "up2_bn", "up3_bn", "up4_bn"]
 
 
-def _stats(seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.normal(-4.0, 1.0, 80), rng.uniform(0.5, 2.0, 80)
-
-
-def _inputs(batch, seed=0, labels=None):
-    rng = np.random.default_rng(seed)
-    z = tf.constant(rng.standard_normal((batch, 128)), tf.float32)
-    labels = np.arange(batch) % 2 if labels is None else labels
-    return z, tf.constant(labels, tf.int32)
-
-
-def _log_mel(batch, seed=0):
-    x = np.random.default_rng(seed).normal(-4.0, 2.0, (batch, 115, 80))
-    return tf.constant(x, tf.float32)
+def _set_state(layer, mean, var, gamma, beta):
+    """Set a ConditionalBatchNorm's moving statistics and per-class affine."""
+    layer.norm.moving_mean.assign(mean.astype(np.float32))
+    layer.norm.moving_variance.assign(var.astype(np.float32))
+    layer.gamma.assign(gamma.astype(np.float32))
+    layer.beta.assign(beta.astype(np.float32))
 
 
 def _bce_from_logits(labels, logits):
@@ -90,10 +82,7 @@ def test_conditional_batch_norm_inference(shape):
     var = rng.uniform(0.5, 4.0, channels)
     gamma = rng.uniform(0.5, 2.0, (2, channels))
     beta = rng.normal(0.0, 1.0, (2, channels))
-    layer.norm.moving_mean.assign(mean.astype(np.float32))
-    layer.norm.moving_variance.assign(var.astype(np.float32))
-    layer.gamma.assign(gamma.astype(np.float32))
-    layer.beta.assign(beta.astype(np.float32))
+    _set_state(layer, mean, var, gamma, beta)
     assert tuple(layer.gamma.shape) == (2, channels) and tuple(layer.beta.shape) == (2, channels)
 
     want = _normalise(x, mean, var, 1e-2, labels, gamma, beta)
@@ -126,10 +115,7 @@ def test_conditional_batch_norm_training_uses_batch_statistics(shape):
     mean0, var0 = rng.normal(0.0, 1.0, channels), rng.uniform(0.5, 2.0, channels)
     gamma = rng.uniform(0.5, 2.0, (2, channels))
     beta = rng.normal(0.0, 1.0, (2, channels))
-    layer.norm.moving_mean.assign(mean0.astype(np.float32))
-    layer.norm.moving_variance.assign(var0.astype(np.float32))
-    layer.gamma.assign(gamma.astype(np.float32))
-    layer.beta.assign(beta.astype(np.float32))
+    _set_state(layer, mean0, var0, gamma, beta)
 
     out = layer([x, tf.constant(labels)], training=True).numpy()
     axes = tuple(range(len(shape) - 1))
@@ -187,7 +173,7 @@ def test_presets():
 
 def test_generator_norm_layer_types():
     keras.utils.set_random_seed(0)
-    mean, std = _stats()
+    mean, std = random_band_stats()
     conditional = Generator(mean, std, **COND_G)
     plain = Generator(mean, std, **TINY_G)
     assert conditional.conditional_norm is True and plain.conditional_norm is False
@@ -207,11 +193,11 @@ def test_generator_norm_layer_types():
 
 def test_generator_class_acts_through_conditional_norm():
     keras.utils.set_random_seed(1)
-    generator = Generator(*_stats(), **COND_G)
+    generator = Generator(*random_band_stats(), **COND_G)
     # Cut the other path of the class: the embedding concatenated with z.
     embedding = generator.get_layer("class_embedding")
     embedding.set_weights([np.zeros_like(w) for w in embedding.get_weights()])
-    z, _ = _inputs(4, seed=2)
+    z, _ = random_gan_inputs(4, seed=2)
     zeros, ones = tf.zeros([4], tf.int32), tf.ones([4], tf.int32)
 
     def both(training=False):
@@ -265,9 +251,9 @@ def _perturb_generator(generator, seed):
 
 def test_conditional_generator_keras_file_round_trip(tmp_path):
     keras.utils.set_random_seed(2)
-    generator = Generator(*_stats(), name="generator", **COND_G)
+    generator = Generator(*random_band_stats(), name="generator", **COND_G)
     _perturb_generator(generator, seed=4)
-    z, labels = _inputs(5, seed=5, labels=[0, 1, 1, 0, 1])
+    z, labels = random_gan_inputs(5, seed=5, labels=[0, 1, 1, 0, 1])
     inputs = {"z": z, "class": labels}
     want = generator(inputs, training=False).numpy()
 
@@ -294,9 +280,9 @@ def test_conditional_generator_keras_file_round_trip(tmp_path):
 
 def test_generator_config_without_conditional_norm_is_version_1(tmp_path):
     keras.utils.set_random_seed(3)
-    mean, std = _stats()
+    mean, std = random_band_stats()
     old = Generator(mean, std, name="generator", **TINY_G)
-    z, labels = _inputs(3, seed=6)
+    z, labels = random_gan_inputs(3, seed=6)
     inputs = {"z": z, "class": labels}
     want = old(inputs, training=False).numpy()
 
@@ -335,7 +321,7 @@ def test_generator_config_without_conditional_norm_is_version_1(tmp_path):
 
 def test_discriminator_aux_classifier_outputs():
     keras.utils.set_random_seed(4)
-    mean, std = _stats()
+    mean, std = random_band_stats()
     aux = Discriminator(mean, std, **COND_D)
     plain = Discriminator(mean, std, **{**COND_D, "aux_classifier": False})
     assert aux.aux_classifier is True and plain.aux_classifier is False
@@ -350,7 +336,7 @@ def test_discriminator_aux_classifier_outputs():
     classifier = _unwrapped(aux, "classifier")
     classifier.bias.assign([0.3])
 
-    x = _log_mel(5, seed=1)
+    x = random_log_mel(5, seed=1)
     labels = tf.constant([0, 1, 1, 0, 0], tf.int32)
     out = aux({"log_mel": x, "class": labels})
     assert isinstance(out, dict) and set(out) == {"logit", "class_logit"}
@@ -373,9 +359,9 @@ def test_discriminator_aux_classifier_outputs():
 
 def test_discriminator_aux_classifier_config_round_trip(tmp_path):
     keras.utils.set_random_seed(5)
-    discriminator = Discriminator(*_stats(), name="discriminator", **COND_D)
+    discriminator = Discriminator(*random_band_stats(), name="discriminator", **COND_D)
     _unwrapped(discriminator, "classifier").bias.assign([-0.2])
-    x = _log_mel(3, seed=2)
+    x = random_log_mel(3, seed=2)
     inputs = {"log_mel": x, "class": tf.constant([1, 0, 1], tf.int32)}
     want = discriminator(inputs, training=False)
 
@@ -409,7 +395,7 @@ def test_discriminator_aux_classifier_config_round_trip(tmp_path):
 
 def _gan(seed=0, aux_weight=1.0, d_optimizer=None, g_optimizer=None, models=None):
     keras.utils.set_random_seed(seed)
-    mean, std = _stats()
+    mean, std = random_band_stats()
     generator, discriminator = models or (Generator(mean, std, **COND_G), Discriminator(mean, std, **COND_D))
     gan = ConditionalDCGAN(generator, discriminator, seed=seed)
     gan.compile(
@@ -421,7 +407,7 @@ def _gan(seed=0, aux_weight=1.0, d_optimizer=None, g_optimizer=None, models=None
     return gan
 
 
-REAL = _log_mel(8, seed=1)
+REAL = random_log_mel(8, seed=1)
 LABELS = tf.constant([1, 1, 0, 1, 1, 1, 0, 1], tf.int32)  # unbalanced: a clear class gradient
 
 
@@ -481,7 +467,7 @@ def _sgd_step(aux_weight, models):
 
 def test_aux_weight_weighs_the_class_losses():
     keras.utils.set_random_seed(2)
-    mean, std = _stats()
+    mean, std = random_band_stats()
     g0, d0 = Generator(mean, std, **COND_G), Discriminator(mean, std, **COND_D)
     head = [v.path for v in d0.weights if v.path.startswith("classifier_sn/")]
     real_class = _copy(d0)({"log_mel": REAL, "class": LABELS}, training=True)["class_logit"].numpy()
@@ -526,7 +512,7 @@ def test_aux_weight_weighs_the_class_losses():
 
 @pytest.mark.parametrize("aux_weight", [-0.5, -1e-3, float("nan")])
 def test_compile_rejects_bad_aux_weight(aux_weight):
-    mean, std = _stats()
+    mean, std = random_band_stats()
     gan = ConditionalDCGAN(Generator(mean, std, **COND_G), Discriminator(mean, std, **COND_D))
     with pytest.raises(ParameterError, match=f"aux_weight >= 0. Received: aux_weight={aux_weight}"):
         gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), aux_weight=aux_weight)

@@ -2,18 +2,14 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import random_band_stats
 from vocal_xai.errors import ParameterError
 from vocal_xai.layers import Standardize
 from vocal_xai.models.detector import PRESETS, SVDNet
 
 
-def _stats(seed=0):
-    rng = np.random.default_rng(seed)
-    return rng.normal(-4.0, 1.0, 80), rng.uniform(0.5, 2.0, 80)
-
-
 def test_paper_preset_matches_the_paper():
-    model = SVDNet.from_preset("svdnet_paper", *_stats())
+    model = SVDNet.from_preset("svdnet_paper", *random_band_stats())
     # 640 + 18464 + 36992 + 73792 + 4928*256+256 + 256*64+64 + 65
     assert model.count_params() == 1_408_225
     assert model.get_layer("flatten").output.shape[-1] == 4928
@@ -29,7 +25,7 @@ def test_paper_preset_matches_the_paper():
 
 
 def test_standardisation_is_baked_in():
-    mean, std = _stats(1)
+    mean, std = random_band_stats(1)
     model = SVDNet.from_preset("svdnet_tiny", mean, std)
     plain = SVDNet.from_preset("svdnet_tiny", np.zeros(80), np.ones(80))
     plain.set_weights(model.get_weights())
@@ -43,7 +39,7 @@ def test_standardisation_is_baked_in():
 
 
 def test_config_round_trip_and_keras_file(tmp_path):
-    model = SVDNet.from_preset("svdnet_tiny", *_stats())
+    model = SVDNet.from_preset("svdnet_tiny", *random_band_stats())
     config = model.get_config()
     assert config["dense_units"] == [16, 8] and len(config["mean"]) == 80
     clone = SVDNet.from_config(config)
@@ -58,7 +54,7 @@ def test_config_round_trip_and_keras_file(tmp_path):
 
 
 def test_logit_model_shares_weights():
-    model = SVDNet.from_preset("svdnet_tiny", *_stats())
+    model = SVDNet.from_preset("svdnet_tiny", *random_band_stats())
     train_view = model.logit_model()
     x = np.random.default_rng(0).normal(-4, 2, (2, 115, 80)).astype(np.float32)
     np.testing.assert_allclose(train_view(x), model(x)["logit"], atol=1e-6)
@@ -75,12 +71,12 @@ def test_logit_model_shares_weights():
 )
 def test_bad_arguments(kwargs, pattern):
     with pytest.raises(ParameterError, match=pattern):
-        SVDNet(*_stats(), **{**PRESETS["svdnet_tiny"], **kwargs})
+        SVDNet(*random_band_stats(), **{**PRESETS["svdnet_tiny"], **kwargs})
 
 
 def test_bad_preset_and_stats():
     with pytest.raises(ParameterError, match="preset='huge'"):
-        SVDNet.from_preset("huge", *_stats())
+        SVDNet.from_preset("huge", *random_band_stats())
     with pytest.raises(ParameterError, match="std > 0"):
         Standardize(np.zeros(80), np.zeros(80))
     with pytest.raises(ParameterError, match=r"mean.shape=\(80,\), std.shape=\(79,\)"):

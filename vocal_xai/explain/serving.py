@@ -46,7 +46,7 @@ class ExplainerServing(tf.Module):
         self.model_variables = [v.value for v in generator.variables] + [v.value for v in detector.variables]
         self.param = ascent.LatentParameterisation(generator, detector)
         self.latent_dim = int(generator.latent_dim)
-        self._run = ascent._ascent_fn(self.param, objectives.activation("logit", 0), "adam")
+        self._run = self.param.run_fn(objectives.activation("logit", 0), "adam")
         rows = [
             tf.TensorSpec([None], tf.int32, name="class_id"),
             tf.TensorSpec([None], tf.string, name="direction"),
