@@ -19,6 +19,7 @@ import tempfile
 
 import numpy as np
 
+from vocal_xai import markdown as markdown_blocks
 from vocal_xai.errors import ParameterError
 
 INDEX_FILE = "examples.json"
@@ -224,10 +225,4 @@ BEGIN, END = "<!-- serving examples: tools/serving_examples.py --write -->", "<!
 def update_readme(readme, docs_dir):
     """Replace the examples between the markers of ``readme`` with
     ``markdown(docs_dir)``."""
-    readme = pathlib.Path(readme)
-    text = readme.read_text()
-    if BEGIN not in text or END not in text:
-        raise ParameterError(f"Expected the markers {BEGIN!r} and {END!r} in {readme}. Received: none")
-    head, rest = text.split(BEGIN, 1)
-    _, tail = rest.split(END, 1)
-    readme.write_text(f"{head}{BEGIN}\n\n{markdown(docs_dir)}\n{END}{tail}")
+    markdown_blocks.replace_block(readme, BEGIN, END, markdown(docs_dir))

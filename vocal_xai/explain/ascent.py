@@ -138,6 +138,22 @@ class AscentResult:
     grad_norm: np.ndarray  # [steps + 1, N]
 
 
+def ascent_update(optimizer, x, grad, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    """One ascent step on ``x`` along ``grad``, per-row learning rates ``lr``.
+
+    Adam is Keras's update on the loss ``-objective`` (moments ``m``, ``v``;
+    ``t`` is the 0-based step); SGD adds ``lr * grad``. Returns (x, m, v).
+    """
+    lr = tf.reshape(lr, tf.concat([tf.shape(lr), tf.ones([tf.rank(x) - 1], tf.int32)], 0))
+    if optimizer == "adam":
+        step = tf.cast(t + 1, tf.float32)
+        alpha = lr * tf.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
+        m = m + (-grad - m) * (1.0 - beta_1)
+        v = v + (tf.square(grad) - v) * (1.0 - beta_2)
+        return x - alpha * m / (tf.sqrt(v) + epsilon), m, v
+    return x + lr * grad, m, v
+
+
 def _ascent_fn(param, target, optimizer, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     """Build the tf.function that runs one chunk's whole trajectory."""
     if optimizer not in OPTIMIZERS:
@@ -193,14 +209,7 @@ def _ascent_fn(param, target, optimizer, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
 
             # Ascent step (Keras's Adam update on the loss -objective).
             if t < steps:
-                if optimizer == "adam":
-                    step = tf.cast(t + 1, tf.float32)
-                    alpha = lr * tf.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
-                    m = m + (-grad - m) * (1.0 - beta_1)
-                    v = v + (tf.square(grad) - v) * (1.0 - beta_2)
-                    z = z - alpha[:, None] * m / (tf.sqrt(v) + epsilon)
-                else:
-                    z = z + lr[:, None] * grad
+                z, m, v = ascent_update(optimizer, z, grad, m, v, t, lr, beta_1, beta_2, epsilon)
         return {
             "best_z": snap_z,
             "best_signed": snap_signed,

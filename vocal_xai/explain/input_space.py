@@ -1,0 +1,185 @@
+"""Activation maximisation directly in log-mel input space: the baseline.
+
+This is the common library approach (lucid, tf-explain, Captum's
+``optim``): gradient ascent on the input itself, with the usual
+regularisers. The input is parameterised in the detector's standardised
+units ``u`` (per-band mean and std of its training split), so one learning
+rate suits every band; the log-mel fed to the detector is
+``max(mean + std * u, log(1e-7))``. The objective per row is
+
+    d * a(D(jitter(x))) - rp * (mean(u^2) + TV(u))
+
+with d = +1 (max) or -1 (min), an L2 penalty, the anisotropic total
+variation ``TV(u) = mean|u[t+1] - u[t]| + mean|u[:, f+1] - u[:, f]|`` and
+jitter: a random roll of the excerpt by up to ``jitter`` frames and bands at
+every step (the same roll for every row of a step, drawn from the step's
+stateless seed). Every row starts from the mean spectrum plus small noise
+(``init_scale``) drawn from its seed.
+
+As in libraries, the example kept for an iteration count k is the iterate
+after k steps, and it is scored without jitter. Rows run batched in one
+``tf.while_loop``, like the latent ascent.
+"""
+
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from vocal_xai import spectral
+from vocal_xai.errors import ParameterError
+from vocal_xai.explain import ascent, objectives
+
+SHAPE = (spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS)
+
+
+def initial_inputs(seeds, scale=0.1):
+    """Standardised starting inputs: ``scale * N(0, I)`` with stateless seed
+    ``[seed, 1]``. [shape=(len(seeds), 115, 80)]"""
+    seeds = np.asarray(list(seeds), np.int64).reshape(-1)
+    return np.stack(
+        [tf.random.stateless_normal(SHAPE, seed=[int(s), 1]).numpy() * scale for s in seeds]
+    ).astype(np.float32)
+
+
+def total_variation(u):
+    """Anisotropic total variation per row (mean absolute differences along
+    time and along bands). [shape=(N,)]"""
+    dt = tf.reduce_mean(tf.abs(u[:, 1:] - u[:, :-1]), axis=[1, 2])
+    df = tf.reduce_mean(tf.abs(u[:, :, 1:] - u[:, :, :-1]), axis=[1, 2])
+    return dt + df
+
+
+class InputParameterisation:
+    """u -> log-mel -> the detector's named activations.
+
+    Args:
+        detector: an ``SVDNet`` (its ``mean`` and ``std`` define ``u``).
+        layers: detector layer names to expose (``logit`` and the embeddings
+            are always included).
+    """
+
+    def __init__(self, detector, layers=()):
+        names = set(layers) | {"logit"} | set(detector.embedding_names)
+        self.probe = keras.Model(
+            detector.input, {n: detector.get_layer(n).output for n in sorted(names)}, name="input_probe"
+        )
+        self.mean = tf.constant(np.asarray(detector.mean, np.float32))
+        self.std = tf.constant(np.asarray(detector.std, np.float32))
+        self._runs = {}
+
+    def log_mel(self, u):
+        return tf.maximum(self.mean + self.std * u, spectral.LOG_MEL_MIN)
+
+    def __call__(self, u):
+        log_mel = self.log_mel(u)
+        return log_mel, self.probe(log_mel, training=False)
+
+    def run_fn(self, target, optimizer, jitter):
+        key = (target.name, optimizer, int(jitter))
+        if key not in self._runs:
+            self._runs[key] = _input_ascent_fn(self, target, optimizer, int(jitter))
+        return self._runs[key]
+
+
+def _roll(u, shift):
+    return tf.roll(u, shift=shift, axis=[1, 2])
+
+
+def _input_ascent_fn(param, target, optimizer, jitter):
+    if optimizer not in ascent.OPTIMIZERS:
+        raise ParameterError(f"Expected optimizer in {ascent.OPTIMIZERS}. Received: optimizer={optimizer!r}")
+    rows = tf.TensorSpec([None], tf.float32)
+
+    @tf.function(input_signature=[
+        tf.TensorSpec([None, *SHAPE], tf.float32),  # u0
+        rows, rows, rows,  # lr, rp, sign
+        tf.TensorSpec([], tf.int32),  # steps
+        tf.TensorSpec([None], tf.int32),  # snapshot_steps
+        tf.TensorSpec([], tf.int64),  # seed of the jitter
+    ])
+    def run(u0, lr, rp, sign, steps, snapshot_steps, seed):
+        n_snap = tf.shape(snapshot_steps)[0]
+        u, m, v = u0, tf.zeros_like(u0), tf.zeros_like(u0)
+        snaps = tf.zeros(tf.concat([[n_snap], tf.shape(u0)], 0))
+        act_trace = tf.TensorArray(tf.float32, size=steps + 1)
+        for t in tf.range(steps + 1):
+            snaps = tf.where(tf.equal(snapshot_steps, t)[:, None, None, None], u[None], snaps)
+            shift = tf.random.stateless_uniform(
+                [2], seed=tf.stack([seed, tf.cast(t, tf.int64)]), minval=-jitter, maxval=jitter + 1, dtype=tf.int32
+            )
+            with tf.GradientTape() as tape:
+                tape.watch(u)
+                _, outputs = param(_roll(u, shift))
+                act = target(u, outputs)
+                penalty = tf.reduce_mean(tf.square(u), axis=[1, 2]) + total_variation(u)
+                total = tf.reduce_sum(sign * act - rp * penalty)
+            act_trace = act_trace.write(t, act)
+            if t < steps:
+                grad = tape.gradient(total, u)
+                u, m, v = ascent.ascent_update(optimizer, u, grad, m, v, t, lr)
+        return {"snapshots": snaps, "activation": act_trace.stack()}
+
+    return run
+
+
+@dataclasses.dataclass
+class InputAscentResult:
+    snapshots: np.ndarray  # [S] iteration counts
+    inputs: np.ndarray  # standardised u at each snapshot [S, N, 115, 80]
+    log_mel: np.ndarray  # the same as log-mel [S, N, 115, 80]
+    activation: np.ndarray  # jittered activation along the way [steps + 1, N]
+
+
+def input_ascent(param, u0, learning_rates, rps, direction, snapshots, target=None,
+                 optimizer="adam", jitter=2, seed=0, chunk_size=64, progress=False):
+    """Gradient ascent on the input for N rows (see the module docstring).
+
+    Args:
+        param: an ``InputParameterisation``.
+        u0: standardised starting inputs. [shape=(N, 115, 80)]
+        learning_rates, rps: per-row values. [shape=(N,)]
+        direction: "max" or "min".
+        snapshots: iteration counts to keep.
+        jitter: maximum roll in frames and bands per step (0: none).
+        seed: seed of the jitter.
+    """
+    if direction not in ascent.DIRECTIONS:
+        raise ParameterError(
+            f"Expected direction in {sorted(ascent.DIRECTIONS)}. Received: direction={direction!r}"
+        )
+    snapshots = np.asarray(sorted(set(int(s) for s in snapshots)), np.int32)
+    if snapshots.size == 0 or snapshots[0] < 0:
+        raise ParameterError(f"Expected iteration counts >= 0. Received: snapshots={snapshots.tolist()}")
+    u0 = np.asarray(u0, np.float32)
+    n = len(u0)
+    lr, rp = np.asarray(learning_rates, np.float32), np.asarray(rps, np.float32)
+    if u0.shape[1:] != SHAPE or lr.shape != (n,) or rp.shape != (n,):
+        raise ParameterError(
+            f"Expected u0 [N, {SHAPE[0]}, {SHAPE[1]}] and per-row arrays [N]. "
+            f"Received: u0.shape={u0.shape}, learning_rates {lr.shape}, rps {rp.shape}"
+        )
+    if jitter < 0 or chunk_size < 1:
+        raise ParameterError(f"Expected jitter >= 0 and chunk_size >= 1. Received: jitter={jitter}, chunk_size={chunk_size}")
+    run = param.run_fn(target or objectives.activation("logit", 0), optimizer, jitter)
+    sign = ascent.DIRECTIONS[direction]
+    bar = keras.utils.Progbar(n, unit_name="row", verbose=1 if progress else 0)
+    snaps, acts = [], []
+    for start in range(0, n, chunk_size):
+        stop = min(start + chunk_size, n)
+        out = run(
+            tf.constant(u0[start:stop]), tf.constant(lr[start:stop]), tf.constant(rp[start:stop]),
+            tf.fill([stop - start], tf.constant(sign, tf.float32)), tf.constant(int(snapshots[-1])),
+            tf.constant(snapshots), tf.constant(seed, tf.int64),
+        )
+        snaps.append(out["snapshots"].numpy())
+        acts.append(out["activation"].numpy())
+        bar.add(stop - start)
+    inputs = np.concatenate(snaps, axis=1)
+    return InputAscentResult(
+        snapshots=snapshots,
+        inputs=inputs,
+        log_mel=param.log_mel(inputs).numpy(),
+        activation=np.concatenate(acts, axis=1),
+    )

@@ -1,0 +1,503 @@
+"""Does the distance pick good explanations? The study behind
+``recipes/validity.py`` and ``docs/validity.md``.
+
+For both directions it runs a grid of settings with two methods, the GAN
+latent ascent (``run.explain``) and input-space activation maximisation
+(``input_space``), and judges every setting's examples twice:
+
+* by the selectors: the Fréchet distance on detector embeddings, the 1-D
+  distance on the activation, and, as a naive baseline, the most extreme mean
+  activation;
+* by independent measures that do not use the detector (``measures``):
+  realism, class evidence and voice evidence, and their mean, ``quality``.
+
+It then reports Spearman rank correlations between every distance and every
+measure (with bootstrap intervals over settings), whether each selector's
+pick lies in the top decile of quality, and how the two methods compare.
+"""
+
+import dataclasses
+import itertools
+import json
+import pathlib
+import time
+
+import numpy as np
+import scipy.stats
+
+from vocal_xai.errors import ParameterError
+from vocal_xai.explain import input_space, run, selection
+
+MEASURES = ("realism", "class_evidence", "voice_evidence", "quality")
+DISTANCES = ("distance", "distance_1d")
+SELECTORS = ("distance", "distance_1d", "activation")
+METHODS = ("latent", "input")
+
+GRIDS = {
+    # The paper's learning rates and rp values with shorter runs and 16 seeds.
+    "subset": {"iterations": (10, 30, 100), "seeds": 16},
+    "quick": {"iterations": (10, 25, 50), "seeds": 8},
+    "paper": {"iterations": (100, 500, 1000), "seeds": 50},
+    "tiny": {"iterations": (2, 4), "seeds": 3},
+}
+
+
+@dataclasses.dataclass
+class StudyConfig:
+    """The two grids.
+
+    Attributes:
+        learning_rates, rps, iterations, seeds: the latent grid (the paper's).
+        input_learning_rates, input_rps: the input-space grid, with the same
+            iterations and seeds; rp weighs ``mean(u^2) + TV(u)``.
+        jitter: input-space jitter (frames and bands).
+        embedding: detector layer compared by the Fréchet distance.
+        reference_k, reference_stride: the selectors' real reference.
+        bootstrap: resamples of every confidence interval.
+        chunk_size: rows per ascent call.
+    """
+
+    learning_rates: tuple = (0.1, 0.01, 0.001)
+    rps: tuple = (0.1, 0.01, 0.001)
+    iterations: tuple = GRIDS["subset"]["iterations"]
+    seeds: int = GRIDS["subset"]["seeds"]
+    input_learning_rates: tuple = (0.1, 0.01, 0.001)
+    input_rps: tuple = (1.0, 0.1, 0.01)
+    jitter: int = 2
+    embedding: str = "embedding_64"
+    reference_k: int = 200
+    reference_stride: int = 5
+    bootstrap: int = 1000
+    chunk_size: int = 128
+
+    def __post_init__(self):
+        if self.seeds < 2:
+            raise ParameterError(f"Expected seeds >= 2. Received: seeds={self.seeds}")
+        if self.bootstrap < 0:
+            raise ParameterError(f"Expected bootstrap >= 0. Received: bootstrap={self.bootstrap}")
+
+    @classmethod
+    def from_grid(cls, grid, **overrides):
+        if grid not in GRIDS:
+            raise ParameterError(f"Expected grid in {sorted(GRIDS)}. Received: grid={grid!r}")
+        return cls(**{**GRIDS[grid], **overrides})
+
+
+# ------------------------------------------------------------------ running
+
+
+def run_input_space(param, config, direction, progress=False):
+    """Input-space grid of one direction: {(lr, rp, iterations): log-mel
+    [seeds, 115, 80]}."""
+    pairs = list(itertools.product(config.input_learning_rates, config.input_rps))
+    seeds = np.arange(config.seeds)
+    u0 = np.tile(input_space.initial_inputs(seeds), (len(pairs), 1, 1))
+    lr = np.repeat([p[0] for p in pairs], len(seeds)).astype(np.float32)
+    rp = np.repeat([p[1] for p in pairs], len(seeds)).astype(np.float32)
+    result = input_space.input_ascent(
+        param, u0, lr, rp, direction, config.iterations, jitter=config.jitter,
+        chunk_size=config.chunk_size, progress=progress,
+    )
+    examples = {}
+    for s, iterations in enumerate(result.snapshots):
+        for p, (pair_lr, pair_rp) in enumerate(pairs):
+            examples[(float(pair_lr), float(pair_rp), int(iterations))] = result.log_mel[s, p * len(seeds) : (p + 1) * len(seeds)]
+    return examples
+
+
+def score_settings(examples, probe, ref, judge, direction, method, embedding="embedding_64"):
+    """One row per setting: selectors' distances and the independent measures."""
+    rows = []
+    for (lr, rp, iterations), log_mel in examples.items():
+        acts, embs = selection.probe_excerpts(probe, log_mel, "logit", 0, embedding)
+        row = {"method": method, "direction": direction, "learning_rate": lr, "rp": rp, "iterations": iterations}
+        row.update(selection.score(embs, acts, ref, resamples=0))
+        row["fraction_vocal"] = float(np.mean(acts > 0))
+        per_example = judge.measure(log_mel, direction)
+        for name, values in per_example.items():
+            row[name] = float(np.mean(values))
+        row["quality"] = float(np.mean([row[m] for m in MEASURES[:-1]]))
+        rows.append(row)
+    return rows
+
+
+def run_study(generator, detector, valid, judge, config, progress=False, log=print):
+    """Run both methods in both directions; return (rows, examples).
+
+    ``examples[(method, direction)]`` maps each setting to its log-mel.
+    """
+    rows, examples = [], {}
+    param = input_space.InputParameterisation(detector, layers=["logit", config.embedding])
+    for direction in ("max", "min"):
+        start = time.perf_counter()
+        latent_config = run.ExplainConfig(
+            direction=direction, learning_rates=config.learning_rates, rps=config.rps,
+            iterations=config.iterations, seeds=config.seeds, embedding=config.embedding,
+            reference_k=config.reference_k,
+            reference_stride=config.reference_stride, bootstrap=0, chunk_size=config.chunk_size,
+        )
+        latent = run.explain(generator, detector, valid, latent_config, progress=progress)
+        examples[("latent", direction)] = latent.examples
+        rows += score_settings(latent.examples, param.probe, latent.reference, judge, direction, "latent",
+                               config.embedding)
+        log(f"latent {direction}: {len(latent.examples)} settings in {time.perf_counter() - start:.0f} s")
+        start = time.perf_counter()
+        inp = run_input_space(param, config, direction, progress=progress)
+        examples[("input", direction)] = inp
+        rows += score_settings(inp, param.probe, latent.reference, judge, direction, "input", config.embedding)
+        log(f"input {direction}: {len(inp)} settings in {time.perf_counter() - start:.0f} s")
+    return rows, examples
+
+
+# ----------------------------------------------------------------- analysis
+
+
+def spearman_with_interval(x, y, resamples=1000, seed=0, level=0.95):
+    """Spearman's rho of ``x`` and ``y`` and a percentile bootstrap interval
+    (pairs resampled with replacement; resamples with a constant side are
+    skipped). NaN when ``x`` or ``y`` is constant."""
+    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 3:
+        raise ParameterError(f"Expected two 1-D arrays of equal length >= 3. Received: {x.shape}, {y.shape}")
+    if np.ptp(x) == 0 or np.ptp(y) == 0:
+        return {"rho": float("nan"), "low": float("nan"), "high": float("nan"), "n": int(len(x))}
+    rho = float(scipy.stats.spearmanr(x, y).statistic)
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(resamples):
+        i = rng.integers(0, len(x), len(x))
+        if np.ptp(x[i]) > 0 and np.ptp(y[i]) > 0:
+            values.append(scipy.stats.spearmanr(x[i], y[i]).statistic)
+    tail = (1.0 - level) / 2.0
+    low, high = (np.quantile(values, [tail, 1.0 - tail]) if values else (np.nan, np.nan))
+    return {"rho": rho, "low": float(low), "high": float(high), "n": int(len(x))}
+
+
+def select(rows, selector):
+    """The row a selector picks: lowest distance, or the most extreme mean
+    activation (highest for max, lowest for min)."""
+    if selector in DISTANCES:
+        return min(rows, key=lambda r: (r[selector], r["learning_rate"], r["rp"]))
+    if selector == "activation":
+        sign = 1.0 if rows[0]["direction"] == "max" else -1.0
+        return max(rows, key=lambda r: (sign * r["mean_activation"], -r["learning_rate"]))
+    raise ParameterError(f"Expected selector in {SELECTORS}. Received: selector={selector!r}")
+
+
+def quality_percentile(rows, row, measure="quality"):
+    """Fraction of ``rows`` whose ``measure`` is at most ``row``'s."""
+    values = np.array([r[measure] for r in rows])
+    return float(np.mean(values <= row[measure]))
+
+
+def groups(rows):
+    """Rows per (method, direction), and per direction with both methods."""
+    out = {}
+    for direction in ("max", "min"):
+        for method in METHODS:
+            picked = [r for r in rows if r["method"] == method and r["direction"] == direction]
+            if picked:
+                out[f"{method}/{direction}"] = picked
+        both = [r for r in rows if r["direction"] == direction]
+        if both and len({r["method"] for r in both}) > 1:
+            out[f"both/{direction}"] = both
+    return out
+
+
+def analyse(rows, resamples=1000, seed=0):
+    """Correlations, selector checks and the method comparison, as a dict."""
+    result = {"correlations": {}, "selectors": {}, "methods": {}}
+    for g, (name, members) in enumerate(groups(rows).items()):
+        result["correlations"][name] = {
+            f"{d}~{m}": spearman_with_interval(
+                [r[d] for r in members], [r[m] for r in members], resamples, seed + g
+            )
+            for d in DISTANCES for m in MEASURES
+        }
+        threshold = float(np.quantile([r["quality"] for r in members], 0.9))
+        result["selectors"][name] = {}
+        for selector in SELECTORS:
+            chosen = select(members, selector)
+            result["selectors"][name][selector] = {
+                "setting": {k: chosen[k] for k in ("method", "learning_rate", "rp", "iterations")},
+                "quality": chosen["quality"],
+                "percentile": quality_percentile(members, chosen),
+                "top_decile": bool(chosen["quality"] >= threshold),
+                **{m: chosen[m] for m in MEASURES[:-1]},
+            }
+        best = max(members, key=lambda r: r["quality"])
+        result["selectors"][name]["best"] = {
+            "setting": {k: best[k] for k in ("method", "learning_rate", "rp", "iterations")},
+            "quality": best["quality"],
+        }
+    for direction in ("max", "min"):
+        per = {}
+        for method in METHODS:
+            members = [r for r in rows if r["method"] == method and r["direction"] == direction]
+            if not members:
+                continue
+            chosen = select(members, "distance")
+            per[method] = {
+                "selected": {m: chosen[m] for m in MEASURES},
+                "median": {m: float(np.median([r[m] for r in members])) for m in MEASURES},
+                "best": {m: float(np.max([r[m] for r in members])) for m in MEASURES},
+            }
+        result["methods"][direction] = per
+    return result
+
+
+def example_difference(a, b, resamples=1000, seed=0, level=0.95):
+    """Mean of ``a`` minus mean of ``b`` (per-example values) with a
+    bootstrap interval (each side resampled on its own)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    rng = np.random.default_rng(seed)
+    diffs = [rng.choice(a, len(a)).mean() - rng.choice(b, len(b)).mean() for _ in range(resamples)]
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(diffs, [tail, 1.0 - tail]) if diffs else (np.nan, np.nan)
+    return {"difference": float(a.mean() - b.mean()), "low": float(low), "high": float(high)}
+
+
+def compare_selected(rows, examples, judge, resamples=1000, seed=0):
+    """Per direction and measure: latent minus input-space, on the examples
+    of each method's distance-selected setting."""
+    out = {}
+    for i, direction in enumerate(("max", "min")):
+        per_method = {}
+        for method in METHODS:
+            members = [r for r in rows if r["method"] == method and r["direction"] == direction]
+            if not members:
+                break
+            chosen = select(members, "distance")
+            key = (chosen["learning_rate"], chosen["rp"], chosen["iterations"])
+            per_method[method] = judge.measure(examples[(method, direction)][key], direction)
+        if len(per_method) < 2:
+            continue
+        out[direction] = {
+            m: example_difference(per_method["latent"][m], per_method["input"][m], resamples, seed + i)
+            for m in ("realism", "class_evidence", "voice_evidence")
+        }
+    return out
+
+
+# ------------------------------------------------------------------- output
+
+
+def _fmt(value, digits=2):
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def _rho(c):
+    if not np.isfinite(c["rho"]):
+        return "n/a (constant)"
+    return f"{c['rho']:+.2f} [{c['low']:+.2f}, {c['high']:+.2f}]"
+
+
+def markdown_tables(analysis, comparison):
+    """The result tables of ``docs/validity.md``."""
+    lines = ["### Spearman correlation between distance and quality", "",
+             "Negative: a lower distance goes with better quality. 95 % bootstrap intervals over settings.", "",
+             "| group | settings | distance | " + " | ".join(MEASURES) + " |",
+             "|---|---|---|" + "---|" * len(MEASURES)]
+    for name, corr in analysis["correlations"].items():
+        for d in DISTANCES:
+            cells = [_rho(corr[f"{d}~{m}"]) for m in MEASURES]
+            n = corr[f"{d}~quality"]["n"]
+            lines.append(f"| {name} | {n} | {d} | " + " | ".join(cells) + " |")
+    lines += ["", "### The selectors' picks", "",
+              "Quality percentile of the chosen setting within its group (1.00: the best); "
+              "top decile: quality at or above the group's 90th percentile.", "",
+              "| group | selector | setting (method, lr, rp, iterations) | quality | percentile | top decile | "
+              "realism | class evidence | voice evidence |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for name, sel in analysis["selectors"].items():
+        for selector in SELECTORS:
+            s = sel[selector]
+            st = s["setting"]
+            lines.append(
+                f"| {name} | {selector} | {st['method']}, {st['learning_rate']:g}, {st['rp']:g}, {st['iterations']} | "
+                f"{s['quality']:.3f} | {s['percentile']:.2f} | {'yes' if s['top_decile'] else 'no'} | "
+                f"{s['realism']:.3f} | {s['class_evidence']:.3f} | {s['voice_evidence']:.3f} |"
+            )
+        b = sel["best"]
+        st = b["setting"]
+        lines.append(f"| {name} | best possible | {st['method']}, {st['learning_rate']:g}, {st['rp']:g}, "
+                     f"{st['iterations']} | {b['quality']:.3f} | 1.00 | yes | | | |")
+    lines += ["", "### GAN latent vs input space", "",
+              "Each method's distance-selected setting, its median over all settings, and its best setting.", "",
+              "| direction | method | " + " | ".join(f"{m} (selected / median / best)" for m in MEASURES) + " |",
+              "|---|---|" + "---|" * len(MEASURES)]
+    for direction, per in analysis["methods"].items():
+        for method, v in per.items():
+            cells = [f"{v['selected'][m]:.3f} / {v['median'][m]:.3f} / {v['best'][m]:.3f}" for m in MEASURES]
+            lines.append(f"| {direction} | {method} | " + " | ".join(cells) + " |")
+    if comparison:
+        lines += ["", "Latent minus input space on the selected settings' examples (95 % bootstrap interval):", "",
+                  "| direction | realism | class evidence | voice evidence |", "|---|---|---|---|"]
+        for direction, diffs in comparison.items():
+            cells = [f"{diffs[m]['difference']:+.3f} [{diffs[m]['low']:+.3f}, {diffs[m]['high']:+.3f}]"
+                     for m in ("realism", "class_evidence", "voice_evidence")]
+            lines.append(f"| {direction} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_scatter(rows, path):
+    """Distance vs quality, one panel per (method, direction); the pick of
+    each distance circled."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(10, 8), squeeze=False)
+    for i, direction in enumerate(("max", "min")):
+        for j, method in enumerate(METHODS):
+            ax = axes[i][j]
+            members = [r for r in rows if r["method"] == method and r["direction"] == direction]
+            if not members:
+                ax.set_visible(False)
+                continue
+            x = np.array([r["distance"] for r in members])
+            y = np.array([r["quality"] for r in members])
+            c = np.log10([r["learning_rate"] for r in members])
+            points = ax.scatter(x, y, c=c, cmap="viridis", s=30)
+            chosen = select(members, "distance")
+            ax.scatter([chosen["distance"]], [chosen["quality"]], s=160, facecolors="none", edgecolors="red",
+                       label="selected by distance")
+            ax.set_xscale("log")
+            ax.set_xlabel("Fréchet distance (log)")
+            ax.set_ylabel("quality")
+            ax.set_title(f"{method}, {direction}")
+            ax.legend(fontsize=8, loc="best")
+            fig.colorbar(points, ax=ax, label="log10 learning rate")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def plot_correlations(analysis, path):
+    """Spearman rho with intervals, per group, distance and measure."""
+    plt = _pyplot()
+    names = list(analysis["correlations"])
+    fig, axes = plt.subplots(1, len(DISTANCES), figsize=(11, 0.5 + 0.45 * len(names) * len(MEASURES)),
+                             squeeze=False, sharey=True)
+    for k, d in enumerate(DISTANCES):
+        ax = axes[0][k]
+        labels, y = [], 0
+        for name in names:
+            for m in MEASURES:
+                c = analysis["correlations"][name][f"{d}~{m}"]
+                ax.errorbar(c["rho"], y, xerr=[[c["rho"] - c["low"]], [c["high"] - c["rho"]]], fmt="o",
+                            color="C0" if m == "quality" else "0.5")
+                labels.append(f"{name}: {m}")
+                y += 1
+        ax.axvline(0.0, color="k", lw=0.8)
+        ax.set_yticks(range(len(labels)))
+        ax.set_yticklabels(labels, fontsize=7)
+        ax.invert_yaxis()
+        ax.set_xlim(-1, 1)
+        ax.set_xlabel(f"Spearman rho: {d} vs measure")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def plot_examples(rows, examples, path, count=3):
+    """The distance-selected examples of each method and direction."""
+    plt = _pyplot()
+    panels = [(m, d) for d in ("max", "min") for m in METHODS if (m, d) in examples]
+    fig, axes = plt.subplots(len(panels), count, figsize=(2.6 * count, 2.2 * len(panels)), squeeze=False)
+    for i, (method, direction) in enumerate(panels):
+        members = [r for r in rows if r["method"] == method and r["direction"] == direction]
+        chosen = select(members, "distance")
+        data = examples[(method, direction)][(chosen["learning_rate"], chosen["rp"], chosen["iterations"])]
+        for j in range(count):
+            ax = axes[i][j]
+            if j < len(data):
+                top = float(data[j].max())
+                ax.imshow(data[j].T, origin="lower", aspect="auto", cmap="magma", vmin=top - 12, vmax=top)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j == 0:
+                ax.set_ylabel(f"{method}, {direction}\nlr {chosen['learning_rate']:g}, rp {chosen['rp']:g}, "
+                              f"{chosen['iterations']} it", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def write_outputs(rows, examples, analysis, comparison, out_dir, meta=None):
+    """settings.csv, results.json, tables.md and three figures in ``out_dir``."""
+    out = pathlib.Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    columns = list(rows[0])
+    with open(out / "settings.csv", "w") as f:
+        f.write(",".join(columns) + "\n")
+        for r in rows:
+            f.write(",".join(f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c]) for c in columns) + "\n")
+    (out / "results.json").write_text(json.dumps(
+        {"meta": meta or {}, "analysis": analysis, "comparison": comparison, "settings": rows}, indent=1) + "\n")
+    (out / "tables.md").write_text(markdown_tables(analysis, comparison))
+    plot_scatter(rows, out / "distance_vs_quality.png")
+    plot_correlations(analysis, out / "correlations.png")
+    plot_examples(rows, examples, out / "selected_examples.png")
+    return out
+
+
+BEGIN, END = "<!-- validity results: python recipes/validity.py -->", "<!-- end of validity results -->"
+
+
+def render_docs_block(results_json, figures_dir):
+    """The generated block of ``docs/validity.md`` from a results file."""
+    results = json.loads(pathlib.Path(results_json).read_text())
+    meta = results["meta"]
+    head = (f"Run: `{meta.get('command', '')}` ({meta.get('detector', '')}, {meta.get('generator', '')}; "
+            f"{meta.get('settings', 0)} settings x {meta.get('seeds', 0)} seeds, {meta.get('seconds', 0):.0f} s).")
+    figures = "\n".join(f"![{name}]({figures_dir}/{name}.png)"
+                        for name in ("distance_vs_quality", "correlations", "selected_examples"))
+    return f"{head}\n\n{markdown_tables(results['analysis'], results['comparison'])}\n{figures}\n"
+
+
+def run_cli(grid, detector_name, generator_name, data_dir, out, docs=None, command="", **overrides):
+    """Run the study end to end; write ``out`` and, when given, the
+    generated block of ``docs``. ``overrides`` are ``StudyConfig`` fields.
+    Returns the results dict."""
+    from vocal_xai import markdown as markdown_blocks
+    from vocal_xai import zoo
+    from vocal_xai.data import defaults, pipeline
+    from vocal_xai.explain import measures, session
+
+    start = time.perf_counter()
+    config = StudyConfig.from_grid(grid, **overrides)
+    detector_dir, generator_dir = zoo.resolve(detector_name), zoo.resolve(generator_name)
+    detector = zoo.load_detector(str(detector_dir))
+    generator = zoo.load_generator(str(generator_dir))
+    corpus = defaults.open_corpus(data_dir, session.default_corpus_dir())
+    cache = pathlib.Path("runs") / "cache"
+    splits = {s: pipeline.load_split(corpus, s, cache) for s in ("train", "valid", "test")}
+    # The bank (train) and the real-to-real baseline (test) are kept apart
+    # from the selectors' reference (valid).
+    judge = measures.build_judge(splits["train"], splits["test"])
+    print(f"Judge: {len(judge.bank)} bank excerpts, {len(judge.real_distances)} real-to-real distances")
+    rows, examples = run_study(generator, detector, splits["valid"], judge, config, progress=True)
+    analysis = analyse(rows, config.bootstrap)
+    comparison = compare_selected(rows, examples, judge, config.bootstrap)
+    meta = {
+        "command": command, "grid": grid, "config": dataclasses.asdict(config),
+        "detector": f"{detector_dir.parent.name} {detector_dir.name}",
+        "generator": f"{generator_dir.parent.name} {generator_dir.name}",
+        "settings": len(rows), "seeds": config.seeds, "seconds": time.perf_counter() - start,
+    }
+    out = write_outputs(rows, examples, analysis, comparison, out, meta)
+    if docs is not None:
+        figures = pathlib.Path(out).resolve().relative_to(pathlib.Path(docs).resolve().parent)
+        markdown_blocks.replace_block(docs, BEGIN, END, render_docs_block(out / "results.json", figures))
+    print(markdown_tables(analysis, comparison))
+    return {"analysis": analysis, "comparison": comparison, "meta": meta}
