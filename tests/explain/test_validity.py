@@ -152,3 +152,18 @@ def test_bad_config():
         validity.StudyConfig.from_grid("huge")
     with pytest.raises(ParameterError, match="seeds"):
         validity.StudyConfig(seeds=1)
+
+
+def test_docs_show_the_recorded_study():
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    doc, results = root / "docs" / "validity.md", root / "docs" / "validity" / "results.json"
+    expected = validity.render_docs_block(results, "validity").strip()
+    assert markdown.block(doc, validity.BEGIN, validity.END) == expected
+    recorded = json.loads(results.read_text())
+    assert recorded["meta"]["command"] in doc.read_text()  # the exact command is on the page
+    # The tables follow from the recorded settings.
+    again = validity.analyse(recorded["settings"], recorded["meta"]["config"]["bootstrap"])
+    assert validity.markdown_tables(again, recorded["comparison"]) == validity.markdown_tables(
+        recorded["analysis"], recorded["comparison"])

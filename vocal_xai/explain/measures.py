@@ -33,6 +33,7 @@ import scipy.stats
 from vocal_xai import spectral
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
+from vocal_xai.explain import selection
 
 # Formant region (Hz) for the envelope and the syllabic energy.
 FORMANT_BAND = (200.0, 2500.0)
@@ -246,13 +247,6 @@ class Judge:
         }
 
 
-def _excerpts_at(split, stride, offset=0):
-    frames, labels, centres = pipeline.concat_split(split, pipeline.HALF)
-    centres = centres[offset::stride]
-    idx = centres[:, None] + np.arange(-pipeline.HALF, pipeline.HALF + 1)[None, :]
-    return frames[idx], labels[centres]
-
-
 def build_judge(bank_split, heldout_split, bank_stride=10, heldout_stride=20, time_pool=5, k_realism=5, k_class=10):
     """A ``Judge`` from two splits of real songs.
 
@@ -267,7 +261,7 @@ def build_judge(bank_split, heldout_split, bank_stride=10, heldout_stride=20, ti
             f"Expected time_pool, k_realism, k_class >= 1. "
             f"Received: time_pool={time_pool}, k_realism={k_realism}, k_class={k_class}"
         )
-    bank_x, bank_y = _excerpts_at(bank_split, bank_stride)
+    bank_x, bank_y = selection.excerpts_at(bank_split, bank_stride)
     if len(bank_x) <= max(k_realism, k_class):
         raise ParameterError(
             f"Expected more than {max(k_realism, k_class)} bank excerpts. Received: {len(bank_x)}"
@@ -285,7 +279,7 @@ def build_judge(bank_split, heldout_split, bank_stride=10, heldout_stride=20, ti
         },
         time_pool=time_pool, k_realism=k_realism, k_class=k_class,
     )
-    held_x, _ = _excerpts_at(heldout_split, heldout_stride)
+    held_x, _ = selection.excerpts_at(heldout_split, heldout_stride)
     d, _ = judge.neighbours(held_x, k_realism)
     judge.real_distances = np.sort(d.mean(axis=1))
     return judge

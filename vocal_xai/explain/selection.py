@@ -56,17 +56,24 @@ def probe_excerpts(probe, log_mel, layer, unit, embedding, batch_size=256):
     return np.concatenate(acts), np.concatenate(embs)
 
 
+def excerpts_at(split, stride, offset=0):
+    """Excerpts centred on every ``stride``-th valid centre frame of a split,
+    and their centre labels. ([N, 115, 80], [N])"""
+    frames, labels, centres = pipeline.concat_split(split, pipeline.HALF)
+    centres = centres[offset::stride]
+    idx = centres[:, None] + np.arange(-pipeline.HALF, pipeline.HALF + 1)[None, :]
+    return frames[idx], labels[centres]
+
+
 def reference(probe, split, layer, unit, embedding, direction, k, stride=5):
     """Statistics of the ``k`` valid excerpts with the highest (max) or lowest
     (min) activation, among excerpts centred every ``stride`` frames."""
     if direction not in ("max", "min"):
         raise ParameterError(f"Expected direction in ['max', 'min']. Received: direction={direction!r}")
-    frames, _, centres = pipeline.concat_split(split, pipeline.HALF)
-    centres = centres[::stride]
-    if not 2 <= k <= len(centres):
-        raise ParameterError(f"Expected 2 <= k <= {len(centres)}. Received: k={k}")
-    idx = centres[:, None] + np.arange(-pipeline.HALF, pipeline.HALF + 1)[None, :]
-    acts, embs = probe_excerpts(probe, frames[idx], layer, unit, embedding)
+    excerpts, _ = excerpts_at(split, stride)
+    if not 2 <= k <= len(excerpts):
+        raise ParameterError(f"Expected 2 <= k <= {len(excerpts)}. Received: k={k}")
+    acts, embs = probe_excerpts(probe, excerpts, layer, unit, embedding)
     order = np.argsort(acts, kind="stable")
     chosen = order[-k:] if direction == "max" else order[:k]
     return Reference(frechet.gaussian_stats(embs[chosen]), acts[chosen])
