@@ -5,6 +5,7 @@ selector checks and the method comparison.
 
     python recipes/validity.py                      # the study of docs/validity.md
     python recipes/validity.py --grid=paper --out=runs/validity_paper --docs=
+    python recipes/validity.py --measures_only      # how well the measures judge real data
 
 Writes settings.csv, results.json, tables.md and figures into --out, and the
 generated block of --docs.
@@ -24,6 +25,7 @@ flags.DEFINE_integer("reference_k", 200, "Real reference excerpts of the selecto
 flags.DEFINE_integer("bootstrap", 1000, "Bootstrap resamples of every interval.", lower_bound=0)
 flags.DEFINE_string("out", "docs/validity", "Output folder.")
 flags.DEFINE_string("docs", "docs/validity.md", "Markdown file whose generated block is rewritten; empty: none.")
+flags.DEFINE_bool("measures_only", False, "Only check the measures on real validation excerpts (about a minute).")
 FLAGS = flags.FLAGS
 
 
@@ -32,7 +34,7 @@ def main(argv):
     from vocal_xai.explain import validity
 
     validity.run_cli(FLAGS.grid, FLAGS.detector, FLAGS.generator, FLAGS.data_dir, FLAGS.out,
-                     FLAGS.docs or None, command="python " + " ".join(sys.argv),
+                     FLAGS.docs or None, command="python " + " ".join(sys.argv), measures_only=FLAGS.measures_only,
                      bootstrap=FLAGS.bootstrap, embedding=FLAGS.embedding, reference_k=FLAGS.reference_k)
 
 

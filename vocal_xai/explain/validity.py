@@ -470,10 +470,12 @@ def render_docs_block(results_json, figures_dir):
     return f"{head}\n\n{markdown_tables(results['analysis'], results['comparison'])}\n{figures}\n"
 
 
-def run_cli(grid, detector_name, generator_name, data_dir, out, docs=None, command="", **overrides):
+def run_cli(grid, detector_name, generator_name, data_dir, out, docs=None, command="", measures_only=False,
+            **overrides):
     """Run the study end to end; write ``out`` and, when given, the
     generated block of ``docs``. ``overrides`` are ``StudyConfig`` fields.
-    Returns the results dict."""
+    With ``measures_only``, only check the measures on real data and print
+    the result. Returns the results dict."""
     from vocal_xai import markdown as markdown_blocks
     from vocal_xai import zoo
     from vocal_xai.data import defaults, pipeline
@@ -491,6 +493,11 @@ def run_cli(grid, detector_name, generator_name, data_dir, out, docs=None, comma
     # from the selectors' reference (valid).
     judge = measures.build_judge(splits["train"], splits["test"])
     print(f"Judge: {len(judge.bank)} bank excerpts, {len(judge.real_distances)} real-to-real distances")
+    # Checked on excerpts that neither the bank nor the baseline holds.
+    check = measures.check_on_real(judge, splits["valid"])
+    print(f"Measures on real valid excerpts: {json.dumps(check)}")
+    if measures_only:
+        return {"measures": check}
     rows, examples = run_study(generator, detector, splits["valid"], judge, config, progress=True)
     analysis = analyse(rows, config.bootstrap)
     comparison = compare_selected(rows, examples, judge, config.bootstrap)
@@ -499,6 +506,7 @@ def run_cli(grid, detector_name, generator_name, data_dir, out, docs=None, comma
         "detector": f"{detector_dir.parent.name} {detector_dir.name}",
         "generator": f"{generator_dir.parent.name} {generator_dir.name}",
         "settings": len(rows), "seeds": config.seeds, "seconds": time.perf_counter() - start,
+        "measures_on_real": check,
     }
     out = write_outputs(rows, examples, analysis, comparison, out, meta)
     if docs is not None:
