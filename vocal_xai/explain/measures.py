@@ -20,7 +20,9 @@ the same examples from the data alone:
 Neighbours are searched among excerpts of a real *bank* (the training split)
 in standardised log-mel (per-band mean and std of the bank), averaged over
 ``time_pool`` frames so that a shift of a few frames does not dominate the
-distance. The real-to-real baseline uses excerpts of other songs (the
+distance, and each excerpt is then centred and scaled to unit norm. Distances
+thus compare shapes: without the scaling, a flat or faint excerpt near the
+mean spectrum would be close to everything and pass for realistic. The real-to-real baseline uses excerpts of other songs (the
 validation split), so no excerpt is compared with an overlapping copy of
 itself.
 """
