@@ -221,6 +221,17 @@ def _ascent_fn(param, target, optimizer, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
     return run
 
 
+def checked_snapshots(direction, snapshots):
+    """Check ``direction``; return the distinct iteration counts, sorted, as
+    int32 (raises ``ParameterError`` for none or a negative one)."""
+    if direction not in DIRECTIONS:
+        raise ParameterError(f"Expected direction in {sorted(DIRECTIONS)}. Received: direction={direction!r}")
+    snapshots = np.asarray(sorted(set(int(s) for s in snapshots)), np.int32)
+    if snapshots.size == 0 or snapshots[0] < 0:
+        raise ParameterError(f"Expected iteration counts >= 0. Received: snapshots={snapshots.tolist()}")
+    return snapshots
+
+
 def latent_ascent(param, z0, class_ids, learning_rates, rps, direction, snapshots,
                   target=None, optimizer="adam", chunk_size=128, progress=False):
     """Run gradient ascent on z for N rows, in chunks of ``chunk_size``.
@@ -242,11 +253,7 @@ def latent_ascent(param, z0, class_ids, learning_rates, rps, direction, snapshot
     Returns:
         ``AscentResult``.
     """
-    if direction not in DIRECTIONS:
-        raise ParameterError(f"Expected direction in {sorted(DIRECTIONS)}. Received: direction={direction!r}")
-    snapshots = np.asarray(sorted(set(int(s) for s in snapshots)), np.int32)
-    if snapshots.size == 0 or snapshots[0] < 0:
-        raise ParameterError(f"Expected iteration counts >= 0. Received: snapshots={snapshots.tolist()}")
+    snapshots = checked_snapshots(direction, snapshots)
     z0 = np.asarray(z0, np.float32)
     n = z0.shape[0]
     arrays = [np.asarray(a) for a in (class_ids, learning_rates, rps)]

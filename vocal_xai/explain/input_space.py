@@ -83,10 +83,6 @@ class InputParameterisation:
         return self._runs[key]
 
 
-def _roll(u, shift):
-    return tf.roll(u, shift=shift, axis=[1, 2])
-
-
 def _input_ascent_fn(param, target, optimizer, jitter):
     if optimizer not in ascent.OPTIMIZERS:
         raise ParameterError(f"Expected optimizer in {ascent.OPTIMIZERS}. Received: optimizer={optimizer!r}")
@@ -111,7 +107,7 @@ def _input_ascent_fn(param, target, optimizer, jitter):
             )
             with tf.GradientTape() as tape:
                 tape.watch(u)
-                _, outputs = param(_roll(u, shift))
+                _, outputs = param(tf.roll(u, shift=shift, axis=[1, 2]))
                 act = target(u, outputs)
                 penalty = tf.reduce_mean(tf.square(u), axis=[1, 2]) + total_variation(u)
                 total = tf.reduce_sum(sign * act - rp * penalty)
@@ -145,13 +141,7 @@ def input_ascent(param, u0, learning_rates, rps, direction, snapshots, target=No
         jitter: maximum roll in frames and bands per step (0: none).
         seed: seed of the jitter.
     """
-    if direction not in ascent.DIRECTIONS:
-        raise ParameterError(
-            f"Expected direction in {sorted(ascent.DIRECTIONS)}. Received: direction={direction!r}"
-        )
-    snapshots = np.asarray(sorted(set(int(s) for s in snapshots)), np.int32)
-    if snapshots.size == 0 or snapshots[0] < 0:
-        raise ParameterError(f"Expected iteration counts >= 0. Received: snapshots={snapshots.tolist()}")
+    snapshots = ascent.checked_snapshots(direction, snapshots)
     u0 = np.asarray(u0, np.float32)
     n = len(u0)
     lr, rp = np.asarray(learning_rates, np.float32), np.asarray(rps, np.float32)

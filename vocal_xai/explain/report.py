@@ -16,13 +16,30 @@ RANKING_COLUMNS = (
 )
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def save_figure(fig, path, dpi=90):
+    """Lay out, write and close ``fig``; return ``path``."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    pyplot().close(fig)
+    return path
+
+
+def show_log_mel(ax, log_mel, top=None, dynamic_range=12.0):
+    """A log-mel excerpt [frames, bands] as an image, ``dynamic_range``
+    below ``top`` (default: its own maximum), without ticks."""
+    top = float(log_mel.max()) if top is None else top
+    ax.imshow(log_mel.T, origin="lower", aspect="auto", cmap="magma", vmin=top - dynamic_range, vmax=top)
+    ax.set_xticks([])
+    ax.set_yticks([])
 
 
 def write_ranking(result, path):
@@ -41,7 +58,7 @@ def selected_key(result):
 
 def plot_examples(result, path, count=4):
     """Starting points G(z0) above the selected setting's explanations."""
-    plt = _pyplot()
+    plt = pyplot()
     after = result.examples[selected_key(result)][:count]
     before = result.starts[:count]
     count = len(after)
@@ -50,24 +67,19 @@ def plot_examples(result, path, count=4):
     for row, (title, data) in enumerate([("before: G(z0)", before), ("after: selected", after)]):
         for i in range(count):
             ax = axes[row][i]
-            ax.imshow(data[i].T, origin="lower", aspect="auto", cmap="magma", vmin=top - 12, vmax=top)
-            ax.set_xticks([])
-            ax.set_yticks([])
+            show_log_mel(ax, data[i], top)
             ax.set_title(f"seed {i}", fontsize=8)
             if i == 0:
                 ax.set_ylabel(title, fontsize=9)
     s = result.selected
     fig.suptitle(f"{result.config.direction} {result.config.neuron}: lr {s['learning_rate']:g}, "
                  f"rp {s['rp']:g}, {s['iterations']} it", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_curves(result, path):
     """Mean activation and ||z|| over iterations, one line per (lr, rp)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (ax_a, ax_z) = plt.subplots(1, 2, figsize=(12, 4.2))
     rows = result.rows
     for lr in result.config.learning_rates:
@@ -84,15 +96,12 @@ def plot_curves(result, path):
     ax_z.set_xlabel("iteration")
     ax_z.set_ylabel("||z|| (mean over seeds)")
     ax_z.legend(fontsize=7, ncol=2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_heatmap(result, path):
     """Distance per setting: learning rate x rp, one panel per iteration count."""
-    plt = _pyplot()
+    plt = pyplot()
     cfg = result.config
     its = list(result.ascent.snapshots)
     fig, axes = plt.subplots(1, len(its), figsize=(3.6 * len(its), 3.4), squeeze=False)

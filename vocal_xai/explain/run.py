@@ -119,6 +119,14 @@ class ExplainResult:
         return self.ranking[0]
 
 
+def pair_rows(pairs, seeds):
+    """Per-row learning rates and rp for ``seeds`` rows per (lr, rp) pair,
+    pair by pair, as float32 arrays."""
+    lr = np.repeat([p[0] for p in pairs], seeds).astype(np.float32)
+    rp = np.repeat([p[1] for p in pairs], seeds).astype(np.float32)
+    return lr, rp
+
+
 def explain(generator, detector, valid, config, reference_cache=None, reference_key=None, progress=False):
     """Run the grid, score every setting, rank them.
 
@@ -156,8 +164,7 @@ def explain(generator, detector, valid, config, reference_cache=None, reference_
     # One row per (learning rate, rp) pair and seed.
     seeds = np.arange(config.seeds)
     pairs = config.pairs
-    lr = np.repeat([p[0] for p in pairs], len(seeds)).astype(np.float32)
-    rp = np.repeat([p[1] for p in pairs], len(seeds)).astype(np.float32)
+    lr, rp = pair_rows(pairs, len(seeds))
     row_seeds = np.tile(seeds, len(pairs))
     z0 = ascent.initial_latents(row_seeds, param.latent_dim)
     classes = np.full(len(lr), CONDITIONS[config.condition], np.int32)

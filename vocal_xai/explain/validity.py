@@ -26,7 +26,7 @@ import numpy as np
 import scipy.stats
 
 from vocal_xai.errors import ParameterError
-from vocal_xai.explain import input_space, run, selection
+from vocal_xai.explain import input_space, report, run, selection
 
 MEASURES = ("realism", "class_evidence", "voice_evidence", "quality")
 DISTANCES = ("distance", "distance_1d")
@@ -92,8 +92,7 @@ def run_input_space(param, config, direction, progress=False):
     pairs = list(itertools.product(config.input_learning_rates, config.input_rps))
     seeds = np.arange(config.seeds)
     u0 = np.tile(input_space.initial_inputs(seeds), (len(pairs), 1, 1))
-    lr = np.repeat([p[0] for p in pairs], len(seeds)).astype(np.float32)
-    rp = np.repeat([p[1] for p in pairs], len(seeds)).astype(np.float32)
+    lr, rp = run.pair_rows(pairs, len(seeds))
     result = input_space.input_ascent(
         param, u0, lr, rp, direction, config.iterations, jitter=config.jitter,
         chunk_size=config.chunk_size, progress=progress,
@@ -178,6 +177,16 @@ def spearman_with_interval(x, y, resamples=1000, seed=0, level=0.95):
     return {"rho": rho, "low": float(low), "high": float(high), "n": int(len(x))}
 
 
+def members_of(rows, method, direction):
+    """The rows of one method and direction."""
+    return [r for r in rows if r["method"] == method and r["direction"] == direction]
+
+
+def setting_key(row):
+    """The (learning rate, rp, iterations) key of a row's examples."""
+    return (row["learning_rate"], row["rp"], row["iterations"])
+
+
 def select(rows, selector):
     """The row a selector picks: lowest distance, or the most extreme mean
     activation (highest for max, lowest for min)."""
@@ -200,7 +209,7 @@ def groups(rows):
     out = {}
     for direction in ("max", "min"):
         for method in METHODS:
-            picked = [r for r in rows if r["method"] == method and r["direction"] == direction]
+            picked = members_of(rows, method, direction)
             if picked:
                 out[f"{method}/{direction}"] = picked
         both = [r for r in rows if r["direction"] == direction]
@@ -238,7 +247,7 @@ def analyse(rows, resamples=1000, seed=0):
     for direction in ("max", "min"):
         per = {}
         for method in METHODS:
-            members = [r for r in rows if r["method"] == method and r["direction"] == direction]
+            members = members_of(rows, method, direction)
             if not members:
                 continue
             chosen = select(members, "distance")
@@ -269,12 +278,11 @@ def compare_selected(rows, examples, judge, resamples=1000, seed=0):
     for i, direction in enumerate(("max", "min")):
         per_method = {}
         for method in METHODS:
-            members = [r for r in rows if r["method"] == method and r["direction"] == direction]
+            members = members_of(rows, method, direction)
             if not members:
                 break
             chosen = select(members, "distance")
-            key = (chosen["learning_rate"], chosen["rp"], chosen["iterations"])
-            per_method[method] = judge.measure(examples[(method, direction)][key], direction)
+            per_method[method] = judge.measure(examples[(method, direction)][setting_key(chosen)], direction)
         if len(per_method) < 2:
             continue
         out[direction] = {
@@ -345,24 +353,15 @@ def markdown_tables(analysis, comparison):
     return "\n".join(lines) + "\n"
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_scatter(rows, path):
     """Distance vs quality, one panel per (method, direction); the pick of
     each distance circled."""
-    plt = _pyplot()
+    plt = report.pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(10, 8), squeeze=False)
     for i, direction in enumerate(("max", "min")):
         for j, method in enumerate(METHODS):
             ax = axes[i][j]
-            members = [r for r in rows if r["method"] == method and r["direction"] == direction]
+            members = members_of(rows, method, direction)
             if not members:
                 ax.set_visible(False)
                 continue
@@ -379,15 +378,12 @@ def plot_scatter(rows, path):
             ax.set_title(f"{method}, {direction}")
             ax.legend(fontsize=8, loc="best")
             fig.colorbar(points, ax=ax, label="log10 learning rate")
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return report.save_figure(fig, path)
 
 
 def plot_correlations(analysis, path):
     """Spearman rho with intervals, per group, distance and measure."""
-    plt = _pyplot()
+    plt = report.pyplot()
     names = list(analysis["correlations"])
     fig, axes = plt.subplots(1, len(DISTANCES), figsize=(11, 0.5 + 0.45 * len(names) * len(MEASURES)),
                              squeeze=False, sharey=True)
@@ -407,35 +403,28 @@ def plot_correlations(analysis, path):
         ax.set_xlim(-1, 1)
         ax.set_xlabel(f"Spearman rho: {d} vs measure (none: constant measure)")
     axes[0][0].invert_yaxis()  # the axes share y: invert once, first group on top
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return report.save_figure(fig, path)
 
 
 def plot_examples(rows, examples, path, count=3):
     """The distance-selected examples of each method and direction."""
-    plt = _pyplot()
+    plt = report.pyplot()
     panels = [(m, d) for d in ("max", "min") for m in METHODS if (m, d) in examples]
     fig, axes = plt.subplots(len(panels), count, figsize=(2.6 * count, 2.2 * len(panels)), squeeze=False)
     for i, (method, direction) in enumerate(panels):
-        members = [r for r in rows if r["method"] == method and r["direction"] == direction]
+        members = members_of(rows, method, direction)
         chosen = select(members, "distance")
-        data = examples[(method, direction)][(chosen["learning_rate"], chosen["rp"], chosen["iterations"])]
+        data = examples[(method, direction)][setting_key(chosen)]
         for j in range(count):
             ax = axes[i][j]
             if j < len(data):
-                top = float(data[j].max())
-                ax.imshow(data[j].T, origin="lower", aspect="auto", cmap="magma", vmin=top - 12, vmax=top)
+                report.show_log_mel(ax, data[j])
             ax.set_xticks([])
             ax.set_yticks([])
             if j == 0:
                 ax.set_ylabel(f"{method}, {direction}\nlr {chosen['learning_rate']:g}, rp {chosen['rp']:g}, "
                               f"{chosen['iterations']} it", fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-    return path
+    return report.save_figure(fig, path)
 
 
 def write_outputs(rows, examples, analysis, comparison, out_dir, meta=None):
