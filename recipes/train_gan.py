@@ -25,7 +25,10 @@ flags.DEFINE_string("preset", "dcgan_conditional", "Model preset.")
 flags.DEFINE_integer("epochs", 40, "Epochs.", lower_bound=1)
 flags.DEFINE_integer("steps_per_epoch", 250, "Batches per epoch.", lower_bound=1)
 flags.DEFINE_integer("batch_size", 32, "Global batch size.", lower_bound=1)
-flags.DEFINE_float("learning_rate", 2e-4, "Adam learning rate of both players.", lower_bound=0.0)
+flags.DEFINE_float("d_learning_rate", 2e-4, "Adam learning rate of the discriminator.", lower_bound=0.0)
+flags.DEFINE_float("g_learning_rate", 2e-4, "Adam learning rate of the generator.", lower_bound=0.0)
+flags.DEFINE_float("beta_1", 0.5, "Adam beta_1 of both players.", lower_bound=0.0, upper_bound=1.0)
+flags.DEFINE_float("beta_2", 0.999, "Adam beta_2 of both players.", lower_bound=0.0, upper_bound=1.0)
 flags.DEFINE_enum("loss", "hinge", ["hinge", "non_saturating"], "GAN loss.")
 flags.DEFINE_float("aux_weight", 1.0, "Weight of the auxiliary class loss (presets with a class head).",
                    lower_bound=0.0)
@@ -62,8 +65,10 @@ def main(argv):
         epochs=FLAGS.epochs,
         steps_per_epoch=FLAGS.steps_per_epoch,
         batch_size=FLAGS.batch_size,
-        d_learning_rate=FLAGS.learning_rate,
-        g_learning_rate=FLAGS.learning_rate,
+        d_learning_rate=FLAGS.d_learning_rate,
+        g_learning_rate=FLAGS.g_learning_rate,
+        beta_1=FLAGS.beta_1,
+        beta_2=FLAGS.beta_2,
         loss=FLAGS.loss,
         aux_weight=FLAGS.aux_weight,
         seed=FLAGS.seed,

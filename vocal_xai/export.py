@@ -3,9 +3,14 @@
 ``saved_models/<name>/<integer version>/`` holds a SavedModel. Each version is
 written to a temporary folder beside it and renamed into place, so a version
 folder is either complete or absent, and an existing version is never
-overwritten. Files that are not part of the graph (a ``.keras`` copy of the
-model for gradients, metadata) go in ``assets.extra/``, which TF Serving
-ignores.
+overwritten. Files that are not part of the graph go in ``assets.extra/``,
+which TF Serving ignores.
+
+The explanation work needs gradients through any layer of a model, so a
+Keras model is exported with its architecture (``<name>.json``, the Keras
+config) beside the SavedModel, and loads back as Keras with the weights read
+from the SavedModel's own variables: the weights are stored once. (Versions
+written before this carry a full ``<name>.keras`` copy instead; both load.)
 """
 
 import json
@@ -85,10 +90,39 @@ def write_metadata(path, metadata):
     pathlib.Path(path).write_text(json.dumps(metadata, indent=2, sort_keys=True) + "\n")
 
 
-def export_keras(model, module, model_base, keras_file, metadata, version=None):
+# The attribute under which a serving module tracks its Keras model's
+# variables, in ``model.variables`` order.
+MODEL_VARIABLES = "model_variables"
+
+
+def _variable_key(index):
+    return f"{MODEL_VARIABLES}/{index}/.ATTRIBUTES/VARIABLE_VALUE"
+
+
+def export_keras(model, module, model_base, name, metadata, version=None):
     """Export ``module`` (the serving graph of ``model``) as a new version,
-    with ``model`` as ``assets.extra/<keras_file>`` (for gradients) and
-    ``metadata`` (plus the parameter count) as ``assets.extra/metadata.json``."""
+    with ``model``'s Keras config as ``assets.extra/<name>.json`` and
+    ``metadata`` (plus the parameter count) as ``assets.extra/metadata.json``.
+
+    Raises:
+        ParameterError: if ``module`` does not track ``model.variables`` as
+            ``module.model_variables``, in order.
+    """
+    tracked = getattr(module, MODEL_VARIABLES, None)
+    if tracked is None or len(tracked) != len(model.variables) or any(
+        tuple(t.shape) != tuple(v.shape) for t, v in zip(tracked, model.variables)
+    ):
+        raise ParameterError(
+            f"Expected the serving module to track the model's {len(model.variables)} variables, in "
+            f"order, as `{MODEL_VARIABLES}`. Received: "
+            f"{'none' if tracked is None else f'{len(tracked)} variables'}"
+        )
+    import keras
+
+    architecture = {
+        "model": keras.saving.serialize_keras_object(model),
+        "build_config": model.get_build_config(),
+    }
     metadata = {**metadata, "parameters": int(model.count_params())}
     return export_module(
         module,
@@ -96,17 +130,50 @@ def export_keras(model, module, model_base, keras_file, metadata, version=None):
         module.signatures(),
         version=version,
         extra_files={
-            keras_file: lambda path: model.save(str(path)),
+            f"{name}.json": lambda path: path.write_text(json.dumps(architecture, indent=1) + "\n"),
             METADATA_FILE: lambda path: write_metadata(path, metadata),
         },
     )
 
 
-def load_keras(version_dir, keras_file):
-    """The Keras model shipped beside a SavedModel version."""
+def load_keras(version_dir, name):
+    """The Keras model of a SavedModel version written by ``export_keras``:
+    built from ``assets.extra/<name>.json`` with the SavedModel's weights (or,
+    for older versions, loaded from ``assets.extra/<name>.keras``).
+
+    Raises:
+        ParameterError: if the version has neither file, or its variables do
+            not fit the architecture.
+    """
     import keras
 
-    path = pathlib.Path(version_dir) / EXTRA / keras_file
+    version_dir = pathlib.Path(version_dir)
+    legacy = version_dir / EXTRA / f"{name}.keras"
+    if legacy.is_file():
+        return keras.models.load_model(str(legacy))
+    path = version_dir / EXTRA / f"{name}.json"
     if not path.is_file():
-        raise ParameterError(f"Expected a Keras model at {path}. Received: no such file")
-    return keras.models.load_model(str(path))
+        raise ParameterError(
+            f"Expected a Keras architecture at {path} (or a model at {legacy}). Received: no such file"
+        )
+    architecture = json.loads(path.read_text())
+    model = keras.saving.deserialize_keras_object(architecture["model"])
+    if not model.built and architecture.get("build_config"):
+        model.build_from_config(architecture["build_config"])
+    reader = tf.train.load_checkpoint(str(version_dir / tf.saved_model.VARIABLES_DIRECTORY /
+                                          tf.saved_model.VARIABLES_FILENAME))
+    stored = sum(1 for key in reader.get_variable_to_shape_map() if key.startswith(f"{MODEL_VARIABLES}/"))
+    if stored != len(model.variables):
+        raise ParameterError(
+            f"Expected {len(model.variables)} variables in {version_dir} for the architecture in {path}. "
+            f"Received: {stored}"
+        )
+    for index, variable in enumerate(model.variables):
+        value = reader.get_tensor(_variable_key(index))
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ParameterError(
+                f"Expected variable {index} ({variable.path}) of shape {tuple(variable.shape)} in "
+                f"{version_dir}. Received: shape {tuple(value.shape)}"
+            )
+        variable.assign(value)
+    return model

@@ -434,7 +434,8 @@ def test_export_layout(exported):
     generator, base, path = exported
     assert path == base / "generator" / "1"
     assert (path / "saved_model.pb").is_file() and (path / "variables").is_dir()
-    assert (path / export.EXTRA / task.KERAS_FILE).is_file()
+    assert (path / export.EXTRA / f"{task.KERAS_NAME}.json").is_file()
+    assert not (path / export.EXTRA / f"{task.KERAS_NAME}.keras").exists()
     meta = json.loads((path / export.EXTRA / export.METADATA_FILE).read_text())
     assert meta == {"note": "test", "parameters": generator.count_params()}
     assert export.versions(base / "generator") == [1]
@@ -515,7 +516,7 @@ def test_signature_refuses_bad_input(exported, z_shape, class_id, pattern):
     assert not unclear, f"{len(unclear)}/200 calls gave another error, e.g.: {unclear[0][:400]}"
 
 
-def test_keras_copy_agrees_and_gives_gradients(exported):
+def test_keras_model_agrees_and_gives_gradients(exported):
     generator, _, path = exported
     keras_generator = task.load_generator(path)
     assert isinstance(keras_generator, Generator)
@@ -532,5 +533,7 @@ def test_keras_copy_agrees_and_gives_gradients(exported):
     grad = tape.gradient(energy, zt)
     assert grad is not None and grad.shape == (5, 128)
     assert np.all(np.isfinite(grad.numpy())) and float(tf.reduce_max(tf.abs(grad))) > 0
-    with pytest.raises(ParameterError, match="Expected a Keras model at"):
+    for got, want in zip(keras_generator.variables, generator.variables, strict=True):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with pytest.raises(ParameterError, match="Expected a Keras architecture at"):
         task.load_generator(path.parent)

@@ -119,7 +119,7 @@ def test_signatures_refuse_non_finite_input(exported, bad):
             loaded.signatures["frames"](waveform=tf.constant(waveform))
 
 
-def test_keras_file_agrees_with_saved_model(exported, monkeypatch):
+def test_keras_model_agrees_with_saved_model(exported, monkeypatch):
     model, base, path = exported
     monkeypatch.setenv("VOCAL_XAI_ZOO", str(base))
     keras_model = zoo.load_detector("detector")
@@ -127,6 +127,10 @@ def test_keras_file_agrees_with_saved_model(exported, monkeypatch):
     x = np.random.default_rng(3).normal(-4, 2, (4, 115, 80)).astype(np.float32)
     served = loaded.signatures["serving_default"](log_mel=tf.constant(x))
     np.testing.assert_allclose(keras_model(x)["logit"][:, 0], served["logit"], atol=1e-5)
+    # It is the exported model: the same weights, bit for bit.
+    assert type(keras_model) is type(model) and keras_model.get_config() == model.get_config()
+    for got, want in zip(keras_model.variables, model.variables, strict=True):
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
     # The Keras copy gives gradients with respect to its input.
     xt = tf.constant(x)
     with tf.GradientTape() as tape:
@@ -147,3 +151,58 @@ def test_zoo_resolution(exported, monkeypatch, tmp_path):
     with pytest.raises(ParameterError, match="'nonexistent'"):
         zoo.resolve("nonexistent")
     assert zoo.metadata(path)["note"] == "test"
+
+
+def test_weights_are_stored_once(exported):
+    model, _, path = exported
+    extra = sorted(p.name for p in (path / export.EXTRA).iterdir())
+    assert extra == [f"{task.KERAS_NAME}.json", export.METADATA_FILE]
+    weight_bytes = sum(int(np.prod(v.shape)) * 4 for v in model.variables)
+    extra_bytes = sum(p.stat().st_size for p in (path / export.EXTRA).iterdir())
+    assert extra_bytes < 0.5 * weight_bytes
+
+
+def _copy(path, tmp_path):
+    import shutil
+
+    target = tmp_path / "copy" / "1"
+    shutil.copytree(path, target)
+    return target
+
+
+def test_older_versions_with_a_keras_copy_still_load(exported, tmp_path):
+    model, _, path = exported
+    version = _copy(path, tmp_path)
+    (version / export.EXTRA / f"{task.KERAS_NAME}.json").unlink()
+    with pytest.raises(ParameterError, match=r"detector\.json.*no such file"):
+        task.load_detector(version)
+    # The layout written before the architecture file: a full .keras copy.
+    model.save(str(version / export.EXTRA / f"{task.KERAS_NAME}.keras"))
+    loaded = task.load_detector(version)
+    x = np.full((2, 115, 80), -4.0, np.float32)
+    np.testing.assert_array_equal(loaded(x)["logit"], model(x)["logit"])
+
+
+def test_an_architecture_that_does_not_fit_the_weights_is_refused(exported, tmp_path):
+    _, _, path = exported
+    version = _copy(path, tmp_path)
+    architecture_file = version / export.EXTRA / f"{task.KERAS_NAME}.json"
+    architecture = json.loads(architecture_file.read_text())
+    # The same layers with other widths: the variables no longer fit.
+    config = architecture["model"]["config"]
+    config["dense_units"] = [int(u) * 2 for u in config["dense_units"]]
+    architecture_file.write_text(json.dumps(architecture))
+    with pytest.raises(ParameterError, match=r"variable \d+ .* of shape .* Received: shape"):
+        task.load_detector(version)
+
+
+def test_export_refuses_a_module_that_hides_the_weights(exported, tmp_path):
+    model, _, _ = exported
+
+    class Untracked(tf.Module):
+        def signatures(self):
+            return {}
+
+    with pytest.raises(ParameterError, match="model_variables.*Received: none"):
+        export.export_keras(model, Untracked(), tmp_path / "detector", "detector", {})
+    assert not (tmp_path / "detector").exists()

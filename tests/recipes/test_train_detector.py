@@ -7,11 +7,11 @@ import socket
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
 
 from conftest import kill_after_first_checkpoint, run_ok, script_env
+from vocal_xai.models.detector import task
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "train_detector.py"
@@ -29,8 +29,7 @@ def _cmd(corpus, run_dir, *flags):
 
 
 def _weights(run_dir):
-    model = keras.models.load_model(run_dir / "export" / "detector" / "1" / "assets.extra" / "detector.keras")
-    return model.get_weights()
+    return task.load_detector(run_dir / "export" / "detector" / "1").get_weights()
 
 
 def _metrics(run_dir):

@@ -13,6 +13,7 @@ from conftest import kill_after_first_checkpoint, run_ok
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline
 from vocal_xai.models.detector import SVDNet
+from vocal_xai.models.dcgan import task as gan_task
 from vocal_xai.models.detector import task as detector_task
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -39,8 +40,7 @@ def _cmd(corpus, detector, run_dir, *flags):
 
 
 def _generator_weights(run_dir):
-    path = run_dir / "export" / "generator" / "1" / "assets.extra" / "generator.keras"
-    return keras.models.load_model(path).get_weights()
+    return gan_task.load_generator(run_dir / "export" / "generator" / "1").get_weights()
 
 
 def _evaluation(run_dir):
@@ -85,7 +85,7 @@ def test_mirrored_on_two_logical_cpus(corpus, detector, tmp_path):
     version = run / "export" / "generator" / "1"
     assert (version / "saved_model.pb").is_file()
     assert f"Exported {version}" in out.stdout
-    generator = keras.models.load_model(version / "assets.extra" / "generator.keras")
+    generator = gan_task.load_generator(version)
     assert generator.count_params() == report["generator_parameters"]
     metadata = json.loads((version / "assets.extra" / "metadata.json").read_text())
     assert metadata["replicas"] == 2 and metadata["parameters"] == report["generator_parameters"]

@@ -18,7 +18,8 @@ from vocal_xai.models.dcgan.dcgan_backbone import Discriminator, Generator
 from vocal_xai.models.dcgan.dcgan_presets import PRESETS
 from vocal_xai.models.dcgan.serving import GeneratorServing
 
-KERAS_FILE = "generator.keras"
+# ``assets.extra/generator.json``: the Keras architecture.
+KERAS_NAME = "generator"
 
 
 @dataclasses.dataclass
@@ -153,13 +154,13 @@ def evaluate(generator, detector, corpus, cache_dir=None, num_samples=1000, seed
 
 
 def export_generator(generator, export_base, metadata, version=None):
-    """Write ``<export_base>/generator/<version>/`` with a ``.keras`` copy and
-    metadata in ``assets.extra/``."""
+    """Write ``<export_base>/generator/<version>/`` with the Keras
+    architecture and metadata in ``assets.extra/``."""
     return export.export_keras(
-        generator, GeneratorServing(generator), pathlib.Path(export_base) / "generator", KERAS_FILE, metadata, version
+        generator, GeneratorServing(generator), pathlib.Path(export_base) / "generator", KERAS_NAME, metadata, version
     )
 
 
 def load_generator(version_dir):
     """The Keras generator shipped beside a SavedModel version."""
-    return export.load_keras(version_dir, KERAS_FILE)
+    return export.load_keras(version_dir, KERAS_NAME)

@@ -15,7 +15,8 @@ from vocal_xai.models.detector import evaluation
 from vocal_xai.models.detector.serving import DetectorServing
 from vocal_xai.models.detector.svdnet_backbone import SVDNet
 
-KERAS_FILE = "detector.keras"
+# ``assets.extra/detector.json``: the Keras architecture.
+KERAS_NAME = "detector"
 
 
 @dataclasses.dataclass
@@ -142,16 +143,16 @@ def evaluate(detector, corpus, cache_dir=None):
 
 
 def export_detector(detector, export_base, metadata, version=None):
-    """Write ``<export_base>/detector/<version>/`` with a ``.keras`` copy and
-    metadata in ``assets.extra/``."""
+    """Write ``<export_base>/detector/<version>/`` with the Keras
+    architecture and metadata in ``assets.extra/``."""
     return export.export_keras(
-        detector, DetectorServing(detector), pathlib.Path(export_base) / "detector", KERAS_FILE, metadata, version
+        detector, DetectorServing(detector), pathlib.Path(export_base) / "detector", KERAS_NAME, metadata, version
     )
 
 
 def load_detector(version_dir):
     """The Keras detector shipped beside a SavedModel version."""
-    return export.load_keras(version_dir, KERAS_FILE)
+    return export.load_keras(version_dir, KERAS_NAME)
 
 
 def print_metrics(metrics):
