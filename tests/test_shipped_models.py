@@ -172,3 +172,13 @@ def test_zoo_readme_lists_every_model_version_signature_and_size():
     assert table in text, f"saved_models/README.md is out of date; its table should read:\n{table}"
     for name, version in SHIPPED:
         assert f"| {name} | {version} |" in table
+
+
+def test_shipped_models_fit_the_size_budget():
+    """Everything under saved_models/ (models, cards, figures; not the
+    git-ignored caches) stays within 60 MB."""
+    files = [p for p in zoo.root().rglob("*")
+             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(zoo.root()).parts)]
+    total = sum(p.stat().st_size for p in files)
+    assert any(p.name == "saved_model.pb" for p in files)
+    assert total <= 60e6, f"saved_models/ holds {total / 1e6:.2f} MB, over the 60 MB budget"

@@ -8,38 +8,13 @@ import pathlib
 import numpy as np
 
 from vocal_xai.explain import audio
+from vocal_xai.plotting import pyplot, save_figure, show_log_mel
 
 RANKING_COLUMNS = (
     "rank_distance", "learning_rate", "rp", "iterations", "distance", "distance_low", "distance_high",
     "distance_1d", "rank_distance_1d", "mean_activation", "min_activation", "max_activation",
     "fraction_vocal",
 )
-
-
-def pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig, path, dpi=90):
-    """Lay out, write and close ``fig``; return ``path``."""
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    pyplot().close(fig)
-    return path
-
-
-def show_log_mel(ax, log_mel, top=None, dynamic_range=12.0):
-    """A log-mel excerpt [frames, bands] as an image, ``dynamic_range``
-    below ``top`` (default: its own maximum), without ticks."""
-    top = float(log_mel.max()) if top is None else top
-    ax.imshow(log_mel.T, origin="lower", aspect="auto", cmap="magma", vmin=top - dynamic_range, vmax=top)
-    ax.set_xticks([])
-    ax.set_yticks([])
 
 
 def write_ranking(result, path):

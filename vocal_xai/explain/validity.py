@@ -25,8 +25,9 @@ import time
 import numpy as np
 import scipy.stats
 
+from vocal_xai import plotting
 from vocal_xai.errors import ParameterError
-from vocal_xai.explain import input_space, report, run, selection
+from vocal_xai.explain import input_space, run, selection
 
 MEASURES = ("realism", "class_evidence", "voice_evidence", "quality")
 DISTANCES = ("distance", "distance_1d")
@@ -356,7 +357,7 @@ def markdown_tables(analysis, comparison):
 def plot_scatter(rows, path):
     """Distance vs quality, one panel per (method, direction); the pick of
     each distance circled."""
-    plt = report.pyplot()
+    plt = plotting.pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(10, 8), squeeze=False)
     for i, direction in enumerate(("max", "min")):
         for j, method in enumerate(METHODS):
@@ -378,12 +379,12 @@ def plot_scatter(rows, path):
             ax.set_title(f"{method}, {direction}")
             ax.legend(fontsize=8, loc="best")
             fig.colorbar(points, ax=ax, label="log10 learning rate")
-    return report.save_figure(fig, path)
+    return plotting.save_figure(fig, path)
 
 
 def plot_correlations(analysis, path):
     """Spearman rho with intervals, per group, distance and measure."""
-    plt = report.pyplot()
+    plt = plotting.pyplot()
     names = list(analysis["correlations"])
     fig, axes = plt.subplots(1, len(DISTANCES), figsize=(11, 0.5 + 0.45 * len(names) * len(MEASURES)),
                              squeeze=False, sharey=True)
@@ -403,12 +404,12 @@ def plot_correlations(analysis, path):
         ax.set_xlim(-1, 1)
         ax.set_xlabel(f"Spearman rho: {d} vs measure (none: constant measure)")
     axes[0][0].invert_yaxis()  # the axes share y: invert once, first group on top
-    return report.save_figure(fig, path)
+    return plotting.save_figure(fig, path)
 
 
 def plot_examples(rows, examples, path, count=3):
     """The distance-selected examples of each method and direction."""
-    plt = report.pyplot()
+    plt = plotting.pyplot()
     panels = [(m, d) for d in ("max", "min") for m in METHODS if (m, d) in examples]
     fig, axes = plt.subplots(len(panels), count, figsize=(2.6 * count, 2.2 * len(panels)), squeeze=False)
     for i, (method, direction) in enumerate(panels):
@@ -418,13 +419,13 @@ def plot_examples(rows, examples, path, count=3):
         for j in range(count):
             ax = axes[i][j]
             if j < len(data):
-                report.show_log_mel(ax, data[j])
+                plotting.show_log_mel(ax, data[j])
             ax.set_xticks([])
             ax.set_yticks([])
             if j == 0:
                 ax.set_ylabel(f"{method}, {direction}\nlr {chosen['learning_rate']:g}, rp {chosen['rp']:g}, "
                               f"{chosen['iterations']} it", fontsize=7)
-    return report.save_figure(fig, path)
+    return plotting.save_figure(fig, path)
 
 
 def write_outputs(rows, examples, analysis, comparison, out_dir, meta=None):

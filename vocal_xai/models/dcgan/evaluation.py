@@ -14,7 +14,7 @@ For each class, with the same number of samples in every row:
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import inference
+from vocal_xai import inference, plotting
 from vocal_xai.data import pipeline
 from vocal_xai.explain import frechet
 
@@ -116,28 +116,18 @@ def plot_samples(generator, valid, png, per_class=4, seed=0):
         png: output path.
         per_class: excerpts per row.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     rows = []
     for label, name in CLASS_NAMES.items():
         real, _ = pipeline.sample_excerpts(valid, per_class, label=label, seed=seed)
         rows.append((f"real {name}", real))
         rows.append((f"generated {name}", generate(generator, per_class, label, seed=seed + 7)))
     vmax = max(r.max() for _, r in rows)
-    fig, axes = plt.subplots(len(rows), per_class, figsize=(2.2 * per_class, 1.9 * len(rows)))
+    fig, axes = plotting.pyplot().subplots(len(rows), per_class, figsize=(2.2 * per_class, 1.9 * len(rows)))
     for (title, excerpts), ax_row in zip(rows, axes):
         for i, ax in enumerate(ax_row):
-            ax.imshow(excerpts[i].T, origin="lower", aspect="auto", cmap="magma",
-                      vmin=vmax - 12.0, vmax=vmax)
-            ax.set_xticks([])
-            ax.set_yticks([])
+            plotting.show_log_mel(ax, excerpts[i], top=vmax)
             if i == 0:
                 ax.set_ylabel(title, fontsize=9)
     fig.suptitle("115 frames (1.6 s) x 80 mel bands, log-mel; real above generated", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(png, dpi=80)
-    plt.close(fig)
-    return png
+    # A 256-colour palette: the figure ships beside the model.
+    return plotting.save_figure(fig, png, dpi=80, colors=256)
