@@ -20,6 +20,7 @@ INSTALL_REQUIRES = [
     "absl-py==2.1.0",
     "soundfile==0.12.1",
     "matplotlib==3.9.2",
+    "pillow==13.0.0",  # matplotlib's own image library; writes palette PNGs
 ]
 
 EXTRAS_REQUIRE = {
