@@ -9,7 +9,10 @@ makes an 8 x 5 map that four stride-2 transposed convolutions grow to
 split's per-band mean and std, baked in, map its output back to raw log-mel.
 With ``conditional_norm`` every BatchNorm gets a per-class scale and offset
 (conditional BatchNorm, de Vries et al. 2017), so the class acts at every
-resolution rather than only through the first dense layer.
+resolution rather than only through the first dense layer. With
+``upsampling="resize"`` each block doubles the map by nearest-neighbour
+resizing and then convolves (resize-convolution, Odena et al. 2016) instead
+of using a stride-2 transposed convolution.
 
 Discriminator: ``D(x [batch, 115, 80], class [batch]) -> [batch]`` logits.
 Four stride-2 convolutions (LeakyReLU 0.2), then a linear output plus a class
@@ -31,6 +34,7 @@ from vocal_xai.layers import CropFrames, FloorLogMel, Standardize
 LATENT_DIM = 128
 NUM_CLASSES = 2
 _GRID_FRAMES, _GRID_BANDS = 8, 5  # 16x upsampling -> 128 x 80
+UPSAMPLING = ("transpose", "resize")
 
 
 def _check(name, value, minimum=1):
@@ -99,13 +103,17 @@ class Generator(keras.Model):
         class_dim: size of the class embedding.
         latent_dim: size of z.
         conditional_norm: per-class BatchNorm scale and offset in every block.
+        upsampling: ``"transpose"`` (stride-2 transposed convolutions) or
+            ``"resize"`` (nearest-neighbour doubling, then a convolution).
     """
 
     def __init__(self, mean, std, base_channels=128, kernel_size=4, class_dim=16,
-                 latent_dim=LATENT_DIM, conditional_norm=False, **kwargs):
+                 latent_dim=LATENT_DIM, conditional_norm=False, upsampling="transpose", **kwargs):
         for name, value in [("base_channels", base_channels), ("kernel_size", kernel_size),
                             ("class_dim", class_dim), ("latent_dim", latent_dim)]:
             _check(name, value)
+        if upsampling not in UPSAMPLING:
+            raise ParameterError(f"Expected upsampling in {UPSAMPLING}. Received: upsampling={upsampling!r}")
         if base_channels % 16:
             raise ParameterError(
                 f"Expected base_channels divisible by 16. Received: base_channels={base_channels}"
@@ -126,13 +134,17 @@ class Generator(keras.Model):
         x = norm(x, "project_bn")
         x = keras.layers.LeakyReLU(negative_slope=0.2, name="project_act")(x)
 
-        # Four stride-2 transposed convolutions: 8 x 5 -> 128 x 80.
+        # Four doublings: 8 x 5 -> 128 x 80.
         channels = base_channels
         for i in range(4):
             channels //= 2
-            x = keras.layers.Conv2DTranspose(
-                channels, kernel_size, strides=2, padding="same", name=f"up{i + 1}"
-            )(x)
+            if upsampling == "resize":
+                x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i + 1}_resize")(x)
+                x = keras.layers.Conv2D(channels, kernel_size, padding="same", name=f"up{i + 1}")(x)
+            else:
+                x = keras.layers.Conv2DTranspose(
+                    channels, kernel_size, strides=2, padding="same", name=f"up{i + 1}"
+                )(x)
             x = norm(x, f"up{i + 1}_bn")
             x = keras.layers.LeakyReLU(negative_slope=0.2, name=f"up{i + 1}_act")(x)
 
@@ -148,6 +160,7 @@ class Generator(keras.Model):
         self.base_channels, self.kernel_size = int(base_channels), int(kernel_size)
         self.class_dim, self.latent_dim = int(class_dim), int(latent_dim)
         self.conditional_norm = bool(conditional_norm)
+        self.upsampling = upsampling
 
     def get_config(self):
         return {
@@ -155,7 +168,7 @@ class Generator(keras.Model):
             "mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
             "base_channels": self.base_channels, "kernel_size": self.kernel_size,
             "class_dim": self.class_dim, "latent_dim": self.latent_dim,
-            "conditional_norm": self.conditional_norm,
+            "conditional_norm": self.conditional_norm, "upsampling": self.upsampling,
         }
 
     @classmethod

@@ -13,6 +13,13 @@ PRESETS = {
         "generator": {"base_channels": 128, "kernel_size": 4, "class_dim": 16, "conditional_norm": True},
         "discriminator": {"base_channels": 32, "kernel_size": 4, "class_dim": 64, "aux_classifier": True},
     },
+    # dcgan_conditional with nearest-neighbour resizing and 3x3 convolutions
+    # in place of the transposed convolutions.
+    "dcgan_resize": {
+        "generator": {"base_channels": 128, "kernel_size": 3, "class_dim": 16, "conditional_norm": True,
+                      "upsampling": "resize"},
+        "discriminator": {"base_channels": 32, "kernel_size": 4, "class_dim": 64, "aux_classifier": True},
+    },
     # Small models of the same shapes, for tests.
     "dcgan_tiny": {
         "generator": {"base_channels": 16, "kernel_size": 4, "class_dim": 4},
@@ -20,6 +27,11 @@ PRESETS = {
     },
     "dcgan_tiny_conditional": {
         "generator": {"base_channels": 16, "kernel_size": 4, "class_dim": 4, "conditional_norm": True},
+        "discriminator": {"base_channels": 4, "kernel_size": 4, "class_dim": 8, "aux_classifier": True},
+    },
+    "dcgan_tiny_resize": {
+        "generator": {"base_channels": 16, "kernel_size": 3, "class_dim": 4, "conditional_norm": True,
+                      "upsampling": "resize"},
         "discriminator": {"base_channels": 4, "kernel_size": 4, "class_dim": 8, "aux_classifier": True},
     },
 }
