@@ -9,7 +9,7 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import spectral
+from vocal_xai import plotting, spectral
 from vocal_xai.data import audio
 from vocal_xai.errors import ParameterError
 from vocal_xai.models.detector import song
@@ -77,12 +77,8 @@ def write_predictions(predictions, out):
 def plot_prediction(prediction, png, threshold=None):
     """A figure of the log-mel spectrogram above the vocal probability."""
     import librosa.display
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax_spec, ax_prob) = plt.subplots(
+    fig, (ax_spec, ax_prob) = plotting.pyplot().subplots(
         2, 1, figsize=(12, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
     librosa.display.specshow(
@@ -105,9 +101,6 @@ def plot_prediction(prediction, png, threshold=None):
     ax_prob.set_ylim(0, 1)
     ax_prob.set_ylabel("P(vocal)")
     ax_prob.set_xlabel("time (s)")
-    fig.tight_layout()
     png = pathlib.Path(png)
     png.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=100)
-    plt.close(fig)
-    return png
+    return plotting.save_figure(fig, png, dpi=100)
