@@ -16,7 +16,7 @@ $(STAMP): setup.py
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python recipes/make_corpus.py --out=$(DEMO_DIR)/corpus --seed=0
+	$(BIN)/python recipes/make_corpus.py --out=$(DEMO_DIR)/corpus --seed=0 --songs=16,4,4
 	$(BIN)/python recipes/train_detector.py --data_dir=$(DEMO_DIR)/corpus \
 		--model_dir=$(DEMO_DIR)/detector --export_base=$(DEMO_DIR)/saved_models \
 		--preset=svdnet_tiny --epochs=2 --steps_per_epoch=20

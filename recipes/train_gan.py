@@ -17,6 +17,7 @@ classes after every epoch.
 from absl import app, flags
 
 flags.DEFINE_string("data_dir", None, "Corpus in the Jamendo layout; default: the synthetic corpus.")
+flags.DEFINE_enum("corpus_version", "2", ["1", "2"], "Version of the synthetic default corpus (1: that of detectors 1-3).")
 flags.DEFINE_string("model_dir", "runs/gan", "Checkpoints, TensorBoard logs and the evaluation.")
 flags.DEFINE_string("export_base", "saved_models", "Where saved_models/generator/<version>/ is written.")
 flags.DEFINE_boolean("export", True, "Export a new SavedModel version at the end.")
@@ -55,7 +56,7 @@ def main(argv):
     cache_dir = FLAGS.cache_dir or model_dir / "cache"
 
     # Read (or make) the corpus, and load the judge.
-    corpus = defaults.open_corpus(FLAGS.data_dir, model_dir / "corpus")
+    corpus = defaults.open_corpus(FLAGS.data_dir, model_dir / "corpus", version=int(FLAGS.corpus_version))
     detector_dir = zoo.resolve(FLAGS.detector)
     detector = zoo.load_detector(str(detector_dir))
 

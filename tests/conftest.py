@@ -51,10 +51,11 @@ def tiny_corpus(tmp_path):
 
 @pytest.fixture(scope="session")
 def default_corpus(tmp_path_factory):
-    """The synthetic default corpus (seed 0), as the shipped models were trained on."""
+    """The version 1 synthetic corpus (seed 0), as detectors 1-3 and generators
+    1-2 were trained on."""
     from vocal_xai.data import defaults
 
-    return defaults.open_corpus(None, tmp_path_factory.mktemp("default") / "synthetic")
+    return defaults.open_corpus(None, tmp_path_factory.mktemp("default") / "synthetic", version=1)
 
 
 @pytest.fixture(scope="session")

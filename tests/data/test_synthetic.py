@@ -1,4 +1,4 @@
-"""Tests of the synthetic singing-voice corpus."""
+"""Tests of the synthetic singing-voice corpora (both versions)."""
 
 import dataclasses
 import math
@@ -9,22 +9,45 @@ import soundfile
 
 from vocal_xai.data import corpus
 from vocal_xai.data import synthetic
+from vocal_xai.data.synthetic import effects, instruments, v1, v2
 from vocal_xai.errors import ParameterError
 
 SR = synthetic.SAMPLE_RATE
 DURATION = 10.0
 TINY_SPLITS = {"train": 2, "valid": 1, "test": 1}
 
+# SHA-256 of version 1 songs' float32 samples, from the code that made the
+# corpus of detectors 1-3: version 1 must stay reproducible byte for byte.
+V1_SONG_SHA256 = {
+    0: "91135f0878edcef0e29833b6c158cd8b656d2531d463db7330124e15223b9bbc",
+    7: "e975e8923648ef758a1a479fcc7e2253d442e9d2222b48815a0e11ceec2335e7",
+}
 
-@pytest.fixture(scope="module")
-def songs():
-    return [synthetic.synthesize_song(7, i, DURATION) for i in range(6)]
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["v1", "v2"])
+def songs(request):
+    version = request.param
+    return version, [synthetic.synthesize_song(7, i, DURATION, version) for i in range(6)]
 
 
-@pytest.fixture(scope="module")
-def tiny_corpus(tmp_path_factory):
-    root = tmp_path_factory.mktemp("corpus_a")
-    return synthetic.make_corpus(root, seed=3, split_sizes=TINY_SPLITS, duration=8.0, workers=1)
+@pytest.fixture(scope="module", params=[1, 2], ids=["v1", "v2"])
+def tiny_corpus(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp(f"corpus_v{request.param}")
+    return synthetic.make_corpus(
+        root, seed=3, split_sizes=TINY_SPLITS, duration=8.0, workers=1, version=request.param
+    )
+
+
+def _version(root):
+    return synthetic.corpus_info(root)["version"]
+
+
+@pytest.mark.parametrize("index", sorted(V1_SONG_SHA256))
+def test_version_1_songs_are_unchanged_byte_for_byte(index):
+    import hashlib
+
+    song = synthetic.synthesize_song(0, index, 8.0, version=1)
+    assert hashlib.sha256(song.audio.tobytes()).hexdigest() == V1_SONG_SHA256[index]
 
 
 def _sing_mask(segments, n):
@@ -42,11 +65,13 @@ def _files(root):
 
 
 def test_same_seed_gives_byte_identical_files_and_other_seed_differs(tiny_corpus, tmp_path):
+    version = _version(tiny_corpus)
     again = synthetic.make_corpus(
-        tmp_path / "b", seed=3, split_sizes=TINY_SPLITS, duration=8.0, workers=2
+        tmp_path / "b", seed=3, split_sizes=TINY_SPLITS, duration=8.0, workers=2, version=version
     )
     first, second = _files(tiny_corpus), _files(again)
-    assert len(first) == 4 * 2 + 3
+    # Version 1 writes what it always did; version 2 adds synthetic.json.
+    assert len(first) == 4 * 2 + 3 + (version > 1)
     assert sorted(first) == sorted(second)
     for rel in first:
         assert first[rel] == second[rel], rel
@@ -57,6 +82,7 @@ def test_same_seed_gives_byte_identical_files_and_other_seed_differs(tiny_corpus
         split_sizes={"train": 1, "valid": 0, "test": 0},
         duration=8.0,
         workers=1,
+        version=version,
     )
     a, _ = soundfile.read(tiny_corpus / "audio" / "song000.flac")
     c, _ = soundfile.read(other / "audio" / "song000.flac")
@@ -64,10 +90,11 @@ def test_same_seed_gives_byte_identical_files_and_other_seed_differs(tiny_corpus
     assert np.mean(np.abs(a - c)) > 0.01
 
 
-def test_synthesize_song_is_deterministic_per_seed_and_index():
-    a = synthetic.synthesize_song(11, 2, 7.0)
-    b = synthetic.synthesize_song(11, 2, 7.0)
-    c = synthetic.synthesize_song(11, 3, 7.0)
+@pytest.mark.parametrize("version", [1, 2])
+def test_synthesize_song_is_deterministic_per_seed_and_index(version):
+    a = synthetic.synthesize_song(11, 2, 7.0, version)
+    b = synthetic.synthesize_song(11, 2, 7.0, version)
+    c = synthetic.synthesize_song(11, 3, 7.0, version)
     np.testing.assert_array_equal(a.audio, b.audio)
     np.testing.assert_array_equal(a.vocal, b.vocal)
     assert a.segments == b.segments
@@ -76,9 +103,13 @@ def test_synthesize_song_is_deterministic_per_seed_and_index():
 
 
 def test_vocal_energy_lies_inside_sing_regions(songs):
+    _, songs = songs
     for song in songs:
         inside = _sing_mask(song.segments, len(song.vocal))
         energy = np.square(song.vocal.astype(np.float64))
+        if not inside.any():  # a song without singing has a silent vocal stem
+            assert energy.sum() == 0.0
+            continue
         assert energy.sum() > 0.0
         assert energy[inside].sum() / energy.sum() >= 0.98
         # The vocal is really present in each sing region, not only in one.
@@ -89,10 +120,14 @@ def test_vocal_energy_lies_inside_sing_regions(songs):
 
 
 def test_segments_structure_and_vocal_fraction(songs):
+    version, songs = songs
     fractions = []
     for song in songs:
         segs = song.segments
         n_sing = sum(s.vocal for s in segs)
+        if version > 1 and n_sing == 0:  # a song without singing
+            assert segs == (corpus.Segment(0.0, DURATION, False),)
+            continue
         assert 2 <= n_sing <= 4
         assert segs[0].start == 0.0
         assert segs[-1].end == pytest.approx(DURATION, abs=1e-9)
@@ -109,23 +144,32 @@ def test_segments_structure_and_vocal_fraction(songs):
 
 
 def test_vocal_to_accompaniment_ratio_is_in_range_and_reported(songs):
+    version, songs = songs
+    # Version 2's mastering moves the drawn ratio by a few dB; it reports
+    # the ratio it measures on the mastered stems.
+    low, high = (-5.05, 10.05) if version == 1 else (-12.0, 14.0)
     for song in songs:
         inside = _sing_mask(song.segments, len(song.vocal))
+        if not inside.any():
+            assert math.isnan(song.vocal_to_accompaniment_db)
+            continue
         vocal = song.vocal.astype(np.float64)[inside]
         accompaniment = song.audio.astype(np.float64)[inside] - vocal
         measured = 20.0 * np.log10(np.sqrt(np.mean(vocal**2)) / np.sqrt(np.mean(accompaniment**2)))
-        assert -5.05 <= measured <= 10.05
+        assert low <= measured <= high
         assert measured == pytest.approx(song.vocal_to_accompaniment_db, abs=0.02)
 
 
 def test_audio_is_finite_unclipped_and_normalised(songs):
+    version, songs = songs
+    singers = ("male", "female") if version == 1 else (*v2.VOICE_TYPES, "none")
     for song in songs:
         assert song.audio.dtype == np.float32 and song.vocal.dtype == np.float32
         assert len(song.audio) == len(song.vocal) == round(DURATION * SR)
         assert np.all(np.isfinite(song.audio)) and np.all(np.isfinite(song.vocal))
         peak = float(np.max(np.abs(song.audio)))
         assert 0.85 <= peak <= 0.9 + 1e-6
-        assert song.singer in ("male", "female")
+        assert song.singer in singers
 
 
 def test_flac_and_labels_read_back(tiny_corpus):
@@ -140,7 +184,7 @@ def test_flac_and_labels_read_back(tiny_corpus):
         assert (
             rate == SR and info.format == "FLAC" and info.subtype == "PCM_16" and info.channels == 1
         )
-        song = synthetic.synthesize_song(3, i, 8.0)
+        song = synthetic.synthesize_song(3, i, 8.0, _version(tiny_corpus))
         assert audio.shape == (round(8.0 * SR),)
         np.testing.assert_allclose(audio, song.audio, atol=1.01 / 32768)
         assert corpus.parse_lab(tiny_corpus / "labels" / f"{name}.lab") == song.segments
@@ -153,7 +197,9 @@ def test_summarize_corpus_counts(tiny_corpus):
     n_frames = (round(8.0 * SR) - 1024) // 315 + 1
     expected = np.mean(
         [
-            corpus.frame_labels(synthetic.synthesize_song(3, i, 8.0).segments, n_frames).mean()
+            corpus.frame_labels(
+                synthetic.synthesize_song(3, i, 8.0, _version(tiny_corpus)).segments, n_frames
+            ).mean()
             for i in range(4)
         ]
     )
@@ -190,18 +236,18 @@ def test_vocal_has_formant_motion_and_leads_do_not(seed):
     onset = 0.3 + 0.4 * np.arange(8)
     duration = np.full(8, 0.4)
     midi = np.array([57, 59, 60, 62, 60, 59, 57, 59], np.float64)
-    f0_max = float(synthetic._midi_to_hz(midi.max() + 1.0))
+    f0_max = float(v1._midi_to_hz(midi.max() + 1.0))
 
-    singer = synthetic._draw_singer(rng, "male")
-    notes, syllables = synthetic._plan_vocal_phrase(rng, onset, duration, midi, singer)
-    vocal = synthetic._sing_phrase(np.random.default_rng(100), notes, syllables, singer)
+    singer = v1._draw_singer(rng, "male")
+    notes, syllables = v1._plan_vocal_phrase(rng, onset, duration, midi, singer)
+    vocal = v1._sing_phrase(np.random.default_rng(100), notes, syllables, singer)
     vocal_var = _band_envelope_variance(vocal, f0_max)
 
     lead_vars = []
-    for kind in synthetic.LEAD_KINDS:
-        inst = synthetic._draw_instrument(rng, kind)
-        lead_notes = synthetic._plan_lead_phrase(rng, onset, duration, midi, inst)
-        lead = synthetic._lead_phrase(rng, lead_notes, inst)
+    for kind in v1.LEAD_KINDS:
+        inst = v1._draw_instrument(rng, kind)
+        lead_notes = v1._plan_lead_phrase(rng, onset, duration, midi, inst)
+        lead = v1._lead_phrase(rng, lead_notes, inst)
         lead_vars.append(_band_envelope_variance(lead, f0_max))
     assert vocal_var > 3.0 * max(lead_vars), (vocal_var, lead_vars)
 
@@ -215,27 +261,27 @@ def test_vocal_has_formant_motion_and_leads_do_not(seed):
         consonant=np.full(len(onset), -1),
         dip=np.where(np.arange(len(onset)) == 0, 0.0, 0.8),
     )
-    still = synthetic._sing_phrase(np.random.default_rng(100), notes, frozen, singer)
+    still = v1._sing_phrase(np.random.default_rng(100), notes, frozen, singer)
     assert _band_envelope_variance(still, f0_max) < 0.4 * vocal_var
 
 
 def test_partials_stay_below_nyquist():
     rng = np.random.default_rng(0)
-    n_ctrl = synthetic._num_controls(1.0)
-    t = synthetic._control_times(n_ctrl)
+    n_ctrl = v1._num_controls(1.0)
+    t = v1._control_times(n_ctrl)
     f0 = 780.0 * 2.0 ** (0.5 * np.sin(2.0 * np.pi * 6.0 * t) / 12.0)
-    k = np.arange(1, synthetic._num_partials(f0.min()) + 1)
-    amps = np.ones((n_ctrl, len(k))) * synthetic._partial_taper(f0[:, None] * k)
-    y = synthetic._tone(rng, f0, amps)
+    k = np.arange(1, v1._num_partials(f0.min()) + 1)
+    amps = np.ones((n_ctrl, len(k))) * v1._partial_taper(f0[:, None] * k)
+    y = v1._tone(rng, f0, amps)
     spectrum = np.abs(np.fft.rfft(y * np.hanning(len(y)))) ** 2
     freqs = np.fft.rfftfreq(len(y), 1.0 / SR)
-    assert spectrum[freqs > synthetic.MAX_PARTIAL_HZ + 300.0].sum() < 1e-6 * spectrum.sum()
+    assert spectrum[freqs > v1.MAX_PARTIAL_HZ + 300.0].sum() < 1e-6 * spectrum.sum()
     assert spectrum[(freqs > 5000.0) & (freqs < 8000.0)].sum() > 1e-2 * spectrum.sum()
 
 
 def test_resonator_gain_matches_the_formula():
     freqs = np.array([0.0, 500.0, 1500.0])
-    gain = synthetic.resonator_gain(freqs, np.array([500.0, 1500.0]), np.array([50.0, 100.0]))
+    gain = v1.resonator_gain(freqs, np.array([500.0, 1500.0]), np.array([50.0, 100.0]))
     expected = [
         np.prod(
             [
@@ -259,6 +305,8 @@ def test_resonator_gain_matches_the_formula():
         dict(seed=0, index=0, duration=2.0),
         dict(seed=0, index=0, duration=float("nan")),
         dict(seed=0, index=0, duration="30"),
+        dict(seed=0, index=0, version=3),
+        dict(seed=0, index=0, version=True),
     ],
 )
 def test_synthesize_song_validates_arguments(kwargs):
@@ -276,6 +324,7 @@ def test_synthesize_song_validates_arguments(kwargs):
         dict(split_sizes={"train": 1.0, "valid": 0, "test": 0}),
         dict(duration=1.0),
         dict(workers=0),
+        dict(version=0),
     ],
 )
 def test_make_corpus_validates_arguments(tmp_path, kwargs):
@@ -287,3 +336,145 @@ def test_make_corpus_validates_arguments(tmp_path, kwargs):
 def test_make_corpus_rejects_a_non_path(tmp_path):
     with pytest.raises(ParameterError, match="Received: out_dir=None"):
         synthetic.make_corpus(None)
+
+
+@pytest.mark.parametrize(
+    "values, expected",
+    [(["96", "24", "24"], {"train": 96, "valid": 24, "test": 24}), ([2, 0, 1], {"train": 2, "valid": 0, "test": 1})],
+)
+def test_parse_split_sizes(values, expected):
+    assert synthetic.parse_split_sizes(values) == expected
+
+
+@pytest.mark.parametrize("values", [["1", "2"], ["a", "1", "1"], ["1", "-1", "1"], ["0", "0", "0"]])
+def test_parse_split_sizes_refuses_bad_counts(values):
+    with pytest.raises(ParameterError, match=r"Expected .* Received: "):
+        synthetic.parse_split_sizes(values)
+
+
+# ---------------------------------------------------------------------------
+# Version 2: instruments, effects and song plans.
+
+
+@pytest.mark.parametrize("name", sorted(instruments.INSTRUMENTS))
+def test_every_instrument_renders_a_finite_band_limited_line(name):
+    rng = np.random.default_rng(5)
+    inst = instruments.draw_instrument(rng, name)
+    lo, hi = inst.register
+    midi = np.array([lo + 2, (lo + hi) // 2, hi - 2, (lo + hi) // 2], np.float64)
+    notes = instruments.plan_line(rng, 0.5 * np.arange(4), np.full(4, 0.5), midi, inst)
+    y = instruments.render_line(rng, notes, inst)
+    assert np.all(np.isfinite(y)) and np.sqrt(np.mean(y.astype(np.float64) ** 2)) > 1e-3
+    spectrum = np.abs(np.fft.rfft(y * np.hanning(len(y)))) ** 2
+    freqs = np.fft.rfftfreq(len(y), 1.0 / SR)
+    # Partials stay below the limit; what is above is the noise's tail only.
+    assert spectrum[freqs > v1.MAX_PARTIAL_HZ + 500.0].sum() < 1e-3 * spectrum.sum()
+
+
+def test_draw_instrument_refuses_an_unknown_name():
+    with pytest.raises(ParameterError, match="Received: name='kazoo'"):
+        instruments.draw_instrument(np.random.default_rng(0), "kazoo")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_version_2_instruments_have_no_moving_formants(seed):
+    """Instruments have fixed bodies: on a held pitch their spectral
+    envelope stays put while a singer's formants move with the syllables on
+    that pitch. (Across pitches and with vibrato, partials meet other body
+    peaks, and attacks and loudness change the brightness: see the next
+    test.)"""
+    rng = np.random.default_rng(seed)
+    onset = 0.3 + 0.4 * np.arange(8)
+    duration = np.full(8, 0.4)
+    midi = np.full(8, 59.0)
+    f0_max = float(v1._midi_to_hz(midi.max() + 1.0))
+    singer = v2._draw_singer(rng, "baritone")
+    notes, syllables = v1._plan_vocal_phrase(
+        rng, onset, duration, midi, singer, vib_limits=v2.VIBRATO_LIMITS
+    )
+    vocal_var = _band_envelope_variance(v1._sing_phrase(rng, notes, syllables, singer), f0_max)
+    # Solo instruments only: the players of a section beat against each other.
+    for name in ("violin", "cello", "saxophone", "trumpet", "clarinet"):
+        inst = dataclasses.replace(
+            instruments.draw_instrument(rng, name), vibrato_prob=0.0, glide_prob=0.0, attack=(0.04, 0.05)
+        )
+        line = instruments.plan_line(rng, np.zeros(1), np.array([3.2]), midi[:1], inst)
+        held = instruments.render_line(rng, line, inst)[int(0.3 * SR) : int(3.0 * SR)]
+        lead_var = _band_envelope_variance(held, f0_max)
+        assert vocal_var > 3.0 * lead_var, (name, vocal_var, lead_var)
+
+
+def _partial_level_std(y, f0, k):
+    """Std over time (dB) of the level of partial ``k`` of a steady tone."""
+    frame, hop = 4096, 512
+    frames = np.lib.stride_tricks.sliding_window_view(y, frame)[::hop] * np.hanning(frame)
+    power = np.abs(np.fft.rfft(frames, axis=1)) ** 2
+    freqs = np.fft.rfftfreq(frame, 1.0 / SR)
+    band = (freqs > (k - 0.4) * f0) & (freqs < (k + 0.4) * f0)
+    level = 10.0 * np.log10(power[:, band].sum(1) + 1e-12)
+    return float(np.std(level[4:-4]))
+
+
+def test_vibrato_through_a_fixed_body_makes_partial_levels_flicker():
+    rng = np.random.default_rng(3)
+    inst = instruments.draw_instrument(rng, "violin")
+    inst = dataclasses.replace(inst, body_gain=inst.body_gain * 3.0, noise_db=-90.0, attack_noise_db=-90.0)
+    midi = np.array([69.0])
+    stds = {}
+    for depth in (0.0, 80.0):
+        notes = dataclasses.replace(
+            instruments.plan_line(np.random.default_rng(1), np.zeros(1), np.array([3.0]), midi, inst),
+            vib_depth=np.array([depth]),
+            vib_delay=np.zeros(1),
+            vib_ramp=np.array([0.05]),
+            vib_rate=np.array([6.0]),
+        )
+        y = instruments.render_line(np.random.default_rng(2), notes, inst)[: int(3.0 * SR)]
+        stds[depth] = np.mean([_partial_level_std(y, 440.0, k) for k in range(2, 9)])
+    assert stds[80.0] > 3.0 * stds[0.0] and stds[80.0] > 1.0, stds
+
+
+def test_reverberation_is_linear_and_decays_at_its_rt60():
+    rng = np.random.default_rng(0)
+    ir = effects.room_impulse(rng, rt60=0.8, predelay=0.01, damping_hz=4000.0)
+    assert np.sum(ir**2) == pytest.approx(1.0)
+    # Schroeder backward integration: -5 to -35 dB takes half the RT60.
+    edc = 10.0 * np.log10(np.cumsum(ir[::-1] ** 2)[::-1] / np.sum(ir**2))
+    t5, t35 = np.argmax(edc < -5.0) / SR, np.argmax(edc < -35.0) / SR
+    assert 2.0 * (t35 - t5) == pytest.approx(0.8, rel=0.25)
+    a, b = rng.standard_normal(SR), rng.standard_normal(SR)
+    np.testing.assert_allclose(
+        effects.reverberate(a + 2.0 * b, ir, 0.3),
+        effects.reverberate(a, ir, 0.3) + 2.0 * effects.reverberate(b, ir, 0.3),
+        atol=1e-9,
+    )
+
+
+def test_tilt_gains_the_slope_per_octave():
+    t = np.arange(SR) / SR
+    for hz, octaves in ((2000.0, 1.0), (500.0, -1.0), (4000.0, 2.0)):
+        x = np.sin(2.0 * np.pi * hz * t)
+        y = effects.tilt(x, 3.0)
+        gain_db = 20.0 * np.log10(np.std(y) / np.std(x))
+        assert gain_db == pytest.approx(3.0 * octaves, abs=0.05)
+
+
+def test_compressor_turns_down_loud_passages_only():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([0.01 * rng.standard_normal(SR), 0.5 * rng.standard_normal(SR)])
+    gain = effects.compressor_gain(x, threshold_db=-20.0, ratio=4.0)
+    assert np.all((gain > 0.0) & (gain <= 1.0))
+    assert gain[: SR // 2].min() == pytest.approx(1.0)
+    # 0.5 RMS is -6 dB: 14 dB over the threshold, 10.5 dB down at 4:1.
+    assert 20.0 * np.log10(np.median(gain[-SR // 2 :])) == pytest.approx(-10.5, abs=0.5)
+
+
+def test_version_2_plans_cover_every_style_voice_and_songs_without_singing():
+    plans = [v2._plan(np.random.default_rng([0, i, 2]), 30.0) for i in range(144)]
+    styles = {plan["style"] for plan, _, _ in plans}
+    voices = {song.voice for _, _, song in plans}
+    instrumental = np.mean([len(segments) == 1 for _, segments, _ in plans])
+    harmonised = np.mean([len(song.harmony) > 0 for _, _, song in plans])
+    assert styles == set(v2.STYLES) and voices == set(v2.VOICE_TYPES)
+    assert 0.05 <= instrumental <= 0.2
+    assert 0.3 <= harmonised <= 0.7

@@ -37,7 +37,8 @@ def _metrics(run_dir):
 
 
 def test_kill_and_resume_equals_uninterrupted(corpus, tmp_path):
-    epochs = ["--epochs=3", "--steps_per_epoch=30"]
+    # An empty --real_recordings turns the check on real recordings off.
+    epochs = ["--epochs=3", "--steps_per_epoch=30", "--real_recordings="]
     straight = tmp_path / "straight"
     run_ok(_cmd(corpus, straight, *epochs))
 
@@ -54,6 +55,7 @@ def test_kill_and_resume_equals_uninterrupted(corpus, tmp_path):
     for a, b in zip(_weights(straight), _weights(killed)):
         np.testing.assert_array_equal(a, b)
     assert _metrics(straight)["final_logs"]["loss"] == _metrics(killed)["final_logs"]["loss"]
+    assert "real_recordings" not in _metrics(straight)["metrics"]
 
 
 def test_mirrored_on_two_logical_cpus(corpus, tmp_path):
@@ -64,6 +66,12 @@ def test_mirrored_on_two_logical_cpus(corpus, tmp_path):
     assert np.isfinite(report["final_logs"]["loss"])
     assert 0.0 <= report["metrics"]["test"]["error"] <= 1.0
     assert "Exported" in out.stdout
+    # By default the repository's real recordings are checked at the fixed
+    # threshold 0.5 and recorded beside the corpus metrics.
+    real = report["metrics"]["real_recordings"]
+    assert real["threshold"] == 0.5 and real["targets"] == 5 and len(real["recordings"]) == 8
+    assert all(0.0 <= r["share_vocal"] <= 1.0 for r in real["recordings"])
+    assert "targets met:" in out.stdout
 
 
 def _free_ports(n):
@@ -83,7 +91,7 @@ def test_two_local_workers(corpus, tmp_path):
     for index in range(2):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
         procs.append(subprocess.Popen(
-            _cmd(corpus, run, "--epochs=1", "--strategy=multi_worker"),
+            _cmd(corpus, run, "--epochs=1", "--strategy=multi_worker", "--real_recordings="),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=script_env(TF_CONFIG=tf_config),
         ))
     outputs = [p.communicate(timeout=600) for p in procs]

@@ -11,7 +11,9 @@ from vocal_xai.explain import report, run
 
 def default_corpus_dir():
     """Where the synthetic default corpus lives when no corpus is given."""
-    return pathlib.Path("corpora") / "synthetic"
+    from vocal_xai.data import synthetic
+
+    return pathlib.Path("corpora") / f"synthetic-v{synthetic.DEFAULT_VERSION}"
 
 
 def run_cli(grid, overrides, detector_name, generator_name, data_dir, out):

@@ -11,7 +11,7 @@ import tensorflow as tf
 from vocal_xai import export, training
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
-from vocal_xai.models.detector import evaluation
+from vocal_xai.models.detector import evaluation, real_check
 from vocal_xai.models.detector.serving import DetectorServing
 from vocal_xai.models.detector.svdnet_backbone import SVDNet
 
@@ -135,11 +135,23 @@ def _accuracy(labels, logits):
     return tf.cast(tf.equal(labels, predicted), tf.float32)
 
 
-def evaluate(detector, corpus, cache_dir=None):
-    """Song-level metrics: threshold on valid, errors on test."""
+def evaluate(detector, corpus, cache_dir=None, real_recordings=None):
+    """Song-level metrics: threshold on valid, errors on test.
+
+    With a folder of ``real_recordings`` (see ``real_check``), the metrics
+    also hold ``real_recordings``: each recording's share of frames called
+    vocal at the fixed threshold ``real_check.DEFAULT_THRESHOLD`` (never the
+    threshold picked on valid, and never picked on the recordings), and the
+    verdict against its target. Without one the metrics are unchanged.
+    """
     valid = pipeline.load_split(corpus, "valid", cache_dir)
     test = pipeline.load_split(corpus, "test", cache_dir)
-    return evaluation.evaluate(detector, valid, test)
+    metrics = evaluation.evaluate(detector, valid, test)
+    if real_recordings is not None:
+        threshold = real_check.DEFAULT_THRESHOLD
+        results = real_check.check(detector, real_recordings, threshold)
+        metrics["real_recordings"] = real_check.report(results, threshold, real_recordings)
+    return metrics
 
 
 def export_detector(detector, export_base, metadata, version=None):
@@ -164,3 +176,8 @@ def print_metrics(metrics):
         m = metrics[key]
         print(f"{key:<18}{m['error']:>8.2%}{m['precision']:>11.3f}{m['recall']:>8.3f}"
               f"{m['f1']:>8.3f}{m['frames']:>9d}")
+    real = metrics.get("real_recordings")
+    if real is not None:
+        print(f"real recordings (a check, never training data), threshold {real['threshold']:.2f} (fixed):")
+        results = [real_check.RecordingResult(**r) for r in real["recordings"]]
+        print(real_check.format_table(results))

@@ -570,8 +570,9 @@ def _draw_singer(rng, sex):
     )
 
 
-def _plan_syllables(rng, notes, singer, first_consonant_ok=True):
-    """Vowels, consonants and voicing for each note of a vocal phrase."""
+def _plan_syllables(rng, notes, singer, first_consonant_ok=True, consonant_prob=0.75):
+    """Vowels, consonants and voicing for each note of a vocal phrase; a
+    syllable starts with a consonant with probability ``consonant_prob``."""
     n = len(notes.onset)
     p = singer.vowel_weights / singer.vowel_weights.sum()
     vowel = np.empty(n, np.int64)
@@ -583,7 +584,7 @@ def _plan_syllables(rng, notes, singer, first_consonant_ok=True):
         previous = vowel[i]
     diphthong = rng.random(n) < 0.3
     vowel2 = np.where(diphthong, rng.choice(singer.vowels, n, p=p), vowel)
-    has_consonant = rng.random(n) < 0.75
+    has_consonant = rng.random(n) < consonant_prob
     cw = _CONSONANT_WEIGHTS / _CONSONANT_WEIGHTS.sum()
     consonant = np.where(has_consonant, rng.choice(len(_CONSONANT_NAMES), n, p=cw), -1)
     lo = np.array([_CONSONANTS[_CONSONANT_NAMES[c]][3][0] if c >= 0 else 0.0 for c in consonant])
@@ -613,7 +614,16 @@ def _plan_syllables(rng, notes, singer, first_consonant_ok=True):
     )
 
 
-def _plan_vocal_phrase(rng, onset, duration, midi, singer, first_consonant_ok=True):
+def _plan_vocal_phrase(
+    rng,
+    onset,
+    duration,
+    midi,
+    singer,
+    first_consonant_ok=True,
+    vib_limits=((4.0, 7.0), (20.0, 100.0)),
+    consonant_prob=0.75,
+):
     """Expression and articulation for a vocal phrase.
 
     Args:
@@ -622,6 +632,10 @@ def _plan_vocal_phrase(rng, onset, duration, midi, singer, first_consonant_ok=Tr
         singer: ``_Singer``.
         first_consonant_ok: whether the first syllable may start with a
             consonant (it needs ``onset[0]`` seconds of room).
+        vib_limits: ``((rate_low, rate_high), (depth_low, depth_high))``:
+            bounds of the per-note vibrato rate (Hz) and peak-to-peak depth
+            (cents) drawn around the singer's own.
+        consonant_prob: probability that a syllable starts with a consonant.
 
     Returns:
         ``(notes, syllables)``.
@@ -629,18 +643,21 @@ def _plan_vocal_phrase(rng, onset, duration, midi, singer, first_consonant_ok=Tr
     n = len(onset)
     duration = np.asarray(duration, np.float64)
     vibrato = duration > 0.25
+    rates, depths = vib_limits
     notes = _make_notes(
         rng,
         onset,
         duration,
         midi,
         vibrato,
-        vib_rate=(max(4.0, singer.vib_rate - 0.5), min(7.0, singer.vib_rate + 0.5)),
-        vib_depth=(max(20.0, 0.7 * singer.vib_depth), min(100.0, 1.3 * singer.vib_depth)),
+        vib_rate=(max(rates[0], singer.vib_rate - 0.5), min(rates[1], singer.vib_rate + 0.5)),
+        vib_depth=(max(depths[0], 0.7 * singer.vib_depth), min(depths[1], 1.3 * singer.vib_depth)),
         glide=rng.uniform(0.03, 0.12, n),
         gain_std_db=1.5,
     )
-    syllables = _plan_syllables(rng, notes, singer, first_consonant_ok and onset[0] >= 0.04)
+    syllables = _plan_syllables(
+        rng, notes, singer, first_consonant_ok and onset[0] >= 0.04, consonant_prob
+    )
     return notes, syllables
 
 
@@ -1471,136 +1488,4 @@ def synthesize_song(seed, index, duration=DEFAULT_DURATION):
         segments=segments,
         vocal_to_accompaniment_db=vocal_to_acc_db,
         singer=plan["singer"],
-    )
-
-
-def _check_split_sizes(split_sizes):
-    if not isinstance(split_sizes, dict) or set(split_sizes) != set(corpus.SPLITS):
-        raise ParameterError(
-            f"Expected split_sizes to be a dict with keys {list(corpus.SPLITS)}. "
-            f"Received: split_sizes={split_sizes!r}"
-        )
-    for split, size in split_sizes.items():
-        if (
-            isinstance(size, (bool, np.bool_))
-            or not isinstance(size, (int, np.integer))
-            or size < 0
-        ):
-            raise ParameterError(
-                f"Expected split_sizes[{split!r}] to be an integer >= 0. "
-                f"Received: split_sizes={split_sizes!r}"
-            )
-    if sum(split_sizes.values()) < 1:
-        raise ParameterError(
-            f"Expected split_sizes to hold at least one song. Received: split_sizes={split_sizes!r}"
-        )
-
-
-def _write_atomic(path, write):
-    """Write ``path`` through a temporary name in the same folder and rename."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _write_song(job):
-    """Synthesise one song and write its audio and labels. Returns its name."""
-    out_dir, seed, index, duration = job
-    song = synthesize_song(seed, index, duration)
-    _write_atomic(
-        out_dir / "audio" / f"{song.name}.flac",
-        lambda p: soundfile.write(p, song.audio, SAMPLE_RATE, format="FLAC", subtype="PCM_16"),
-    )
-    _write_atomic(
-        out_dir / "labels" / f"{song.name}.lab",
-        lambda p: p.write_text(corpus.format_lab(song.segments)),
-    )
-    return song.name
-
-
-def make_corpus(out_dir, seed=0, split_sizes=None, duration=DEFAULT_DURATION, workers=2):
-    """Write a synthetic corpus in the Jamendo layout.
-
-    Writes ``out_dir/audio/<name>.flac`` (16-bit, 22050 Hz, mono),
-    ``out_dir/labels/<name>.lab`` and ``out_dir/filelists/{train,valid,test}``.
-    Songs are numbered across the splits in the order train, valid, test. The
-    same arguments give byte-identical files.
-
-    Args:
-        out_dir: corpus folder, created if missing.
-        seed: integer >= 0.
-        split_sizes: dict ``{"train": n, "valid": n, "test": n}``; defaults to
-            ``DEFAULT_SPLIT_SIZES``.
-        duration: seconds per song.
-        workers: processes synthesising songs; 1 runs in this process.
-
-    Returns:
-        ``pathlib.Path`` of ``out_dir``.
-
-    Raises:
-        ParameterError: for an invalid argument.
-    """
-    if not isinstance(out_dir, (str, os.PathLike)) or not str(out_dir):
-        raise ParameterError(f"Expected out_dir to be a path. Received: out_dir={out_dir!r}")
-    _check_int("seed", seed, 0)
-    split_sizes = dict(DEFAULT_SPLIT_SIZES) if split_sizes is None else split_sizes
-    _check_split_sizes(split_sizes)
-    _check_duration(duration)
-    _check_int("workers", workers, 1)
-
-    out_dir = pathlib.Path(out_dir)
-    for sub in ("audio", "labels", "filelists"):
-        (out_dir / sub).mkdir(parents=True, exist_ok=True)
-    names, jobs, index = {}, [], 0
-    for split in corpus.SPLITS:
-        names[split] = []
-        for _ in range(split_sizes[split]):
-            jobs.append((out_dir, int(seed), index, float(duration)))
-            names[split].append(f"song{index:03d}")
-            index += 1
-
-    # Synthesise and write the songs, in parallel when asked to.
-    if workers == 1 or len(jobs) == 1:
-        for job in jobs:
-            _write_song(job)
-    else:
-        with multiprocessing.Pool(min(workers, len(jobs))) as pool:
-            pool.map(_write_song, jobs, chunksize=1)
-
-    for split in corpus.SPLITS:
-        text = "".join(f"{name}\n" for name in names[split])
-        _write_atomic(out_dir / "filelists" / split, lambda p, text=text: p.write_text(text))
-    return out_dir
-
-
-def summarize_corpus(root, splits=corpus.SPLITS):
-    """Songs per split, total minutes and fraction of vocal frames.
-
-    Reads only the filelists and ``.lab`` files (the labels cover each song).
-
-    Returns:
-        ``CorpusSummary``.
-    """
-    root = pathlib.Path(root)
-    counts, seconds, vocal_frames, frames = {}, 0.0, 0, 0
-    for split in splits:
-        song_names = corpus.read_filelist(root / "filelists" / split)
-        counts[split] = len(song_names)
-        for name in song_names:
-            segments = corpus.parse_lab(root / "labels" / f"{name}.lab")
-            length = segments[-1].end
-            labels = corpus.frame_labels(
-                segments, spectral.num_frames(int(round(length * SAMPLE_RATE)))
-            )
-            seconds += length
-            vocal_frames += int(labels.sum())
-            frames += len(labels)
-    return CorpusSummary(
-        songs_per_split=counts,
-        minutes=seconds / 60.0,
-        vocal_fraction=vocal_frames / max(frames, 1),
     )

@@ -1,0 +1,108 @@
+"""Whole-mix effects of the synthetic corpus: room reverberation and mastering.
+
+Each effect is linear in its input for fixed parameters (the compressor's gain
+is computed from the mix, then applied to every stem alike), so a stem
+processed alone is exactly its share of the processed mix.
+"""
+
+import numpy as np
+import scipy.signal
+
+from vocal_xai import spectral
+
+SAMPLE_RATE = spectral.SAMPLE_RATE
+
+
+def room_impulse(rng, rt60, predelay, damping_hz):
+    """A synthetic room impulse response, normalised to unit energy.
+
+    Exponentially decaying Gaussian noise (-60 dB after ``rt60`` seconds),
+    whose high frequencies decay faster (a one-pole low-pass whose cut-off
+    falls from 12 kHz to ``damping_hz`` along the tail), after a few early
+    reflections and a pre-delay.
+
+    Args:
+        rng: random generator.
+        rt60: reverberation time, s (> 0).
+        predelay: s before the first reflection (>= 0).
+        damping_hz: cut-off of the late tail, Hz.
+
+    Returns:
+        float64 impulse response. [shape=(samples,)]
+    """
+    n = int((predelay + 1.2 * rt60) * SAMPLE_RATE) + 1
+    t = np.arange(n) / SAMPLE_RATE
+    tail = rng.standard_normal(n) * np.exp(-6.9078 * t / rt60)
+    # Split the tail in two bands; the upper band decays twice as fast.
+    b, a = scipy.signal.butter(1, min(damping_hz, 0.45 * SAMPLE_RATE), fs=SAMPLE_RATE)
+    low = scipy.signal.lfilter(b, a, tail)
+    high = (tail - low) * np.exp(-6.9078 * t / rt60)
+    ir = low + high
+    ir[: int(predelay * SAMPLE_RATE)] = 0.0
+    # Early reflections: a handful of attenuated taps in the first 50 ms.
+    for delay in rng.uniform(0.004, 0.05, int(rng.integers(3, 7))):
+        i = int((predelay + delay) * SAMPLE_RATE)
+        if i < n:
+            ir[i] += rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 1.0) * np.sqrt(np.sum(ir * ir) / 50.0)
+    return ir / max(float(np.sqrt(np.sum(ir * ir))), 1e-12)
+
+
+def reverberate(x, ir, wet):
+    """Dry/wet mix of ``x`` with its convolution by ``ir``, same length as ``x``.
+
+    Args:
+        x: samples. [shape=(n,)]
+        ir: impulse response of unit energy. [shape=(m,)]
+        wet: share of the reverberant signal, 0..1.
+    """
+    wet_signal = scipy.signal.oaconvolve(x, ir)[: len(x)]
+    return (1.0 - wet) * x + wet * wet_signal
+
+
+def tilt(x, db_per_octave, pivot_hz=1000.0):
+    """Zero-phase spectral tilt around ``pivot_hz`` (mastering EQ).
+
+    The gain is ``db_per_octave * log2(f / pivot_hz)`` dB, held constant below
+    50 Hz and above 10 kHz.
+    """
+    n = len(x)
+    freqs = np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE)
+    octaves = np.log2(np.clip(freqs, 50.0, 10000.0) / pivot_hz)
+    return np.fft.irfft(np.fft.rfft(x) * 10.0 ** (db_per_octave * octaves / 20.0), n=n)
+
+
+def compressor_gain(x, threshold_db, ratio, attack=0.01, release=0.15, window=0.02):
+    """Gain of a feed-forward RMS compressor, per sample.
+
+    Args:
+        x: the signal that drives the compressor. [shape=(n,)]
+        threshold_db: level above which the gain falls, dB re full scale RMS.
+        ratio: compression ratio (>= 1).
+        attack, release: time constants of the gain, s.
+        window: RMS window, s.
+
+    Returns:
+        float64 gains in (0, 1], to multiply every stem by. [shape=(n,)]
+    """
+    hop = 64
+    n = len(x)
+    frames = int(np.ceil(n / hop))
+    padded = np.zeros(frames * hop)
+    padded[:n] = np.asarray(x, np.float64) ** 2
+    power = padded.reshape(frames, hop).mean(axis=1)
+    width = max(1, int(window * SAMPLE_RATE / hop))
+    power = np.convolve(power, np.ones(width) / width, mode="same")
+    level_db = 10.0 * np.log10(np.maximum(power, 1e-12))
+    target_db = -np.maximum(level_db - threshold_db, 0.0) * (1.0 - 1.0 / ratio)
+    # Smooth the gain: fast when it falls (attack), slow when it rises (release).
+    frame_rate = SAMPLE_RATE / hop
+    a_att = np.exp(-1.0 / (attack * frame_rate))
+    a_rel = np.exp(-1.0 / (release * frame_rate))
+    gain_db = np.empty(frames)
+    g = 0.0
+    for i, target in enumerate(target_db):
+        coef = a_att if target < g else a_rel
+        g = coef * g + (1.0 - coef) * target
+        gain_db[i] = g
+    gain = 10.0 ** (gain_db / 20.0)
+    return np.interp(np.arange(n), np.arange(frames) * hop + hop / 2, gain)
