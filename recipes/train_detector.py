@@ -56,7 +56,7 @@ def main(argv):
     import pathlib
 
     from vocal_xai import training
-    from vocal_xai.data import defaults
+    from vocal_xai.data import defaults, synthetic
     from vocal_xai.errors import ParameterError
     from vocal_xai.models.detector import real_check, task
 
@@ -96,6 +96,7 @@ def main(argv):
     # Evaluate on whole songs (and check on the real recordings), then export.
     metrics = task.evaluate(detector, corpus, cache_dir, real_recordings)
     report = {**info, "metrics": metrics, "corpus": str(corpus.root)}
+    report["synthetic_corpus"] = synthetic.corpus_info(corpus.root)
     training.write_json(model_dir / "metrics.json", report)
     task.print_metrics(metrics)
     if FLAGS.export:

@@ -39,7 +39,8 @@ def tiny_corpus(request, tmp_path_factory):
 
 
 def _version(root):
-    return synthetic.corpus_info(root)["version"]
+    info = synthetic.corpus_info(root)
+    return 1 if info is None else info["version"]
 
 
 @pytest.mark.parametrize("index", sorted(V1_SONG_SHA256))
@@ -478,3 +479,15 @@ def test_version_2_plans_cover_every_style_voice_and_songs_without_singing():
     assert styles == set(v2.STYLES) and voices == set(v2.VOICE_TYPES)
     assert 0.05 <= instrumental <= 0.2
     assert 0.3 <= harmonised <= 0.7
+
+
+def test_make_corpus_writes_chosen_splits_numbered_as_in_the_whole_corpus(tmp_path):
+    sizes = {"train": 2, "valid": 1, "test": 1}
+    root = synthetic.make_corpus(tmp_path / "c", seed=3, split_sizes=sizes, duration=6.0, workers=1, splits=("test",))
+    assert sorted(p.name for p in (root / "audio").iterdir()) == ["song003.flac"]
+    assert sorted(p.name for p in (root / "filelists").iterdir()) == ["test"]
+    assert synthetic.corpus_info(root)["splits"] == ["test"]
+    audio, _ = soundfile.read(root / "audio" / "song003.flac", dtype="float32")
+    np.testing.assert_allclose(audio, synthetic.synthesize_song(3, 3, 6.0).audio, atol=1.01 / 32768)
+    with pytest.raises(ParameterError, match="Received: splits='test'"):
+        synthetic.make_corpus(tmp_path / "d", splits="test")

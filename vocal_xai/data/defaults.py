@@ -44,7 +44,7 @@ def open_corpus(data_dir, default_dir, skip_undecodable=False, seed=0, version=N
                 if not default_dir.is_dir():
                     raise
                 shutil.rmtree(tmp)  # another process made it first
-        info = synthetic.corpus_info(default_dir)
+        info = synthetic.corpus_info(default_dir) or {"version": 1}
         if info["version"] != version or info.get("seed", seed) != seed:
             raise ParameterError(
                 f"Expected the synthetic corpus in {default_dir} to be version {version} with seed "

@@ -73,15 +73,11 @@ def synthesize_song(seed, index, duration=DEFAULT_DURATION, version=DEFAULT_VERS
 
 
 def corpus_info(root):
-    """The version, seed and split sizes a synthetic corpus was made with.
-
-    A folder without ``synthetic.json`` is a version 1 corpus (or not a
-    synthetic corpus at all): ``{"version": 1}``.
-    """
+    """The version, seed and split sizes a synthetic corpus was made with
+    (``synthetic.json``), or None for a folder without it: a version 1
+    synthetic corpus, or a real one."""
     path = pathlib.Path(root) / INFO_FILE
-    if not path.is_file():
-        return {"version": 1}
-    return json.loads(path.read_text())
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _check_split_sizes(split_sizes):
@@ -152,7 +148,13 @@ def _write_song(job):
 
 
 def make_corpus(
-    out_dir, seed=0, split_sizes=None, duration=DEFAULT_DURATION, workers=2, version=DEFAULT_VERSION
+    out_dir,
+    seed=0,
+    split_sizes=None,
+    duration=DEFAULT_DURATION,
+    workers=2,
+    version=DEFAULT_VERSION,
+    splits=corpus.SPLITS,
 ):
     """Write a synthetic corpus in the Jamendo layout.
 
@@ -161,7 +163,9 @@ def make_corpus(
     from version 2 on, also ``out_dir/synthetic.json`` (version, seed, split
     sizes, duration). Songs are numbered across the splits in the order train,
     valid, test. The same arguments give byte-identical files; version 1
-    writes exactly the files it always has.
+    writes exactly the files it always has. With ``splits``, only those
+    splits' songs and filelists are written, numbered as in the whole corpus
+    (read it with ``corpus.read_corpus(root, splits=...)``).
 
     Args:
         out_dir: corpus folder, created if missing.
@@ -171,6 +175,7 @@ def make_corpus(
         duration: seconds per song.
         workers: processes synthesising songs; 1 runs in this process.
         version: corpus version, one of ``VERSIONS``.
+        splits: the splits to write, a subset of ``corpus.SPLITS``.
 
     Returns:
         ``pathlib.Path`` of ``out_dir``.
@@ -186,6 +191,10 @@ def make_corpus(
     _check_split_sizes(split_sizes)
     _check_duration(duration)
     _check_int("workers", workers, 1)
+    if isinstance(splits, str) or not set(splits) <= set(corpus.SPLITS) or not splits:
+        raise ParameterError(
+            f"Expected splits to be a non-empty subset of {list(corpus.SPLITS)}. Received: splits={splits!r}"
+        )
 
     out_dir = pathlib.Path(out_dir)
     for sub in ("audio", "labels", "filelists"):
@@ -194,23 +203,26 @@ def make_corpus(
     for split in corpus.SPLITS:
         names[split] = []
         for _ in range(split_sizes[split]):
-            jobs.append((out_dir, int(seed), index, float(duration), version))
-            names[split].append(f"song{index:03d}")
+            if split in splits:
+                jobs.append((out_dir, int(seed), index, float(duration), version))
+                names[split].append(f"song{index:03d}")
             index += 1
 
     # Synthesise and write the songs, in parallel when asked to.
-    if workers == 1 or len(jobs) == 1:
+    if workers == 1 or len(jobs) <= 1:
         for job in jobs:
             _write_song(job)
     else:
         with multiprocessing.Pool(min(workers, len(jobs))) as pool:
             pool.map(_write_song, jobs, chunksize=1)
 
-    for split in corpus.SPLITS:
+    for split in (s for s in corpus.SPLITS if s in splits):
         text = "".join(f"{name}\n" for name in names[split])
         _write_atomic(out_dir / "filelists" / split, lambda p, text=text: p.write_text(text))
     if version > 1:
         info = {"version": version, "seed": int(seed), "split_sizes": split_sizes, "duration": duration}
+        if tuple(splits) != corpus.SPLITS:
+            info["splits"] = [s for s in corpus.SPLITS if s in splits]
         text = json.dumps(info, indent=1, sort_keys=True) + "\n"
         _write_atomic(out_dir / INFO_FILE, lambda p: p.write_text(text))
     return out_dir

@@ -1,4 +1,4 @@
-"""A deterministic synthetic singing-voice corpus in the Jamendo layout.
+"""Version 1 of the synthetic singing-voice corpus (detectors 1-3 trained on it).
 
 Every song is a mix of three stems, each synthesised from scratch with numpy:
 
@@ -34,13 +34,9 @@ grid.
 
 import dataclasses
 import math
-import multiprocessing
-import os
-import pathlib
 
 import numpy as np
 import scipy.signal
-import soundfile
 
 from vocal_xai import spectral
 from vocal_xai.data import corpus
