@@ -100,8 +100,27 @@ def test_signatures_refuse_bad_shapes(exported):
             loaded.signatures["serving_default"](log_mel=tf.zeros([1, 100, 80]))
     with pytest.raises((TypeError, tf.errors.InvalidArgumentError), match="float"):
         loaded.signatures["serving_default"](log_mel=tf.zeros([1, 115, 80], tf.float64))
-    with pytest.raises(tf.errors.InvalidArgumentError, match="at least 1024 samples"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match="samples >= 1024"):
         loaded.signatures["frames"](waveform=tf.zeros([1, 500]))
+
+
+@pytest.mark.parametrize(
+    "signature, shape, message",
+    [
+        ("serving_default", [115, 80], r"log_mel must have shape \[batch, 115, 80\]; received a different rank"),
+        ("serving_default", [1, 1, 115, 80], "received a different rank"),
+        ("serving_default", [0, 115, 80], r"log_mel must have shape \[batch, 115, 80\]; received an empty batch"),
+        ("frames", [4096], r"waveform must have shape \[batch, samples\] .*; received a different rank"),
+        ("frames", [0, 4096], "waveform must have shape .*; received an empty batch"),
+    ],
+)
+def test_signatures_refuse_wrong_ranks_and_empty_batches(exported, signature, shape, message):
+    _, _, path = exported
+    loaded = tf.saved_model.load(str(path))
+    name = "log_mel" if signature == "serving_default" else "waveform"
+    for _ in range(20):
+        with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+            loaded.signatures[signature](**{name: tf.zeros(shape)})
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
