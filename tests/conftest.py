@@ -59,6 +59,25 @@ def default_corpus(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def evaluation_corpus(tmp_path_factory):
+    """``evaluation_corpus(version)``: the valid and test splits of the
+    synthetic corpus ``version`` (seed 0), made once per session."""
+    made = {}
+
+    def get(version):
+        if version not in made:
+            from vocal_xai.data import corpus, synthetic
+
+            root = synthetic.make_corpus(
+                tmp_path_factory.mktemp(f"evaluation_v{version}"), seed=0, version=version, splits=("valid", "test")
+            )
+            made[version] = corpus.read_corpus(root, splits=("valid", "test"))
+        return made[version]
+
+    return get
+
+
+@pytest.fixture(scope="session")
 def small_corpus(tmp_path_factory):
     """Four 8-second synthetic songs: 2 train, 1 valid, 1 test."""
     from vocal_xai.data import synthetic

@@ -316,3 +316,16 @@ def test_stats_save_load_without_suffix(tmp_path):
     again = frechet.GaussianStats.load(tmp_path / "stats")
     np.testing.assert_array_equal(again.covariance, stats.covariance)
     assert again.count == 30
+
+
+def test_distance_to_samples_scores_each_set_of_a_batch_alone():
+    rng = np.random.default_rng(4)
+    mu, a = rng.normal(size=5), rng.normal(size=(5, 5))
+    sigma = a @ a.T + np.eye(5)
+    sets = rng.normal(size=(3, 2, 12, 5))
+    batched = frechet.frechet_distance_to_samples(sets, mu, sigma).numpy()
+    assert batched.shape == (3, 2)
+    for i in range(3):
+        for j in range(2):
+            single = float(frechet.frechet_distance_to_samples(sets[i, j], mu, sigma))
+            assert batched[i, j] == pytest.approx(single, rel=1e-12)

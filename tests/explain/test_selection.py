@@ -74,3 +74,48 @@ def test_bad_reference_arguments(probe_and_split):
         selection.reference(probe, split, "logit", 0, "embedding_8", "max", k=1)
     with pytest.raises(ParameterError, match="direction='up'"):
         selection.reference(probe, split, "logit", 0, "embedding_8", "up", k=5)
+
+
+def _coverage(method_interval, trials=100):
+    """Share of trials whose interval holds the true distance between
+    N(m, S) and a reference N(0, I) known exactly, from 40 examples in 3-D."""
+    import scipy.linalg
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(3, 3))
+    cov = a @ a.T / 3 + 0.5 * np.eye(3)
+    mean = np.array([0.5, -0.3, 0.2])
+    true = mean @ mean + np.trace(cov + np.eye(3) - 2.0 * scipy.linalg.sqrtm(cov).real)
+    ref = selection.Reference(frechet.GaussianStats(np.zeros(3), np.eye(3), 10**6), np.zeros(2))
+    hits = 0
+    for t in range(trials):
+        low, high = method_interval(rng.multivariate_normal(mean, cov, 40), ref, t)
+        hits += low <= true <= high
+    return hits / trials
+
+
+def test_bootstrap_interval_covers_the_true_distance_at_its_nominal_rate():
+    import scipy.stats
+
+    def percentile(x, ref, seed):
+        stat = lambda i, axis=-1: frechet.frechet_distance_to_samples(  # noqa: E731
+            x[np.moveaxis(i, axis, -1)], ref.stats.mean, ref.stats.covariance
+        ).numpy()
+        res = scipy.stats.bootstrap((np.arange(len(x)),), stat, n_resamples=200, vectorized=True,
+                                    method="percentile", random_state=np.random.default_rng(seed))
+        return res.confidence_interval
+
+    basic = _coverage(lambda x, ref, seed: selection.bootstrap_interval(x, ref, 200, seed))
+    # The distance of 40 examples is biased upwards; a percentile interval
+    # inherits the bias twice and misses the true distance far too often.
+    assert 0.89 <= basic <= 0.99
+    assert _coverage(percentile) < basic - 0.08
+
+
+def test_no_resamples_give_no_interval_and_no_interval_column():
+    rng = np.random.default_rng(2)
+    ref = selection.Reference(frechet.gaussian_stats(rng.normal(size=(300, 4))), rng.normal(size=300))
+    row = selection.score(rng.normal(size=(20, 4)), rng.normal(size=20), ref, resamples=0)
+    assert np.isnan(row["distance_low"]) and np.isnan(row["distance_high"])
+    low, high = selection.bootstrap_interval(rng.normal(size=(20, 4)), ref, resamples=100)
+    assert 0.0 <= low < high

@@ -35,9 +35,10 @@ def _sqrt_psd(matrix):
 
 
 def _trace_sqrt_of_psd(matrix):
-    """Tr sqrt(M) for a symmetric PSD ``M``: sum of sqrt of its eigenvalues."""
-    matrix = 0.5 * (matrix + tf.transpose(matrix))
-    return tf.reduce_sum(tf.sqrt(tf.maximum(tf.linalg.eigvalsh(matrix), 0.0)))
+    """Tr sqrt(M) for symmetric PSD ``M`` (batched over leading axes): the sum
+    of the square roots of its eigenvalues."""
+    matrix = 0.5 * (matrix + tf.linalg.matrix_transpose(matrix))
+    return tf.reduce_sum(tf.sqrt(tf.maximum(tf.linalg.eigvalsh(matrix), 0.0)), axis=-1)
 
 
 def _trace_sqrt_product(sigma1, sigma2):
@@ -94,30 +95,31 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
 def frechet_distance_to_samples(samples, mu_ref, sigma_ref):
     """Fréchet distance between the Gaussian fit of ``samples`` and a reference.
 
-    Uses the n x n form of the trace term (fast when n < d).
+    Uses the n x n form of the trace term (fast when n < d). Leading axes are
+    a batch of sample sets (e.g. bootstrap resamples), each scored alone.
 
     Args:
-        samples: embeddings, n >= 2. [shape=(n, d)]
+        samples: embeddings, n >= 2. [shape=(..., n, d)]
         mu_ref: reference mean. [shape=(d,)]
         sigma_ref: reference covariance. [shape=(d, d)]
 
     Returns:
-        float64 scalar tensor, >= 0.
+        float64 tensor, >= 0. [shape=(...)]
     """
     mu_ref, sigma_ref = _check_stats(mu_ref, sigma_ref, "reference")
     x = tf.convert_to_tensor(samples, tf.float64)
-    if x.shape.rank != 2 or x.shape[1] != mu_ref.shape[0] or x.shape[0] < 2:
+    if x.shape.rank is None or x.shape.rank < 2 or x.shape[-1] != mu_ref.shape[0] or x.shape[-2] < 2:
         raise ParameterError(
-            f"Expected samples [n >= 2, d={mu_ref.shape[0]}]. Received: samples.shape={x.shape}"
+            f"Expected samples [..., n >= 2, d={mu_ref.shape[0]}]. Received: samples.shape={x.shape}"
         )
-    n = tf.cast(tf.shape(x)[0], tf.float64)
-    mu = tf.reduce_mean(x, axis=0)
+    n = tf.cast(tf.shape(x)[-2], tf.float64)
+    mu = tf.reduce_mean(x, axis=-2, keepdims=True)
     centred = x - mu
-    small = centred @ sigma_ref @ tf.transpose(centred) / (n - 1.0)
+    small = centred @ sigma_ref @ tf.linalg.matrix_transpose(centred) / (n - 1.0)
     trace_sqrt = _trace_sqrt_of_psd(small)
-    trace_gen = tf.reduce_sum(centred * centred) / (n - 1.0)
-    diff = mu - mu_ref
-    distance = tf.reduce_sum(diff * diff) + tf.linalg.trace(sigma_ref) + trace_gen - 2.0 * trace_sqrt
+    trace_gen = tf.reduce_sum(centred * centred, axis=[-2, -1]) / (n - 1.0)
+    diff = mu[..., 0, :] - mu_ref
+    distance = tf.reduce_sum(diff * diff, axis=-1) + tf.linalg.trace(sigma_ref) + trace_gen - 2.0 * trace_sqrt
     return tf.maximum(distance, 0.0)
 
 

@@ -140,13 +140,18 @@ def write_all(result, out_dir, versions=None, audio_count=4, griffin_lim_iterati
 
 
 def summary_table(result, top=10):
-    """The ranking as a text table (best first)."""
-    lines = [f"{'rank':>4} {'lr':>7} {'rp':>7} {'iter':>5} {'distance':>10} {'95% CI':>21} "
+    """The ranking as a text table (best first). The distance's bootstrap
+    interval is shown only where it was computed (``bootstrap`` > 0)."""
+    rows = result.ranking[:top]
+    interval = any(np.isfinite(r["distance_low"]) for r in rows)
+    ci = f" {'95% CI':>21}" if interval else ""
+    lines = [f"{'rank':>4} {'lr':>7} {'rp':>7} {'iter':>5} {'distance':>10}{ci} "
              f"{'1-D dist':>10} {'mean act':>9} {'vocal':>6}"]
-    for r in result.ranking[:top]:
+    for r in rows:
+        ci = f" [{r['distance_low']:>8.4g}, {r['distance_high']:>8.4g}]" if interval else ""
         lines.append(
             f"{r['rank_distance']:>4} {r['learning_rate']:>7g} {r['rp']:>7g} {r['iterations']:>5} "
-            f"{r['distance']:>10.4g} [{r['distance_low']:>8.4g}, {r['distance_high']:>8.4g}] "
+            f"{r['distance']:>10.4g}{ci} "
             f"{r['distance_1d']:>10.4g} {r['mean_activation']:>9.3g} {r['fraction_vocal']:>6.0%}"
         )
     lo, hi = result.real_range

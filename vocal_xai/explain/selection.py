@@ -14,6 +14,7 @@ import json
 import pathlib
 
 import numpy as np
+import scipy.stats
 import tensorflow as tf
 
 from vocal_xai import inference
@@ -94,15 +95,54 @@ def cached_reference(cache_dir, key, compute):
 
 
 def bootstrap_interval(embeddings, ref, resamples=200, seed=0, level=0.95):
-    """Percentile interval of the distance under resampling of the examples."""
-    rng = np.random.default_rng(seed)
+    """Basic bootstrap interval of the Fréchet distance to the reference.
+
+    The distance of n examples is biased upwards: a Gaussian fitted to few
+    examples lies farther from the reference than the distribution they come
+    from. Resamples drawn with replacement are biased further still, by about
+    as much, so a percentile interval sits above the estimate and can miss
+    both the estimate and the true distance. The basic (reverse percentile)
+    interval ``[2 d - q_high, 2 d - q_low]`` turns the resamples' excess over
+    ``d`` into a bias correction (Davison & Hinkley 1997, eq. 5.6), and its
+    lower end is clipped at 0. On Gaussian data with a known distance it
+    covers the true distance at about its nominal rate where the percentile
+    and BCa intervals fall well short (``tests/explain/test_selection.py``).
+    It may therefore lie below the estimate.
+
+    Args:
+        embeddings: the examples' embeddings. [shape=(n, d)]
+        ref: a ``Reference``.
+        resamples: bootstrap resamples.
+        seed: seed of the resampling.
+        level: confidence level.
+
+    Returns:
+        ``(low, high)``; ``(nan, nan)`` with fewer than 3 examples or no
+        resamples.
+    """
+    embeddings = np.asarray(embeddings, np.float64)
     n = len(embeddings)
-    values = []
-    for _ in range(resamples):
-        sample = embeddings[rng.integers(0, n, n)]
-        values.append(float(frechet.frechet_distance_to_samples(sample, ref.stats.mean, ref.stats.covariance)))
-    tail = (1.0 - level) / 2.0
-    return float(np.quantile(values, tail)), float(np.quantile(values, 1.0 - tail))
+    if resamples < 1 or n < 3:
+        return float("nan"), float("nan")
+
+    def statistic(index, axis=-1):
+        index = np.moveaxis(np.asarray(index, np.int64), axis, -1)
+        return frechet.frechet_distance_to_samples(
+            embeddings[index], ref.stats.mean, ref.stats.covariance
+        ).numpy()
+
+    result = scipy.stats.bootstrap(
+        (np.arange(n),),
+        statistic,
+        n_resamples=resamples,
+        batch=100,
+        vectorized=True,
+        confidence_level=level,
+        method="basic",
+        random_state=np.random.default_rng(seed),
+    )
+    low, high = result.confidence_interval
+    return max(float(low), 0.0), float(high)
 
 
 def score(embeddings, activations, ref, resamples=200, seed=0):
