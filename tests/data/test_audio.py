@@ -48,3 +48,14 @@ def test_garbage_file_names_the_file(tmp_path):
     path.write_bytes(b"\x00\x01garbage" * 100)
     with pytest.raises(AudioDecodeError, match="broken.wav: can't decode audio"):
         audio.audio_info(path)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_samples_are_refused_with_their_count_and_time(tmp_path, bad):
+    path = tmp_path / "holes.wav"
+    data = _chirp(22050)[:, 0].astype(np.float32)
+    data[[11025, 11026, 20000]] = bad
+    sf.write(path, data, 22050, subtype="FLOAT")
+    with pytest.raises(AudioDecodeError, match=r"holes.wav: expected finite samples; received 3 NaN or "
+                                               r"infinite samples at 22050 Hz, the first at 0.500 s"):
+        audio.load_audio(path)

@@ -10,6 +10,7 @@ an integer code that ``audio_info`` returns.
 import dataclasses
 import pathlib
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_io as tfio
 
@@ -105,12 +106,27 @@ def decode_audio(path, code, sample_rate):
 
 
 def load_audio(path):
-    """Eagerly decode one file to float32 mono at 22050 Hz (a numpy array)."""
+    """Eagerly decode one file to float32 mono at 22050 Hz (a numpy array).
+
+    Raises:
+        AudioDecodeError: naming the file, when it can't be decoded or holds
+            NaN or infinite samples (which would make every frame near them
+            NaN).
+    """
     info = audio_info(path)
     try:
-        return decode_audio(str(path), info.code, info.sample_rate).numpy()
+        waveform = decode_audio(str(path), info.code, info.sample_rate).numpy()
     except tf.errors.OpError as err:
         raise AudioDecodeError(path, f"can't decode audio: {_first_line(err)}") from None
+    bad = ~np.isfinite(waveform)
+    if bad.any():
+        first = int(np.argmax(bad)) / spectral.SAMPLE_RATE
+        raise AudioDecodeError(
+            path,
+            f"expected finite samples; received {int(bad.sum())} NaN or infinite samples at "
+            f"22050 Hz, the first at {first:.3f} s: repair the file (e.g. replace them by 0) or leave it out",
+        )
+    return waveform
 
 
 def _describe_branches():
