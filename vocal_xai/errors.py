@@ -21,9 +21,17 @@ class CorpusError(ValueError):
     def __init__(self, path, message, line=None):
         self.path = str(path)
         self.line = line
+        self.reason = message
         where = self.path if line is None else f"{self.path}:{line}"
         super().__init__(f"{where}: {message}")
 
 
 class AudioDecodeError(CorpusError):
     """An audio file exists but can't be decoded."""
+
+
+# Appended to an undecodable file's error where a corpus is read.
+SKIP_HINT = (
+    "to leave undecodable files out with a warning, pass --skip_undecodable "
+    "(skip_undecodable=True in Python)"
+)

@@ -113,7 +113,8 @@ def test_labels_within_tolerance_are_accepted(tmp_path):
 def test_undecodable_audio_raises_or_is_skipped(tiny_corpus, caplog):
     bad = tiny_corpus / "audio" / "s0.flac"
     bad.write_bytes(b"not audio at all" * 64)
-    with pytest.raises(AudioDecodeError, match="s0.flac: can't decode audio"):
+    with pytest.raises(AudioDecodeError, match="s0.flac: can't decode audio.*; to leave undecodable files out "
+                                               r"with a warning, pass --skip_undecodable \(skip_undecodable=True"):
         corpus_lib.read_corpus(tiny_corpus)
     with caplog.at_level(logging.WARNING):
         corpus = corpus_lib.read_corpus(tiny_corpus, skip_undecodable=True)

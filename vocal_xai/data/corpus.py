@@ -19,7 +19,7 @@ import pathlib
 import numpy as np
 
 from vocal_xai import spectral
-from vocal_xai.errors import AudioDecodeError, CorpusError, ParameterError
+from vocal_xai.errors import SKIP_HINT, AudioDecodeError, CorpusError, ParameterError
 
 SPLITS = ("train", "valid", "test")
 AUDIO_EXTENSIONS = ("wav", "flac", "ogg", "mp3")
@@ -236,9 +236,9 @@ def read_corpus(
             segments = parse_lab(label_path)
             try:
                 info = audio.audio_info(audio_path)
-            except AudioDecodeError:
+            except AudioDecodeError as err:
                 if not skip_undecodable:
-                    raise
+                    raise AudioDecodeError(audio_path, f"{err.reason}; {SKIP_HINT}") from None
                 skipped.append(audio_path)
                 continue
             duration = info.num_samples / info.sample_rate

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from vocal_xai import spectral
-from vocal_xai.errors import ParameterError
+from vocal_xai.errors import SKIP_HINT, AudioDecodeError, ParameterError
 
 HALF = spectral.EXCERPT_FRAMES // 2  # 57 frames either side of the centre
 
@@ -175,7 +175,10 @@ def _raise_for_undecodable(songs):
     from vocal_xai.data import audio
 
     for song in songs:
-        audio.load_audio(song.audio_path)  # raises AudioDecodeError naming the file
+        try:
+            audio.load_audio(song.audio_path)
+        except AudioDecodeError as err:
+            raise AudioDecodeError(song.audio_path, f"{err.reason}; {SKIP_HINT}") from None
 
 
 def band_stats(features):
