@@ -1,0 +1,84 @@
+"""Tests of what every command-line program shares (vocal_xai.cli)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from vocal_xai import cli
+
+SCRIPT = r'''
+from absl import flags
+from vocal_xai import cli
+from vocal_xai.errors import ParameterError
+
+flags.DEFINE_float("rate", 0.1, "A learning rate.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    import tensorflow as tf
+
+    if FLAGS.rate <= 0:
+        raise ParameterError(f"Expected rate > 0. Received: rate={FLAGS.rate}")
+    print("sum", float(tf.reduce_sum(tf.ones(3)) * FLAGS.rate))
+
+
+if __name__ == "__main__":
+    cli.run(main)
+'''
+
+
+@pytest.fixture(scope="module")
+def script(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "tool.py"
+    path.write_text(SCRIPT)
+    return path
+
+
+def _run(script, *args):
+    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(
+    "argv, expected",
+    [(["tool"], 0), (["tool", "--verbosity=1"], 1), (["tool", "-v", "2"], 2), (["tool", "--verbosity", "x"], 0)],
+)
+def test_verbosity_reads_absl_flag(argv, expected):
+    assert cli.verbosity(argv) == expected
+
+
+def test_progress_bars_are_plain_when_output_is_not_a_terminal(monkeypatch):
+    class Pipe:
+        def isatty(self):
+            return False
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stdout", Pipe())
+    assert cli.progress_verbosity() == 2 and cli.progress_verbosity(False) == 0
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    assert cli.progress_verbosity() == 1
+
+
+def test_a_normal_run_prints_no_tensorflow_log_lines(script):
+    result = _run(script, "--rate=2")
+    assert result.returncode == 0 and result.stdout.strip() == "sum 6.0"
+    assert result.stderr.strip() == "", result.stderr
+    loud = _run(script, "--rate=2", "--verbosity=1")
+    assert loud.returncode == 0 and "Unable to register cuFFT factory" in loud.stderr
+
+
+def test_help_exits_zero_and_lists_the_flags(script):
+    result = _run(script, "--help")
+    assert result.returncode == 0 and "--rate" in result.stdout
+
+
+def test_a_user_error_is_one_line_and_exit_2(script):
+    result = _run(script, "--rate=-1")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == ["error: Expected rate > 0. Received: rate=-1.0"]
+    traced = _run(script, "--rate=-1", "--verbosity=1")
+    assert traced.returncode != 0 and "Traceback" in traced.stderr and "ParameterError" in traced.stderr

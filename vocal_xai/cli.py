@@ -1,0 +1,115 @@
+"""What every command-line program of the project shares: quiet logs, plain
+progress bars when the output is not a terminal, ``--help`` that exits 0, and
+user errors as one line.
+
+A tool or recipe ends with ``cli.run(main)`` instead of absl's
+``app.run(main)``. This module imports neither TensorFlow nor Keras, so that
+it can set TensorFlow's log level before TensorFlow is first imported.
+"""
+
+import logging
+import os
+import sys
+
+from absl import app
+
+from vocal_xai.errors import CorpusError, ParameterError
+
+HELP_FLAGS = ("--help", "-h", "-?", "--helpshort", "--helpfull", "--helpxml")
+
+# Errors that come from what the user gave: a flag's value, a file, a shape.
+USER_ERRORS = (
+    ParameterError,
+    CorpusError,
+    FileExistsError,
+    FileNotFoundError,
+    NotADirectoryError,
+    IsADirectoryError,
+    PermissionError,
+)
+
+
+def verbosity(argv):
+    """The value of absl's ``--verbosity`` (``-v``) flag in ``argv``, else 0."""
+    for i, arg in enumerate(argv):
+        for name in ("--verbosity", "-v"):
+            value = None
+            if arg.startswith(name + "="):
+                value = arg[len(name) + 1 :]
+            elif arg == name and i + 1 < len(argv):
+                value = argv[i + 1]
+            if value is not None:
+                try:
+                    return int(value)
+                except ValueError:
+                    return 0
+    return 0
+
+
+def quiet_logs(verbose=False):
+    """Keep TensorFlow's C++ and Python logs (CUDA factories, grappler,
+    oneDNN, tensorflow-io warnings) out of a normal run; ``verbose`` shows
+    them. Call it before TensorFlow is imported; an explicit
+    ``TF_CPP_MIN_LOG_LEVEL`` in the environment wins.
+
+    Without ``verbose`` it imports TensorFlow itself with the process's
+    stderr pointed at the null device: the CUDA plugins' "Unable to register
+    ... factory" lines are written while TensorFlow loads, whatever the log
+    level. An import that fails still raises, with its Python message.
+    """
+    if verbose:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    fd = sys.stderr.fileno()
+    saved, null = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+        os.close(null)
+
+
+def progress_verbosity(enabled=True):
+    """The ``verbose`` value for ``keras.utils.Progbar`` and ``fit``: a live
+    bar on a terminal (1), a single plain line per bar when the output is a
+    file or a pipe (2, no ANSI codes), none when ``enabled`` is False (0)."""
+    if not enabled:
+        return 0
+    return 1 if hasattr(sys.stdout, "isatty") and sys.stdout.isatty() else 2
+
+
+def run(main, argv=None):
+    """Run an absl ``main(argv)`` as a program.
+
+    - ``--help`` (and absl's other help flags) print the flags and exit 0;
+    - TensorFlow's logs stay quiet unless ``--verbosity`` is 1 or more;
+    - a user error (``USER_ERRORS``) prints ``error: <message>`` on one line
+      to stderr and exits 2; with ``--verbosity=1`` its traceback is shown.
+    """
+    argv = list(sys.argv if argv is None else argv)
+    verbose = verbosity(argv) >= 1
+    asked_help = any(arg in HELP_FLAGS for arg in argv[1:])
+    if not asked_help:
+        quiet_logs(verbose)
+
+    def guarded(args):
+        try:
+            return main(args)
+        except USER_ERRORS as err:
+            if verbose:
+                raise
+            print(f"error: {err}", file=sys.stderr)
+            sys.exit(2)
+
+    try:
+        app.run(guarded, argv=argv)
+    except SystemExit as done:
+        if asked_help and done.code == 1:
+            sys.exit(0)
+        raise
