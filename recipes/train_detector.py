@@ -27,7 +27,11 @@ from absl import app, flags
 flags.DEFINE_string("data_dir", None, "Corpus in the Jamendo layout; default: the synthetic corpus.")
 flags.DEFINE_enum("corpus_version", "2", ["1", "2"], "Version of the synthetic default corpus (1: that of detectors 1-3).")
 flags.DEFINE_string("model_dir", "runs/detector", "Checkpoints, TensorBoard logs and metrics.")
-flags.DEFINE_string("export_base", "saved_models", "Where saved_models/detector/<version>/ is written.")
+flags.DEFINE_string(
+    "export_base", None,
+    "Where detector/<version>/ is written; default: <model_dir>/export. "
+    "Pass saved_models to publish into the zoo.",
+)
 flags.DEFINE_boolean("export", True, "Export a new SavedModel version at the end.")
 flags.DEFINE_string("preset", "svdnet_paper", "Model preset.")
 flags.DEFINE_integer("epochs", 20, "Epochs (the learning rate decays x0.85 per epoch).", lower_bound=1)
@@ -100,8 +104,8 @@ def main(argv):
     training.write_json(model_dir / "metrics.json", report)
     task.print_metrics(metrics)
     if FLAGS.export:
-        path = task.export_detector(detector, FLAGS.export_base, report)
-        print(f"Exported {path}")
+        export_base = FLAGS.export_base or model_dir / "export"
+        print(f"Exported {task.export_detector(detector, export_base, report)}")
 
 
 if __name__ == "__main__":

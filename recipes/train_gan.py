@@ -19,7 +19,11 @@ from absl import app, flags
 flags.DEFINE_string("data_dir", None, "Corpus in the Jamendo layout; default: the synthetic corpus.")
 flags.DEFINE_enum("corpus_version", "2", ["1", "2"], "Version of the synthetic default corpus (1: that of detectors 1-3).")
 flags.DEFINE_string("model_dir", "runs/gan", "Checkpoints, TensorBoard logs and the evaluation.")
-flags.DEFINE_string("export_base", "saved_models", "Where saved_models/generator/<version>/ is written.")
+flags.DEFINE_string(
+    "export_base", None,
+    "Where generator/<version>/ is written; default: <model_dir>/export. "
+    "Pass saved_models to publish into the zoo.",
+)
 flags.DEFINE_boolean("export", True, "Export a new SavedModel version at the end.")
 flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector that judges the samples.")
 flags.DEFINE_string("preset", "dcgan_conditional", "Model preset.")
@@ -85,7 +89,8 @@ def main(argv):
     figure = evaluation.plot_samples(gan.generator, valid, model_dir / "samples.png", seed=FLAGS.seed)
     print(f"Samples: {figure}")
     if FLAGS.export:
-        print(f"Exported {task.export_generator(gan.generator, FLAGS.export_base, result)}")
+        export_base = FLAGS.export_base or model_dir / "export"
+        print(f"Exported {task.export_generator(gan.generator, export_base, result)}")
 
 
 if __name__ == "__main__":

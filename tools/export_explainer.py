@@ -1,7 +1,8 @@
 """Export the latent gradient ascent (generator + detector + loop) as a new
-version of ``saved_models/explainer/`` for TF Serving.
+version of ``<export_base>/explainer/`` for TF Serving.
 
-    python tools/export_explainer.py [--generator=generator] [--detector=detector]
+    python tools/export_explainer.py --export_base=runs/explainer [--generator=generator] [--detector=detector]
+    python tools/export_explainer.py --export_base=saved_models   # publish into the zoo
 
 ``--generator`` and ``--detector`` are zoo names (newest version) or paths
 to version folders; the versions used are recorded in the explainer's
@@ -12,7 +13,8 @@ from absl import app, flags
 
 flags.DEFINE_string("generator", "generator", "Zoo name or path of the generator.")
 flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector.")
-flags.DEFINE_string("export_base", None, "Zoo folder to write explainer/<version>/ into; default: the zoo.")
+flags.DEFINE_string("export_base", None, "Folder to write explainer/<version>/ into (saved_models: the zoo).")
+flags.mark_flag_as_required("export_base")
 FLAGS = flags.FLAGS
 
 

@@ -25,7 +25,7 @@ def corpus(small_corpus):
 
 def _cmd(corpus, run_dir, *flags):
     return [sys.executable, str(RECIPE), f"--data_dir={corpus}", f"--model_dir={run_dir}",
-            f"--export_base={run_dir}/export", *TINY, *flags]
+            *TINY, *flags]  # exports to <model_dir>/export by default
 
 
 def _weights(run_dir):

@@ -36,7 +36,7 @@ def detector(corpus, tmp_path_factory):
 
 def _cmd(corpus, detector, run_dir, *flags):
     return [sys.executable, str(RECIPE), f"--data_dir={corpus}", f"--model_dir={run_dir}",
-            f"--export_base={run_dir}/export", f"--detector={detector}", *TINY, *flags]
+            f"--detector={detector}", *TINY, *flags]  # exports to <model_dir>/export by default
 
 
 def _generator_weights(run_dir):
