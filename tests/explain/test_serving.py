@@ -70,7 +70,8 @@ def test_export_layout_and_metadata(exported):
     assert set(loaded.signatures) == {"serving_default", "from_latent"}
     spec = loaded.signatures["serving_default"].structured_input_signature[1]
     assert spec["seed"].dtype == tf.int64 and spec["direction"].dtype == tf.string
-    assert spec["seed"].shape.as_list() == [None] and spec["class_id"].shape.as_list() == [None]
+    # Ranks are checked in the graph, with the signature's own messages.
+    assert spec["seed"].shape.rank is None and spec["class_id"].shape.rank is None
 
 
 def test_seed_signature_matches_the_python_loop(models, exported):
@@ -115,6 +116,11 @@ BAD = [
     ({"class_id": tf.constant([0, 1], tf.int32)}, "class_id must have one entry per row"),
     ({"rp": tf.constant([0.1], tf.float32)}, "rp must have one entry per row"),
     ({"steps": tf.constant([STEPS, STEPS])}, "steps must be a scalar"),
+    ({"seed": tf.constant(SEEDS[:, None])}, "seed must have shape [batch]; received a different rank"),
+    ({"class_id": tf.constant(CLASSES[:, None])}, "class_id must have one entry per row"),
+    ({k: tf.constant(v[:0]) for k, v in [("seed", SEEDS), ("class_id", CLASSES), ("direction", DIRECTIONS),
+                                         ("learning_rate", LRS), ("rp", RPS)]},
+     "seed must have shape [batch]; received an empty batch"),
 ]
 
 
@@ -150,3 +156,16 @@ def test_wrong_dtype_is_refused_by_the_signature(exported, change):
     with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError),
                        match=r"Can not cast|expected|shape"):
         exported[1].signatures["serving_default"](**_inputs(**change))
+
+
+def test_a_diverging_row_is_flagged_and_every_output_stays_finite(exported):
+    lrs = LRS.copy()
+    lrs[1] = 3e38  # the latent overflows to infinity on the first step
+    out = exported[1].signatures["serving_default"](**_inputs(learning_rate=tf.constant(lrs), steps=tf.constant(8)))
+    for name in ("log_mel", "activation", "z", "activation_trace"):
+        assert np.all(np.isfinite(out[name].numpy())), name
+    diverged = out["diverged"].numpy()
+    assert diverged[1] and not diverged[[0, 2, 3, 4]].any()
+    # The flagged row's trace holds its last finite logit once it diverged.
+    trace = out["activation_trace"].numpy()[1]
+    assert np.all(trace[-3:] == trace[-1])

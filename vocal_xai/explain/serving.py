@@ -13,12 +13,17 @@ logit as the activation) in one graph of core TF ops. Two signatures:
 
 Outputs: ``log_mel`` [batch, 115, 80] (the explanation: the best example of
 the trajectory), ``activation`` [batch] (its logit), ``z`` [batch, 128] (its
-latent) and ``activation_trace`` [batch, steps + 1] (the logit at every step).
+latent), ``activation_trace`` [batch, steps + 1] (the logit at every step)
+and ``diverged`` bool [batch]. A row whose ascent diverges (a learning rate
+so large that the latent or the logit stops being finite) is flagged in
+``diverged``; its trace holds the last finite logit from then on, and its
+explanation is the best finite step, so every output stays finite.
 
-Inputs are checked before anything runs: shapes and batch sizes, class in
-{0, 1}, direction in {max, min}, finite values (no NaN or Inf), learning rate
-> 0, rp >= 0 and 0 <= steps <= ``MAX_STEPS``. steps is a scalar, so REST
-requests use the columnar ``{"inputs": {...}}`` format.
+Inputs are checked before anything runs (``vocal_xai.signature_checks``):
+ranks, a non-empty batch and one entry per row, class in {0, 1}, direction
+in {max, min}, finite values (no NaN or Inf), learning rate > 0, rp >= 0
+and 0 <= steps <= ``MAX_STEPS``. steps is a scalar, so REST requests use the
+columnar ``{"inputs": {...}}`` format.
 """
 
 import pathlib
@@ -27,6 +32,7 @@ import tensorflow as tf
 
 from vocal_xai import export, spectral
 from vocal_xai.explain import ascent, objectives
+from vocal_xai.signature_checks import InputChecks, with_static_shape
 
 MAX_STEPS = 2000
 """The most ascent steps one request may ask for (the paper's longest run is
@@ -47,67 +53,56 @@ class ExplainerServing(tf.Module):
         self.param = ascent.LatentParameterisation(generator, detector)
         self.latent_dim = int(generator.latent_dim)
         self._run = self.param.run_fn(objectives.activation("logit", 0), "adam")
+        # Unknown ranks: the graph checks them, with its own messages.
         rows = [
-            tf.TensorSpec([None], tf.int32, name="class_id"),
-            tf.TensorSpec([None], tf.string, name="direction"),
-            tf.TensorSpec([None], tf.float32, name="learning_rate"),
-            tf.TensorSpec([None], tf.float32, name="rp"),
+            tf.TensorSpec(None, tf.int32, name="class_id"),
+            tf.TensorSpec(None, tf.string, name="direction"),
+            tf.TensorSpec(None, tf.float32, name="learning_rate"),
+            tf.TensorSpec(None, tf.float32, name="rp"),
             # Any shape here, so that the scalar check below runs on the
             # tensor actually fed (a static [] would let a graph fed a vector
             # skip it).
             tf.TensorSpec(None, tf.int32, name="steps"),
         ]
         self.from_seed = tf.function(
-            self._from_seed, input_signature=[tf.TensorSpec([None], tf.int64, name="seed")] + rows
+            self._from_seed, input_signature=[tf.TensorSpec(None, tf.int64, name="seed")] + rows
         )
         self.from_latent = tf.function(
-            self._from_latent, input_signature=[tf.TensorSpec([None, None], tf.float32, name="z0")] + rows
+            self._from_latent, input_signature=[tf.TensorSpec(None, tf.float32, name="z0")] + rows
         )
 
     def _from_seed(self, seed, class_id, direction, learning_rate, rp, steps):
-        return self._explain(ascent.latents_from_seeds(seed, self.latent_dim), class_id, direction,
-                             learning_rate, rp, steps)
+        checks = InputChecks()
+        checks.shape(seed, "seed", 1, "[batch]")
+        seed = tf.reshape(checks.passed(seed), [-1])
+        z0 = ascent.latents_from_seeds(seed, self.latent_dim)
+        return self._explain(z0, class_id, direction, learning_rate, rp, steps, checks)
 
     def _from_latent(self, z0, class_id, direction, learning_rate, rp, steps):
-        return self._explain(z0, class_id, direction, learning_rate, rp, steps)
+        checks = InputChecks()
+        checks.shape(z0, "z0", 2, f"[batch, {self.latent_dim}]", sizes={1: self.latent_dim})
+        checks.finite(z0, "z0")
+        return self._explain(z0, class_id, direction, learning_rate, rp, steps, checks)
 
-    def _explain(self, z0, class_id, direction, learning_rate, rp, steps):
+    def _explain(self, z0, class_id, direction, learning_rate, rp, steps, checks):
         batch = tf.shape(z0)[0]
-        checks = [
-            tf.debugging.assert_equal(
-                tf.shape(z0)[1], self.latent_dim, message=f"z0 must have shape [batch, {self.latent_dim}]"
-            ),
-            tf.debugging.assert_all_finite(z0, message="z0 must be finite (no NaN or Inf)"),
-            tf.debugging.assert_all_finite(learning_rate, message="learning_rate must be finite (no NaN or Inf)"),
-            tf.debugging.assert_all_finite(rp, message="rp must be finite (no NaN or Inf)"),
-        ]
         for name, value in [("class_id", class_id), ("direction", direction),
                             ("learning_rate", learning_rate), ("rp", rp)]:
-            checks.append(tf.debugging.assert_equal(
-                tf.size(value), batch, message=f"{name} must have one entry per row"
-            ))
-        checks.append(tf.debugging.assert_equal(tf.size(steps), 1, message="steps must be a scalar"))
-        checks += [
-            tf.debugging.assert_equal(
-                tf.reduce_all((class_id >= 0) & (class_id <= 1)), True,
-                message="class_id must be 0 (non-vocal) or 1 (vocal)",
-            ),
-            tf.debugging.assert_equal(
-                tf.reduce_all((direction == "max") | (direction == "min")), True,
-                message="direction must be max or min",
-            ),
-            tf.debugging.assert_positive(learning_rate, message="learning_rate must be > 0"),
-            tf.debugging.assert_non_negative(rp, message="rp must be >= 0"),
-            tf.debugging.assert_non_negative(steps, message="steps must be >= 0"),
-            tf.debugging.assert_less_equal(steps, MAX_STEPS, message=f"steps must be <= {MAX_STEPS}"),
-        ]
-        # The ascent runs only after every check has passed: every input goes
-        # through an Identity that waits for them (Identity keeps its control
-        # inputs through graph optimisation, a no-op Reshape need not).
-        with tf.control_dependencies(checks):
-            z0, steps, class_id, direction, learning_rate, rp = (
-                tf.identity(t) for t in (z0, steps, class_id, direction, learning_rate, rp)
-            )
+            checks.rows(value, name, batch)
+        checks.finite(learning_rate, "learning_rate")
+        checks.finite(rp, "rp")
+        checks.true(tf.equal(tf.size(steps), 1), "steps must be a scalar")
+        checks.true(tf.reduce_all((class_id >= 0) & (class_id <= 1)), "class_id must be 0 (non-vocal) or 1 (vocal)")
+        checks.true(tf.reduce_all((direction == "max") | (direction == "min")), "direction must be max or min")
+        checks.true(tf.reduce_all(learning_rate > 0.0), "learning_rate must be > 0")
+        checks.true(tf.reduce_all(rp >= 0.0), "rp must be >= 0")
+        checks.true(tf.reduce_all(steps >= 0), "steps must be >= 0")
+        checks.true(tf.reduce_all(steps <= MAX_STEPS), f"steps must be <= {MAX_STEPS}")
+        # The ascent runs only after every check has passed.
+        z0, steps, class_id, direction, learning_rate, rp = checks.passed(
+            z0, steps, class_id, direction, learning_rate, rp
+        )
+        z0 = with_static_shape(z0, 2, {1: self.latent_dim})
         steps = tf.reshape(steps, [])
         class_id, direction, learning_rate, rp = (
             tf.reshape(t, [batch]) for t in (class_id, direction, learning_rate, rp)
@@ -116,15 +111,25 @@ class ExplainerServing(tf.Module):
         out = self._run(z0, class_id, learning_rate, rp, sign, steps, tf.reshape(steps, [1]))
         best_z = out["best_z"][0]
         log_mel, _ = self.param(best_z, class_id)
+        trace = tf.transpose(out["activation"])
         return {
             "log_mel": tf.ensure_shape(log_mel, [None, spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS]),
             "activation": sign * out["best_signed"][0],
             "z": best_z,
-            "activation_trace": tf.transpose(out["activation"]),
+            "activation_trace": _hold_last_finite(trace),
+            "diverged": tf.logical_not(tf.reduce_all(tf.math.is_finite(trace), axis=1)),
         }
 
     def signatures(self):
         return {"serving_default": self.from_seed, "from_latent": self.from_latent}
+
+
+def _hold_last_finite(trace):
+    """``trace`` [batch, steps] with every non-finite entry replaced by the
+    row's last finite one before it."""
+    by_step = tf.transpose(trace)
+    held = tf.scan(lambda last, x: tf.where(tf.math.is_finite(x), x, last), by_step, initializer=by_step[0])
+    return tf.transpose(held)
 
 
 def export_explainer(generator, detector, export_base, metadata, version=None):

@@ -4,12 +4,16 @@ Signature ``serving_default``: z float32 [batch, 128], class_id int32 [batch]
 (0 = non-vocal, 1 = vocal) -> log_mel float32 [batch, 115, 80] (raw log-mel,
 floored at log(1e-7)). Core TF ops only. (The class input is named
 ``class_id`` because TF signatures take input names as Python parameter
-names, and ``class`` is a keyword.)
+names, and ``class`` is a keyword.) The inputs are checked in the graph
+before the generator runs (``vocal_xai.signature_checks``): rank, a
+non-empty batch, the latent size, one class per row, classes in {0, 1},
+finite values.
 """
 
 import tensorflow as tf
 
 from vocal_xai import spectral
+from vocal_xai.signature_checks import InputChecks, with_static_shape
 
 
 class GeneratorServing(tf.Module):
@@ -23,28 +27,20 @@ class GeneratorServing(tf.Module):
         self.serve = tf.function(
             self._serve,
             input_signature=[
-                tf.TensorSpec([None, self.latent_dim], tf.float32, name="z"),
-                tf.TensorSpec([None], tf.int32, name="class_id"),
+                tf.TensorSpec(None, tf.float32, name="z"),
+                tf.TensorSpec(None, tf.int32, name="class_id"),
             ],
         )
 
     def _serve(self, z, class_id):
-        checks = [
-            tf.debugging.assert_equal(
-                tf.shape(z)[1], self.latent_dim, message=f"z must have shape [batch, {self.latent_dim}]"
-            ),
-            tf.debugging.assert_equal(
-                tf.shape(class_id)[0], tf.shape(z)[0], message="class_id must have one entry per row of z"
-            ),
-            tf.debugging.assert_equal(
-                tf.reduce_all((class_id >= 0) & (class_id <= 1)), True,
-                message="class_id must be 0 (non-vocal) or 1 (vocal)",
-            ),
-            tf.debugging.assert_all_finite(z, message="z must be finite (no NaN or Inf)"),
-        ]
-        # The generator runs only after every check has passed.
-        with tf.control_dependencies(checks):
-            z, class_id = tf.identity(z), tf.identity(class_id)
+        checks = InputChecks()
+        checks.shape(z, "z", 2, f"[batch, {self.latent_dim}]", sizes={1: self.latent_dim})
+        checks.rows(class_id, "class_id", tf.shape(z)[0])
+        checks.true(tf.reduce_all((class_id >= 0) & (class_id <= 1)), "class_id must be 0 (non-vocal) or 1 (vocal)")
+        checks.finite(z, "z")
+        z, class_id = checks.passed(z, class_id)
+        z = with_static_shape(z, 2, {1: self.latent_dim})
+        class_id = tf.reshape(class_id, [-1])
         log_mel = self._generator(z, class_id)
         log_mel = tf.ensure_shape(log_mel, [None, spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS])
         return {"log_mel": log_mel}

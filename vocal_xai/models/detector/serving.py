@@ -19,45 +19,7 @@ import tensorflow as tf
 
 from vocal_xai import spectral
 from vocal_xai.models.detector import song
-
-
-def checked_input(x, name, layout, rank, sizes=None, minimum=None):
-    """``x`` once it has passed the serving checks, with its static rank.
-
-    The checks run in order, each only after the previous one has passed,
-    and the model only after all of them: rank, a batch of at least one row,
-    the fixed sizes, the minimum sizes, then finite values.
-
-    Args:
-        x: a float tensor of unknown rank.
-        name: the input's name, for messages.
-        layout: the expected shape in words, e.g. ``"[batch, 115, 80]"``.
-        rank: the expected rank.
-        sizes: ``{axis: size}`` that must match exactly.
-        minimum: ``{axis: size}`` that must be reached.
-
-    Returns:
-        ``x`` with a static rank of ``rank`` (and the fixed sizes).
-    """
-    message = f"{name} must have shape {layout}"
-    deps = [tf.debugging.assert_equal(tf.rank(x), rank, message=f"{message}; received a different rank")]
-    with tf.control_dependencies(deps):
-        deps.append(
-            tf.debugging.assert_positive(tf.shape(x)[0], message=f"{message}; received an empty batch")
-        )
-    for axis, size in (sizes or {}).items():
-        with tf.control_dependencies(deps):
-            deps.append(tf.debugging.assert_equal(tf.shape(x)[axis], size, message=message))
-    for axis, size in (minimum or {}).items():
-        with tf.control_dependencies(deps):
-            deps.append(tf.debugging.assert_greater_equal(tf.shape(x)[axis], size, message=message))
-    with tf.control_dependencies(deps):
-        deps.append(tf.debugging.assert_all_finite(x, message=f"{name} must be finite (no NaN or Inf)"))
-    with tf.control_dependencies(deps):
-        # A reshape, not tf.ensure_shape: the latter lets the graph run the
-        # size checks ahead of the rank check.
-        dims = [(sizes or {}).get(axis, tf.shape(x)[axis]) for axis in range(1, rank)]
-        return tf.reshape(x, [-1, *dims])
+from vocal_xai.signature_checks import InputChecks, with_static_shape
 
 
 class DetectorServing(tf.Module):
@@ -75,10 +37,11 @@ class DetectorServing(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec(None, tf.float32, name="log_mel")])
     def serve(self, log_mel):
-        shape = [spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS]
-        log_mel = checked_input(
-            log_mel, "log_mel", f"[batch, {shape[0]}, {shape[1]}]", rank=3, sizes={1: shape[0], 2: shape[1]}
-        )
+        frames, bands = spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS
+        checks = InputChecks()
+        checks.shape(log_mel, "log_mel", 3, f"[batch, {frames}, {bands}]", sizes={1: frames, 2: bands})
+        checks.finite(log_mel, "log_mel")
+        log_mel = with_static_shape(checks.passed(log_mel), 3, {1: frames, 2: bands})
         out = self._model(log_mel)
         return {
             "logit": out["logit"][:, 0],
@@ -88,13 +51,16 @@ class DetectorServing(tf.Module):
 
     @tf.function(input_signature=[tf.TensorSpec(None, tf.float32, name="waveform")])
     def frames(self, waveform):
-        waveform = checked_input(
+        checks = InputChecks()
+        checks.shape(
             waveform,
             "waveform",
+            2,
             f"[batch, samples] with samples >= {spectral.FRAME_LENGTH}",
-            rank=2,
             minimum={1: spectral.FRAME_LENGTH},
         )
+        checks.finite(waveform, "waveform")
+        waveform = with_static_shape(checks.passed(waveform), 2)
         out = self._song(spectral.log_mel(waveform))
         return {"logit": out["logit"], "probability": out["probability"]}
 
