@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import soundfile
 import tensorflow as tf
 
 from vocal_xai import spectral
@@ -47,10 +48,19 @@ def test_feature_cache_is_written_and_reused(tiny_corpus, tmp_path, monkeypatch)
     monkeypatch.setattr(pipeline, "_features_of", fail)
     second = pipeline.load_split(corpus, "valid", cache_dir=cache)
     np.testing.assert_array_equal(first.features[0], second.features[0])
-    # A changed audio file changes the key, so stale features are not read.
+    # The key follows the content: the same bytes written again keep it, a
+    # changed file at the same path changes it, so stale features are not read.
     key = pipeline.cache_key(corpus.songs("valid"))
     path = tiny_corpus / "audio" / "s1.flac"
-    path.write_bytes(path.read_bytes())
+    original = path.read_bytes()
+    path.write_bytes(original)
+    assert pipeline.cache_key(corpus.songs("valid")) == key
+    audio, rate = soundfile.read(path)
+    soundfile.write(path, 0.5 * audio, rate, format="FLAC")
+    assert pipeline.cache_key(corpus.songs("valid")) != key
+    label = tiny_corpus / "labels" / "s1.lab"
+    path.write_bytes(original)
+    label.write_text(label.read_text().replace("2.000", "2.010", 1))
     assert pipeline.cache_key(corpus.songs("valid")) != key
 
 

@@ -12,8 +12,6 @@ Two stages:
 """
 
 import dataclasses
-import hashlib
-import json
 import math
 import pathlib
 
@@ -113,8 +111,10 @@ def _features_of(row):
 
 
 def cache_key(songs):
-    """A key that changes when any song file or the front-end changes."""
-    digest = hashlib.sha256()
+    """A key that changes when the content of any song's audio or labels, or
+    the front-end, changes (``vocal_xai.cache.files_key``)."""
+    from vocal_xai import cache
+
     front_end = [
         spectral.SAMPLE_RATE,
         spectral.FRAME_LENGTH,
@@ -124,12 +124,8 @@ def cache_key(songs):
         spectral.FMAX,
         spectral.LOG_FLOOR,
     ]
-    digest.update(json.dumps(front_end).encode())
-    for song in songs:
-        for path in (song.audio_path, song.label_path):
-            stat = pathlib.Path(path).stat()
-            digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()[:16]
+    paths = [path for song in songs for path in (song.audio_path, song.label_path)]
+    return cache.files_key(paths, front_end)[:16]
 
 
 def feature_dataset(songs, cache_dir=None):
