@@ -18,6 +18,7 @@ import tempfile
 import keras
 import tensorflow as tf
 
+from vocal_xai import cli
 from vocal_xai.errors import ParameterError
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
@@ -233,7 +234,7 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             if verbose and chief:
                 print(f"Epoch {epoch + 1}/{epochs}")
-            bar = keras.utils.Progbar(steps_per_epoch, verbose=1 if (verbose and chief) else 0)
+            bar = keras.utils.Progbar(steps_per_epoch, verbose=cli.progress_verbosity(verbose and chief))
             sums = {}
             for step in range(steps_per_epoch):
                 step_logs = {k: float(v) for k, v in self._train_step(iterator).items()}

@@ -24,6 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from vocal_xai import cli
 from vocal_xai.errors import ParameterError
 from vocal_xai.explain import objectives
 
@@ -269,7 +270,7 @@ def latent_ascent(param, z0, class_ids, learning_rates, rps, direction, snapshot
     sign = DIRECTIONS[direction]
     steps = int(snapshots[-1])
     size = min(chunk_size, n)
-    bar = keras.utils.Progbar(n, unit_name="row", verbose=1 if progress else 0)
+    bar = keras.utils.Progbar(n, unit_name="row", verbose=cli.progress_verbosity(progress))
     parts = []
     for start in range(0, n, size):
         stop = min(start + size, n)

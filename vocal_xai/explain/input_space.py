@@ -27,7 +27,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import spectral
+from vocal_xai import cli, spectral
 from vocal_xai.errors import ParameterError
 from vocal_xai.explain import ascent, objectives
 
@@ -154,7 +154,7 @@ def input_ascent(param, u0, learning_rates, rps, direction, snapshots, target=No
         raise ParameterError(f"Expected jitter >= 0 and chunk_size >= 1. Received: jitter={jitter}, chunk_size={chunk_size}")
     run = param.run_fn(target or objectives.activation("logit", 0), optimizer, jitter)
     sign = ascent.DIRECTIONS[direction]
-    bar = keras.utils.Progbar(n, unit_name="row", verbose=1 if progress else 0)
+    bar = keras.utils.Progbar(n, unit_name="row", verbose=cli.progress_verbosity(progress))
     snaps, acts = [], []
     for start in range(0, n, chunk_size):
         stop = min(start + chunk_size, n)

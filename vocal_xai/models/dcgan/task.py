@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import export, training
+from vocal_xai import cli, export, training
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
 from vocal_xai.models.dcgan import evaluation
@@ -132,7 +132,7 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
             steps_per_epoch=config.steps_per_epoch,
             initial_epoch=initial_epoch,
             callbacks=callbacks,
-            verbose=verbose,
+            verbose=cli.progress_verbosity() if verbose == "auto" else verbose,
         ).history
     info = {
         "train_seconds_this_run": round(time.time() - start, 1),
