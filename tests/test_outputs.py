@@ -1,0 +1,60 @@
+"""Outputs appear whole or not at all (vocal_xai.outputs)."""
+
+import os
+
+import pytest
+
+from vocal_xai import outputs
+from vocal_xai.errors import ParameterError
+
+
+def test_a_run_replaces_its_folder_whole_or_leaves_it_alone(tmp_path):
+    out = tmp_path / "run"
+    with outputs.atomic_dir(out) as tmp:
+        (tmp / "ranking.csv").write_text("new")
+        assert not out.exists()
+    assert sorted(p.name for p in out.iterdir()) == ["ranking.csv"]
+    # A second run is refused unless told to overwrite, before it computes.
+    with pytest.raises(ParameterError, match=r"Expected out to be a new or empty folder .*--overwrite.* holds 1"):
+        outputs.check_output_dir(out)
+    # A run that dies leaves the previous outputs as they were, and no temporary files.
+    with pytest.raises(RuntimeError):
+        with outputs.atomic_dir(out, overwrite=True) as tmp:
+            (tmp / "ranking.csv").write_text("half")
+            raise RuntimeError("killed")
+    assert (out / "ranking.csv").read_text() == "new"
+    # A finished run replaces the old folder whole: no stale file survives.
+    (out / "selected_seed7.wav").write_text("old")
+    with outputs.atomic_dir(out, overwrite=True) as tmp:
+        (tmp / "ranking.csv").write_text("newer")
+    assert sorted(p.name for p in out.iterdir()) == ["ranking.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_files_are_written_whole_and_existing_ones_kept(tmp_path):
+    path = tmp_path / "probs.csv"
+    with outputs.atomic_file(path) as tmp:
+        tmp.write_text("a")
+    with pytest.raises(ParameterError, match="Expected out to be a new file"):
+        outputs.check_output_file(path)
+    with pytest.raises(RuntimeError):
+        with outputs.atomic_file(path, overwrite=True) as tmp:
+            tmp.write_text("b")
+            raise RuntimeError
+    assert path.read_text() == "a" and sorted(p.name for p in tmp_path.iterdir()) == ["probs.csv"]
+
+
+def test_a_read_only_parent_is_refused(tmp_path, monkeypatch):
+    # The permission test itself is the OS's (root may write anywhere): a
+    # folder the process may not write into is refused before any work.
+    monkeypatch.setattr(os, "access", lambda path, mode: str(path) != str(tmp_path / "locked"))
+    (tmp_path / "locked").mkdir()
+    with pytest.raises(ParameterError, match="Expected out in a folder that can be written.*locked is not writable"):
+        outputs.check_output_dir(tmp_path / "locked" / "run")
+    assert outputs.check_output_dir(tmp_path / "free" / "run") == tmp_path / "free" / "run"
+
+
+def test_a_file_where_a_folder_is_expected_is_refused(tmp_path):
+    (tmp_path / "x").write_text("")
+    with pytest.raises(ParameterError, match="Received: out='.*x' is a file"):
+        outputs.check_output_dir(tmp_path / "x")

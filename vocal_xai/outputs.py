@@ -1,0 +1,103 @@
+"""Outputs that appear whole or not at all.
+
+A run writes its folder under a temporary sibling name and renames it into
+place when everything is written: a killed run leaves the previous outputs
+as they were, and never a mix of old and new files. An existing output is
+replaced only when the user says so (``overwrite``). Both are checked before
+any computation starts (``check_output_dir``, ``check_output_file``).
+"""
+
+import contextlib
+import os
+import pathlib
+import shutil
+
+from vocal_xai.errors import ParameterError
+
+
+def _check_parent(path, name):
+    parent = path.parent if str(path.parent) else pathlib.Path(".")
+    existing = parent
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ParameterError(
+            f"Expected {name} in a folder that can be written. Received: {name}={str(path)!r} "
+            f"({existing} is not writable)"
+        )
+
+
+def check_output_dir(out, overwrite=False, name="out"):
+    """Refuse an output folder that can't be written, or that holds files
+    and may not be replaced.
+
+    Raises:
+        ParameterError: naming the flag, the constraint and the value.
+    """
+    out = pathlib.Path(out)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"Expected {name} to be a folder. Received: {name}={str(out)!r} is a file")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise ParameterError(
+            f"Expected {name} to be a new or empty folder (or pass --overwrite to replace it). "
+            f"Received: {name}={str(out)!r} holds {sum(1 for _ in out.iterdir())} entries"
+        )
+    _check_parent(out, name)
+    return out
+
+
+def check_output_file(path, overwrite=False, name="out"):
+    """Refuse an output file that can't be written, or that exists and may
+    not be replaced."""
+    path = pathlib.Path(path)
+    if path.is_dir():
+        raise ParameterError(f"Expected {name} to be a file. Received: {name}={str(path)!r} is a folder")
+    if path.exists() and not overwrite:
+        raise ParameterError(
+            f"Expected {name} to be a new file (or pass --overwrite to replace it). "
+            f"Received: {name}={str(path)!r} exists"
+        )
+    _check_parent(path, name)
+    return path
+
+
+@contextlib.contextmanager
+def atomic_dir(out, overwrite=False):
+    """Yield a temporary folder beside ``out``; on success it becomes ``out``
+    (replacing an old one only if ``overwrite``), on failure it is removed.
+    """
+    out = pathlib.Path(out)
+    check_output_dir(out, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        os.rename(out, old)
+    os.rename(tmp, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_file(path, overwrite=False):
+    """Yield a temporary path beside ``path``; on success it replaces
+    ``path``, on failure it is removed."""
+    path = pathlib.Path(path)
+    check_output_file(path, overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
