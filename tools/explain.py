@@ -1,10 +1,15 @@
-"""Explain the singing-voice detector: GAN-latent activation maximisation over
+"""Explain a singing-voice detector: GAN-latent activation maximisation over
 a grid of settings, with the best setting chosen by a Fréchet distance to real
 data.
 
     python tools/explain.py --direction=max
     python tools/explain.py --direction=min --grid=paper --out=explanations/min
     python tools/explain.py --direction=max --neuron=embedding_64:12 --learning_rates=0.1,0.01 --seeds=20
+    python tools/explain.py --detector=model.keras --neuron=dense:3 --embedding=dense --direction=max
+
+The detector is the shipped SVDNet, a .keras file or any SavedModel with a
+log-mel signature; the neuron and the embedding are checked against it
+before anything runs, and an error lists the valid names.
 
 Writes ranking.csv, report.json, PNG figures, WAV audio of the selected
 examples and .npy arrays into --out, and prints a summary table.
@@ -13,7 +18,8 @@ examples and .npy arrays into --out, and prints a summary table.
 from absl import app, flags
 
 flags.DEFINE_enum("direction", "max", ["max", "min"], "Maximise or minimise the neuron.")
-flags.DEFINE_string("neuron", "logit:0", "LAYER:UNIT of the detector to explain.")
+flags.DEFINE_string("neuron", "logit:0", "LAYER:UNIT of the detector to explain; logit:0 (the vocal logit) "
+                    "fits every detector.")
 flags.DEFINE_enum("condition", None, ["vocal", "non_vocal"], "Class of the GAN prior; default follows --direction.")
 flags.DEFINE_enum("grid", "quick", ["quick", "paper"], "Preset grid of settings.")
 flags.DEFINE_list("learning_rates", None, "Override the grid's learning rates.")
@@ -21,12 +27,15 @@ flags.DEFINE_list("rps", None, "Override the grid's regularisation weights.")
 flags.DEFINE_list("iterations", None, "Override the grid's iteration counts.")
 flags.DEFINE_integer("seeds", None, "Override the number of seeds per setting.", lower_bound=2)
 flags.DEFINE_enum("optimizer", "adam", ["adam", "sgd"], "Optimiser of the latent.")
-flags.DEFINE_string("embedding", "embedding_64", "Detector layer compared by the Fréchet distance.")
+flags.DEFINE_string("embedding", None, "Detector layer compared by the Fréchet distance; default: the detector's "
+                    "last embedding (embedding_64 for SVDNet).")
 flags.DEFINE_integer("reference_k", 200, "Real reference excerpts (top-K for max, bottom-K for min).", lower_bound=2)
 flags.DEFINE_integer("bootstrap", 200, "Bootstrap resamples of the distance's interval.", lower_bound=0)
 flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"], "Compute precision of the ascent.")
 flags.DEFINE_integer("chunk_size", 128, "Rows per ascent call (bounds memory).", lower_bound=1)
-flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector.")
+flags.DEFINE_string("detector", "detector", "Zoo name, version or SavedModel folder, or a .keras file.")
+flags.DEFINE_enum("detector_output", "auto", ["auto", "logit", "probability"],
+                  "What the detector's output is; auto reads its name or its last op (sigmoid, softmax).")
 flags.DEFINE_string("generator", "generator", "Zoo name or path of the generator.")
 flags.DEFINE_string("data_dir", None, "Corpus whose valid split is the real reference; default: the synthetic corpus.")
 flags.DEFINE_string("out", "explanations/latest", "Output folder.")
@@ -53,7 +62,8 @@ def main(argv):
             overrides[name] = tuple(cast(v) for v in getattr(FLAGS, name))
     if FLAGS.seeds:
         overrides["seeds"] = FLAGS.seeds
-    session.run_cli(FLAGS.grid, overrides, FLAGS.detector, FLAGS.generator, FLAGS.data_dir, FLAGS.out)
+    session.run_cli(FLAGS.grid, overrides, FLAGS.detector, FLAGS.generator, FLAGS.data_dir, FLAGS.out,
+                    detector_output=FLAGS.detector_output)
 
 
 if __name__ == "__main__":

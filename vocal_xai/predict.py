@@ -1,5 +1,6 @@
 """Whole-song vocal probabilities for audio files: the logic behind
-``tools/predict.py``."""
+``tools/predict.py``, for SVDNet and any other detector (see
+``vocal_xai.models.detector.adapter``)."""
 
 import csv
 import dataclasses
@@ -9,10 +10,11 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import plotting, spectral
+from vocal_xai import inference, plotting, spectral
 from vocal_xai.data import audio
 from vocal_xai.errors import ParameterError
-from vocal_xai.models.detector import song
+from vocal_xai.models.detector import adapter, song
+from vocal_xai.models.detector.svdnet_backbone import SVDNet
 
 
 @dataclasses.dataclass
@@ -24,13 +26,68 @@ class Prediction:
 
 
 class SongPredictor:
-    """Runs a detector over whole songs with the once-per-song formulation."""
+    """Runs a detector over whole songs, one probability per frame
+    (70 frames/s).
 
-    def __init__(self, model):
-        self.model = model
-        self._run = tf.function(
-            lambda x: song.song_outputs(model, x)["probability"], reduce_retracing=True
-        )
+    How depends on the detector (``method``):
+
+    - ``once_per_song``: an ``SVDNet``, through its once-per-song
+      formulation (``song.song_outputs``);
+    - ``waveform_frames``: a SavedModel with a per-frame waveform signature,
+      called on the waveform;
+    - ``windows``: any other detector on log-mel, on sliding windows
+      (``sliding_outputs``: one excerpt per frame, read at its centre);
+    - ``waveform_windows``: a SavedModel whose only signature maps a
+      waveform excerpt to one score (``sliding_waveform_probability``).
+
+    Args:
+        model: an ``SVDNet``, any Keras detector on raw log-mel, or a
+            detector from ``vocal_xai.zoo.load_detector``.
+        batch_size: excerpts per call of the sliding windows.
+    """
+
+    def __init__(self, model, batch_size=64):
+        if batch_size < 1:
+            raise ParameterError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
+        self.model = adapter.adapt(model)
+        self.batch_size = int(batch_size)
+        waveform = getattr(self.model, "waveform", None)
+        if isinstance(self.model, SVDNet):
+            self.method = "once_per_song"
+            self._run = tf.function(
+                lambda x: song.song_outputs(self.model, x)["probability"], reduce_retracing=True
+            )
+        elif waveform is not None and waveform.per_frame:
+            self.method = "waveform_frames"
+            self._run = tf.function(waveform.probability, reduce_retracing=True)
+        elif isinstance(self.model, adapter.WaveformDetector):
+            self.method = "waveform_windows"
+        else:
+            self.method = "windows"
+
+    def probability(self, waveform, log_mel):
+        """Vocal probability per frame of one song.
+
+        Args:
+            waveform: mono audio at 22050 Hz. [shape=(samples,)]
+            log_mel: its raw log-mel. [shape=(frames, 80)]
+
+        Returns:
+            float32 numpy. [shape=(frames,)]
+        """
+        if self.method == "once_per_song":
+            return self._run(tf.constant(log_mel[None], tf.float32))[0].numpy()
+        if self.method == "windows":
+            return sliding_outputs(self.model, log_mel, self.batch_size, ("probability",))["probability"]
+        if self.method == "waveform_windows":
+            return sliding_waveform_probability(self.model.waveform, waveform, self.batch_size)
+        probability = self._run(tf.constant(waveform[None], tf.float32))[0].numpy()
+        if probability.shape != (len(log_mel),):
+            raise ParameterError(
+                f"Expected one probability per frame ({len(log_mel)}) from signature "
+                f"{self.model.waveform.name!r}. Received: shape {probability.shape}"
+            )
+        return probability
 
     def __call__(self, path):
         waveform = audio.load_audio(path)
@@ -40,13 +97,80 @@ class SongPredictor:
                 f"Received: {waveform.size} samples in {path}"
             )
         log_mel = spectral.log_mel(waveform).numpy()
-        probability = self._run(tf.constant(log_mel[None]))[0].numpy()
+        probability = self.probability(waveform, log_mel)
         return Prediction(
             path=pathlib.Path(path),
             times=spectral.frame_times(len(probability)),
             probability=probability,
             log_mel=log_mel,
         )
+
+
+def sliding_outputs(detector, log_mel, batch_size=64, names=("logit", "probability")):
+    """Per-frame outputs of any detector over one song, by sliding windows.
+
+    Frame ``t`` gets the outputs of the excerpt of frames
+    ``[t - 57, t + 57]``, the song padded with 57 frames of silence
+    (log(1e-7)) at each end, as ``song.song_outputs`` pads: an SVDNet gives
+    the same values both ways. Windows are cut ``batch_size`` at a time, so
+    memory does not grow with the song.
+
+    Args:
+        detector: a detector with SVDNet's interface (see ``adapter``).
+        log_mel: raw log-mel of one song. [shape=(frames, 80)]
+        batch_size: excerpts per call.
+        names: outputs to return.
+
+    Returns:
+        dict of numpy arrays: ``logit`` and ``probability``
+        [shape=(frames,)], other layers [shape=(frames, ...)].
+    """
+    half = song.HALF
+    log_mel = np.asarray(log_mel, np.float32)
+    frames = len(log_mel)
+    padded = np.pad(log_mel, ((half, half + batch_size), (0, 0)), constant_values=spectral.LOG_MEL_MIN)
+    run = inference.compiled(detector)
+    parts = {name: [] for name in names}
+    for start in range(0, frames, batch_size):
+        # Always a full batch (padded at the end), so one traced graph.
+        slab = tf.constant(padded[start : start + batch_size + 2 * half])
+        out = run(tf.signal.frame(slab, spectral.EXCERPT_FRAMES, 1, axis=0))
+        for name in names:
+            parts[name].append(out[name].numpy()[: min(batch_size, frames - start)])
+    result = {name: np.concatenate(values) for name, values in parts.items()}
+    return {name: v[:, 0] if name in adapter.KINDS else v for name, v in result.items()}
+
+
+def sliding_waveform_probability(signature, waveform, batch_size=64):
+    """Per-frame vocal probability of a waveform-excerpt signature over one
+    song.
+
+    Frame ``t`` gets the score of the ``adapter.EXCERPT_SAMPLES`` samples
+    whose log-mel is frames ``[t - 57, t + 57]``, the song padded with zeros
+    at each end (frames that reach into the padding differ slightly from
+    ``sliding_outputs``, whose padding is in log-mel).
+
+    Args:
+        signature: an ``adapter.WaveformSignature`` with one score per
+            excerpt.
+        waveform: mono audio at 22050 Hz. [shape=(samples,)]
+        batch_size: excerpts per call.
+
+    Returns:
+        float32 numpy. [shape=(frames,)]
+    """
+    hop, half = spectral.HOP_LENGTH, song.HALF
+    frames = spectral.num_frames(len(waveform))
+    total = (frames - 1 + batch_size) * hop + adapter.EXCERPT_SAMPLES
+    padded = np.zeros(total, np.float32)
+    kept = min(len(waveform), total - half * hop)
+    padded[half * hop : half * hop + kept] = waveform[:kept]
+    parts = []
+    for start in range(0, frames, batch_size):
+        slab = padded[start * hop : (start + batch_size - 1) * hop + adapter.EXCERPT_SAMPLES]
+        windows = tf.signal.frame(slab, adapter.EXCERPT_SAMPLES, hop)
+        parts.append(signature.probability(windows).numpy()[: min(batch_size, frames - start)])
+    return np.concatenate(parts)
 
 
 def write_predictions(predictions, out):

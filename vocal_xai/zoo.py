@@ -3,7 +3,8 @@
 Shipped models live in ``saved_models/<name>/<integer version>/`` at the top of
 the repository (``VOCAL_XAI_ZOO`` overrides the folder). A name resolves to
 its newest version unless a version is given; a path to a version folder or to
-a ``<name>`` folder works too.
+a ``<name>`` folder works too. A detector can also be a ``.keras`` file or
+any SavedModel folder (see ``load_detector``).
 """
 
 import json
@@ -32,6 +33,10 @@ def resolve(name_or_path, version=None):
     Raises:
         ParameterError: for an unknown name, a missing path or version.
     """
+    return _resolve(name_or_path, version, "or an existing folder")
+
+
+def _resolve(name_or_path, version, paths):
     candidate = pathlib.Path(name_or_path)
     plain_name = candidate.name == str(name_or_path) and str(name_or_path) not in (".", "..")
     if name_or_path in REGISTRY or (plain_name and (root() / candidate).is_dir()):
@@ -42,8 +47,8 @@ def resolve(name_or_path, version=None):
         base = candidate
     else:
         raise ParameterError(
-            f"Expected a zoo name in {sorted(REGISTRY)}, a folder under {root()}, or an existing "
-            f"folder. Received: {name_or_path!r}"
+            f"Expected a zoo name in {sorted(REGISTRY)}, a folder under {root()}, {paths}. "
+            f"Received: {name_or_path!r}"
         )
     available = export.versions(base)
     if not available:
@@ -63,11 +68,62 @@ def metadata(version_dir):
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def load_detector(name_or_path="detector", version=None):
-    """The Keras SVDNet of a shipped detector (for gradients and embeddings)."""
-    from vocal_xai.models.detector import task
+def resolve_detector(name_or_path, version=None):
+    """The file or folder of a detector: a zoo name (its newest version
+    unless ``version``), a version or ``<name>`` folder, a SavedModel folder,
+    or a ``.keras`` file.
 
-    return task.load_detector(resolve(name_or_path, version))
+    Raises:
+        ParameterError: for an unknown name, a missing path or version.
+    """
+    from vocal_xai.models.detector import adapter
+
+    path = pathlib.Path(name_or_path)
+    if path.suffix.lower() in adapter.KERAS_SUFFIXES:
+        if not path.is_file():
+            raise ParameterError(f"Expected an existing Keras model file. Received: {str(name_or_path)!r}")
+        return path
+    return _resolve(name_or_path, version, "an existing version or SavedModel folder, or a .keras file")
+
+
+def load_detector(name_or_path="detector", version=None, output="auto"):
+    """A detector as a Keras model with SVDNet's interface (for gradients,
+    embeddings and whole-song prediction).
+
+    - A shipped version (its Keras architecture in ``assets.extra/``): the
+      Keras ``SVDNet``.
+    - A ``.keras`` file: any Keras model on raw log-mel ``[batch, 115, 80]``
+      or ``[batch, 115, 80, 1]`` returning a vocal logit or probability, as
+      an ``adapter.KerasDetector``.
+    - Any other SavedModel: its log-mel signature as an
+      ``adapter.SavedModelDetector``, or, with a waveform signature only, an
+      ``adapter.WaveformDetector`` (whole-song prediction only).
+
+    Args:
+        name_or_path: see ``resolve_detector``.
+        version: a version of a zoo name; None for the newest.
+        output: what the detector's output is, "logit", "probability", or
+            "auto" (see ``vocal_xai.models.detector.adapter``). SVDNet's is
+            its logit.
+
+    Raises:
+        ParameterError: for a path that holds no usable detector.
+    """
+    from vocal_xai.models.detector import adapter, task
+
+    if output not in adapter.OUTPUTS:
+        raise ParameterError(f"Expected output in {list(adapter.OUTPUTS)}. Received: output={output!r}")
+    path = resolve_detector(name_or_path, version)
+    if path.is_file():
+        return adapter.load_keras(path, output)
+    extra = path / export.EXTRA
+    if (extra / f"{task.KERAS_NAME}.json").is_file() or (extra / f"{task.KERAS_NAME}.keras").is_file():
+        if output == "probability":
+            raise ParameterError(
+                f"Expected output in ['auto', 'logit'] for SVDNet {path}. Received: output='probability'"
+            )
+        return task.load_detector(path)
+    return adapter.load_saved_model(path, output)
 
 
 def load_generator(name_or_path="generator", version=None):

@@ -70,3 +70,16 @@ def test_config_validation():
         run.ExplainConfig(seeds=1)
     with pytest.raises(ParameterError, match="LAYER:UNIT"):
         run.ExplainConfig(neuron="logit")
+
+
+def test_detector_checked_before_anything_runs():
+    detector = SVDNet.from_preset("svdnet_tiny", np.full(80, -5.0), np.ones(80))
+    checked, config = run.checked_detector(detector, run.ExplainConfig(neuron="embedding_16:15"))
+    assert checked is detector and config.embedding == "embedding_8"  # the last embedding
+    with pytest.raises(ParameterError, match=r"Expected unit in \[0, 0\] for layer 'logit' .*Received: unit=5"):
+        run.checked_detector(detector, run.ExplainConfig(neuron="logit:5"))
+    with pytest.raises(ParameterError, match=r"embedding_8 \[0, 7\].*Received: embedding='embedding_64'"):
+        run.checked_detector(detector, run.ExplainConfig(embedding="embedding_64"))
+    with pytest.raises(ParameterError, match=r"one vector per excerpt.*Received: embedding='conv1' "
+                                             r"\(shape per excerpt \(113, 78, 4\)\)"):
+        run.checked_detector(detector, run.ExplainConfig(embedding="conv1"))

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from vocal_xai.errors import ParameterError
 from vocal_xai.explain import ascent, objectives, selection
+from vocal_xai.models.detector import adapter
 
 GRIDS = {
     # Small enough to finish in minutes on a laptop CPU.
@@ -42,13 +43,16 @@ class ExplainConfig:
 
     Attributes:
         direction: "max" or "min".
-        neuron: "LAYER:UNIT" of the detector (default: the output logit).
+        neuron: "LAYER:UNIT" of the detector (default: the vocal logit, which
+            every detector has; see ``vocal_xai.models.detector.adapter``).
         condition: class of the generator prior; None takes "vocal" for max
             and "non_vocal" for min.
         learning_rates, rps, iterations: the grid.
         seeds: number of restarts per (learning rate, rp) pair (seeds
             0 ... seeds - 1).
-        embedding: detector layer whose activations the distance compares.
+        embedding: detector layer whose activations the distance compares;
+            None takes the detector's last embedding (``embedding_64`` for
+            the paper's SVDNet, the logit for a detector that exposes none).
         reference_k: number of real reference excerpts.
         reference_stride: frames between candidate reference excerpts.
         optimizer: "adam" or "sgd".
@@ -65,7 +69,7 @@ class ExplainConfig:
     rps: tuple = GRIDS["quick"]["rps"]
     iterations: tuple = GRIDS["quick"]["iterations"]
     seeds: int = GRIDS["quick"]["seeds"]
-    embedding: str = "embedding_64"
+    embedding: str = None
     reference_k: int = 200
     reference_stride: int = 5
     optimizer: str = "adam"
@@ -127,12 +131,40 @@ def pair_rows(pairs, seeds):
     return lr, rp
 
 
+def checked_detector(detector, config):
+    """``detector`` with the interface the explain code uses, checked
+    against ``config`` before any computation.
+
+    Args:
+        detector: an ``SVDNet``, any Keras detector on raw log-mel, or a
+            detector from ``vocal_xai.zoo.load_detector``.
+        config: ``ExplainConfig``.
+
+    Returns:
+        (detector, config), the config with its embedding filled in.
+
+    Raises:
+        ParameterError: for a neuron or an embedding the detector lacks (the
+            message lists the valid names and unit ranges), or a detector
+            that can't be explained at ``config.precision``.
+    """
+    layer, unit = objectives.parse_neuron(config.neuron)
+    detector = adapter.adapt(detector)
+    adapter.check_explainable(detector, config.precision)
+    adapter.check_neuron(detector, layer, unit)
+    embedding = adapter.check_embedding(detector, config.embedding)
+    detector = adapter.adapt(detector, layers=(layer, embedding))
+    return detector, dataclasses.replace(config, embedding=embedding)
+
+
 def explain(generator, detector, valid, config, reference_cache=None, reference_key=None, progress=False):
     """Run the grid, score every setting, rank them.
 
     Args:
         generator: conditional generator (Keras).
-        detector: ``SVDNet`` (Keras).
+        detector: an ``SVDNet``, any Keras detector on raw log-mel, or a
+            detector from ``vocal_xai.zoo.load_detector`` (see
+            ``checked_detector``).
         valid: ``SplitFeatures`` of the validation split (the reference).
         config: ``ExplainConfig``.
         reference_cache: folder for cached reference statistics, or None.
@@ -140,6 +172,7 @@ def explain(generator, detector, valid, config, reference_cache=None, reference_
             the cache key.
         progress: show progress bars.
     """
+    detector, config = checked_detector(detector, config)
     layer, unit = objectives.parse_neuron(config.neuron)
     param = ascent.LatentParameterisation(
         generator, detector, layers=[layer, config.embedding], precision=config.precision
