@@ -20,10 +20,10 @@ demo: $(STAMP)
 	$(BIN)/python recipes/train_detector.py --data_dir=$(DEMO_DIR)/corpus \
 		--model_dir=$(DEMO_DIR)/detector --export_base=$(DEMO_DIR)/saved_models \
 		--preset=svdnet_tiny --epochs=2 --steps_per_epoch=20
-	$(BIN)/python tools/predict.py $(DEMO_DIR)/corpus/audio/song050.flac \
-		--out=$(DEMO_DIR)/song050.csv --plot=$(DEMO_DIR)/song050.png
+	$(BIN)/python tools/predict.py $(DEMO_DIR)/corpus/audio/song020.flac \
+		--out=$(DEMO_DIR)/song020.csv --plot=$(DEMO_DIR)/song020.png --overwrite
 	$(BIN)/python tools/explain.py --direction=max --data_dir=$(DEMO_DIR)/corpus \
-		--out=$(DEMO_DIR)/explanations/max
+		--out=$(DEMO_DIR)/explanations/max --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

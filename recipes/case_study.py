@@ -34,6 +34,8 @@ import time
 
 from absl import app, flags
 
+from vocal_xai import cli
+
 flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector.")
 flags.DEFINE_string("generator", "generator", "Zoo name or path of the generator.")
 flags.DEFINE_string("data_dir", None, "Synthetic-layout corpus (test: the groups, valid: the explanation "
@@ -584,4 +586,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

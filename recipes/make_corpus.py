@@ -22,10 +22,9 @@ python recipes/make_corpus.py --out=/tmp/corpus --seed=1 --workers=1 --songs=8,2
 ```
 """
 
-from absl import app
 from absl import flags
 
-from vocal_xai.data import synthetic
+from vocal_xai import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("out", None, "Folder to write the corpus into.")
@@ -38,6 +37,8 @@ flags.mark_flag_as_required("out")
 
 def main(argv):
     del argv
+    from vocal_xai.data import synthetic
+
     sizes = synthetic.parse_split_sizes(FLAGS.songs) if FLAGS.songs else None
     root = synthetic.make_corpus(
         FLAGS.out, seed=FLAGS.seed, split_sizes=sizes, workers=FLAGS.workers, version=int(FLAGS.version)
@@ -51,4 +52,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -24,6 +24,8 @@ last checkpoint in ``--model_dir``. ``--strategy=mirrored`` uses every GPU (or
 
 from absl import app, flags
 
+from vocal_xai import cli
+
 flags.DEFINE_string("data_dir", None, "Corpus in the Jamendo layout; default: the synthetic corpus.")
 flags.DEFINE_enum("corpus_version", "2", ["1", "2"], "Version of the synthetic default corpus (1: that of detectors 1-3).")
 flags.DEFINE_string("model_dir", "runs/detector", "Checkpoints, TensorBoard logs and metrics.")
@@ -109,4 +111,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -14,7 +14,9 @@ Without ``--data_dir`` the synthetic default corpus is made under
 classes after every epoch.
 """
 
-from absl import app, flags
+from absl import flags
+
+from vocal_xai import cli
 
 flags.DEFINE_string("data_dir", None, "Corpus in the Jamendo layout; default: the synthetic corpus.")
 flags.DEFINE_enum("corpus_version", "2", ["1", "2"], "Version of the synthetic default corpus (1: that of detectors 1-3).")
@@ -94,4 +96,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -13,7 +13,9 @@ generated block of --docs.
 
 import sys
 
-from absl import app, flags
+from absl import flags
+
+from vocal_xai import cli
 
 flags.DEFINE_enum("grid", "subset", ["subset", "quick", "paper", "tiny"],
                   "subset: the paper's learning rates and rp, iterations 10/30/100, 16 seeds.")
@@ -39,4 +41,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

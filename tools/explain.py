@@ -2,20 +2,25 @@
 a grid of settings, with the best setting chosen by a Fréchet distance to real
 data.
 
-    python tools/explain.py --direction=max
+    python tools/explain.py --direction=max --out=explanations/max
     python tools/explain.py --direction=min --grid=paper --out=explanations/min
-    python tools/explain.py --direction=max --neuron=embedding_64:12 --learning_rates=0.1,0.01 --seeds=20
-    python tools/explain.py --detector=model.keras --neuron=dense:3 --embedding=dense --direction=max
+    python tools/explain.py --direction=max --neuron=embedding_64:12 --learning_rates=0.1,0.01 --seeds=20 --out=e12
+    python tools/explain.py --detector=model.keras --neuron=dense:3 --embedding=dense --direction=max --out=dense3
 
 The detector is the shipped SVDNet, a .keras file or any SavedModel with a
 log-mel signature; the neuron and the embedding are checked against it
 before anything runs, and an error lists the valid names.
 
 Writes ranking.csv, report.json, PNG figures, WAV audio of the selected
-examples and .npy arrays into --out, and prints a summary table.
+examples and .npy arrays into --out, whole or not at all (an existing
+folder is replaced only with --overwrite), and prints a summary table.
+Caches (reference statistics, features, the default corpus) go to the user
+cache folder (--cache_dir, $VOCAL_XAI_CACHE or $XDG_CACHE_HOME/vocal_xai).
 """
 
-from absl import app, flags
+from absl import flags
+
+from vocal_xai import cli
 
 flags.DEFINE_enum("direction", "max", ["max", "min"], "Maximise or minimise the neuron.")
 flags.DEFINE_string("neuron", "logit:0", "LAYER:UNIT of the detector to explain; logit:0 (the vocal logit) "
@@ -38,8 +43,33 @@ flags.DEFINE_enum("detector_output", "auto", ["auto", "logit", "probability"],
                   "What the detector's output is; auto reads its name or its last op (sigmoid, softmax).")
 flags.DEFINE_string("generator", "generator", "Zoo name or path of the generator.")
 flags.DEFINE_string("data_dir", None, "Corpus whose valid split is the real reference; default: the synthetic corpus.")
-flags.DEFINE_string("out", "explanations/latest", "Output folder.")
+flags.DEFINE_string("out", None, "Output folder: new or empty, or replaced whole with --overwrite.")
+flags.DEFINE_boolean("overwrite", False, "Replace an existing --out folder (whole, once the run has finished).")
+flags.DEFINE_string("cache_dir", None, "Cache folder; default: $VOCAL_XAI_CACHE or $XDG_CACHE_HOME/vocal_xai.")
+flags.mark_flag_as_required("out")
 FLAGS = flags.FLAGS
+
+
+def _numbers(cast, minimum, strict):
+    def check(values):
+        if values is None:
+            return True
+        try:
+            numbers = [cast(v) for v in values]
+        except ValueError:
+            return False
+        return all(n > minimum if strict else n >= minimum for n in numbers)
+
+    return check
+
+
+for _name, _cast, _minimum, _strict, _what in [
+    ("learning_rates", float, 0.0, True, "numbers > 0"),
+    ("rps", float, 0.0, False, "numbers >= 0"),
+    ("iterations", int, 1, False, "integers >= 1"),
+]:
+    flags.register_validator(_name, _numbers(_cast, _minimum, _strict),
+                             message=f"Expected --{_name} to be a comma-separated list of {_what}")
 
 
 def main(argv):
@@ -63,8 +93,8 @@ def main(argv):
     if FLAGS.seeds:
         overrides["seeds"] = FLAGS.seeds
     session.run_cli(FLAGS.grid, overrides, FLAGS.detector, FLAGS.generator, FLAGS.data_dir, FLAGS.out,
-                    detector_output=FLAGS.detector_output)
+                    detector_output=FLAGS.detector_output, cache_dir=FLAGS.cache_dir, overwrite=FLAGS.overwrite)
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

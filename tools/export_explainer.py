@@ -9,7 +9,9 @@ to version folders; the versions used are recorded in the explainer's
 ``assets.extra/metadata.json``.
 """
 
-from absl import app, flags
+from absl import flags
+
+from vocal_xai import cli
 
 flags.DEFINE_string("generator", "generator", "Zoo name or path of the generator.")
 flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector.")
@@ -27,4 +29,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -13,6 +13,8 @@ of a Markdown file (the detector card).
 
 from absl import app, flags
 
+from vocal_xai import cli
+
 flags.DEFINE_list("detector", ["detector"], "Zoo names or paths of detector SavedModel versions, comma-separated.")
 flags.DEFINE_string("recordings", None, "Folder with manifest.csv; default: the repository's real_recordings/.")
 flags.DEFINE_float("threshold", 0.5, "Fixed threshold: a frame is vocal above it.")
@@ -61,4 +63,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -14,6 +14,8 @@ import sys
 
 from absl import app, flags
 
+from vocal_xai import cli
+
 flags.DEFINE_integer("timeout", 300, "Seconds allowed per signature run.")
 FLAGS = flags.FLAGS
 
@@ -62,4 +64,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

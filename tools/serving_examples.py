@@ -11,7 +11,9 @@ lists them with the model versions and the expressions.
 
 import sys
 
-from absl import app, flags
+from absl import flags
+
+from vocal_xai import cli
 
 flags.DEFINE_string("docs", "docs/serving", "Folder of the examples.")
 flags.DEFINE_boolean("write", False, "Write the examples (and the README's copy) instead of checking them.")
@@ -39,4 +41,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

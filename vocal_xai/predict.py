@@ -173,9 +173,12 @@ def sliding_waveform_probability(signature, waveform, batch_size=64):
     return np.concatenate(parts)
 
 
-def write_predictions(predictions, out):
-    """Write per-frame probabilities as CSV (``file,time,probability``) or,
-    for a ``.json`` name, as ``{file: {"frame_rate", "times", "probability"}}``."""
+def write_predictions(predictions, out, model=None):
+    """Write per-frame probabilities as CSV (``file,time,probability``, and
+    a ``detector`` column with ``model``'s path when given) or, for a
+    ``.json`` name, as ``{file: {"frame_rate", "times", "probability"}}``
+    plus ``"detector": model`` when given. The format follows the suffix of
+    ``out``'s name (a temporary name keeps it)."""
     out = pathlib.Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".json":
@@ -187,14 +190,17 @@ def write_predictions(predictions, out):
             }
             for p in predictions
         }
+        if model is not None:
+            payload["detector"] = model
         out.write_text(json.dumps(payload) + "\n")
         return out
+    detector = [] if model is None else [str(model["path"])]
     with out.open("w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["file", "time", "probability"])
+        writer.writerow(["file", "time", "probability"] + (["detector"] if detector else []))
         for p in predictions:
             for t, v in zip(p.times, p.probability):
-                writer.writerow([str(p.path), f"{t:.5f}", f"{v:.6f}"])
+                writer.writerow([str(p.path), f"{t:.5f}", f"{v:.6f}", *detector])
     return out
 
 

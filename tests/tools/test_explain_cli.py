@@ -24,17 +24,24 @@ def zoo_and_corpus(tmp_path_factory, small_corpus):
     return tmp, small_corpus
 
 
+def _explain(tmp, corpus, cwd, *flags, seeds=3):
+    env = dict(os.environ, VOCAL_XAI_ZOO=str(tmp / "zoo"), VOCAL_XAI_CACHE=str(cwd / "cache"))
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "explain.py"), "--direction=min", f"--data_dir={corpus}",
+         "--learning_rates=0.1,0.01", "--rps=0.01", "--iterations=2,4", f"--seeds={seeds}",
+         "--embedding=embedding_8", "--reference_k=10", "--bootstrap=10", *flags],
+        capture_output=True, text=True, env=env, cwd=cwd,
+    )
+
+
 def test_explain_cli_writes_every_output(zoo_and_corpus, tmp_path):
     tmp, corpus = zoo_and_corpus
-    env = dict(os.environ, VOCAL_XAI_ZOO=str(tmp / "zoo"), TF_CPP_MIN_LOG_LEVEL="2")
     out = tmp_path / "out"
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "explain.py"), "--direction=min", f"--data_dir={corpus}",
-         "--learning_rates=0.1,0.01", "--rps=0.01", "--iterations=2,4", "--seeds=3",
-         "--embedding=embedding_8", "--reference_k=10", "--bootstrap=10", f"--out={out}"],
-        capture_output=True, text=True, env=env, cwd=tmp_path,
-    )
+    result = _explain(tmp, corpus, tmp_path, f"--out={out}")
     assert result.returncode == 0, result.stderr[-3000:]
+    # A normal run prints no TensorFlow log lines.
+    assert "cuFFT" not in result.stderr and "oneDNN" not in result.stderr and "\x1b[" not in result.stdout
     report = json.loads((out / "report.json").read_text())
     assert report["config"]["direction"] == "min" and report["config"]["condition"] == "non_vocal"
     assert len(report["ranking"]) == 4
@@ -43,5 +50,50 @@ def test_explain_cli_writes_every_output(zoo_and_corpus, tmp_path):
                  "selected_log_mel.npy", "activation_trace.npy", "selected_seed0.wav"):
         assert (out / name).is_file(), name
     assert "Selected: lr" in result.stdout
-    # The reference statistics were cached beside the detector.
-    assert list((tmp / "zoo" / "detector" / ".reference-cache").glob("reference-*.npz"))
+    # The models used are printed and recorded, with their versions.
+    assert f"Detector: {tmp / 'zoo' / 'detector' / '1'}, version 1" in result.stdout
+    assert report["models"]["detector_version"] == 1 and report["models"]["generator_version"] == 1
+    assert len(report["models"]["detector_content"]) == 16
+    # The reference statistics are cached in the user cache, not beside the
+    # models, and nothing else is written into the working folder.
+    assert list((tmp_path / "cache" / "reference").glob("reference-*.npz"))
+    assert not (tmp / "zoo" / "detector" / ".reference-cache").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out"]
+
+
+def test_explain_cli_never_mixes_runs(zoo_and_corpus, tmp_path):
+    tmp, corpus = zoo_and_corpus
+    out = tmp_path / "out"
+    assert _explain(tmp, corpus, tmp_path, f"--out={out}").returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    # An existing folder is refused before any work, in one line.
+    again = _explain(tmp, corpus, tmp_path, f"--out={out}", seeds=2)
+    assert again.returncode == 2
+    assert again.stderr.strip().splitlines() == [
+        f"error: Expected out to be a new or empty folder (or pass --overwrite to replace it). "
+        f"Received: out={str(out)!r} holds {len(before)} entries"]
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # With --overwrite the folder is replaced whole: no file of the old run
+    # survives (the third seed's audio), and no temporary folder is left.
+    redo = _explain(tmp, corpus, tmp_path, f"--out={out}", "--overwrite", seeds=2)
+    assert redo.returncode == 0, redo.stderr[-3000:]
+    assert not (out / "selected_seed2.wav").exists() and (out / "selected_seed1.wav").is_file()
+    assert json.loads((out / "report.json").read_text())["config"]["seeds"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out"]
+
+
+@pytest.mark.parametrize("flag, message", [
+    ("--learning_rates=abc", "Expected --learning_rates to be a comma-separated list of numbers > 0"),
+    ("--rps=-1", "Expected --rps to be a comma-separated list of numbers >= 0"),
+])
+def test_explain_cli_refuses_bad_lists_in_one_line(zoo_and_corpus, tmp_path, flag, message):
+    tmp, corpus = zoo_and_corpus
+    result = _explain(tmp, corpus, tmp_path, flag, f"--out={tmp_path / 'out'}")
+    assert result.returncode != 0 and message in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "out").exists()
+
+
+def test_explain_cli_help_exits_zero():
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "explain.py"), "--help"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0 and "--direction" in result.stdout and "--overwrite" in result.stdout

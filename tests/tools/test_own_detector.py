@@ -32,16 +32,21 @@ def readme_example():
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     """A folder with a tiny default corpus (seed 0) where the example looks
-    for it, and the detector the example trains there."""
+    for it (the user cache folder, here ``cache/``), and the detector the
+    example trains there."""
     tmp = tmp_path_factory.mktemp("own_detector")
-    synthetic.make_corpus(tmp / "corpora" / f"synthetic-v{synthetic.DEFAULT_VERSION}", seed=0,
+    synthetic.make_corpus(corpus_dir(tmp), seed=0,
                           split_sizes={"train": 2, "valid": 1, "test": 1}, duration=8.0, workers=1)
     code = readme_example()
     assert README_TRAINING in code
     (tmp / "train.py").write_text(code.replace(README_TRAINING, "steps_per_epoch=3, epochs=1"))
-    result = run_ok([sys.executable, "train.py"], cwd=tmp)
+    result = run_ok([sys.executable, "train.py"], cwd=tmp, env=script_env(VOCAL_XAI_CACHE=str(tmp / "cache")))
     assert re.search(r"mean P\(vocal\) [01]\.\d\d over 557 frames", result.stdout)
     return tmp
+
+
+def corpus_dir(workdir):
+    return workdir / "cache" / "corpora" / f"synthetic-v{synthetic.DEFAULT_VERSION}"
 
 
 def explain(workdir, *flags):
@@ -53,7 +58,7 @@ def explain(workdir, *flags):
 
 def test_explain_the_keras_file(workdir):
     out = workdir / "out"
-    corpus = workdir / "corpora" / f"synthetic-v{synthetic.DEFAULT_VERSION}"
+    corpus = corpus_dir(workdir)
     result = explain(workdir, "--direction=max", "--learning_rates=0.01", "--rps=0.01", "--iterations=5",
                      "--seeds=2", "--reference_k=20", "--bootstrap=0", f"--data_dir={corpus}", f"--out={out}")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -79,16 +84,18 @@ def test_explain_the_keras_file(workdir):
 
 def test_a_wrong_neuron_stops_before_anything_runs(workdir):
     # Neither the generator nor the corpus exists: the check comes first.
-    result = explain(workdir, "--neuron=logit:5", "--generator=no_such_generator", "--data_dir=no_such_corpus")
-    assert result.returncode != 0
-    assert "Expected unit in [0, 0] for layer 'logit' (1 unit per excerpt). Received: unit=5" in result.stderr
+    result = explain(workdir, "--neuron=logit:5", "--generator=no_such_generator", "--data_dir=no_such_corpus",
+                     f"--out={workdir / 'never'}")
+    assert result.returncode == 2 and not (workdir / "never").exists()
+    assert result.stderr.strip().splitlines() == [
+        "error: Expected unit in [0, 0] for layer 'logit' (1 unit per excerpt). Received: unit=5"]
     detector = zoo.load_detector(str(workdir / "my_detector.keras"))
     with pytest.raises(ParameterError, match=r"conv2d \[0, 141023\].* hidden \[0, 63\].* Received: layer='conv9'"):
         run.checked_detector(detector, run.ExplainConfig(neuron="conv9:0"))
 
 
 def test_predict_the_keras_file(workdir):
-    path = workdir / "corpora" / f"synthetic-v{synthetic.DEFAULT_VERSION}" / "audio" / "song003.flac"
+    path = corpus_dir(workdir) / "audio" / "song003.flac"
     run_ok([sys.executable, str(ROOT / "tools" / "predict.py"), str(path), "--detector=my_detector.keras",
             f"--out={workdir / 'p.json'}"], cwd=workdir)
     probability = np.array(json.loads((workdir / "p.json").read_text())[str(path)]["probability"])

@@ -74,3 +74,38 @@ def test_cli(setup, tmp_path):
     expected = predict.SongPredictor(model)(wav).probability
     np.testing.assert_allclose(data[str(wav)]["probability"], expected, atol=1e-5)
     assert "above threshold" in out.stdout
+
+
+def test_cli_checks_outputs_first_and_records_the_detector(setup, tmp_path):
+    model, version, wav, tmp = setup
+    env = dict(os.environ, VOCAL_XAI_ZOO=str(tmp / "zoo"))
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    cmd = [sys.executable, str(ROOT / "tools" / "predict.py"), str(wav), f"--out={tmp_path / 'p.csv'}"]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert first.stderr.strip() == ""  # no TensorFlow log lines
+    rows = list(csv.DictReader((tmp_path / "p.csv").open()))
+    assert {row["detector"] for row in rows} == {str(version.resolve())}
+    assert f"Detector: {version.resolve()}, version {version.name}" in first.stdout
+    # An existing output is refused before any work, in one line, and kept.
+    before = (tmp_path / "p.csv").read_bytes()
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1
+    assert "pass --overwrite" in again.stderr and (tmp_path / "p.csv").read_bytes() == before
+    assert subprocess.run(cmd + ["--overwrite"], capture_output=True, env=env, cwd=tmp_path).returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
+
+
+def test_cli_refuses_audio_with_nan_in_one_line(setup, tmp_path):
+    _, _, _, tmp = setup
+    bad = tmp_path / "nan.wav"
+    data = np.zeros(22050, np.float32)
+    data[100] = np.nan
+    sf.write(bad, data, 22050, subtype="FLOAT")
+    env = dict(os.environ, VOCAL_XAI_ZOO=str(tmp / "zoo"))
+    result = subprocess.run([sys.executable, str(ROOT / "tools" / "predict.py"), str(bad)],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: {bad}: expected finite samples; received 1 NaN or infinite samples at 22050 Hz, the first "
+        "at 0.005 s: repair the file (e.g. replace them by 0) or leave it out"]

@@ -4,63 +4,91 @@ run, write and print."""
 import pathlib
 import time
 
-from vocal_xai import cache, zoo
+from vocal_xai import cache, outputs, zoo
 from vocal_xai.data import defaults, pipeline
 from vocal_xai.explain import report, run
 
 
-def default_corpus_dir():
-    """Where the synthetic default corpus lives when no corpus is given."""
+def default_corpus_dir(cache_dir=None):
+    """Where the synthetic default corpus lives when no corpus is given: in
+    the user cache folder (``vocal_xai.cache``), never the working folder."""
     from vocal_xai.data import synthetic
 
-    return pathlib.Path("corpora") / f"synthetic-v{synthetic.DEFAULT_VERSION}"
+    return cache.user_cache_dir(cache_dir) / "corpora" / f"synthetic-v{synthetic.DEFAULT_VERSION}"
 
 
-def reference_cache(detector_path, corpus_root, detector_output="auto"):
+def describe_model(path):
+    """``{"path", "version", "content"}`` of a model: its version when it is
+    a zoo version folder, and a key of its content (``vocal_xai.cache``)."""
+    path = pathlib.Path(path)
+    content = cache.files_key([path]) if path.is_file() else cache.model_fingerprint(path)
+    return {
+        "path": str(path.resolve()),
+        "version": int(path.name) if path.is_dir() and path.name.isdigit() else None,
+        "content": content[:16],
+    }
+
+
+def reference_cache(detector, valid_songs, cache_dir=None, detector_output="auto"):
     """Where the reference statistics of a detector are cached, and the key
-    that identifies the detector and the corpus.
-
-    A version folder (never overwritten) is identified by its path and
-    keeps its cache beside it; any other file or folder (a ``.keras`` file,
-    a SavedModel), by its content, with the cache in the user cache folder
-    (``vocal_xai.cache``).
+    they are cached under: the detector's content (``describe_model``) and
+    the contents of the valid split's audio and labels, so that a model or a
+    corpus changed at the same path is never served stale. The cache is in
+    the user cache folder, never beside the shipped models.
     """
-    detector_path = pathlib.Path(detector_path)
-    key = {"detector": str(detector_path.resolve()), "corpus": str(pathlib.Path(corpus_root).resolve())}
+    files = [p for song in valid_songs for p in (song.audio_path, song.label_path)]
+    key = {"detector": detector["path"], "content": detector["content"], "valid": cache.files_key(files)[:16]}
     if detector_output != "auto":
         key["output"] = detector_output
-    if detector_path.is_dir() and detector_path.name.isdigit():
-        return detector_path.parent / ".reference-cache", {**key, "version": detector_path.name}
-    content = (cache.files_key([detector_path]) if detector_path.is_file()
-               else cache.model_fingerprint(detector_path))
-    return cache.user_cache_dir() / "reference", {**key, "content": content}
+    return cache.user_cache_dir(cache_dir) / "reference", key
 
 
-def run_cli(grid, overrides, detector_name, generator_name, data_dir, out, detector_output="auto"):
+def run_cli(grid, overrides, detector_name, generator_name, data_dir, out, detector_output="auto",
+            cache_dir=None, overwrite=False):
     """Run one explanation job end to end; return the written paths.
 
-    The detector is loaded and checked against the neuron and the embedding
-    first, before the generator, the corpus or any computation.
+    ``out`` is checked first (a new or empty folder, or ``overwrite``), then
+    the detector is loaded and checked against the neuron and the
+    embedding, before the generator, the corpus or any computation. The
+    outputs are written into a temporary folder renamed to ``out`` at the
+    end, so they appear whole or not at all.
     """
     start = time.perf_counter()
+    outputs.check_output_dir(out, overwrite)
     config = run.ExplainConfig.from_grid(grid, **overrides)
     detector_path = zoo.resolve_detector(detector_name)
     detector = zoo.load_detector(str(detector_path), output=detector_output)
     detector, config = run.checked_detector(detector, config)
     generator_dir = zoo.resolve(generator_name)
     generator = zoo.load_generator(str(generator_dir))
-    corpus = defaults.open_corpus(data_dir, default_corpus_dir())
-    valid = pipeline.load_split(corpus, "valid", pathlib.Path("runs") / "cache")
-    cache, key = reference_cache(detector_path, corpus.root, detector_output)
+    models = {"detector": describe_model(detector_path), "generator": describe_model(generator_dir)}
+    for name, info in models.items():
+        version = "" if info["version"] is None else f", version {info['version']}"
+        print(f"{name.capitalize()}: {info['path']}{version} (content {info['content']})")
+    corpus = defaults.open_corpus(data_dir, default_corpus_dir(cache_dir))
+    print(f"Reference data: valid split of {corpus.root}")
+    valid = pipeline.load_split(corpus, "valid", cache.user_cache_dir(cache_dir) / "features")
+    folder, key = reference_cache(models["detector"], corpus.songs("valid"), cache_dir, detector_output)
     print(f"Explaining {config.direction} {config.neuron} ({config.condition} prior), distance over "
           f"{config.embedding}: {len(config.pairs)} (lr, rp) pairs x {config.seeds} seeds, "
           f"iterations {list(config.iterations)}")
-    result = run.explain(generator, detector, valid, config, cache, key, progress=True)
+    result = run.explain(generator, detector, valid, config, folder, key, progress=True)
     result.timings["total_s"] = time.perf_counter() - start
-    versions = {"detector": str(detector_path), "generator": str(generator_dir)}
-    paths = report.write_all(result, out, versions=versions)
+    versions = {"detector": str(detector_path), "generator": str(generator_dir), **{
+        f"{name}_{field}": info[field] for name, info in models.items() for field in ("version", "content")}}
+    versions["corpus"] = str(corpus.root)
+    with outputs.atomic_dir(out, overwrite) as tmp:
+        written = report.write_all(result, tmp, versions=versions)
+    paths = {name: _moved(value, tmp, pathlib.Path(out)) for name, value in written.items()}
     print(report.summary_table(result))
     print(f"Selected: lr {result.selected['learning_rate']:g}, rp {result.selected['rp']:g}, "
           f"{result.selected['iterations']} iterations; outputs in {out} "
           f"({result.timings['total_s']:.0f} s)")
     return paths
+
+
+def _moved(value, old, new):
+    """A written path (or list of them) after its folder was renamed."""
+    if isinstance(value, (list, tuple)):
+        return [_moved(v, old, new) for v in value]
+    return new / pathlib.Path(value).relative_to(old)
