@@ -1284,9 +1284,14 @@ def _register(rng, sex):
     return low, int(min(hi, low + int(rng.integers(12, 20))))
 
 
-def _render_vocals(rng, plan, segments, singer, register, n_buf):
-    """Vocal stem: phrases inside every sing segment, zero elsewhere."""
-    out = np.zeros(n_buf)
+def _vocal_phrases(rng, segments):
+    """Lay out the phrases of every sing segment, drawing as it goes.
+
+    Yields, per phrase: ``(offset, lead_in, end, breath)``: where the
+    phrase's audio starts in the song (s), where its first note may start and
+    where its notes must end (s from the phrase start), and the length of the
+    inhalation before the first note (s), or None.
+    """
     for seg in segments:
         if not seg.vocal:
             continue
@@ -1305,23 +1310,28 @@ def _render_vocals(rng, plan, segments, singer, register, n_buf):
             breath_len = rng.uniform(0.15, 0.35) if breath else 0.0
             lead_in = breath_len + rng.uniform(0.06, 0.1)
             start = rng.uniform(0.0, 0.04)
-            onset, dur, midi = _melody(rng, lead_in, span - start, plan, register)
-            if len(onset) == 0:
-                t += span + (rests[p] if p < n_phrases - 1 else 0.0)
-                continue
-            notes, syllables = _plan_vocal_phrase(rng, onset, dur, midi, singer)
-            scoop = rng.uniform(0.3, 1.0) if rng.random() < 0.5 else 0.0
-            audio = _sing_phrase(
-                rng,
-                notes,
-                syllables,
-                singer,
-                breath=(0.0, breath_len) if breath else None,
-                scoop=scoop,
-            )
-            c0 = int(math.ceil((t + start) * CONTROL_RATE))
-            _add_at(out, c0 * CONTROL_HOP, audio)
+            yield t + start, lead_in, span - start, breath_len if breath else None
             t += span + (rests[p] if p < n_phrases - 1 else 0.0)
+
+
+def _render_vocals(rng, plan, segments, singer, register, n_buf):
+    """Vocal stem: phrases inside every sing segment, zero elsewhere."""
+    out = np.zeros(n_buf)
+    for offset, lead_in, end, breath in _vocal_phrases(rng, segments):
+        onset, dur, midi = _melody(rng, lead_in, end, plan, register)
+        if len(onset) == 0:
+            continue
+        notes, syllables = _plan_vocal_phrase(rng, onset, dur, midi, singer)
+        scoop = rng.uniform(0.3, 1.0) if rng.random() < 0.5 else 0.0
+        audio = _sing_phrase(
+            rng,
+            notes,
+            syllables,
+            singer,
+            breath=None if breath is None else (0.0, breath),
+            scoop=scoop,
+        )
+        _add_at(out, int(math.ceil(offset * CONTROL_RATE)) * CONTROL_HOP, audio)
     return out
 
 

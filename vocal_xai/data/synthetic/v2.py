@@ -205,54 +205,33 @@ def _diatonic_shift(midi, steps, plan):
 def _render_vocals(rng, plan, segments, song, register, n_buf):
     """Vocal stem: lead phrases, sometimes harmonised, inside sing segments."""
     out = np.zeros(n_buf)
-    for seg in segments:
-        if not seg.vocal:
+    for offset, lead_in, end, breath in v1._vocal_phrases(rng, segments):
+        onset, dur, midi = v1._melody(rng, lead_in, end, plan, register)
+        if len(onset) == 0:
             continue
-        a, b = seg.start, seg.end - 0.005
-        length = b - a
-        n_phrases = max(1, int(round(length / rng.uniform(2.5, 5.0))))
-        rests = rng.uniform(0.15, 0.45, n_phrases - 1)
-        while n_phrases > 1 and (length - rests.sum()) / n_phrases < 1.2:
-            n_phrases -= 1
-            rests = rests[: n_phrases - 1]
-        spans = (length - rests.sum()) * rng.dirichlet(np.full(n_phrases, 5.0))
-        t = a
-        for p in range(n_phrases):
-            span = spans[p]
-            breath = rng.random() < (0.8 if p == 0 else 0.6) and span > 1.0
-            breath_len = rng.uniform(0.15, 0.35) if breath else 0.0
-            lead_in = breath_len + rng.uniform(0.06, 0.1)
-            start = rng.uniform(0.0, 0.04)
-            onset, dur, midi = v1._melody(rng, lead_in, span - start, plan, register)
-            advance = span + (rests[p] if p < n_phrases - 1 else 0.0)
-            if len(onset) == 0:
-                t += advance
-                continue
-            notes, syllables = v1._plan_vocal_phrase(
-                rng, onset, dur, midi, song.singer, vib_limits=VIBRATO_LIMITS, consonant_prob=song.consonant_prob
-            )
-            scoop = rng.uniform(0.3, 1.0) if rng.random() < 0.5 else 0.0
-            phrase = v1._sing_phrase(
-                rng, notes, syllables, song.singer, breath=(0.0, breath_len) if breath else None, scoop=scoop
-            )
-            # Backing singers: the same words a third or a sixth away.
-            if song.harmony and rng.random() < song.harmony_prob:
-                lead_rms = v1._rms(phrase)
-                for backing in song.harmony:
-                    steps = int(rng.choice([-5, -2, 2, 5]))
-                    take = dataclasses.replace(
-                        notes,
-                        midi=_diatonic_shift(notes.midi, steps, plan),
-                        vib_phase=rng.uniform(0.0, 2.0 * np.pi, len(onset)),
-                        vib_rate=notes.vib_rate + rng.uniform(-0.3, 0.3, len(onset)),
-                    )
-                    voice = v1._sing_phrase(rng, take, syllables, backing)
-                    level = lead_rms / max(v1._rms(voice), 1e-12) * 10.0 ** (-rng.uniform(3.0, 10.0) / 20.0)
-                    m = min(len(phrase), len(voice))
-                    phrase[:m] += voice[:m] * level
-            c0 = int(math.ceil((t + start) * v1.CONTROL_RATE))
-            v1._add_at(out, c0 * v1.CONTROL_HOP, phrase)
-            t += advance
+        notes, syllables = v1._plan_vocal_phrase(
+            rng, onset, dur, midi, song.singer, vib_limits=VIBRATO_LIMITS, consonant_prob=song.consonant_prob
+        )
+        scoop = rng.uniform(0.3, 1.0) if rng.random() < 0.5 else 0.0
+        phrase = v1._sing_phrase(
+            rng, notes, syllables, song.singer, breath=None if breath is None else (0.0, breath), scoop=scoop
+        )
+        # Backing singers: the same words a third or a sixth away.
+        if song.harmony and rng.random() < song.harmony_prob:
+            lead_rms = v1._rms(phrase)
+            for backing in song.harmony:
+                steps = int(rng.choice([-5, -2, 2, 5]))
+                take = dataclasses.replace(
+                    notes,
+                    midi=_diatonic_shift(notes.midi, steps, plan),
+                    vib_phase=rng.uniform(0.0, 2.0 * np.pi, len(onset)),
+                    vib_rate=notes.vib_rate + rng.uniform(-0.3, 0.3, len(onset)),
+                )
+                voice = v1._sing_phrase(rng, take, syllables, backing)
+                level = lead_rms / max(v1._rms(voice), 1e-12) * 10.0 ** (-rng.uniform(3.0, 10.0) / 20.0)
+                m = min(len(phrase), len(voice))
+                phrase[:m] += voice[:m] * level
+        v1._add_at(out, int(math.ceil(offset * v1.CONTROL_RATE)) * v1.CONTROL_HOP, phrase)
     return out
 
 
