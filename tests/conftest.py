@@ -79,11 +79,14 @@ def evaluation_corpus(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def small_corpus(tmp_path_factory):
-    """Four 8-second synthetic songs: 2 train, 1 valid, 1 test."""
+    """Four 8-second synthetic songs: 2 train, 1 valid, 1 test (version 1,
+    where every song has singing)."""
     from vocal_xai.data import synthetic
 
     path = tmp_path_factory.mktemp("small") / "corpus"
-    synthetic.make_corpus(path, seed=3, split_sizes={"train": 2, "valid": 1, "test": 1}, duration=8.0, workers=1)
+    synthetic.make_corpus(
+        path, seed=3, split_sizes={"train": 2, "valid": 1, "test": 1}, duration=8.0, workers=1, version=1
+    )
     return path
 
 

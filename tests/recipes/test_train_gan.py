@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import kill_after_first_checkpoint, run_ok
+from conftest import kill_after_first_checkpoint, run_ok, script_env
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline
 from vocal_xai.models.detector import SVDNet
@@ -89,3 +89,21 @@ def test_mirrored_on_two_logical_cpus(corpus, detector, tmp_path):
     assert generator.count_params() == report["generator_parameters"]
     metadata = json.loads((version / "assets.extra" / "metadata.json").read_text())
     assert metadata["replicas"] == 2 and metadata["parameters"] == report["generator_parameters"]
+
+
+def test_a_generator_trained_on_your_corpus_explains_your_detector(corpus, detector, tmp_path):
+    """README 'Explain your own model': train_gan.py --data_dir=CORPUS, then
+    tools/explain.py with that generator and that corpus's valid split."""
+    run = tmp_path / "my_gan"
+    run_ok(_cmd(corpus, detector, run, "--epochs=1", "--steps_per_epoch=3"))
+    generator = run / "export" / "generator" / "1"
+    out = tmp_path / "explained"
+    result = run_ok([sys.executable, str(ROOT / "tools" / "explain.py"), f"--detector={detector}",
+                     f"--generator={generator}", f"--data_dir={corpus}", "--direction=max",
+                     "--learning_rates=0.01", "--rps=0.01", "--iterations=3", "--seeds=2", "--reference_k=10",
+                     "--bootstrap=0", f"--out={out}"], env=script_env(VOCAL_XAI_CACHE=str(tmp_path / "cache")))
+    report = json.loads((out / "report.json").read_text())
+    assert report["models"]["generator"] == str(generator.resolve())
+    assert report["models"]["corpus"] == str(corpus)
+    assert f"Generator: {generator.resolve()}" in result.stdout
+    assert np.isfinite(report["selected"]["distance"])
