@@ -1,0 +1,59 @@
+"""
+Title: Evaluate a detector on a corpus
+Description: Song-level error of any detector version on any corpus, and the real-recordings check.
+
+Frame-wise probabilities over whole songs, the 56-frame median filter, the
+threshold picked on the corpus's valid split, then error, precision, recall
+and F1 on its test split (Schlüter & Grill 2015), exactly as
+`recipes/train_detector.py` evaluates the model it trains. Use it to compare
+versions across corpora, e.g. a detector on a corpus it was not trained on:
+
+```
+python recipes/make_corpus.py --out=corpora/synthetic-v2
+python recipes/evaluate_detector.py --detector=saved_models/detector/3 --data_dir=corpora/synthetic-v2
+python recipes/evaluate_detector.py --detector=saved_models/detector/4 --data_dir=corpora/synthetic --out=eval.json
+```
+"""
+
+from absl import flags
+
+from vocal_xai import cli
+
+flags.DEFINE_string("detector", "detector", "Zoo name or version folder of the detector.")
+flags.DEFINE_string("data_dir", None, "Corpus in the Jamendo layout (its valid and test splits are read).")
+flags.DEFINE_string("cache_dir", None, "Feature cache; default: the user cache folder.")
+flags.DEFINE_string("real_recordings", None, "Also run the real-recordings check on this folder ('' to skip; "
+                    "default: the repository's real_recordings/ when it exists).")
+flags.DEFINE_string("out", None, "Write the metrics as JSON here (a new file, or --overwrite).")
+flags.DEFINE_boolean("overwrite", False, "Replace an existing --out file.")
+flags.mark_flag_as_required("data_dir")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    del argv
+    import json
+
+    from vocal_xai import cache, outputs, zoo
+    from vocal_xai.data import corpus as corpus_lib
+    from vocal_xai.models.detector import real_check, task
+
+    if FLAGS.out:
+        outputs.check_output_file(FLAGS.out, FLAGS.overwrite)
+    recordings = real_check.resolve_folder(FLAGS.real_recordings)
+    version_dir = zoo.resolve(FLAGS.detector)
+    print(f"Detector: {version_dir.resolve()}")
+    songs = corpus_lib.read_corpus(FLAGS.data_dir, splits=("valid", "test"))
+    metrics = task.evaluate(
+        zoo.load_detector(str(version_dir)), songs, cache.user_cache_dir(FLAGS.cache_dir) / "features", recordings
+    )
+    task.print_metrics(metrics)
+    if FLAGS.out:
+        report = {"detector": str(version_dir.resolve()), "corpus": str(songs.root), "metrics": metrics}
+        with outputs.atomic_file(FLAGS.out, FLAGS.overwrite) as tmp:
+            tmp.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+        print(f"Wrote {FLAGS.out}")
+
+
+if __name__ == "__main__":
+    cli.run(main)
