@@ -82,3 +82,16 @@ def test_a_user_error_is_one_line_and_exit_2(script):
     assert result.stderr.strip().splitlines() == ["error: Expected rate > 0. Received: rate=-1.0"]
     traced = _run(script, "--rate=-1", "--verbosity=1")
     assert traced.returncode != 0 and "Traceback" in traced.stderr and "ParameterError" in traced.stderr
+
+
+def test_library_log_records_are_dropped_and_the_projects_kept():
+    import logging
+
+    def record(path, level=logging.INFO):
+        return logging.LogRecord("x", level, path, 1, "message", None, None)
+
+    keep = cli.LibraryLogFilter()
+    assert not keep.filter(record("/venv/lib/python3.11/site-packages/tensorflow/python/saved_model/save.py"))
+    assert not keep.filter(record("/venv/lib/site-packages/keras/src/utils/io_utils.py", logging.WARNING))
+    assert keep.filter(record("/venv/lib/site-packages/tensorflow/python/x.py", logging.ERROR))
+    assert keep.filter(record("/repo/vocal_xai/training.py"))

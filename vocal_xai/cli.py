@@ -17,6 +17,9 @@ from vocal_xai.errors import CorpusError, ParameterError
 
 HELP_FLAGS = ("--help", "-h", "-?", "--helpshort", "--helpfull", "--helpxml")
 
+# Packages whose Python log records below ERROR stay out of a normal run.
+QUIET_PACKAGES = ("tensorflow", "tensorflow_io", "keras", "tf_keras", "tensorflow_probability")
+
 # Errors that come from what the user gave: a flag's value, a file, a shape.
 USER_ERRORS = (
     ParameterError,
@@ -75,6 +78,17 @@ def quiet_logs(verbose=False):
         os.close(null)
 
 
+class LibraryLogFilter(logging.Filter):
+    """Drops log records below ERROR written by ``QUIET_PACKAGES`` (through
+    Python's or absl's logging); the project's own records pass."""
+
+    def filter(self, record):
+        if record.levelno >= logging.ERROR:
+            return True
+        parts = os.path.normpath(record.pathname).split(os.sep)
+        return not any(package in parts for package in QUIET_PACKAGES)
+
+
 def progress_verbosity(enabled=True):
     """The ``verbose`` value for ``keras.utils.Progbar`` and ``fit``: a live
     bar on a terminal (1), a single plain line per bar when the output is a
@@ -99,6 +113,10 @@ def run(main, argv=None):
         quiet_logs(verbose)
 
     def guarded(args):
+        if not verbose:
+            from absl import logging as absl_logging
+
+            absl_logging.get_absl_handler().addFilter(LibraryLogFilter())
         try:
             return main(args)
         except USER_ERRORS as err:
