@@ -12,6 +12,13 @@ Without ``--data_dir`` the synthetic default corpus is made under
 ``--model_dir``. Killed runs resume: rerun the same command. TensorBoard
 (``--model_dir``/logs) shows the losses and sample spectrograms of both
 classes after every epoch.
+
+The trained generator is exported before it is evaluated, so a failed
+evaluation never costs it: rerunning the same command after a finished
+training only evaluates (``recipes/evaluate_gan.py`` judges any exported
+version too). The evaluation (``vocal_xai.models.dcgan.evaluation``) goes to
+``--model_dir``: evaluation.json, evaluation.md, samples.png and
+c2st_scores.csv.
 """
 
 from absl import flags
@@ -39,7 +46,8 @@ flags.DEFINE_float("beta_2", 0.999, "Adam beta_2 of both players.", lower_bound=
 flags.DEFINE_enum("loss", "hinge", ["hinge", "non_saturating"], "GAN loss.")
 flags.DEFINE_float("aux_weight", 1.0, "Weight of the auxiliary class loss (presets with a class head).",
                    lower_bound=0.0)
-flags.DEFINE_integer("eval_samples", 5000, "Samples per row of the evaluation table.", lower_bound=2)
+flags.DEFINE_integer("eval_samples", 5000, "Excerpts per class and row of the evaluation asked for (all there "
+                     "are when a split holds fewer).", lower_bound=2)
 flags.DEFINE_integer("seed", 0, "Seed of weights, data order and latents.")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored"], "tf.distribute strategy.")
 flags.DEFINE_integer("logical_cpus", 1, "Split the CPU into this many devices (for mirrored).", lower_bound=1)
@@ -53,7 +61,7 @@ def main(argv):
     import pathlib
 
     from vocal_xai import training, zoo
-    from vocal_xai.data import defaults, pipeline
+    from vocal_xai.data import defaults, synthetic
     from vocal_xai.models.dcgan import evaluation, task
 
     # Set up devices, determinism and the strategy.
@@ -63,7 +71,9 @@ def main(argv):
 
     # Read (or make) the corpus, and load the judge.
     corpus = defaults.open_corpus(FLAGS.data_dir, model_dir / "corpus", version=int(FLAGS.corpus_version))
-    detector_dir = zoo.resolve(FLAGS.detector)
+    corpus_version = (int(FLAGS.corpus_version) if FLAGS.data_dir is None
+                      else (synthetic.corpus_info(corpus.root) or {}).get("version"))
+    detector_dir = zoo.resolve_detector(FLAGS.detector)
     detector = zoo.load_detector(str(detector_dir))
 
     # Train, resuming from the last checkpoint if there is one.
@@ -81,18 +91,20 @@ def main(argv):
         seed=FLAGS.seed,
     )
     gan, info = task.train(config, corpus, model_dir, strategy, cache_dir)
+    result = {**info, "detector": str(detector_dir), "corpus": str(corpus.root), "corpus_version": corpus_version}
 
-    # Evaluate against real data and export.
-    report = task.evaluate(gan.generator, detector, corpus, cache_dir, FLAGS.eval_samples, FLAGS.seed)
-    print(evaluation.format_report(report))
-    result = {**info, "evaluation": report, "detector": str(detector_dir), "corpus": str(corpus.root)}
-    training.write_json(model_dir / "evaluation.json", result)
-    valid = pipeline.load_split(corpus, "valid", cache_dir)
-    figure = evaluation.plot_samples(gan.generator, valid, model_dir / "samples.png", seed=FLAGS.seed)
-    print(f"Samples: {figure}")
+    # Export first: the trained generator is safe whatever the evaluation does.
     if FLAGS.export:
         export_base = FLAGS.export_base or model_dir / "export"
-        print(f"Exported {task.export_generator(gan.generator, export_base, result)}")
+        version_dir, written = task.export_once(gan.generator, export_base, result, model_dir, config.epochs)
+        print(f"{'Exported' if written else 'Already exported'} {version_dir}")
+        result["export"] = str(version_dir)
+
+    # Evaluate against real data.
+    evaluated = task.run_evaluation(gan.generator, detector, corpus, cache_dir, FLAGS.eval_samples, FLAGS.seed)
+    print(evaluation.format_report(evaluated.report))
+    paths = task.write_evaluation(evaluated, model_dir, result)
+    print(f"Evaluation: {paths['json']}, samples: {paths['figure']}")
 
 
 if __name__ == "__main__":

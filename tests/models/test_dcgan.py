@@ -372,25 +372,35 @@ def test_evaluate_generator_rows(splits, detector):
     keras.utils.set_random_seed(0)
     train_mean, train_std = pipeline.band_stats(train.features)
     generator = Generator(train_mean, train_std, **TINY_G)
-    report = evaluation.evaluate_generator(generator, detector, train, valid, num_samples=30, seed=0)
-    assert set(report) == {"non_vocal", "vocal"}
-    for row in report.values():
-        assert set(row) == {"generator", "floor", "ceiling", "consistency", "samples"}
-        assert row["samples"] == 30
+    report = evaluation.evaluate_generator(generator, detector, train, valid, num_samples=30, seed=0,
+                                           resamples=50, c2st_floor=False)
+    assert set(report) == {"non_vocal", "vocal", "class_matters", "settings"}
+    for name in evaluation.CLASS_NAMES.values():
+        row = report[name]
+        assert set(row) >= {"generator", "floor", "ceiling", "consistency", "samples", "frechet", "c2st"}
+        assert row["samples"] == 30 and row["requested"] == 30
         for key in ("generator", "floor", "ceiling"):
             assert np.isfinite(row[key]) and row[key] >= 0
+            # The flat figures are those of the default embedding, the last one.
+            assert row[key] == row["frechet"][detector.embedding_names[-1]][key]["value"]
+        assert set(row["frechet"]) == set(detector.embedding_names)
         assert 0.0 <= row["consistency"] <= 1.0
         assert row["ceiling"] > row["floor"]
+        assert 0.0 <= row["c2st"]["accuracy"] <= 1.0 and row["c2st"]["examples"] == 60
+        assert row["c2st_floor"] == {"skipped": "not asked for"}
     text = evaluation.format_report(report)
-    for name, row in report.items():
+    for name in evaluation.CLASS_NAMES.values():
+        row = report[name]
         assert f"| {name} | {row['generator']:.3f} | {row['floor']:.3f} | {row['ceiling']:.1f} |" in text
         assert f"{row['consistency']:.1%}" in text
+        assert f"- {name}: 30 excerpts per row of 30 asked" in text
+    assert f"for {report['class_matters']['value']:.1%}" in text
 
 
 def test_evaluate_generator_scores_real_excerpts_as_perfect(splits, detector):
     train, valid = splits
     report = evaluation.evaluate_generator(RealExcerpts(valid, 30, seed=5), detector, train, valid,
-                                           num_samples=30, seed=5)
+                                           num_samples=30, seed=5, resamples=50, c2st_floor=False)
     for label, name in evaluation.CLASS_NAMES.items():
         row = report[name]
         assert row["generator"] == pytest.approx(0.0, abs=1e-6)
@@ -398,6 +408,9 @@ def test_evaluate_generator_scores_real_excerpts_as_perfect(splits, detector):
         real, _ = pipeline.sample_excerpts(valid, 30, label=label, seed=5)
         _, probs = evaluation.detector_outputs(detector, real)
         assert row["consistency"] == pytest.approx(np.mean((probs > 0.5) == bool(label)))
+        # Each generated excerpt is its real twin, in the same fold: one of
+        # the two is always misjudged.
+        assert row["c2st"]["accuracy"] == 0.5
 
 
 # Export for TF Serving.

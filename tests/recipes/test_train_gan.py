@@ -97,6 +97,14 @@ def test_a_generator_trained_on_your_corpus_explains_your_detector(corpus, detec
     run = tmp_path / "my_gan"
     run_ok(_cmd(corpus, detector, run, "--epochs=1", "--steps_per_epoch=3"))
     generator = run / "export" / "generator" / "1"
+    first = _evaluation(run)
+    assert first["export"] == str(generator) and first["corpus_version"] is None
+    # A rerun after the finished training only evaluates: no second version.
+    again = run_ok(_cmd(corpus, detector, run, "--epochs=1", "--steps_per_epoch=3"))
+    assert f"Already exported {generator}" in again.stdout
+    assert sorted(p.name for p in (run / "export" / "generator").iterdir()) == ["1"]
+    assert _evaluation(run)["evaluation"] == first["evaluation"]
+    assert {"evaluation.md", "samples.png", "c2st_scores.csv"} <= {p.name for p in run.iterdir()}
     out = tmp_path / "explained"
     result = run_ok([sys.executable, str(ROOT / "tools" / "explain.py"), f"--detector={detector}",
                      f"--generator={generator}", f"--data_dir={corpus}", "--direction=max",

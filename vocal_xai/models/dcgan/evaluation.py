@@ -1,49 +1,123 @@
-"""Quality of a conditional generator, judged by the detector.
+"""Quality of a conditional generator, per class, with intervals.
 
-For each class, with the same number of samples in every row:
-- ``generator``: Fréchet distance between the detector embeddings of
-  G(z, class) and of real valid excerpts of that class;
-- ``floor``: the same distance between real train and real valid excerpts;
+For each class (non-vocal, vocal), every row uses the same number of
+excerpts: the number asked for, or fewer when a split holds fewer excerpts of
+the class (``samples`` = min(asked, valid excerpts, train excerpts), with the
+counts available reported beside it). The latents z are the same for both
+classes, so G(z, non-vocal) and G(z, vocal) differ only by the class.
+
+Judged by the detector, on each embedding it exposes (SVDNet: dense-256 and
+dense-64, ``embedding_256`` and ``embedding_64``):
+
+- ``generator``: Fréchet distance between the embeddings of G(z, class) and
+  of real valid excerpts of the class;
+- ``floor``: the same distance between real train and real valid excerpts
+  (what real data of other songs scores);
 - ``ceiling``: the same distance between matched noise (Gaussian, with the
-  per-band mean and std of the real valid excerpts of that class) and real
-  valid excerpts;
-- ``consistency``: the fraction of G(z, class) the detector assigns to the
-  class (probability above 0.5 for vocal, below for non-vocal).
+  per-band mean and std of the valid excerpts of the class) and real valid
+  excerpts;
+- ``generator_over_floor``: the first over the second;
+- ``consistency``: the share of G(z, class) the detector assigns to the class
+  (probability above ``THRESHOLD`` for vocal, at most for non-vocal).
+
+Not judged by the detector:
+
+- ``c2st``: the held-out accuracy of a fresh classifier trained to tell
+  G(z, class) from real valid excerpts of the class
+  (``vocal_xai.metrics.c2st``), on at most ``C2ST_SAMPLES`` of each with a
+  fixed classifier and schedule, so that generators are compared on the same
+  footing; 0.5 means they can't be told apart. ``c2st_floor`` is the same
+  test between real train and real valid excerpts.
+
+Across the classes:
+
+- ``class_matters``: the share of z for which the detector's logit for
+  G(z, vocal) exceeds its logit for G(z, non-vocal).
+
+Every figure comes with a 95 % bootstrap interval (each sample resampled on
+its own: generated, valid, train, noise): a percentile interval, and for the
+Fréchet distances and their ratio a percentile interval centred on the
+estimate (``metrics.bootstrap``, method "centred"), since they are biased
+upwards at finite sample size and more so in a resample; compare a
+generator's distance with the floor at the same ``samples``. The C2ST
+accuracies come with an exact binomial interval over their held-out
+predictions.
+
+The flat keys ``generator``, ``floor``, ``ceiling`` and ``consistency`` of a
+class row are the figures on the default embedding (the detector's last),
+as earlier versions reported them.
 """
+
+import dataclasses
 
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import inference, plotting
+from vocal_xai import inference, plotting, spectral
 from vocal_xai.data import pipeline
+from vocal_xai.errors import ParameterError
 from vocal_xai.explain import frechet
+from vocal_xai.metrics import bootstrap, c2st
 
 CLASS_NAMES = {0: "non_vocal", 1: "vocal"}
+THRESHOLD = 0.5  # detector probability above which an excerpt is called vocal
+C2ST_SAMPLES = 1000  # most excerpts per side of the classifier two-sample test
+RESAMPLES = 500  # bootstrap resamples
+CONFIDENCE = 0.95
 
 
 def detector_outputs(detector, log_mel, embedding=None, batch_size=256):
     """Embeddings (default: the last hidden layer, dense-64) and vocal
     probabilities of excerpts, in batches."""
     embedding = embedding or detector.embedding_names[-1]
+    out = detector_features(detector, log_mel, (embedding,), batch_size)
+    return out[embedding], out["probability"]
+
+
+def detector_features(detector, log_mel, embeddings=None, batch_size=256):
+    """The detector's outputs for excerpts, in batches.
+
+    Args:
+        detector: an ``SVDNet`` or a detector with its interface.
+        log_mel: raw log-mel excerpts. [shape=(n, 115, 80)]
+        embeddings: the embedding layers to keep; default: all of
+            ``detector.embedding_names``.
+
+    Returns:
+        dict: ``logit`` and ``probability`` [shape=(n,)], and each embedding
+        [shape=(n, d)], as numpy arrays.
+    """
+    names = tuple(detector.embedding_names if embeddings is None else embeddings)
     run = inference.compiled(detector)
-    embs, probs = [], []
+    parts = {key: [] for key in ("logit", "probability") + names}
     for start in range(0, len(log_mel), batch_size):
         out = run(tf.constant(log_mel[start : start + batch_size], tf.float32))
-        embs.append(out[embedding].numpy())
-        probs.append(out["probability"].numpy()[:, 0])
-    return np.concatenate(embs), np.concatenate(probs)
+        for key in parts:
+            value = out[key].numpy()
+            parts[key].append(value[:, 0] if key in ("logit", "probability") else value)
+    return {key: np.concatenate(value) for key, value in parts.items()}
 
 
-def generate(generator, count, label, seed, batch_size=256):
-    """``count`` samples of G(z, label) with z ~ N(0, I) drawn from ``seed``."""
-    z = np.random.default_rng(seed).standard_normal((count, generator.latent_dim)).astype(np.float32)
+def latents(count, seed, latent_dim=128):
+    """``count`` latents z ~ N(0, I) drawn from ``seed``; a longer draw
+    starts with a shorter one. [shape=(count, latent_dim)]"""
+    return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype(np.float32)
+
+
+def generate_from(generator, z, label, batch_size=256):
+    """G(z, label) in batches. [shape=(len(z), 115, 80)]"""
     run = inference.compiled(generator)
     out = []
-    for start in range(0, count, batch_size):
+    for start in range(0, len(z), batch_size):
         zb = z[start : start + batch_size]
         labels = tf.fill([len(zb)], tf.constant(label, tf.int32))
         out.append(run({"z": tf.constant(zb), "class": labels}).numpy())
     return np.concatenate(out)
+
+
+def generate(generator, count, label, seed, batch_size=256):
+    """``count`` samples of G(z, label) with z ~ N(0, I) drawn from ``seed``."""
+    return generate_from(generator, latents(count, seed, generator.latent_dim), label, batch_size)
 
 
 def matched_noise(reference, count, seed):
@@ -55,60 +129,353 @@ def matched_noise(reference, count, seed):
     return (mean + std * rng.standard_normal(shape)).astype(np.float32)
 
 
-def evaluate_generator(generator, detector, train, valid, num_samples=1000, seed=0,
-                       embedding=None):
-    """Per-class distances and class consistency (see the module docstring).
+def available_excerpts(split, label):
+    """How many distinct excerpts of class ``label`` ``split`` holds (the
+    most ``pipeline.sample_excerpts`` can draw)."""
+    _, labels, centres = pipeline.concat_split(split, pipeline.HALF)
+    return int(np.sum(labels[centres] == label))
+
+
+def frechet_distance(a, b):
+    """Fréchet distance between the Gaussian fits of two sets of embeddings
+    [shape=(n, d)], in float64."""
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    return float(frechet.frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False)))
+
+
+@dataclasses.dataclass
+class GeneratorEvaluation:
+    """The figures and what they were computed from.
+
+    Attributes:
+        report: JSON-ready figures (see the module docstring).
+        real: class name -> the real valid excerpts compared.
+            [shape=(samples, 115, 80)]
+        generated: class name -> G(z, class) for the same z in every class.
+            [shape=(samples, 115, 80)]
+        c2st: class name -> ``C2STResult`` of generated against real, or
+            None when too few excerpts.
+        c2st_real_index: class name -> the rows of ``real`` the test used
+            (it used the first rows of ``generated``).
+    """
+
+    report: dict
+    real: dict
+    generated: dict
+    c2st: dict
+    c2st_real_index: dict
+
+
+def _spread(n, m):
+    """``m`` indices spread evenly over ``range(n)``, in order."""
+    return np.unique(np.linspace(0, n - 1, m).round().astype(int))
+
+
+def _c2st_minimum(config):
+    return 2 * config.folds * config.blocks
+
+
+def _frechet_rows(features, names, resamples, confidence, seed):
+    """Per embedding: generator, floor, ceiling and their ratio, each with a
+    bootstrap interval from one set of resamples."""
+    rows = {}
+    for name in names:
+        fake, valid, train, noise = (features[key][name] for key in ("generator", "valid", "train", "noise"))
+
+        def statistic(f, v, t, z):
+            gen, floor = frechet_distance(f, v), frechet_distance(t, v)
+            return [gen, floor, frechet_distance(z, v), gen / max(floor, 1e-12)]
+
+        found = bootstrap.estimates(statistic, [fake, valid, train, noise],
+                                    ["generator", "floor", "ceiling", "generator_over_floor"],
+                                    resamples, confidence, seed, method="centred")
+        rows[name] = {key: est.to_dict() for key, est in found.items()}
+    return rows
+
+
+def evaluate(generator, detector, train, valid, num_samples=5000, seed=0, embedding=None,
+             resamples=RESAMPLES, confidence=CONFIDENCE, c2st_samples=C2ST_SAMPLES,
+             c2st_config=c2st.C2STConfig(), c2st_floor=True):
+    """Every figure of the module docstring, per class and across classes.
 
     Args:
-        generator: a conditional ``Generator``.
-        detector: an ``SVDNet``.
+        generator: a conditional ``Generator`` (``latent_dim``, inputs
+            ``{"z", "class"}``).
+        detector: an ``SVDNet``, or a detector with its interface.
         train, valid: ``SplitFeatures`` of the training and validation splits.
-        num_samples: samples per row.
+        num_samples: excerpts per row asked for; fewer are used when a split
+            holds fewer excerpts of a class (reported as ``samples``).
+        seed: seed of the excerpts, the latents, the noise and the resamples.
+        embedding: the embedding of the flat legacy keys; default: the
+            detector's last.
+        resamples: bootstrap resamples of every interval.
+        confidence: coverage of every interval.
+        c2st_samples: most excerpts per side of each C2ST.
+        c2st_config: the C2ST classifier and schedule.
+        c2st_floor: also run the C2ST of real train against real valid.
 
     Returns:
-        dict class name -> {generator, floor, ceiling, consistency, samples}.
+        ``GeneratorEvaluation``.
+
+    Raises:
+        ParameterError: for fewer than 2 excerpts of a class in a split, or
+            an unknown embedding.
     """
-    report = {}
+    if int(num_samples) != num_samples or num_samples < 2:
+        raise ParameterError(f"Expected num_samples >= 2. Received: num_samples={num_samples!r}")
+    names = tuple(detector.embedding_names)
+    embedding = embedding or names[-1]
+    if embedding not in names:
+        raise ParameterError(f"Expected embedding in {list(names)}. Received: embedding={embedding!r}")
+
+    # How many excerpts each class has, and how many every row uses.
+    counts = {}
     for label, name in CLASS_NAMES.items():
-        real_valid, _ = pipeline.sample_excerpts(valid, num_samples, label=label, seed=seed)
-        real_train, _ = pipeline.sample_excerpts(train, num_samples, label=label, seed=seed + 1)
-        fake = generate(generator, num_samples, label, seed=seed + 2)
-        noise = matched_noise(real_valid, num_samples, seed=seed + 3)
-        stats = {}
-        probs = None
-        for key, data in [("valid", real_valid), ("train", real_train), ("generator", fake), ("noise", noise)]:
-            emb, p = detector_outputs(detector, data, embedding)
-            stats[key] = frechet.gaussian_stats(emb)
-            if key == "generator":
-                probs = p
-        consistency = float(np.mean((probs > 0.5) == bool(label)))
-        report[name] = {
-            "generator": frechet.distance_between(stats["generator"], stats["valid"]),
-            "floor": frechet.distance_between(stats["train"], stats["valid"]),
-            "ceiling": frechet.distance_between(stats["noise"], stats["valid"]),
-            "consistency": consistency,
-            "samples": num_samples,
+        available = {"valid": available_excerpts(valid, label), "train": available_excerpts(train, label)}
+        for split, count in available.items():
+            if count < 2:
+                raise ParameterError(
+                    f"Expected at least 2 excerpts of class {name} in the {split} split. Received: {count}"
+                )
+        counts[name] = (min(int(num_samples), *available.values()), available)
+    z = latents(max(n for n, _ in counts.values()), seed + 2, generator.latent_dim)
+
+    report, real, generated, tests, tests_index, logits = {}, {}, {}, {}, {}, {}
+    for label, name in CLASS_NAMES.items():
+        n, available = counts[name]
+        data = {
+            "valid": pipeline.sample_excerpts(valid, n, label=label, seed=seed)[0],
+            "train": pipeline.sample_excerpts(train, n, label=label, seed=seed + 1)[0],
+            "generator": generate_from(generator, z[:n], label),
         }
-    return report
+        data["noise"] = matched_noise(data["valid"], n, seed=seed + 3)
+        features = {key: detector_features(detector, x, names) for key, x in data.items()}
+        logits[name] = features["generator"]["logit"]
+        real[name], generated[name] = data["valid"], data["generator"]
+
+        # Detector-judged figures.
+        frechet_rows = _frechet_rows(features, names, resamples, confidence, seed + 4)
+        called = (features["generator"]["probability"] > THRESHOLD) == bool(label)
+        consistency = bootstrap.estimate(np.mean, [called.astype(np.float64)], resamples, confidence, seed + 5)
+
+        # The classifier two-sample tests, on the same footing for every generator.
+        m = min(n, int(c2st_samples))
+        row_c2st = row_floor = {"skipped": f"{m} excerpts per side, fewer than {_c2st_minimum(c2st_config)}"}
+        tests[name] = None
+        if m >= _c2st_minimum(c2st_config):
+            index = _spread(n, m)
+            m = len(index)
+            tests[name] = c2st.classifier_two_sample_test(data["valid"][index], data["generator"][:m],
+                                                          c2st_config, confidence)
+            tests_index[name] = index
+            row_c2st = {**tests[name].to_dict(), "samples": m}
+            if c2st_floor:
+                floor = c2st.classifier_two_sample_test(data["valid"][index], data["train"][index],
+                                                        c2st_config, confidence)
+                row_floor = {**floor.to_dict(), "samples": m}
+            else:
+                row_floor = {"skipped": "not asked for"}
+
+        legacy = frechet_rows[embedding]
+        report[name] = {
+            "samples": n,
+            "requested": int(num_samples),
+            "available": available,
+            "generator": legacy["generator"]["value"],
+            "floor": legacy["floor"]["value"],
+            "ceiling": legacy["ceiling"]["value"],
+            "consistency": consistency.value,
+            "frechet": frechet_rows,
+            "class_consistency": consistency.to_dict(),
+            "c2st": row_c2st,
+            "c2st_floor": row_floor,
+        }
+
+    # Does the class change what the detector sees, z for z?
+    shared = min(len(v) for v in logits.values())
+    higher = (logits["vocal"][:shared] > logits["non_vocal"][:shared]).astype(np.float64)
+    report["class_matters"] = {
+        **bootstrap.estimate(np.mean, [higher], resamples, confidence, seed + 6).to_dict(),
+        "samples": shared,
+    }
+    report["settings"] = {
+        "embedding": embedding,
+        "embeddings": list(names),
+        "threshold": THRESHOLD,
+        "resamples": int(resamples),
+        "confidence": confidence,
+        "interval": "percentile bootstrap (Fréchet distances: centred on the estimate); C2ST: exact binomial",
+        "seed": int(seed),
+        "c2st_samples": int(c2st_samples),
+    }
+    return GeneratorEvaluation(report, real, generated, tests, tests_index)
+
+
+def evaluate_generator(generator, detector, train, valid, num_samples=1000, seed=0, embedding=None, **kwargs):
+    """The report of ``evaluate`` (a JSON-ready dict; see the module docstring)."""
+    return evaluate(generator, detector, train, valid, num_samples, seed, embedding, **kwargs).report
+
+
+def class_rows(report):
+    """The class rows of a report: class name -> row."""
+    return {name: report[name] for name in CLASS_NAMES.values() if name in report}
+
+
+def _ci(entry, spec=".3f"):
+    return bootstrap.Estimate(entry["value"], entry["low"], entry["high"]).format(spec)
+
+
+def _c2st_cell(entry):
+    if "skipped" in entry:
+        return f"skipped ({entry['skipped']})"
+    return f"{entry['accuracy']:.1%} [{entry['low']:.1%}, {entry['high']:.1%}] (n = {entry['examples']})"
 
 
 def format_report(report):
-    """The evaluation as a Markdown table."""
-    lines = [
-        "| class | FD generator | FD floor (train vs valid) | FD ceiling (matched noise) | generator / floor | ceiling / generator | class consistency |",
+    """The evaluation as Markdown: the counts used, then tables of every
+    figure with its interval."""
+    rows = class_rows(report)
+    lines = []
+    for name, r in rows.items():
+        note = "" if r.get("samples") == r.get("requested") else " (fewer than asked: all there is)"
+        available = r.get("available")
+        held = f" (valid holds {available['valid']}, train {available['train']})" if available else ""
+        lines.append(f"- {name}: {r['samples']} excerpts per row of {r.get('requested', r['samples'])} asked"
+                     f"{held}{note}")
+    lines += [
+        "",
+        "| class | FD generator | FD floor (train vs valid) | FD ceiling (matched noise) | generator / floor | "
+        "ceiling / generator | class consistency |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name, r in report.items():
+    for name, r in rows.items():
         lines.append(
             f"| {name} | {r['generator']:.3f} | {r['floor']:.3f} | {r['ceiling']:.1f} | "
             f"{r['generator'] / max(r['floor'], 1e-12):.2f} | {r['ceiling'] / max(r['generator'], 1e-12):.1f} | "
             f"{r['consistency']:.1%} |"
         )
+    if not all("frechet" in r for r in rows.values()):
+        return "\n".join(lines)
+    lines += [
+        "",
+        "Fréchet distances on each embedding, with 95 % bootstrap intervals:",
+        "",
+        "| class | embedding | FD generator | FD floor | FD ceiling | generator / floor |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, r in rows.items():
+        for emb, f in r["frechet"].items():
+            lines.append(f"| {name} | {emb} | {_ci(f['generator'])} | {_ci(f['floor'])} | "
+                         f"{_ci(f['ceiling'], '.2f')} | {_ci(f['generator_over_floor'], '.2f')} |")
+    lines += [
+        "",
+        "| class | class consistency (detector, p > 0.5) | C2ST accuracy, generated vs valid | "
+        "C2ST floor, train vs valid |",
+        "|---|---|---|---|",
+    ]
+    for name, r in rows.items():
+        c = r["class_consistency"]
+        lines.append(f"| {name} | {c['value']:.1%} [{c['low']:.1%}, {c['high']:.1%}] | {_c2st_cell(r['c2st'])} | "
+                     f"{_c2st_cell(r['c2st_floor'])} |")
+    if "class_matters" in report:
+        m = report["class_matters"]
+        lines += ["", f"The class matters: logit(G(z, vocal)) > logit(G(z, non-vocal)) for "
+                      f"{m['value']:.1%} [{m['low']:.1%}, {m['high']:.1%}] of {m['samples']} z."]
     return "\n".join(lines)
 
 
+def mel_band_frequencies(num_bands=spectral.NUM_MEL_BANDS, fmin=spectral.FMIN, fmax=spectral.FMAX):
+    """Centre frequency (Hz) of each band of ``spectral.mel_filterbank``
+    (HTK mel). [shape=(num_bands,)]"""
+    to_mel = lambda f: 1127.0 * np.log1p(np.asarray(f, np.float64) / 700.0)
+    edges = np.linspace(to_mel(fmin), to_mel(fmax), num_bands + 2)
+    return 700.0 * np.expm1(edges[1:-1] / 1127.0)
+
+
+def _label_axes(ax, frames, bands, left, bottom):
+    """Time (s) below and frequency (Hz) on the left of a log-mel image."""
+    seconds = np.arange(0.0, frames / spectral.FRAME_RATE, 0.5)
+    ax.set_xticks(seconds * spectral.FRAME_RATE)
+    ax.set_xticklabels([f"{s:g}" for s in seconds] if bottom else [], fontsize=7)
+    centres = mel_band_frequencies(bands)
+    hz = [f for f in (100, 500, 1000, 2000, 4000, 8000) if centres[0] <= f <= centres[-1]]
+    ax.set_yticks(np.interp(hz, centres, np.arange(bands)))
+    ax.set_yticklabels([f"{f:g}" if f < 1000 else f"{f / 1000:g}k" for f in hz] if left else [], fontsize=7)
+    if bottom:
+        ax.set_xlabel("time (s)", fontsize=8)
+
+
+def plot_excerpts(rows, png, dynamic_range=12.0, title=None):
+    """A grid of log-mel excerpts with time and frequency axes and one
+    colour bar.
+
+    Args:
+        rows: list of (row label, excerpts [shape=(columns, frames, bands)],
+            captions per column or None).
+        png: output path.
+        dynamic_range: nats shown below the brightest value of the figure.
+        title: the figure's title.
+
+    Returns:
+        ``png``.
+    """
+    plt = plotting.pyplot()
+    columns = len(rows[0][1])
+    top = max(float(x.max()) for _, x, _ in rows)
+    fig = plt.figure(figsize=(2.3 * columns + 1.4, 1.9 * len(rows) + 0.6))
+    # One narrow column on the right holds the colour bar.
+    grid = fig.add_gridspec(len(rows), columns + 1, width_ratios=[1.0] * columns + [0.06])
+    for r, (label, excerpts, captions) in enumerate(rows):
+        for c in range(columns):
+            ax = fig.add_subplot(grid[r, c])
+            plotting.show_log_mel(ax, excerpts[c], top=top, dynamic_range=dynamic_range)
+            _label_axes(ax, excerpts.shape[1], excerpts.shape[2], left=c == 0, bottom=r == len(rows) - 1)
+            if captions is not None:
+                ax.set_title(captions[c], fontsize=7)
+            if c == 0:
+                ax.set_ylabel(f"{label}\nfrequency (Hz)", fontsize=8)
+    bar = fig.colorbar(ax.images[0], cax=fig.add_subplot(grid[:, -1]))
+    bar.set_label("log mel power (natural log)", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=9)
+    # A 256-colour palette: the figure ships beside the model.
+    return plotting.save_figure(fig, png, dpi=80, colors=256)
+
+
+def plot_evaluation(result, png, per_class=4):
+    """Real valid excerpts above G(z, class), per class, the same z in a
+    column across the classes; each excerpt captioned with the C2ST's
+    held-out probability that it is generated.
+
+    Args:
+        result: a ``GeneratorEvaluation``.
+        png: output path.
+        per_class: columns.
+
+    Returns:
+        ``png``.
+    """
+    rows = []
+    columns = min(per_class, *(len(x) for x in result.generated.values()))
+    for name in CLASS_NAMES.values():
+        test = result.c2st.get(name)
+        if test is not None:
+            shown = np.asarray(result.c2st_real_index[name])[_spread(len(result.c2st_real_index[name]), columns)]
+            real_caption = [f"P(generated) {p:.2f}" for p in test.real_scores[_spread(len(test.real_scores), columns)]]
+            generated_caption = [f"z{i}: P(generated) {test.generated_scores[i]:.2f}" for i in range(columns)]
+        else:
+            shown = _spread(len(result.real[name]), columns)
+            real_caption, generated_caption = None, [f"z{i}" for i in range(columns)]
+        rows.append((f"real {name}", result.real[name][shown], real_caption))
+        rows.append((f"G(z, {name})", result.generated[name][:columns], generated_caption))
+    return plot_excerpts(rows, png, title="Real valid excerpts above generated ones, per class; "
+                                          "the same z in a column (captions: the C2ST's held-out score)")
+
+
 def plot_samples(generator, valid, png, per_class=4, seed=0):
-    """A figure of real valid excerpts above generated ones, for each class.
+    """A figure of real valid excerpts above generated ones, for each class,
+    the same z in a column (no scores).
 
     Args:
         generator: a conditional ``Generator``.
@@ -116,18 +483,10 @@ def plot_samples(generator, valid, png, per_class=4, seed=0):
         png: output path.
         per_class: excerpts per row.
     """
+    z = latents(per_class, seed + 7, generator.latent_dim)
     rows = []
     for label, name in CLASS_NAMES.items():
         real, _ = pipeline.sample_excerpts(valid, per_class, label=label, seed=seed)
-        rows.append((f"real {name}", real))
-        rows.append((f"generated {name}", generate(generator, per_class, label, seed=seed + 7)))
-    vmax = max(r.max() for _, r in rows)
-    fig, axes = plotting.pyplot().subplots(len(rows), per_class, figsize=(2.2 * per_class, 1.9 * len(rows)))
-    for (title, excerpts), ax_row in zip(rows, axes):
-        for i, ax in enumerate(ax_row):
-            plotting.show_log_mel(ax, excerpts[i], top=vmax)
-            if i == 0:
-                ax.set_ylabel(title, fontsize=9)
-    fig.suptitle("115 frames (1.6 s) x 80 mel bands, log-mel; real above generated", fontsize=10)
-    # A 256-colour palette: the figure ships beside the model.
-    return plotting.save_figure(fig, png, dpi=80, colors=256)
+        rows.append((f"real {name}", real, None))
+        rows.append((f"G(z, {name})", generate_from(generator, z, label), [f"z{i}" for i in range(per_class)]))
+    return plot_excerpts(rows, png, title="Real valid excerpts above generated ones, per class; the same z in a column")

@@ -1,7 +1,9 @@
 """Train, evaluate and export the conditional DCGAN: the logic behind
 ``recipes/train_gan.py``."""
 
+import csv
 import dataclasses
+import json
 import pathlib
 import time
 
@@ -9,8 +11,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import cli, export, training
-from vocal_xai.data import pipeline
+from vocal_xai import cache, cli, export, outputs, training, zoo
+from vocal_xai.data import corpus as corpus_lib
+from vocal_xai.data import defaults, pipeline, synthetic
 from vocal_xai.errors import ParameterError
 from vocal_xai.models.dcgan import evaluation
 from vocal_xai.models.dcgan.conditional_dcgan import ConditionalDCGAN
@@ -146,11 +149,154 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
     return gan, info
 
 
-def evaluate(generator, detector, corpus, cache_dir=None, num_samples=1000, seed=0):
-    """The table of ``evaluation.evaluate_generator`` on the corpus."""
+def evaluate(generator, detector, corpus, cache_dir=None, num_samples=1000, seed=0, **kwargs):
+    """The report of ``evaluation.evaluate`` on the corpus (a JSON-ready dict)."""
+    return run_evaluation(generator, detector, corpus, cache_dir, num_samples, seed, **kwargs).report
+
+
+def run_evaluation(generator, detector, corpus, cache_dir=None, num_samples=5000, seed=0, **kwargs):
+    """``evaluation.evaluate`` on the train and valid splits of ``corpus``:
+    a ``GeneratorEvaluation``."""
     train = pipeline.load_split(corpus, "train", cache_dir)
     valid = pipeline.load_split(corpus, "valid", cache_dir)
-    return evaluation.evaluate_generator(generator, detector, train, valid, num_samples, seed)
+    return evaluation.evaluate(generator, detector, train, valid, num_samples, seed, **kwargs)
+
+
+def write_evaluation(result, folder, extra):
+    """Write an evaluation into ``folder``: ``evaluation.json`` (``extra``
+    plus the report under ``"evaluation"``), ``evaluation.md`` (its tables),
+    ``samples.png`` (``evaluation.plot_evaluation``) and ``c2st_scores.csv``
+    (every held-out C2ST score: class, side, row, probability of being
+    generated; a generated row is the index of its z).
+
+    Returns:
+        dict file kind -> path.
+    """
+    folder = pathlib.Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "json": folder / "evaluation.json",
+        "markdown": folder / "evaluation.md",
+        "figure": folder / "samples.png",
+        "scores": folder / "c2st_scores.csv",
+    }
+    training.write_json(paths["json"], {**extra, "evaluation": result.report})
+    paths["markdown"].write_text(evaluation.format_report(result.report) + "\n")
+    evaluation.plot_evaluation(result, paths["figure"])
+    with open(paths["scores"], "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["class", "side", "row", "p_generated"])
+        for name, test in result.c2st.items():
+            if test is None:
+                continue
+            for row, p in zip(result.c2st_real_index[name], test.real_scores):
+                writer.writerow([name, "real", int(row), f"{p:.6f}"])
+            for row, p in enumerate(test.generated_scores):
+                writer.writerow([name, "generated", row, f"{p:.6f}"])
+    return paths
+
+
+def default_corpus_dir(version, cache_dir=None):
+    """Where the synthetic corpus of ``version`` lives when no corpus is
+    given: in the user cache folder (``vocal_xai.cache``)."""
+    return cache.user_cache_dir(cache_dir) / "corpora" / f"synthetic-v{version}"
+
+
+def evaluation_corpus(generator_dir, data_dir=None, cache_dir=None):
+    """The corpus to judge a generator against, and why.
+
+    ``data_dir`` if given; else the corpus the generator's metadata names,
+    when that folder exists; else the synthetic corpus of the version the
+    metadata records (``corpus_version``), or of the default version, made in
+    the user cache folder if missing.
+
+    Returns:
+        (``corpus.Corpus``, a sentence saying which corpus and why).
+    """
+    if data_dir is not None:
+        return defaults.open_corpus(data_dir, None), f"{data_dir} (--data_dir)"
+    metadata = zoo.metadata(generator_dir)
+    named, version = metadata.get("corpus"), metadata.get("corpus_version")
+    if named and pathlib.Path(named).is_dir():
+        return corpus_lib.read_corpus(named), f"{named}, the corpus the generator's metadata names"
+    reason = "the version its metadata records"
+    if version is None:
+        version = synthetic.DEFAULT_VERSION
+        reason = "the default version: its metadata records none; pass --data_dir for the corpus it was trained on"
+    folder = default_corpus_dir(version, cache_dir)
+    found = "" if not named else f"the generator's metadata names {named}, which is not a folder here; "
+    return (defaults.open_corpus(None, folder, version=version),
+            f"{folder}: {found}the synthetic corpus version {version}, {reason}")
+
+
+def _describe(path):
+    path = pathlib.Path(path)
+    return {
+        "path": str(path.resolve()),
+        "version": int(path.name) if path.is_dir() and path.name.isdigit() else None,
+    }
+
+
+def evaluate_generator_cli(generator, detector, data_dir, out, num_samples=5000, seed=0, overwrite=False,
+                           cache_dir=None, **kwargs):
+    """Judge any generator version and write ``out`` whole (the logic behind
+    ``recipes/evaluate_gan.py``).
+
+    ``out`` and the models are checked before any work. Writes the files of
+    ``write_evaluation`` into ``out`` through ``outputs.atomic_dir``.
+
+    Args:
+        generator: zoo name or version folder of the generator.
+        detector: zoo name or path of the detector that judges it.
+        data_dir: corpus in the Jamendo layout, or None (see
+            ``evaluation_corpus``).
+        out: output folder, new or empty unless ``overwrite``.
+        num_samples: excerpts per row asked for.
+        seed: seed of every draw.
+        cache_dir: user cache folder override.
+        kwargs: passed to ``evaluation.evaluate``.
+
+    Returns:
+        (out folder, ``GeneratorEvaluation``).
+    """
+    out = outputs.check_output_dir(out, overwrite)
+    generator_dir = zoo.resolve(generator)
+    detector_path = zoo.resolve_detector(detector)
+    print(f"Generator: {generator_dir.resolve()}")
+    print(f"Detector: {detector_path.resolve()}")
+    corpus, why = evaluation_corpus(generator_dir, data_dir, cache_dir)
+    print(f"Corpus: {why}")
+    model = load_generator(generator_dir)
+    judge = zoo.load_detector(str(detector_path))
+    result = run_evaluation(model, judge, corpus, cache.user_cache_dir(cache_dir) / "features", num_samples, seed,
+                            **kwargs)
+    extra = {
+        "generator": _describe(generator_dir),
+        "detector": _describe(detector_path),
+        "corpus": str(corpus.root),
+        "corpus_note": why,
+    }
+    with outputs.atomic_dir(out, overwrite) as tmp:
+        write_evaluation(result, tmp, extra)
+    return out, result
+
+
+def export_once(generator, export_base, metadata, model_dir, epoch):
+    """Export the generator trained to ``epoch`` unless ``model_dir``
+    already exported it (``<model_dir>/exported.json`` names that version),
+    so that a rerun after a finished training only evaluates.
+
+    Returns:
+        (version folder, whether it was written now).
+    """
+    marker = pathlib.Path(model_dir) / "exported.json"
+    if marker.is_file():
+        done = json.loads(marker.read_text())
+        if done.get("epoch") == epoch and pathlib.Path(done.get("version_dir", "")).is_dir():
+            return pathlib.Path(done["version_dir"]), False
+    version_dir = export_generator(generator, export_base, metadata)
+    training.write_json(marker, {"version_dir": str(version_dir), "epoch": int(epoch)})
+    return version_dir, True
 
 
 def export_generator(generator, export_base, metadata, version=None):
