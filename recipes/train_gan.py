@@ -46,6 +46,12 @@ flags.DEFINE_float("beta_2", 0.999, "Adam beta_2 of both players.", lower_bound=
 flags.DEFINE_enum("loss", "hinge", ["hinge", "non_saturating"], "GAN loss.")
 flags.DEFINE_float("aux_weight", 1.0, "Weight of the auxiliary class loss (presets with a class head).",
                    lower_bound=0.0)
+flags.DEFINE_float("ema_decay", None, "Decay of the generator's weight average, which is evaluated and exported "
+                   "(0: none); default: the preset's.", lower_bound=0.0, upper_bound=0.9999)
+flags.DEFINE_float("r1_gamma", None, "Weight of the R1 gradient penalty on real excerpts; default: the preset's.",
+                   lower_bound=0.0)
+flags.DEFINE_string("augment", None, "DiffAugment policy before the discriminator, comma-separated among "
+                    "shift, cutout, level (\"\" for none); default: the preset's.")
 flags.DEFINE_integer("eval_samples", 5000, "Excerpts per class and row of the evaluation asked for (all there "
                      "are when a split holds fewer).", lower_bound=2)
 flags.DEFINE_integer("seed", 0, "Seed of weights, data order and latents.")
@@ -88,6 +94,9 @@ def main(argv):
         beta_2=FLAGS.beta_2,
         loss=FLAGS.loss,
         aux_weight=FLAGS.aux_weight,
+        ema_decay=FLAGS.ema_decay,
+        r1_gamma=FLAGS.r1_gamma,
+        augment=FLAGS.augment,
         seed=FLAGS.seed,
     )
     gan, info = task.train(config, corpus, model_dir, strategy, cache_dir)
@@ -96,12 +105,12 @@ def main(argv):
     # Export first: the trained generator is safe whatever the evaluation does.
     if FLAGS.export:
         export_base = FLAGS.export_base or model_dir / "export"
-        version_dir, written = task.export_once(gan.generator, export_base, result, model_dir, config.epochs)
+        version_dir, written = task.export_once(gan.sampler, export_base, result, model_dir, config.epochs)
         print(f"{'Exported' if written else 'Already exported'} {version_dir}")
         result["export"] = str(version_dir)
 
     # Evaluate against real data.
-    evaluated = task.run_evaluation(gan.generator, detector, corpus, cache_dir, FLAGS.eval_samples, FLAGS.seed)
+    evaluated = task.run_evaluation(gan.sampler, detector, corpus, cache_dir, FLAGS.eval_samples, FLAGS.seed)
     print(evaluation.format_report(evaluated.report))
     paths = task.write_evaluation(evaluated, model_dir, result)
     print(f"Evaluation: {paths['json']}, samples: {paths['figure']}")

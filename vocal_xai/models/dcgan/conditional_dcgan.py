@@ -17,6 +17,20 @@ cannot learn to call the generator's artefacts one class.
 Every fake batch uses the classes of the real batch it is paired with, so
 both players see the same class balance. Losses are divided by the number of
 replicas because the optimizers sum gradients across replicas.
+
+Three optional stabilisers, each off by default:
+
+- ``augment``: DiffAugment (``augment.diff_augment``) of real and generated
+  excerpts before the discriminator, in both steps;
+- ``r1_gamma``: the zero-centred gradient penalty on real excerpts (R1,
+  Mescheder et al. 2018), ``r1_gamma / 2 * E[||grad_x D(x, c)||^2]`` added
+  to L_D, with x the (augmented) real excerpts in raw log-mel units;
+- ``ema_decay``: an exponential moving average of the generator's weights
+  (Karras et al. 2018; Yazici et al. 2019), kept in ``ema_generator`` and
+  updated after every generator step by ``EMAUpdate``. It is the generator
+  that is sampled, evaluated and exported (``sampler``); its decay warms up
+  as ``min(ema_decay, (1 + t) / (10 + t))`` at step t, so early averages
+  don't hold the random initialisation.
 """
 
 import keras
@@ -24,6 +38,7 @@ import tensorflow as tf
 from keras import ops
 
 from vocal_xai.errors import ParameterError
+from vocal_xai.models.dcgan import augment
 
 LOSSES = ("hinge", "non_saturating")
 
@@ -35,16 +50,27 @@ class ConditionalDCGAN(keras.Model):
     Args:
         generator: the conditional generator.
         discriminator: the conditional discriminator.
-        seed: seed of the latent draws.
+        seed: seed of the latent draws and augmentations.
+        ema_decay: decay of the moving average of the generator's weights,
+            in [0, 1); 0: no average, ``sampler`` is the generator itself.
     """
 
-    def __init__(self, generator, discriminator, seed=0, **kwargs):
+    def __init__(self, generator, discriminator, seed=0, ema_decay=0.0, **kwargs):
         super().__init__(**kwargs)
+        if not 0.0 <= ema_decay < 1.0:
+            raise ParameterError(f"Expected 0 <= ema_decay < 1. Received: ema_decay={ema_decay}")
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = int(generator.latent_dim)
         self.seed = int(seed)
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.ema_decay = float(ema_decay)
+        self.ema_generator = None
+        if self.ema_decay > 0:
+            self.ema_generator = generator.__class__.from_config(
+                {**generator.get_config(), "name": f"{generator.name}_ema"}
+            )
+            self.ema_generator.set_weights(generator.get_weights())
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
@@ -52,22 +78,45 @@ class ConditionalDCGAN(keras.Model):
         self.has_aux = bool(getattr(discriminator, "aux_classifier", False))
         self.d_aux_tracker = keras.metrics.Mean(name="d_aux")
         self.g_aux_tracker = keras.metrics.Mean(name="g_aux")
+        self.r1_tracker = keras.metrics.Mean(name="r1")
+        self.r1_gamma, self.augment_policy = 0.0, ()
         # Both players are built functional models; there is nothing left to
         # build (and ``fit`` must not try to build it from a data batch).
         self.built = True
 
-    def compile(self, d_optimizer, g_optimizer, loss="hinge", aux_weight=1.0, **kwargs):
+    def compile(self, d_optimizer, g_optimizer, loss="hinge", aux_weight=1.0, r1_gamma=0.0, augment_policy="",
+                **kwargs):
         """``aux_weight`` weighs the auxiliary class losses; it has no effect
-        when the discriminator has no class head."""
+        when the discriminator has no class head. ``r1_gamma`` (>= 0) weighs
+        the R1 penalty; ``augment_policy`` names the DiffAugment
+        transformations (e.g. ``"shift,cutout"``; "" for none)."""
         if loss not in LOSSES:
             raise ParameterError(f"Expected loss in {LOSSES}. Received: loss={loss!r}")
         if not aux_weight >= 0:
             raise ParameterError(f"Expected aux_weight >= 0. Received: aux_weight={aux_weight}")
+        if not r1_gamma >= 0:
+            raise ParameterError(f"Expected r1_gamma >= 0. Received: r1_gamma={r1_gamma}")
         super().compile(**kwargs)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
         self.loss_name = loss
         self.aux_weight = float(aux_weight)
+        self.r1_gamma = float(r1_gamma)
+        self.augment_policy = augment.parse_policy(augment_policy)
+
+    @property
+    def sampler(self):
+        """The generator to sample, evaluate and export: the moving average
+        when there is one, else the trained generator."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def update_ema(self):
+        """One moving-average step of ``ema_generator`` towards the
+        generator (every weight, BatchNorm statistics included)."""
+        t = ops.cast(self.g_optimizer.iterations, "float32")
+        decay = ops.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+        for average, weight in zip(self.ema_generator.weights, self.generator.weights):
+            average.assign(decay * average + (1.0 - decay) * ops.cast(weight, average.dtype))
 
     def build_optimizers(self):
         """Create the optimizer variables now (before a checkpoint is restored)."""
@@ -77,7 +126,8 @@ class ConditionalDCGAN(keras.Model):
     @property
     def metrics(self):
         trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
-        return trackers + ([self.d_aux_tracker, self.g_aux_tracker] if self.has_aux else [])
+        trackers += [self.d_aux_tracker, self.g_aux_tracker] if self.has_aux else []
+        return trackers + ([self.r1_tracker] if self.r1_gamma > 0 else [])
 
     def call(self, inputs, training=False):
         return self.generator(inputs, training=training)
@@ -92,8 +142,15 @@ class ConditionalDCGAN(keras.Model):
             return -ops.mean(fake_logits)
         return ops.mean(ops.softplus(-fake_logits))
 
-    def _discriminate(self, log_mel, labels):
-        """(adversarial logits, class logits or None)."""
+    def _augment(self, log_mel):
+        if not self.augment_policy:
+            return log_mel
+        return augment.diff_augment(log_mel, self.augment_policy, self.seed_generator)
+
+    def _discriminate(self, log_mel, labels, augmented=False):
+        """(adversarial logits, class logits or None), of the excerpts
+        augmented here unless ``augmented``."""
+        log_mel = log_mel if augmented else self._augment(log_mel)
         outputs = self.discriminator({"log_mel": log_mel, "class": labels}, training=True)
         if self.has_aux:
             return outputs["logit"], outputs["class_logit"]
@@ -112,12 +169,21 @@ class ConditionalDCGAN(keras.Model):
         # Discriminator step on a real batch and a fake batch of the same classes.
         z = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
         fake = self.generator({"z": z, "class": labels}, training=True)
+        real_input = self._augment(real)
         with tf.GradientTape() as tape:
-            real_logits, real_class = self._discriminate(real, labels)
+            with tf.GradientTape() as input_tape:
+                input_tape.watch(real_input)
+                real_logits, real_class = self._discriminate(real_input, labels, augmented=True)
+                summed = ops.sum(real_logits)
+            r1 = 0.0
+            if self.r1_gamma > 0:
+                # R1: the squared norm of D's gradient at the real excerpts.
+                input_grads = input_tape.gradient(summed, real_input)
+                r1 = ops.mean(ops.sum(ops.square(input_grads), axis=(1, 2)))
             fake_logits, _ = self._discriminate(fake, labels)
             d_loss = self._d_loss(real_logits, fake_logits)
             d_aux = self._class_loss(labels, real_class) if self.has_aux else 0.0
-            scaled = (d_loss + self.aux_weight * d_aux) / replicas
+            scaled = (d_loss + self.aux_weight * d_aux + 0.5 * self.r1_gamma * r1) / replicas
         grads = tape.gradient(scaled, self.discriminator.trainable_variables)
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
 
@@ -139,6 +205,8 @@ class ConditionalDCGAN(keras.Model):
         if self.has_aux:
             self.d_aux_tracker.update_state(d_aux)
             self.g_aux_tracker.update_state(g_aux)
+        if self.r1_gamma > 0:
+            self.r1_tracker.update_state(r1)
         return {m.name: m.result() for m in self.metrics}
 
     def get_config(self):
@@ -147,6 +215,7 @@ class ConditionalDCGAN(keras.Model):
             "generator": keras.saving.serialize_keras_object(self.generator),
             "discriminator": keras.saving.serialize_keras_object(self.discriminator),
             "seed": self.seed,
+            "ema_decay": self.ema_decay,
         }
 
     @classmethod
@@ -155,3 +224,16 @@ class ConditionalDCGAN(keras.Model):
         config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
         config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
         return cls(**config)
+
+
+class EMAUpdate(keras.callbacks.Callback):
+    """Step the GAN's generator average after every training batch (in the
+    cross-replica context, where a mirrored variable takes one assignment)."""
+
+    def __init__(self, gan):
+        super().__init__()
+        self.gan = gan
+        self._update = tf.function(gan.update_ema)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update()

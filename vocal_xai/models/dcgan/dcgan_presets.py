@@ -20,6 +20,14 @@ PRESETS = {
                       "upsampling": "resize"},
         "discriminator": {"base_channels": 32, "kernel_size": 4, "class_dim": 64, "aux_classifier": True},
     },
+    # dcgan_conditional trained with the usual stabilisers of small-compute
+    # GANs: a moving average of the generator's weights (the one evaluated and
+    # exported), DiffAugment before the discriminator and an R1 penalty.
+    "dcgan_stable": {
+        "generator": {"base_channels": 128, "kernel_size": 4, "class_dim": 16, "conditional_norm": True},
+        "discriminator": {"base_channels": 32, "kernel_size": 4, "class_dim": 64, "aux_classifier": True},
+        "training": {"ema_decay": 0.999, "r1_gamma": 10.0, "augment": "shift,cutout"},
+    },
     # Small models of the same shapes, for tests.
     "dcgan_tiny": {
         "generator": {"base_channels": 16, "kernel_size": 4, "class_dim": 4},
@@ -28,6 +36,11 @@ PRESETS = {
     "dcgan_tiny_conditional": {
         "generator": {"base_channels": 16, "kernel_size": 4, "class_dim": 4, "conditional_norm": True},
         "discriminator": {"base_channels": 4, "kernel_size": 4, "class_dim": 8, "aux_classifier": True},
+    },
+    "dcgan_tiny_stable": {
+        "generator": {"base_channels": 16, "kernel_size": 4, "class_dim": 4, "conditional_norm": True},
+        "discriminator": {"base_channels": 4, "kernel_size": 4, "class_dim": 8, "aux_classifier": True},
+        "training": {"ema_decay": 0.9, "r1_gamma": 1.0, "augment": "shift,cutout,level"},
     },
     "dcgan_tiny_resize": {
         "generator": {"base_channels": 16, "kernel_size": 3, "class_dim": 4, "conditional_norm": True,

@@ -15,11 +15,14 @@ from vocal_xai import cache, cli, export, outputs, training, zoo
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import defaults, pipeline, synthetic
 from vocal_xai.errors import ParameterError
-from vocal_xai.models.dcgan import evaluation
-from vocal_xai.models.dcgan.conditional_dcgan import ConditionalDCGAN
+from vocal_xai.models.dcgan import augment, evaluation
+from vocal_xai.models.dcgan.conditional_dcgan import ConditionalDCGAN, EMAUpdate
 from vocal_xai.models.dcgan.dcgan_backbone import Discriminator, Generator
 from vocal_xai.models.dcgan.dcgan_presets import PRESETS
 from vocal_xai.models.dcgan.serving import GeneratorServing
+
+# The stabilisers a preset without a ``training`` entry trains with.
+STABILISERS_OFF = {"ema_decay": 0.0, "r1_gamma": 0.0, "augment": ""}
 
 # ``assets.extra/generator.json``: the Keras architecture.
 KERAS_NAME = "generator"
@@ -31,8 +34,12 @@ class GanConfig:
 
     Adam with betas (0.5, 0.999) as in DCGAN; the hinge loss plus the
     auxiliary class loss (weight ``aux_weight``) when the preset's
-    discriminator has a class head; class-balanced real batches without
-    augmentation (the GAN should learn the data as it is).
+    discriminator has a class head; class-balanced real batches, never
+    augmented themselves (the GAN should learn the data as it is).
+
+    ``ema_decay``, ``r1_gamma`` and ``augment`` (the stabilisers of
+    ``ConditionalDCGAN``) default to the preset's ``training`` entry, else
+    off; see ``resolved``.
     """
 
     preset: str = "dcgan_conditional"
@@ -45,6 +52,9 @@ class GanConfig:
     beta_2: float = 0.999
     loss: str = "hinge"
     aux_weight: float = 1.0
+    ema_decay: float = None
+    r1_gamma: float = None
+    augment: str = None
     seed: int = 0
 
     def __post_init__(self):
@@ -53,6 +63,15 @@ class GanConfig:
                 raise ParameterError(f"Expected {name} >= 1. Received: {name}={getattr(self, name)}")
         if self.preset not in PRESETS:
             raise ParameterError(f"Expected preset in {sorted(PRESETS)}. Received: preset={self.preset!r}")
+        training = {**STABILISERS_OFF, **PRESETS[self.preset].get("training", {})}
+        for name, value in training.items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ParameterError(f"Expected 0 <= ema_decay < 1. Received: ema_decay={self.ema_decay}")
+        if not self.r1_gamma >= 0:
+            raise ParameterError(f"Expected r1_gamma >= 0. Received: r1_gamma={self.r1_gamma}")
+        augment.parse_policy(self.augment)
 
 
 def build(config, mean, std, strategy):
@@ -61,12 +80,14 @@ def build(config, mean, std, strategy):
     with strategy.scope():
         generator = Generator(mean, std, name="generator", **preset["generator"])
         discriminator = Discriminator(mean, std, name="discriminator", **preset["discriminator"])
-        gan = ConditionalDCGAN(generator, discriminator, seed=config.seed)
+        gan = ConditionalDCGAN(generator, discriminator, seed=config.seed, ema_decay=config.ema_decay)
         gan.compile(
             d_optimizer=keras.optimizers.Adam(config.d_learning_rate, config.beta_1, config.beta_2),
             g_optimizer=keras.optimizers.Adam(config.g_learning_rate, config.beta_1, config.beta_2),
             loss=config.loss,
             aux_weight=config.aux_weight,
+            r1_gamma=config.r1_gamma,
+            augment_policy=config.augment,
         )
         gan.build_optimizers()
     return gan
@@ -99,7 +120,8 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
     """Train with checkpoints in ``model_dir``; resume from the latest one.
 
     Returns:
-        (gan, info) where info holds timings and the final losses.
+        (gan, info) where info holds timings and the final losses;
+        ``gan.sampler`` is the generator to evaluate and export.
     """
     model_dir = pathlib.Path(model_dir)
     chief = training.is_chief(strategy)
@@ -120,11 +142,11 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
         balance=True,
         start_step=initial_epoch * config.steps_per_epoch,
     )
-    callbacks = [checkpoint]
+    callbacks = ([EMAUpdate(gan)] if gan.ema_generator is not None else []) + [checkpoint]
     if chief:
         callbacks += [
             keras.callbacks.TensorBoard(str(model_dir / "logs")),
-            SampleImages(model_dir / "logs" / "samples", gan.generator, seed=config.seed),
+            SampleImages(model_dir / "logs" / "samples", gan.sampler, seed=config.seed),
         ]
     start = time.time()
     history = {}
