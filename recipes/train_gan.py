@@ -18,7 +18,8 @@ evaluation never costs it: rerunning the same command after a finished
 training only evaluates (``recipes/evaluate_gan.py`` judges any exported
 version too). The evaluation (``vocal_xai.models.dcgan.evaluation``) goes to
 ``--model_dir``: evaluation.json, evaluation.md, samples.png and
-c2st_scores.csv.
+c2st_scores.csv, beside learning_curves.png (the losses of every stretch so
+far, from the TensorBoard logs).
 """
 
 from absl import flags
@@ -105,7 +106,7 @@ def main(argv):
     # Export first: the trained generator is safe whatever the evaluation does.
     if FLAGS.export:
         export_base = FLAGS.export_base or model_dir / "export"
-        version_dir, written = task.export_once(gan.sampler, export_base, result, model_dir, config.epochs)
+        version_dir, written = task.export_once(gan.sampler, export_base, result, model_dir, info["epochs_done"])
         print(f"{'Exported' if written else 'Already exported'} {version_dir}")
         result["export"] = str(version_dir)
 

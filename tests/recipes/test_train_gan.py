@@ -106,7 +106,8 @@ def test_a_generator_trained_on_your_corpus_explains_your_detector(corpus, detec
     assert f"Already exported {generator}" in again.stdout
     assert sorted(p.name for p in (run / "export" / "generator").iterdir()) == ["1"]
     assert _evaluation(run)["evaluation"] == first["evaluation"]
-    assert {"evaluation.md", "samples.png", "c2st_scores.csv"} <= {p.name for p in run.iterdir()}
+    assert {"evaluation.md", "samples.png", "c2st_scores.csv", "learning_curves.png"} <= {p.name for p in run.iterdir()}
+    assert first["epochs_done"] == 1
     out = tmp_path / "explained"
     result = run_ok([sys.executable, str(ROOT / "tools" / "explain.py"), f"--detector={detector}",
                      f"--generator={generator}", f"--data_dir={corpus}", "--direction=max",

@@ -16,6 +16,7 @@ from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import defaults, pipeline, synthetic
 from vocal_xai.errors import ParameterError
 from vocal_xai.models.dcgan import augment, evaluation
+from vocal_xai.models.dcgan import history as gan_history
 from vocal_xai.models.dcgan.conditional_dcgan import ConditionalDCGAN, EMAUpdate
 from vocal_xai.models.dcgan.dcgan_backbone import Discriminator, Generator
 from vocal_xai.models.dcgan.dcgan_presets import PRESETS
@@ -120,8 +121,10 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
     """Train with checkpoints in ``model_dir``; resume from the latest one.
 
     Returns:
-        (gan, info) where info holds timings and the final losses;
-        ``gan.sampler`` is the generator to evaluate and export.
+        (gan, info) where info holds timings, the final losses and
+        ``epochs_done``; ``gan.sampler`` is the generator to evaluate and
+        export. A run that trained also draws ``learning_curves.png`` into
+        ``model_dir``, over every stretch so far.
     """
     model_dir = pathlib.Path(model_dir)
     chief = training.is_chief(strategy)
@@ -159,8 +162,13 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
             callbacks=callbacks,
             verbose=cli.progress_verbosity() if verbose == "auto" else verbose,
         ).history
+    if chief and history:
+        scalars, _ = gan_history.read(model_dir / "logs")
+        gan_history.plot_learning_curves(scalars, model_dir / "learning_curves.png", config.steps_per_epoch,
+                                         title=f"{config.preset}, batch {config.batch_size}")
     info = {
         "train_seconds_this_run": round(time.time() - start, 1),
+        "epochs_done": max(initial_epoch, config.epochs),
         "resumed_from_epoch": initial_epoch,
         "replicas": int(strategy.num_replicas_in_sync),
         "final_logs": {k: float(v[-1]) for k, v in history.items()},

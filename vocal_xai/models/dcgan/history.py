@@ -1,0 +1,132 @@
+"""A GAN training's history, read back from its TensorBoard logs.
+
+Keras' TensorBoard callback writes one event file per process into
+``<model_dir>/logs/train``, with every epoch's mean losses (``epoch_d_loss``,
+``epoch_g_loss``, ``epoch_r1``, ...) and the wall time of each. A training
+resumed after a kill starts a new file, so the files are the stretches the
+training ran in, and nothing else needs to be recorded while it runs.
+"""
+
+import dataclasses
+import datetime
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+
+from vocal_xai import plotting
+from vocal_xai.errors import ParameterError
+
+PREFIX = "epoch_"
+# Keras logs the learning rate of the model's own optimizer, which the GAN
+# does not use (each player has its own).
+IGNORED = ("epoch_learning_rate",)
+
+
+@dataclasses.dataclass
+class Stretch:
+    """One process's part of a training.
+
+    Attributes:
+        first_epoch: first epoch it finished (1-based).
+        last_epoch: last epoch it finished.
+        started: wall time (s since the epoch) at which its log was opened.
+        ended: wall time of its last logged epoch.
+    """
+
+    first_epoch: int
+    last_epoch: int
+    started: float
+    ended: float
+
+    @property
+    def epochs(self):
+        return self.last_epoch - self.first_epoch + 1
+
+    @property
+    def seconds(self):
+        return self.ended - self.started
+
+
+def _events(path):
+    for record in tf.data.TFRecordDataset(str(path)):
+        yield tf.compat.v1.Event.FromString(record.numpy())
+
+
+def read(log_dir):
+    """The scalars and stretches of ``<log_dir>/train``.
+
+    Returns:
+        (scalars, stretches): dict name (without ``epoch_``) -> (epochs
+        [1-based int array], values [float array]), sorted by epoch, the last
+        value kept when a killed stretch logged an epoch twice; and the
+        ``Stretch`` list in time order.
+
+    Raises:
+        ParameterError: when there is no event file.
+    """
+    files = sorted(pathlib.Path(log_dir, "train").glob("events.out.tfevents.*"))
+    if not files:
+        raise ParameterError(f"Expected TensorBoard event files in {pathlib.Path(log_dir, 'train')}. Received: none")
+    values, stretches = {}, []
+    for path in files:
+        opened, logged = None, []
+        for event in _events(path):
+            opened = event.wall_time if opened is None else opened
+            for value in event.summary.value:
+                if not value.tag.startswith(PREFIX) or value.tag in IGNORED:
+                    continue
+                number = float(tf.make_ndarray(value.tensor)) if value.HasField("tensor") else value.simple_value
+                epoch = int(event.step) + 1
+                values.setdefault(value.tag[len(PREFIX):], {})[epoch] = (event.wall_time, number)
+                logged.append((epoch, event.wall_time))
+        if logged:
+            epochs = [e for e, _ in logged]
+            stretches.append(Stretch(min(epochs), max(epochs), opened, max(t for _, t in logged)))
+    scalars = {}
+    for name, by_epoch in values.items():
+        epochs = np.array(sorted(by_epoch))
+        scalars[name] = (epochs, np.array([by_epoch[e][1] for e in epochs]))
+    stretches.sort(key=lambda s: s.started)
+    return scalars, stretches
+
+
+def stretch_table(stretches, steps_per_epoch):
+    """A markdown table of the stretches: epochs, steps, wall time, steps/s."""
+    lines = ["| stretch | started (UTC) | epochs | steps | wall time | s per step |", "|---|---|---|---|---|---|"]
+    for i, s in enumerate(stretches, 1):
+        started = datetime.datetime.fromtimestamp(s.started, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        steps = s.epochs * steps_per_epoch
+        lines.append(f"| {i} | {started} | {s.first_epoch}-{s.last_epoch} | {steps:,} | "
+                     f"{s.seconds / 60:.0f} min | {s.seconds / steps:.2f} |")
+    return "\n".join(lines)
+
+
+def plot_learning_curves(scalars, path, steps_per_epoch, title="GAN training"):
+    """Losses per epoch against training steps: the adversarial losses and
+    mean logits in one panel, the class and penalty terms in another.
+
+    Returns:
+        ``path``.
+    """
+    plt = plotting.pyplot()
+    panels = [
+        ("adversarial", ["d_loss", "g_loss", "d_real", "d_fake"]),
+        ("class and penalty", ["d_aux", "g_aux", "r1"]),
+    ]
+    panels = [(label, [n for n in names if n in scalars]) for label, names in panels]
+    panels = [(label, names) for label, names in panels if names]
+    if not panels:
+        raise ParameterError(f"Expected GAN losses among the scalars. Received: {sorted(scalars)}")
+    fig, axes = plt.subplots(1, len(panels), figsize=(6 * len(panels), 3.6), squeeze=False)
+    for ax, (label, names) in zip(axes[0], panels):
+        for name in names:
+            epochs, values = scalars[name]
+            ax.plot(epochs * steps_per_epoch, values, label=name)
+        ax.set_xlabel("training step")
+        ax.set_ylabel("mean over the epoch")
+        ax.set_title(label)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    return plotting.save_figure(fig, path, colors=64)
