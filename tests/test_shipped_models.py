@@ -87,9 +87,11 @@ def test_shipped_generator_reproduces_its_card(default_corpus):
     recorded = zoo.metadata(version_dir)
     detector_version = pathlib.Path(recorded["detector"]).name
     detector = zoo.load_detector("detector", int(detector_version))
+    # The recorded figures only: few resamples and no two-sample test, which
+    # the card's numbers do not depend on.
     report = task.evaluate(zoo.load_generator(str(version_dir)), detector, default_corpus,
                            num_samples=recorded["evaluation"]["vocal"]["samples"],
-                           seed=recorded["config"]["seed"])
+                           seed=recorded["config"]["seed"], resamples=10, c2st_samples=0)
     for name, row in recorded["evaluation"].items():
         for key in ("generator", "floor", "ceiling"):
             assert report[name][key] == pytest.approx(row[key], rel=1e-3), (name, key)

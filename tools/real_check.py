@@ -3,7 +3,7 @@ calls vocal, against whole-file targets (instrumental at most 10 %, the song
 with a singer at least 60 %, speech reported only).
 
     python tools/real_check.py
-    python tools/real_check.py --detector=saved_models/detector/1,saved_models/detector/2 --out=check.json
+    python tools/real_check.py --detector=saved_models/detector/3,saved_models/detector/4 --out=check.json
 
 The recordings are a held-out check, never training or tuning data; the
 threshold is fixed (0.5 by default) and never picked on them. With
