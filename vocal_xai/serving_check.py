@@ -57,13 +57,16 @@ NAMED_INPUTS = {
     "log_mel": InputDefault(shape=(None, 115, 80)),  # one detector excerpt
     "z": InputDefault(shape=(None, 128)),  # the generator's latent
     "z0": InputDefault(shape=(None, 128)),  # the explainer's start latent (from_latent)
-    "direction": InputDefault(value=b"max"),  # "max" or "min"
-    "class_id": InputDefault(value=0),  # 0 or 1
-    "seed": InputDefault(value=0),
+    # One value per row (the explainer's; its newer signatures leave even the
+    # rank open, so the graph can refuse a wrong one with a message).
+    "direction": InputDefault(value=b"max", shape=(None,)),  # "max" or "min"
+    "class_id": InputDefault(value=0, shape=(None,)),  # 0 or 1
+    "seed": InputDefault(value=0, shape=(None,)),
+    "learning_rate": InputDefault(value=0.01, shape=(None,)),
+    "rp": InputDefault(value=0.01, shape=(None,)),
+    # Scalars.
     "steps": InputDefault(value=2),
     "iterations": InputDefault(value=2),
-    "learning_rate": InputDefault(value=0.01),
-    "rp": InputDefault(value=0.01),
 }
 BATCH_SIZE = 1  # an unknown first axis
 UNKNOWN_DIM = 16  # any other unknown axis of an input not in NAMED_INPUTS

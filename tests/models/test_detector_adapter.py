@@ -15,7 +15,9 @@ from vocal_xai.models.detector import SVDNet, adapter, song, task
 
 
 def small_sequential(head="sigmoid", units=1, seed=0):
-    """A tiny Sequential detector on raw log-mel (about 2k parameters)."""
+    """A tiny Sequential detector on raw log-mel (about 2k parameters). Its
+    layers are named as Keras names the first of their kind, whatever other
+    tests built before."""
     keras.utils.set_random_seed(seed)
     mean, std = random_band_stats(seed)
     return keras.Sequential([
@@ -23,9 +25,9 @@ def small_sequential(head="sigmoid", units=1, seed=0):
         keras.layers.Normalization(mean=mean, variance=std**2),
         keras.layers.Reshape((115, 80, 1)),
         keras.layers.Conv2D(2, 3, strides=3, activation="relu", name="conv"),
-        keras.layers.Flatten(),
+        keras.layers.Flatten(name="flatten"),
         keras.layers.Dense(4, activation="relu", name="hidden"),
-        keras.layers.Dropout(0.5),
+        keras.layers.Dropout(0.5, name="dropout"),
         keras.layers.Dense(units, activation=head, name="vocal"),
     ])
 
