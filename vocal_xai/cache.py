@@ -26,6 +26,13 @@ def user_cache_dir(override=None):
     return pathlib.Path(base) / "vocal_xai"
 
 
+
+def synthetic_corpus_dir(version, cache_dir=None):
+    """Where the synthetic corpus of ``version`` lives when no corpus is
+    given: in the user cache folder, never the working folder."""
+    return user_cache_dir(cache_dir) / "corpora" / f"synthetic-v{version}"
+
+
 def file_sha256(path):
     """SHA-256 of a file's bytes, hex."""
     digest = hashlib.sha256()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from vocal_xai import cache
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline, synthetic
 from vocal_xai.errors import ParameterError
@@ -179,7 +180,7 @@ def test_axes_are_labelled_in_seconds_and_hertz():
 def test_evaluation_corpus_follows_the_metadata(tmp_path):
     # A small version 1 corpus where the default of version 1 would be made.
     cache_dir = tmp_path / "cache"
-    default = task.default_corpus_dir(1, cache_dir)
+    default = cache.synthetic_corpus_dir(1, cache_dir)
     synthetic.make_corpus(default, seed=0, split_sizes={"train": 1, "valid": 1, "test": 1}, duration=6.0,
                           workers=1, version=1)
     generator_dir = tmp_path / "generator" / "7"

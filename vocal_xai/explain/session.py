@@ -14,7 +14,7 @@ def default_corpus_dir(cache_dir=None):
     the user cache folder (``vocal_xai.cache``), never the working folder."""
     from vocal_xai.data import synthetic
 
-    return cache.user_cache_dir(cache_dir) / "corpora" / f"synthetic-v{synthetic.DEFAULT_VERSION}"
+    return cache.synthetic_corpus_dir(synthetic.DEFAULT_VERSION, cache_dir)
 
 
 def describe_model(path):

@@ -226,12 +226,6 @@ def write_evaluation(result, folder, extra):
     return paths
 
 
-def default_corpus_dir(version, cache_dir=None):
-    """Where the synthetic corpus of ``version`` lives when no corpus is
-    given: in the user cache folder (``vocal_xai.cache``)."""
-    return cache.user_cache_dir(cache_dir) / "corpora" / f"synthetic-v{version}"
-
-
 def evaluation_corpus(generator_dir, data_dir=None, cache_dir=None):
     """The corpus to judge a generator against, and why.
 
@@ -253,7 +247,7 @@ def evaluation_corpus(generator_dir, data_dir=None, cache_dir=None):
     if version is None:
         version = synthetic.DEFAULT_VERSION
         reason = "the default version: its metadata records none; pass --data_dir for the corpus it was trained on"
-    folder = default_corpus_dir(version, cache_dir)
+    folder = cache.synthetic_corpus_dir(version, cache_dir)
     found = "" if not named else f"the generator's metadata names {named}, which is not a folder here; "
     return (defaults.open_corpus(None, folder, version=version),
             f"{folder}: {found}the synthetic corpus version {version}, {reason}")
