@@ -1,9 +1,10 @@
 """GAN training throughput: a preset against the previous one, in the same run.
 
-    python bench/bench_gan.py [--presets=dcgan_conditional,dcgan_stable] [--batch_size=32]
+    python bench/bench_gan.py [--presets=dcgan_conditional,dcgan_stable,dcgan_guided] [--batch_size=32]
 
 Times one compiled training step (discriminator then generator, with the
-preset's stabilisers: DiffAugment, R1, the generator's weight average) on
+preset's stabilisers: DiffAugment, R1, the generator's weight average, and
+its class guide, here untrained: its cost does not depend on its weights) on
 random batches of real-sized excerpts, and prints training samples per
 second as medians of repeated runs, with each preset's ratio to the first.
 """
@@ -15,7 +16,8 @@ from absl import app, flags
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 import common  # noqa: E402
 
-flags.DEFINE_list("presets", ["dcgan_conditional", "dcgan_stable"], "Presets; the first is the baseline.")
+flags.DEFINE_list("presets", ["dcgan_conditional", "dcgan_stable", "dcgan_guided"],
+                  "Presets; the first is the baseline.")
 flags.DEFINE_integer("batch_size", 32, "Excerpts per step.")
 flags.DEFINE_integer("steps", 10, "Training steps per timed run.")
 flags.DEFINE_integer("repeats", 5, "Timed runs per preset.")
@@ -28,6 +30,7 @@ def main(argv):
     import tensorflow as tf
 
     from vocal_xai.models.dcgan import task
+    from vocal_xai.models.detector import SVDNet
 
     rng = np.random.default_rng(0)
     mean, std = rng.normal(-4.0, 1.0, 80), rng.uniform(0.5, 2.0, 80)
@@ -37,7 +40,8 @@ def main(argv):
     rows, baseline = [], None
     for preset in FLAGS.presets:
         config = task.GanConfig(preset=preset, batch_size=FLAGS.batch_size)
-        gan = task.build(config, mean, std, tf.distribute.get_strategy())
+        guide = SVDNet.from_preset(task.GUIDE_PRESET, mean, std).logit_model() if config.guide_steps else None
+        gan = task.build(config, mean, std, tf.distribute.get_strategy(), guide)
         step = tf.function(gan.train_step)
         update = tf.function(gan.update_ema) if gan.ema_generator is not None else None
 
@@ -51,7 +55,8 @@ def main(argv):
         seconds = common.median_seconds(run, repeats=FLAGS.repeats)
         rate = FLAGS.steps * FLAGS.batch_size / seconds
         baseline = baseline or rate
-        rows.append([preset, f"ema={config.ema_decay} r1={config.r1_gamma} augment={config.augment or '-'}",
+        rows.append([preset, f"ema={config.ema_decay} r1={config.r1_gamma} augment={config.augment or '-'} "
+                     f"guide={config.guide_weight}",
                      f"{seconds / FLAGS.steps:.3f}", f"{rate:.1f}", f"{rate / baseline:.2f}"])
     common.print_table(
         f"GAN training throughput (batch {FLAGS.batch_size}, {FLAGS.steps} steps per run)",

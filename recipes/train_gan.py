@@ -53,6 +53,10 @@ flags.DEFINE_float("r1_gamma", None, "Weight of the R1 gradient penalty on real 
                    lower_bound=0.0)
 flags.DEFINE_string("augment", None, "DiffAugment policy before the discriminator, comma-separated among "
                     "shift, cutout, level (\"\" for none); default: the preset's.")
+flags.DEFINE_integer("guide_steps", None, "Batches of training of the class guide, a small classifier of real "
+                     "excerpts whose loss on generated ones joins the generator's (0: no guide); default: the "
+                     "preset's.", lower_bound=0)
+flags.DEFINE_float("guide_weight", None, "Weight of the class guide's loss; default: the preset's.", lower_bound=0.0)
 flags.DEFINE_integer("eval_samples", 5000, "Excerpts per class and row of the evaluation asked for (all there "
                      "are when a split holds fewer).", lower_bound=2)
 flags.DEFINE_integer("seed", 0, "Seed of weights, data order and latents.")
@@ -98,6 +102,8 @@ def main(argv):
         ema_decay=FLAGS.ema_decay,
         r1_gamma=FLAGS.r1_gamma,
         augment=FLAGS.augment,
+        guide_steps=FLAGS.guide_steps,
+        guide_weight=FLAGS.guide_weight,
         seed=FLAGS.seed,
     )
     gan, info = task.train(config, corpus, model_dir, strategy, cache_dir)

@@ -30,7 +30,6 @@ def main(argv):
     import pathlib
 
     from vocal_xai import outputs, predict, zoo
-    from vocal_xai.explain import session
 
     # Every output is checked before any work: new files, or --overwrite.
     pngs = []
@@ -46,7 +45,7 @@ def main(argv):
     if FLAGS.out:
         outputs.check_output_file(FLAGS.out, FLAGS.overwrite)
     detector_path = zoo.resolve_detector(FLAGS.detector)
-    model = session.describe_model(detector_path)
+    model = zoo.describe_model(detector_path)
     version = "" if model["version"] is None else f", version {model['version']}"
     print(f"Detector: {model['path']}{version} (content {model['content']})")
     predictor = predict.SongPredictor(zoo.load_detector(str(detector_path), output=FLAGS.detector_output))

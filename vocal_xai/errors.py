@@ -4,9 +4,20 @@ Every message states the constraint that was broken and the value received,
 and, for files, names the file and the line.
 """
 
+import numpy as np
+
 
 class ParameterError(ValueError):
     """An argument is out of its allowed range or has the wrong form."""
+
+
+def check_finite(x, name):
+    """``x`` as an array; a ``ParameterError`` counting the non-finite values
+    unless every value of it is finite."""
+    x = np.asarray(x)
+    if not np.all(np.isfinite(x)):
+        raise ParameterError(f"Expected finite {name}. Received: {int(np.sum(~np.isfinite(x)))} non-finite values")
+    return x
 
 
 class CorpusError(ValueError):

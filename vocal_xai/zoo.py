@@ -11,7 +11,7 @@ import json
 import os
 import pathlib
 
-from vocal_xai import export
+from vocal_xai import cache, export
 from vocal_xai.errors import ParameterError
 
 REGISTRY = {
@@ -66,6 +66,18 @@ def metadata(version_dir):
     """The metadata written beside a shipped model, or {}."""
     path = pathlib.Path(version_dir) / export.EXTRA / "metadata.json"
     return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def describe_model(path):
+    """``{"path", "version", "content"}`` of a model: its version when it is
+    a zoo version folder, and a key of its content (``vocal_xai.cache``)."""
+    path = pathlib.Path(path)
+    content = cache.files_key([path]) if path.is_file() else cache.model_fingerprint(path)
+    return {
+        "path": str(path.resolve()),
+        "version": int(path.name) if path.is_dir() and path.name.isdigit() else None,
+        "content": content[:16],
+    }
 
 
 def resolve_detector(name_or_path, version=None):

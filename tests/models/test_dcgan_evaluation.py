@@ -64,8 +64,8 @@ def splits(tmp_path_factory):
 
 def test_a_split_with_fewer_excerpts_than_asked_is_used_whole(splits):
     train, valid = splits
-    available = {name: {"valid": evaluation.available_excerpts(valid, label),
-                        "train": evaluation.available_excerpts(train, label)}
+    available = {name: {"valid": pipeline.available_excerpts(valid, label),
+                        "train": pipeline.available_excerpts(train, label)}
                  for label, name in evaluation.CLASS_NAMES.items()}
     assert all(0 < a["valid"] < 5000 for a in available.values())
     result = evaluation.evaluate(ShiftGenerator(1.0), MeanDetector(), train, valid, num_samples=5000,

@@ -51,8 +51,8 @@ def test_evaluates_with_all_there_is(small_corpus, models, tmp_path):
     valid, train = pipeline.load_split(songs, "valid"), pipeline.load_split(songs, "train")
     for label, name in evaluation.CLASS_NAMES.items():
         row = saved["evaluation"][name]
-        available = {"valid": evaluation.available_excerpts(valid, label),
-                     "train": evaluation.available_excerpts(train, label)}
+        available = {"valid": pipeline.available_excerpts(valid, label),
+                     "train": pipeline.available_excerpts(train, label)}
         assert row["available"] == available and row["requested"] == 5000
         assert row["samples"] == min(available.values()) < 5000
         assert row["c2st"]["samples"] == 16 and 0.0 <= row["c2st"]["accuracy"] <= 1.0

@@ -18,9 +18,9 @@ from vocal_xai.models.detector import task as detector_task
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "train_gan.py"
-# The stabilisers (DiffAugment, R1, the weight average) through kill -9 and
-# MirroredStrategy.
-TINY = ["--preset=dcgan_tiny_stable", "--batch_size=8", "--eval_samples=20"]
+# The stabilisers (DiffAugment, R1, the weight average) and the class guide
+# through kill -9 and MirroredStrategy.
+TINY = ["--preset=dcgan_tiny_guided", "--batch_size=8", "--eval_samples=20"]
 
 
 @pytest.fixture(scope="module")

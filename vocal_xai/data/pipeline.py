@@ -379,6 +379,13 @@ def excerpt_dataset(
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def available_excerpts(split, label):
+    """How many distinct excerpts of class ``label`` ``split`` holds (the
+    most ``sample_excerpts`` can draw)."""
+    _, labels, centres = concat_split(split, HALF)
+    return int(np.sum(labels[centres] == label))
+
+
 def sample_excerpts(split, count, label=None, seed=0):
     """Draw ``count`` distinct excerpts (without augmentation), seeded.
 

@@ -36,7 +36,7 @@ import numpy as np
 import scipy.ndimage
 
 from vocal_xai import spectral
-from vocal_xai.errors import ParameterError
+from vocal_xai.errors import ParameterError, check_finite
 from vocal_xai.explain.measures import mel_centre_frequencies
 
 NATS_TO_DB = 20.0 / math.log(10.0)  # log-mel holds ln(magnitude)
@@ -58,11 +58,7 @@ def _check_log_mel(log_mel, min_frames=3):
             f"Expected log_mel of shape [N, frames >= {min_frames}, {spectral.NUM_MEL_BANDS}] "
             f"or [frames, {spectral.NUM_MEL_BANDS}]. Received: log_mel.shape={np.shape(log_mel)}"
         )
-    if not np.all(np.isfinite(x)):
-        raise ParameterError(
-            f"Expected finite log_mel. Received: {int(np.sum(~np.isfinite(x)))} non-finite values"
-        )
-    return x
+    return check_finite(x, "log_mel")
 
 
 def _check_track(track):

@@ -34,7 +34,7 @@ import scipy.stats
 
 from vocal_xai import spectral
 from vocal_xai.data import pipeline
-from vocal_xai.errors import ParameterError
+from vocal_xai.errors import ParameterError, check_finite
 from vocal_xai.explain import selection
 
 # Formant region (Hz) for the envelope and the syllabic energy.
@@ -59,9 +59,7 @@ def _check_excerpts(x, name="examples"):
             f"Expected {name} of shape [N, {spectral.EXCERPT_FRAMES}, {spectral.NUM_MEL_BANDS}]. "
             f"Received: shape={x.shape}"
         )
-    if not np.all(np.isfinite(x)):
-        raise ParameterError(f"Expected finite {name}. Received: {int(np.sum(~np.isfinite(x)))} non-finite values")
-    return x
+    return check_finite(x, name)
 
 
 # ---------------------------------------------------------------- voice cues

@@ -17,21 +17,9 @@ def default_corpus_dir(cache_dir=None):
     return cache.synthetic_corpus_dir(synthetic.DEFAULT_VERSION, cache_dir)
 
 
-def describe_model(path):
-    """``{"path", "version", "content"}`` of a model: its version when it is
-    a zoo version folder, and a key of its content (``vocal_xai.cache``)."""
-    path = pathlib.Path(path)
-    content = cache.files_key([path]) if path.is_file() else cache.model_fingerprint(path)
-    return {
-        "path": str(path.resolve()),
-        "version": int(path.name) if path.is_dir() and path.name.isdigit() else None,
-        "content": content[:16],
-    }
-
-
 def reference_cache(detector, valid_songs, cache_dir=None, detector_output="auto"):
     """Where the reference statistics of a detector are cached, and the key
-    they are cached under: the detector's content (``describe_model``) and
+    they are cached under: the detector's content (``zoo.describe_model``) and
     the contents of the valid split's audio and labels, so that a model or a
     corpus changed at the same path is never served stale. The cache is in
     the user cache folder, never beside the shipped models.
@@ -61,7 +49,7 @@ def run_cli(grid, overrides, detector_name, generator_name, data_dir, out, detec
     detector, config = run.checked_detector(detector, config)
     generator_dir = zoo.resolve(generator_name)
     generator = zoo.load_generator(str(generator_dir))
-    models = {"detector": describe_model(detector_path), "generator": describe_model(generator_dir)}
+    models = {"detector": zoo.describe_model(detector_path), "generator": zoo.describe_model(generator_dir)}
     for name, info in models.items():
         version = "" if info["version"] is None else f", version {info['version']}"
         print(f"{name.capitalize()}: {info['path']}{version} (content {info['content']})")

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import scipy.stats
 
-from vocal_xai.errors import ParameterError
+from vocal_xai.errors import ParameterError, check_finite
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,9 +159,7 @@ def _check(x, name):
             f"Expected {name} of shape [n >= 2, frames >= {MIN_SIDE}, bands >= {MIN_SIDE}]. "
             f"Received: shape={x.shape}"
         )
-    if not np.all(np.isfinite(x)):
-        raise ParameterError(f"Expected finite {name}. Received: {int(np.sum(~np.isfinite(x)))} non-finite values")
-    return x
+    return check_finite(x, name)
 
 
 def _fit_and_score(x_train, y_train, x_test, config, seed):

@@ -18,6 +18,14 @@ Every fake batch uses the classes of the real batch it is paired with, so
 both players see the same class balance. Losses are divided by the number of
 replicas because the optimizers sum gradients across replicas.
 
+A frozen class guide can add its own class signal: a classifier of real
+excerpts, trained for this purpose (``task.train_guide``) and never the
+detector that judges the generator. Its cross-entropy on G's excerpts,
+against the class G was asked for, is added to L_G with weight
+``guide_weight``. Unlike the discriminator's class head, which learns
+alongside G and only as well as the adversarial features allow, the guide has
+learnt what separates the classes in the real data before G starts.
+
 Three optional stabilisers, each off by default:
 
 - ``augment``: DiffAugment (``augment.diff_augment``) of real and generated
@@ -53,9 +61,12 @@ class ConditionalDCGAN(keras.Model):
         seed: seed of the latent draws and augmentations.
         ema_decay: decay of the moving average of the generator's weights,
             in [0, 1); 0: no average, ``sampler`` is the generator itself.
+        class_guide: a frozen classifier, raw log-mel ``[batch, 115, 80]``
+            -> vocal logit ``[batch]`` or ``[batch, 1]``, or None. It is a
+            training aid: neither saved with the GAN nor exported.
     """
 
-    def __init__(self, generator, discriminator, seed=0, ema_decay=0.0, **kwargs):
+    def __init__(self, generator, discriminator, seed=0, ema_decay=0.0, class_guide=None, **kwargs):
         super().__init__(**kwargs)
         if not 0.0 <= ema_decay < 1.0:
             raise ParameterError(f"Expected 0 <= ema_decay < 1. Received: ema_decay={ema_decay}")
@@ -79,23 +90,35 @@ class ConditionalDCGAN(keras.Model):
         self.d_aux_tracker = keras.metrics.Mean(name="d_aux")
         self.g_aux_tracker = keras.metrics.Mean(name="g_aux")
         self.r1_tracker = keras.metrics.Mean(name="r1")
-        self.r1_gamma, self.augment_policy = 0.0, ()
+        self.guide_tracker = keras.metrics.Mean(name="g_guide")
+        self.class_guide = class_guide
+        if class_guide is not None:
+            class_guide.trainable = False
+        self.r1_gamma, self.augment_policy, self.guide_weight = 0.0, (), 0.0
         # Both players are built functional models; there is nothing left to
         # build (and ``fit`` must not try to build it from a data batch).
         self.built = True
 
     def compile(self, d_optimizer, g_optimizer, loss="hinge", aux_weight=1.0, r1_gamma=0.0, augment_policy="",
-                **kwargs):
+                guide_weight=0.0, **kwargs):
         """``aux_weight`` weighs the auxiliary class losses; it has no effect
         when the discriminator has no class head. ``r1_gamma`` (>= 0) weighs
         the R1 penalty; ``augment_policy`` names the DiffAugment
-        transformations (e.g. ``"shift,cutout"``; "" for none)."""
+        transformations (e.g. ``"shift,cutout"``; "" for none).
+        ``guide_weight`` (>= 0) weighs the class guide's loss; it needs a
+        ``class_guide`` when positive."""
         if loss not in LOSSES:
             raise ParameterError(f"Expected loss in {LOSSES}. Received: loss={loss!r}")
         if not aux_weight >= 0:
             raise ParameterError(f"Expected aux_weight >= 0. Received: aux_weight={aux_weight}")
         if not r1_gamma >= 0:
             raise ParameterError(f"Expected r1_gamma >= 0. Received: r1_gamma={r1_gamma}")
+        if not guide_weight >= 0:
+            raise ParameterError(f"Expected guide_weight >= 0. Received: guide_weight={guide_weight}")
+        if guide_weight > 0 and self.class_guide is None:
+            raise ParameterError(
+                f"Expected a class_guide when guide_weight > 0. Received: guide_weight={guide_weight}, no guide"
+            )
         super().compile(**kwargs)
         self.d_optimizer = d_optimizer
         self.g_optimizer = g_optimizer
@@ -103,6 +126,7 @@ class ConditionalDCGAN(keras.Model):
         self.aux_weight = float(aux_weight)
         self.r1_gamma = float(r1_gamma)
         self.augment_policy = augment.parse_policy(augment_policy)
+        self.guide_weight = float(guide_weight)
 
     @property
     def sampler(self):
@@ -127,6 +151,7 @@ class ConditionalDCGAN(keras.Model):
     def metrics(self):
         trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
         trackers += [self.d_aux_tracker, self.g_aux_tracker] if self.has_aux else []
+        trackers += [self.guide_tracker] if self.guide_weight > 0 else []
         return trackers + ([self.r1_tracker] if self.r1_gamma > 0 else [])
 
     def call(self, inputs, training=False):
@@ -194,7 +219,11 @@ class ConditionalDCGAN(keras.Model):
             fake_logits_g, fake_class = self._discriminate(fake, labels)
             g_loss = self._g_loss(fake_logits_g)
             g_aux = self._class_loss(labels, fake_class) if self.has_aux else 0.0
-            scaled = (g_loss + self.aux_weight * g_aux) / replicas
+            g_guide = 0.0
+            if self.guide_weight > 0:
+                guide_logits = ops.reshape(self.class_guide(fake, training=False), (-1,))
+                g_guide = self._class_loss(labels, guide_logits)
+            scaled = (g_loss + self.aux_weight * g_aux + self.guide_weight * g_guide) / replicas
         grads = tape.gradient(scaled, self.generator.trainable_variables)
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
 
@@ -205,6 +234,8 @@ class ConditionalDCGAN(keras.Model):
         if self.has_aux:
             self.d_aux_tracker.update_state(d_aux)
             self.g_aux_tracker.update_state(g_aux)
+        if self.guide_weight > 0:
+            self.guide_tracker.update_state(g_guide)
         if self.r1_gamma > 0:
             self.r1_tracker.update_state(r1)
         return {m.name: m.result() for m in self.metrics}

@@ -129,13 +129,6 @@ def matched_noise(reference, count, seed):
     return (mean + std * rng.standard_normal(shape)).astype(np.float32)
 
 
-def available_excerpts(split, label):
-    """How many distinct excerpts of class ``label`` ``split`` holds (the
-    most ``pipeline.sample_excerpts`` can draw)."""
-    _, labels, centres = pipeline.concat_split(split, pipeline.HALF)
-    return int(np.sum(labels[centres] == label))
-
-
 def frechet_distance(a, b):
     """Fréchet distance between the Gaussian fits of two sets of embeddings
     [shape=(n, d)], in float64."""
@@ -232,7 +225,8 @@ def evaluate(generator, detector, train, valid, num_samples=5000, seed=0, embedd
     # How many excerpts each class has, and how many every row uses.
     counts = {}
     for label, name in CLASS_NAMES.items():
-        available = {"valid": available_excerpts(valid, label), "train": available_excerpts(train, label)}
+        available = {"valid": pipeline.available_excerpts(valid, label),
+                     "train": pipeline.available_excerpts(train, label)}
         for split, count in available.items():
             if count < 2:
                 raise ParameterError(

@@ -21,9 +21,18 @@ from vocal_xai.models.dcgan.conditional_dcgan import ConditionalDCGAN, EMAUpdate
 from vocal_xai.models.dcgan.dcgan_backbone import Discriminator, Generator
 from vocal_xai.models.dcgan.dcgan_presets import PRESETS
 from vocal_xai.models.dcgan.serving import GeneratorServing
+from vocal_xai.models.detector import task as detector_task
 
-# The stabilisers a preset without a ``training`` entry trains with.
-STABILISERS_OFF = {"ema_decay": 0.0, "r1_gamma": 0.0, "augment": ""}
+# The stabilisers and class guide a preset without a ``training`` entry
+# trains with.
+STABILISERS_OFF = {"ema_decay": 0.0, "r1_gamma": 0.0, "augment": "", "guide_steps": 0, "guide_weight": 0.0}
+
+# The class guide: an SVDNet of this preset, trained with the detector's
+# recipe (its augmentation, soft targets and learning-rate decay) on
+# class-balanced batches, as the GAN sees them, for ``guide_steps`` batches
+# in GUIDE_EPOCHS epochs, under <model_dir>/guide.
+GUIDE_PRESET = "svdnet_guide"
+GUIDE_EPOCHS = 10
 
 # ``assets.extra/generator.json``: the Keras architecture.
 KERAS_NAME = "generator"
@@ -39,8 +48,9 @@ class GanConfig:
     augmented themselves (the GAN should learn the data as it is).
 
     ``ema_decay``, ``r1_gamma`` and ``augment`` (the stabilisers of
-    ``ConditionalDCGAN``) default to the preset's ``training`` entry, else
-    off; see ``resolved``.
+    ``ConditionalDCGAN``), ``guide_steps`` (batches of the class guide's
+    training; 0: no guide) and ``guide_weight`` (its loss weight in L_G)
+    default to the preset's ``training`` entry, else off.
     """
 
     preset: str = "dcgan_conditional"
@@ -56,6 +66,8 @@ class GanConfig:
     ema_decay: float = None
     r1_gamma: float = None
     augment: str = None
+    guide_steps: int = None
+    guide_weight: float = None
     seed: int = 0
 
     def __post_init__(self):
@@ -72,16 +84,29 @@ class GanConfig:
             raise ParameterError(f"Expected 0 <= ema_decay < 1. Received: ema_decay={self.ema_decay}")
         if not self.r1_gamma >= 0:
             raise ParameterError(f"Expected r1_gamma >= 0. Received: r1_gamma={self.r1_gamma}")
+        if self.guide_steps < 0 or (self.guide_steps and self.guide_steps < GUIDE_EPOCHS):
+            raise ParameterError(
+                f"Expected guide_steps = 0 (no guide) or >= {GUIDE_EPOCHS}. Received: guide_steps={self.guide_steps}"
+            )
+        if not self.guide_weight >= 0:
+            raise ParameterError(f"Expected guide_weight >= 0. Received: guide_weight={self.guide_weight}")
+        if self.guide_weight > 0 and not self.guide_steps:
+            raise ParameterError(
+                "Expected guide_steps > 0 when guide_weight > 0 (the guide must be trained). "
+                f"Received: guide_steps={self.guide_steps}, guide_weight={self.guide_weight}"
+            )
         augment.parse_policy(self.augment)
 
 
-def build(config, mean, std, strategy):
-    """Build generator, discriminator and the compiled GAN under ``strategy``."""
+def build(config, mean, std, strategy, class_guide=None):
+    """Build generator, discriminator and the compiled GAN under ``strategy``
+    (``class_guide``: see ``train_guide``)."""
     preset = PRESETS[config.preset]
     with strategy.scope():
         generator = Generator(mean, std, name="generator", **preset["generator"])
         discriminator = Discriminator(mean, std, name="discriminator", **preset["discriminator"])
-        gan = ConditionalDCGAN(generator, discriminator, seed=config.seed, ema_decay=config.ema_decay)
+        gan = ConditionalDCGAN(generator, discriminator, seed=config.seed, ema_decay=config.ema_decay,
+                               class_guide=class_guide)
         gan.compile(
             d_optimizer=keras.optimizers.Adam(config.d_learning_rate, config.beta_1, config.beta_2),
             g_optimizer=keras.optimizers.Adam(config.g_learning_rate, config.beta_1, config.beta_2),
@@ -89,9 +114,46 @@ def build(config, mean, std, strategy):
             aux_weight=config.aux_weight,
             r1_gamma=config.r1_gamma,
             augment_policy=config.augment,
+            guide_weight=config.guide_weight,
         )
         gan.build_optimizers()
     return gan
+
+
+def train_guide(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
+    """Train the class guide of ``config`` (or restore the finished one)
+    under ``<model_dir>/guide``: an SVDNet of ``GUIDE_PRESET`` trained on the
+    train split with the detector's recipe, for ``config.guide_steps``
+    batches. It resumes from its own checkpoint, like the GAN.
+
+    Returns:
+        (the guide's logit model, frozen, or None when ``guide_steps`` is 0;
+        info: steps, seconds and its frame error on the valid split at
+        probability 0.5, without median filtering).
+    """
+    if not config.guide_steps:
+        return None, None
+    guide_config = detector_task.TrainConfig(
+        preset=GUIDE_PRESET,
+        epochs=GUIDE_EPOCHS,
+        steps_per_epoch=config.guide_steps // GUIDE_EPOCHS,
+        batch_size=config.batch_size,
+        balance=True,
+        seed=config.seed,
+    )
+    verbose = cli.progress_verbosity() if verbose == "auto" else verbose
+    guide, info = detector_task.train(guide_config, corpus, pathlib.Path(model_dir) / "guide", strategy, cache_dir,
+                                      verbose=bool(verbose))
+    valid = pipeline.load_split(corpus, "valid", cache_dir)
+    error = detector_task.excerpt_error(guide, valid, seed=config.seed)
+    guide = guide.logit_model()
+    guide.trainable = False
+    return guide, {
+        "preset": GUIDE_PRESET,
+        "steps": guide_config.epochs * guide_config.steps_per_epoch,
+        "train_seconds_this_run": info["train_seconds_this_run"],
+        "valid_excerpt_error": error,
+    }
 
 
 class SampleImages(keras.callbacks.Callback):
@@ -130,7 +192,8 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
     chief = training.is_chief(strategy)
     train_split = pipeline.load_split(corpus, "train", cache_dir)
     mean, std = pipeline.band_stats(train_split.features)
-    gan = build(config, mean, std, strategy)
+    class_guide, guide_info = train_guide(config, corpus, model_dir, strategy, cache_dir, verbose)
+    gan = build(config, mean, std, strategy, class_guide)
     checkpoint = training.ResumableCheckpoint(
         model_dir / "checkpoints",
         [gan.generator, gan.discriminator, gan],
@@ -176,6 +239,8 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
         "discriminator_parameters": int(gan.discriminator.count_params()),
         "config": dataclasses.asdict(config),
     }
+    if guide_info is not None:
+        info["guide"] = guide_info
     return gan, info
 
 
@@ -253,14 +318,6 @@ def evaluation_corpus(generator_dir, data_dir=None, cache_dir=None):
             f"{folder}: {found}the synthetic corpus version {version}, {reason}")
 
 
-def _describe(path):
-    path = pathlib.Path(path)
-    return {
-        "path": str(path.resolve()),
-        "version": int(path.name) if path.is_dir() and path.name.isdigit() else None,
-    }
-
-
 def evaluate_generator_cli(generator, detector, data_dir, out, num_samples=5000, seed=0, overwrite=False,
                            cache_dir=None, **kwargs):
     """Judge any generator version and write ``out`` whole (the logic behind
@@ -295,8 +352,8 @@ def evaluate_generator_cli(generator, detector, data_dir, out, num_samples=5000,
     result = run_evaluation(model, judge, corpus, cache.user_cache_dir(cache_dir) / "features", num_samples, seed,
                             **kwargs)
     extra = {
-        "generator": _describe(generator_dir),
-        "detector": _describe(detector_path),
+        "generator": zoo.describe_model(generator_dir),
+        "detector": zoo.describe_model(detector_path),
         "corpus": str(corpus.root),
         "corpus_note": why,
     }

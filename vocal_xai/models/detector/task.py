@@ -6,6 +6,7 @@ import pathlib
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from vocal_xai import export, training
@@ -126,6 +127,24 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose=True):
         "config": dataclasses.asdict(config),
     }
     return detector, info
+
+
+def excerpt_error(detector, split, per_class=2000, seed=0, batch_size=256):
+    """Share of excerpts of each class the detector gets wrong at
+    probability 0.5 (logit 0), without median filtering: up to ``per_class``
+    distinct excerpts of each class of ``split``, drawn with ``seed``.
+
+    Returns:
+        dict class name (``non_vocal``, ``vocal``) -> error in [0, 1].
+    """
+    logit_model = detector.logit_model()
+    errors = {}
+    for label, name in enumerate(("non_vocal", "vocal")):
+        count = min(per_class, pipeline.available_excerpts(split, label))
+        excerpts, _ = pipeline.sample_excerpts(split, count, label=label, seed=seed + label)
+        logits = logit_model.predict(excerpts, batch_size=batch_size, verbose=0).reshape(-1)
+        errors[name] = float(np.mean((logits > 0) != bool(label)))
+    return errors
 
 
 def _accuracy(labels, logits):
