@@ -12,6 +12,7 @@ import pytest
 from conftest import kill_after_first_checkpoint, run_ok, script_env
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline
+from vocal_xai.errors import ParameterError
 from vocal_xai.models.detector import SVDNet
 from vocal_xai.models.dcgan import task as gan_task
 from vocal_xai.models.detector import task as detector_task
@@ -69,6 +70,24 @@ def test_kill_and_resume_equals_uninterrupted(corpus, detector, tmp_path):
         np.testing.assert_array_equal(a, b)
     assert resumed["final_logs"] == uninterrupted["final_logs"]
     assert resumed["evaluation"] == uninterrupted["evaluation"]
+
+
+def test_publish_a_finished_run_with_its_evaluation(corpus, detector, tmp_path):
+    run = tmp_path / "run"
+    zoo_base = tmp_path / "zoo"
+    with pytest.raises(ParameterError, match="Expected a finished run"):
+        gan_task.publish(run, zoo_base)
+    run_ok(_cmd(corpus, detector, run, "--epochs=1", "--steps_per_epoch=5"))
+    (zoo_base / "generator" / "1").mkdir(parents=True)  # an older version stays as it is
+    run_ok([sys.executable, str(ROOT / "tools" / "publish_generator.py"), f"--model_dir={run}",
+            f"--export_base={zoo_base}"], env=script_env())
+    published = zoo_base / "generator" / "2"
+    assert not any((zoo_base / "generator" / "1").iterdir())
+    metadata = json.loads((published / "assets.extra" / "metadata.json").read_text())
+    assert metadata == {**_evaluation(run), "parameters": metadata["parameters"]}
+    assert set(metadata["evaluation"]) >= {"non_vocal", "vocal"}
+    for a, b in zip(_generator_weights(run), gan_task.load_generator(published).get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_mirrored_on_two_logical_cpus(corpus, detector, tmp_path):

@@ -380,6 +380,35 @@ def export_once(generator, export_base, metadata, model_dir, epoch):
     return version_dir, True
 
 
+def publish(model_dir, export_base, version=None):
+    """Export a finished, evaluated run's generator as a new version under
+    ``<export_base>/generator/`` (``saved_models``: the zoo), with the run's
+    ``evaluation.json`` (its training record and the evaluation) as its
+    metadata, so that the published version carries the figures it was
+    judged by. The run's own export is the generator published, unchanged.
+
+    Returns:
+        The new version folder.
+
+    Raises:
+        ParameterError: if the run has no export or no evaluation of that
+            export (run ``recipes/train_gan.py`` to the end first).
+    """
+    model_dir = pathlib.Path(model_dir)
+    marker, report = model_dir / "exported.json", model_dir / "evaluation.json"
+    if not marker.is_file():
+        raise ParameterError(f"Expected a finished run with {marker}. Received: model_dir={model_dir}")
+    exported = pathlib.Path(json.loads(marker.read_text())["version_dir"])
+    if not report.is_file():
+        raise ParameterError(f"Expected the run's evaluation in {report}. Received: none")
+    metadata = json.loads(report.read_text())
+    if pathlib.Path(metadata.get("export", "")).resolve() != exported.resolve():
+        raise ParameterError(
+            f"Expected {report} to evaluate the run's export {exported}. Received: export={metadata.get('export')!r}"
+        )
+    return export_generator(load_generator(exported), export_base, metadata, version)
+
+
 def export_generator(generator, export_base, metadata, version=None):
     """Write ``<export_base>/generator/<version>/`` with the Keras
     architecture and metadata in ``assets.extra/``."""
