@@ -60,18 +60,17 @@ def default_corpus(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def evaluation_corpus(tmp_path_factory):
-    """``evaluation_corpus(version)``: the valid and test splits of the
-    synthetic corpus ``version`` (seed 0), made once per session."""
+    """``evaluation_corpus(version)``: the whole synthetic corpus ``version``
+    (seed 0), made once per session, for the cards of the models trained on
+    it."""
     made = {}
 
     def get(version):
         if version not in made:
             from vocal_xai.data import corpus, synthetic
 
-            root = synthetic.make_corpus(
-                tmp_path_factory.mktemp(f"evaluation_v{version}"), seed=0, version=version, splits=("valid", "test")
-            )
-            made[version] = corpus.read_corpus(root, splits=("valid", "test"))
+            root = synthetic.make_corpus(tmp_path_factory.mktemp(f"evaluation_v{version}"), seed=0, version=version)
+            made[version] = corpus.read_corpus(root)
         return made[version]
 
     return get

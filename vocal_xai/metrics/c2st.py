@@ -29,6 +29,7 @@ import dataclasses
 import keras
 import numpy as np
 import scipy.stats
+import tensorflow as tf
 
 from vocal_xai.errors import ParameterError, check_finite
 
@@ -169,14 +170,17 @@ def _fit_and_score(x_train, y_train, x_test, config, seed):
         optimizer=keras.optimizers.Adam(config.learning_rate),
         loss=keras.losses.BinaryCrossentropy(from_logits=True),
     )
-    # Full batches in a seeded order (the few left over change each epoch).
+    # Full batches in a seeded order (the few left over change each epoch),
+    # every epoch's batches in one compiled loop.
     rng = np.random.default_rng(seed)
     batch_size = min(config.batch_size, len(x_train))
     steps = len(x_train) // batch_size
-    for _ in range(config.epochs):
-        order = rng.permutation(len(x_train))[: steps * batch_size].reshape(steps, batch_size)
-        for batch in order:
-            model.train_on_batch(x_train[batch], y_train[batch])
+    order = np.stack([rng.permutation(len(x_train))[: steps * batch_size] for _ in range(config.epochs)])
+    x_all, y_all = tf.constant(x_train), tf.constant(y_train)
+    batches = tf.data.Dataset.from_tensor_slices(order.reshape(-1, batch_size)).map(
+        lambda rows: (tf.gather(x_all, rows), tf.gather(y_all, rows))
+    )
+    model.fit(batches, epochs=1, verbose=0)
     logits = model.predict(x_test, batch_size=256, verbose=0)[:, 0]
     return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
 
