@@ -14,6 +14,7 @@ from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline, synthetic
 from vocal_xai.errors import ParameterError
 from vocal_xai.models.dcgan import evaluation, task
+from vocal_xai.explain import measures
 from vocal_xai.metrics import c2st
 
 FAST = dict(resamples=50, c2st_floor=False)
@@ -211,3 +212,50 @@ def test_export_once_exports_a_finished_training_once(tmp_path):
     # Trained further: a new version.
     later, written = task.export_once(generator, tmp_path / "export", {}, tmp_path, epoch=4)
     assert written and later == tmp_path / "export" / "generator" / "2"
+
+
+class ReplayGenerator:
+    """A stand-in generator that returns real excerpts of the class asked
+    for: the train excerpts (``swap``: those of the other class)."""
+
+    latent_dim = 128
+
+    def __init__(self, train, swap=False):
+        self.excerpts = {label: pipeline.sample_excerpts(train, 60, label=label, seed=5)[0] for label in (0, 1)}
+        self.swap = swap
+
+    def __call__(self, inputs, training=False):
+        # Row i: excerpt i of the class (every batch here holds one class).
+        label = tf.cast(inputs["class"][:1], tf.int32) ^ int(self.swap)
+        stacked = tf.constant(np.stack([self.excerpts[0], self.excerpts[1]]))
+        rows = tf.range(tf.shape(inputs["class"])[0]) % 60
+        return tf.gather(tf.gather(stacked, label[0]), rows)
+
+
+def test_detector_free_measures_on_known_answers(splits):
+    train, valid = splits
+    honest = evaluation.evaluate_generator(ReplayGenerator(train), MeanDetector(), train, valid, num_samples=60,
+                                           **NO_C2ST)
+    swapped = evaluation.evaluate_generator(ReplayGenerator(train, swap=True), MeanDetector(), train, valid,
+                                            num_samples=60, **NO_C2ST)
+    judge = measures.build_judge(train, valid)
+    for name, label in (("non_vocal", 0), ("vocal", 1)):
+        row = honest[name]
+        # The figures are the measures' means over the generated excerpts.
+        excerpts = ReplayGenerator(train).excerpts[label]
+        found = judge.measure(excerpts, "max" if label else "min")
+        assert row["class_evidence"]["generator"]["value"] == pytest.approx(found["class_evidence"].mean())
+        p = found["voice_evidence"] if label else 1 - found["voice_evidence"]
+        assert row["p_vocal_cues"]["generator"]["value"] == pytest.approx(p.mean())
+        for key in ("generator", "valid"):
+            e = row["class_evidence"][key]
+            assert e["low"] <= e["value"] <= e["high"]
+        # Train excerpts of the class sit among train excerpts of the class
+        # more than those of the other class do.
+        honest_evidence = row["class_evidence"]["generator"]["value"]
+        assert honest_evidence > swapped[name]["class_evidence"]["generator"]["value"] + 0.2, name
+    d, s = honest["cue_difference"], swapped["cue_difference"]
+    assert d["generator"]["value"] > 0 and d["real"]["value"] > 0
+    assert d["generator_over_real"]["value"] == pytest.approx(d["generator"]["value"] / d["real"]["value"])
+    assert s["generator"]["value"] == pytest.approx(-d["generator"]["value"])
+    assert "kNN class evidence" in evaluation.format_report(honest)

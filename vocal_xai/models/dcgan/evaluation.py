@@ -29,10 +29,23 @@ Not judged by the detector:
   footing; 0.5 means they can't be told apart. ``c2st_floor`` is the same
   test between real train and real valid excerpts.
 
+Not judged by the detector either (``vocal_xai.explain.measures``, with
+the train split as the bank of real neighbours and the valid split as the
+held-out real excerpts), when ``measures`` is on:
+
+- ``class_evidence``: the mean share of an excerpt's 10 nearest real train
+  excerpts that carry the class asked for, for G(z, class) and, as the
+  reference, for real valid excerpts of the class;
+- ``p_vocal_cues``: the mean P(vocal | voice cues) of G(z, class) and of
+  real valid excerpts of the class.
+
 Across the classes:
 
 - ``class_matters``: the share of z for which the detector's logit for
-  G(z, vocal) exceeds its logit for G(z, non-vocal).
+  G(z, vocal) exceeds its logit for G(z, non-vocal);
+- ``cue_difference`` (with ``measures``): the mean P(vocal | cues) of
+  G(z, vocal) minus that of G(z, non-vocal), the same difference on real
+  valid excerpts, and their ratio.
 
 Every figure comes with a 95 % bootstrap interval (each sample resampled on
 its own: generated, valid, train, noise): a percentile interval, and for the
@@ -57,6 +70,7 @@ from vocal_xai import inference, plotting, spectral
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
 from vocal_xai.explain import frechet
+from vocal_xai.explain import measures as explain_measures
 from vocal_xai.metrics import bootstrap, c2st
 
 CLASS_NAMES = {0: "non_vocal", 1: "vocal"}
@@ -187,9 +201,40 @@ def _frechet_rows(features, names, resamples, confidence, seed):
     return rows
 
 
+def _measure_rows(judge, data, label, resamples, confidence, seed):
+    """``class_evidence`` and ``p_vocal_cues`` of the generated and the real
+    valid excerpts of one class, with intervals; and the per-excerpt
+    P(vocal | cues) of both, for ``_cue_difference``."""
+    direction = "max" if label == 1 else "min"
+    rows, p_vocal = {"class_evidence": {}, "p_vocal_cues": {}}, {}
+    for key in ("generator", "valid"):
+        found = judge.measure(data[key], direction)
+        p = found["voice_evidence"] if label == 1 else 1.0 - found["voice_evidence"]
+        p_vocal[key] = p
+        for row, values in (("class_evidence", found["class_evidence"]), ("p_vocal_cues", p)):
+            rows[row][key] = bootstrap.estimate(np.mean, [values], resamples, confidence, seed).to_dict()
+    return rows, p_vocal
+
+
+def _cue_difference(p_vocal, resamples, confidence, seed):
+    """Mean P(vocal | cues) of the vocal class minus that of the non-vocal
+    class, for the generator and for real valid excerpts, and the ratio."""
+
+    def statistic(gen_vocal, gen_other, real_vocal, real_other):
+        gen = np.mean(gen_vocal) - np.mean(gen_other)
+        real = np.mean(real_vocal) - np.mean(real_other)
+        return [gen, real, gen / real if real != 0 else np.nan]
+
+    samples = [p_vocal["vocal"]["generator"], p_vocal["non_vocal"]["generator"],
+               p_vocal["vocal"]["valid"], p_vocal["non_vocal"]["valid"]]
+    found = bootstrap.estimates(statistic, samples, ["generator", "real", "generator_over_real"], resamples,
+                                confidence, seed)
+    return {key: est.to_dict() for key, est in found.items()}
+
+
 def evaluate(generator, detector, train, valid, num_samples=5000, seed=0, embedding=None,
              resamples=RESAMPLES, confidence=CONFIDENCE, c2st_samples=C2ST_SAMPLES,
-             c2st_config=c2st.C2STConfig(), c2st_floor=True):
+             c2st_config=c2st.C2STConfig(), c2st_floor=True, measures=True):
     """Every figure of the module docstring, per class and across classes.
 
     Args:
@@ -207,6 +252,8 @@ def evaluate(generator, detector, train, valid, num_samples=5000, seed=0, embedd
         c2st_samples: most excerpts per side of each C2ST.
         c2st_config: the C2ST classifier and schedule.
         c2st_floor: also run the C2ST of real train against real valid.
+        measures: also compute the detector-free class evidence and voice
+            cues.
 
     Returns:
         ``GeneratorEvaluation``.
@@ -234,8 +281,9 @@ def evaluate(generator, detector, train, valid, num_samples=5000, seed=0, embedd
                 )
         counts[name] = (min(int(num_samples), *available.values()), available)
     z = latents(max(n for n, _ in counts.values()), seed + 2, generator.latent_dim)
+    judge = explain_measures.build_judge(train, valid) if measures else None
 
-    report, real, generated, tests, tests_index, logits = {}, {}, {}, {}, {}, {}
+    report, real, generated, tests, tests_index, logits, p_vocal = {}, {}, {}, {}, {}, {}, {}
     for label, name in CLASS_NAMES.items():
         n, available = counts[name]
         data = {
@@ -285,6 +333,9 @@ def evaluate(generator, detector, train, valid, num_samples=5000, seed=0, embedd
             "c2st": row_c2st,
             "c2st_floor": row_floor,
         }
+        if judge is not None:
+            rows, p_vocal[name] = _measure_rows(judge, data, label, resamples, confidence, seed + 7)
+            report[name].update(rows)
 
     # Does the class change what the detector sees, z for z?
     shared = min(len(v) for v in logits.values())
@@ -293,6 +344,8 @@ def evaluate(generator, detector, train, valid, num_samples=5000, seed=0, embedd
         **bootstrap.estimate(np.mean, [higher], resamples, confidence, seed + 6).to_dict(),
         "samples": shared,
     }
+    if judge is not None:
+        report["cue_difference"] = _cue_difference(p_vocal, resamples, confidence, seed + 8)
     report["settings"] = {
         "embedding": embedding,
         "embeddings": list(names),
@@ -372,6 +425,23 @@ def format_report(report):
         c = r["class_consistency"]
         lines.append(f"| {name} | {c['value']:.1%} [{c['low']:.1%}, {c['high']:.1%}] | {_c2st_cell(r['c2st'])} | "
                      f"{_c2st_cell(r['c2st_floor'])} |")
+    if all("class_evidence" in r for r in rows.values()):
+        lines += [
+            "",
+            "Without the detector (`vocal_xai.explain.measures`; bank: the train split):",
+            "",
+            "| class | kNN class evidence, generated | kNN class evidence, real valid | "
+            "P(vocal \\| cues), generated | P(vocal \\| cues), real valid |",
+            "|---|---|---|---|---|",
+        ]
+        for name, r in rows.items():
+            e, p = r["class_evidence"], r["p_vocal_cues"]
+            lines.append(f"| {name} | {_ci(e['generator'])} | {_ci(e['valid'])} | {_ci(p['generator'])} | "
+                         f"{_ci(p['valid'])} |")
+    if "cue_difference" in report:
+        d = report["cue_difference"]
+        lines += ["", f"P(vocal | cues), vocal minus non-vocal: generated {_ci(d['generator'])}, real "
+                      f"{_ci(d['real'])}; ratio {_ci(d['generator_over_real'], '.2f')}."]
     if "class_matters" in report:
         m = report["class_matters"]
         lines += ["", f"The class matters: logit(G(z, vocal)) > logit(G(z, non-vocal)) for "
