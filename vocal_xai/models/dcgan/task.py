@@ -122,8 +122,9 @@ def build(config, mean, std, strategy, class_guide=None):
 
 def train_guide(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
     """Train the class guide of ``config`` (or restore the finished one)
-    under ``<model_dir>/guide``: an SVDNet of ``GUIDE_PRESET`` trained on the
-    train split with the detector's recipe, for ``config.guide_steps``
+    under ``<model_dir>/guide``: an SVDNet of ``GUIDE_PRESET`` trained on
+    class-balanced batches of the train split with the detector's recipe, for
+    ``config.guide_steps``
     batches. It resumes from its own checkpoint, like the GAN.
 
     Returns:
