@@ -124,8 +124,7 @@ def train_guide(config, corpus, model_dir, strategy, cache_dir=None, verbose="au
     """Train the class guide of ``config`` (or restore the finished one)
     under ``<model_dir>/guide``: an SVDNet of ``GUIDE_PRESET`` trained on
     class-balanced batches of the train split with the detector's recipe, for
-    ``config.guide_steps``
-    batches. It resumes from its own checkpoint, like the GAN.
+    ``config.guide_steps`` batches. It resumes from its own checkpoint, like the GAN.
 
     Returns:
         (the guide's logit model, frozen, or None when ``guide_steps`` is 0;
