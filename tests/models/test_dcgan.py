@@ -374,10 +374,12 @@ def test_evaluate_generator_rows(splits, detector):
     generator = Generator(train_mean, train_std, **TINY_G)
     report = evaluation.evaluate_generator(generator, detector, train, valid, num_samples=30, seed=0,
                                            resamples=50, c2st_floor=False)
-    assert set(report) == {"non_vocal", "vocal", "class_matters", "settings"}
+    assert set(report) == {"non_vocal", "vocal", "class_matters", "cue_difference", "settings"}
+    assert set(report["cue_difference"]) == {"generator", "real", "generator_over_real"}
     for name in evaluation.CLASS_NAMES.values():
         row = report[name]
-        assert set(row) >= {"generator", "floor", "ceiling", "consistency", "samples", "frechet", "c2st"}
+        assert set(row) >= {"generator", "floor", "ceiling", "consistency", "samples", "frechet", "c2st",
+                            "class_evidence", "p_vocal_cues"}
         assert row["samples"] == 30 and row["requested"] == 30
         for key in ("generator", "floor", "ceiling"):
             assert np.isfinite(row[key]) and row[key] >= 0
