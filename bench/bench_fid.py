@@ -46,7 +46,7 @@ def main(argv):
     import numpy as np
     import scipy.linalg
 
-    from vocal_xai.explain import frechet
+    from vocal_xai.metrics import frechet
 
     def scipy_fd(mu1, sigma1, mu2, sigma2):
         covmean = scipy.linalg.sqrtm(sigma1 @ sigma2, disp=False)[0].real

@@ -325,7 +325,7 @@ def auc_or_none(a, b):
     """AUC of a over b (probability an element of a exceeds one of b)."""
     import numpy as np
 
-    from vocal_xai.explain import measures
+    from vocal_xai.metrics import measures
 
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     if not len(a) or not len(b):

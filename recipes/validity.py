@@ -33,9 +33,9 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    from vocal_xai.explain import validity
+    import validity_study
 
-    validity.run_cli(FLAGS.grid, FLAGS.detector, FLAGS.generator, FLAGS.data_dir, FLAGS.out,
+    validity_study.run_cli(FLAGS.grid, FLAGS.detector, FLAGS.generator, FLAGS.data_dir, FLAGS.out,
                      FLAGS.docs or None, command="python " + " ".join(sys.argv), measures_only=FLAGS.measures_only,
                      bootstrap=FLAGS.bootstrap, embedding=FLAGS.embedding, reference_k=FLAGS.reference_k)
 

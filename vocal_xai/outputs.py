@@ -16,8 +16,7 @@ from vocal_xai.errors import ParameterError
 
 
 def _check_parent(path, name):
-    parent = path.parent if str(path.parent) else pathlib.Path(".")
-    existing = parent
+    existing = path.parent
     while not existing.exists():
         existing = existing.parent
     if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):

@@ -190,6 +190,20 @@ def test_bad_arguments():
         pipeline.excerpt_dataset(_ramp_split([100]), augmentation=pipeline.PAPER_AUGMENTATION)
 
 
+def test_excerpts_at_every_stride_th_centre():
+    split = _ramp_split([300, 200])
+    labels = np.concatenate(split.labels)
+    # Valid centres: 57..242 in the first song, 357..442 in the second.
+    x, y = pipeline.excerpts_at(split, 40, offset=5)
+    centres = x[:, 57, 0].astype(int)
+    np.testing.assert_array_equal(centres, [62, 102, 142, 182, 222, 376, 416])
+    np.testing.assert_array_equal(x[:, :, 0], centres[:, None] + np.arange(-57, 58)[None, :])
+    np.testing.assert_array_equal(y, labels[centres])
+    assert x.dtype == np.float32 and x.shape == (7, 115, 80)
+    with pytest.raises(ParameterError, match="Received: stride=0"):
+        pipeline.excerpts_at(split, 0)
+
+
 def test_sample_excerpts_by_class():
     split = _ramp_split([600, 500])
     frames = np.concatenate(split.features)

@@ -3,7 +3,8 @@ import pytest
 
 from vocal_xai import spectral
 from vocal_xai.errors import ParameterError
-from vocal_xai.explain import cues, measures
+from vocal_xai.explain import cues
+from vocal_xai.metrics import measures
 
 SR = spectral.SAMPLE_RATE
 T, F = spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS

@@ -4,7 +4,8 @@ import pytest
 
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
-from vocal_xai.explain import frechet, selection
+from vocal_xai.explain import selection
+from vocal_xai.metrics import frechet
 from vocal_xai.models.detector import SVDNet
 
 

@@ -13,9 +13,8 @@ from vocal_xai import cache
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline, synthetic
 from vocal_xai.errors import ParameterError
+from vocal_xai.metrics import c2st, measures
 from vocal_xai.models.dcgan import evaluation, task
-from vocal_xai.explain import measures
-from vocal_xai.metrics import c2st
 
 FAST = dict(resamples=50, c2st_floor=False)
 NO_C2ST = dict(FAST, c2st_samples=2)  # below the test's minimum: skipped

@@ -3,10 +3,10 @@ import pathlib
 import sys
 
 import numpy as np
-from conftest import run_ok, script_env
+from helpers import run_ok, script_env
 
 from vocal_xai import markdown
-from vocal_xai.explain import validity
+import validity_study as validity
 from vocal_xai.models.dcgan import PRESETS, Generator
 from vocal_xai.models.dcgan import task as gan_task
 from vocal_xai.models.detector import SVDNet

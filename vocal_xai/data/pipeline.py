@@ -217,6 +217,23 @@ def concat_split(split, margin):
     return frames, labels, np.concatenate(centres).astype(np.int64)
 
 
+def excerpts_at(split, stride, offset=0):
+    """Excerpts centred on every ``stride``-th valid centre frame of a split
+    (from the ``offset``-th), and their centre-frame labels.
+
+    Returns:
+        (excerpts float32 [N, 115, 80], labels int32 [N]).
+    """
+    if stride < 1 or offset < 0:
+        raise ParameterError(
+            f"Expected stride >= 1 and offset >= 0. Received: stride={stride}, offset={offset}"
+        )
+    frames, labels, centres = concat_split(split, HALF)
+    centres = centres[offset::stride]
+    idx = centres[:, None] + np.arange(-HALF, HALF + 1)[None, :]
+    return frames[idx], labels[centres]
+
+
 def mel_band_positions(shift):
     """Fractional source band of each band after a pitch shift by ``shift``.
 

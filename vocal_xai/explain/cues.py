@@ -37,7 +37,7 @@ import scipy.ndimage
 
 from vocal_xai import spectral
 from vocal_xai.errors import ParameterError, check_finite
-from vocal_xai.explain.measures import mel_centre_frequencies
+from vocal_xai.metrics.measures import mel_centre_frequencies
 
 NATS_TO_DB = 20.0 / math.log(10.0)  # log-mel holds ln(magnitude)
 PITCH_BAND = (150.0, 4000.0)  # Hz, where harmonics are resolved by the mel bands
@@ -433,7 +433,7 @@ def excerpt_cues(log_mel, frame_rate=spectral.FRAME_RATE):
 
     Pitch cues come from ``pitch_shift_track`` (frames with a correlation of
     at least 0.5 are usable); ``formant_motion`` and ``syllabic_modulation``
-    are those of ``vocal_xai.explain.measures``.
+    are those of ``vocal_xai.metrics.measures``.
 
     Args:
         log_mel: raw log-mel. [shape=(N, frames, 80)]
@@ -441,7 +441,7 @@ def excerpt_cues(log_mel, frame_rate=spectral.FRAME_RATE):
     Returns:
         dict of float64 arrays [shape=(N,)].
     """
-    from vocal_xai.explain import measures
+    from vocal_xai.metrics import measures
 
     x = _check_log_mel(log_mel, 8)
     track, confidence = pitch_shift_track(x)

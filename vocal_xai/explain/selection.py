@@ -20,7 +20,7 @@ import tensorflow as tf
 from vocal_xai import inference
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
-from vocal_xai.explain import frechet
+from vocal_xai.metrics import frechet
 
 
 @dataclasses.dataclass
@@ -57,21 +57,12 @@ def probe_excerpts(probe, log_mel, layer, unit, embedding, batch_size=256):
     return np.concatenate(acts), np.concatenate(embs)
 
 
-def excerpts_at(split, stride, offset=0):
-    """Excerpts centred on every ``stride``-th valid centre frame of a split,
-    and their centre labels. ([N, 115, 80], [N])"""
-    frames, labels, centres = pipeline.concat_split(split, pipeline.HALF)
-    centres = centres[offset::stride]
-    idx = centres[:, None] + np.arange(-pipeline.HALF, pipeline.HALF + 1)[None, :]
-    return frames[idx], labels[centres]
-
-
 def reference(probe, split, layer, unit, embedding, direction, k, stride=5):
     """Statistics of the ``k`` valid excerpts with the highest (max) or lowest
     (min) activation, among excerpts centred every ``stride`` frames."""
     if direction not in ("max", "min"):
         raise ParameterError(f"Expected direction in ['max', 'min']. Received: direction={direction!r}")
-    excerpts, _ = excerpts_at(split, stride)
+    excerpts, _ = pipeline.excerpts_at(split, stride)
     if not 2 <= k <= len(excerpts):
         raise ParameterError(f"Expected 2 <= k <= {len(excerpts)}. Received: k={k}")
     acts, embs = probe_excerpts(probe, excerpts, layer, unit, embedding)

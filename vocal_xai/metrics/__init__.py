@@ -1,6 +1,11 @@
 """Distribution metrics and two-sample tests on log-mel excerpts and
 embeddings, shared by models and explain (and importing neither).
 
+- ``frechet``: the Fréchet distance between Gaussian fits of embeddings, in
+  float64, and ``FrechetStatistics``, their streaming mean and covariance as
+  a ``keras.metrics.Metric``.
+- ``measures``: measures of excerpts that do not use the detector: realism
+  and class evidence from real neighbours, and voice cues.
 - ``c2st``: the classifier two-sample test, a realism measure that does not
   use the detector.
 - ``bootstrap``: percentile intervals of any statistic of one or more
@@ -9,3 +14,13 @@ embeddings, shared by models and explain (and importing neither).
 
 from vocal_xai.metrics.bootstrap import Estimate, bootstrap_interval, estimate, estimates
 from vocal_xai.metrics.c2st import C2STConfig, C2STResult, classifier_two_sample_test
+from vocal_xai.metrics.frechet import (
+    FrechetStatistics,
+    GaussianStats,
+    distance_between,
+    frechet_distance,
+    frechet_distance_1d,
+    frechet_distance_to_samples,
+    gaussian_stats,
+)
+from vocal_xai.metrics.measures import Judge, build_judge, voice_cues

@@ -29,7 +29,7 @@ Not judged by the detector:
   footing; 0.5 means they can't be told apart. ``c2st_floor`` is the same
   test between real train and real valid excerpts.
 
-Not judged by the detector either (``vocal_xai.explain.measures``, with
+Not judged by the detector either (``vocal_xai.metrics.measures``, with
 the train split as the bank of real neighbours and the valid split as the
 held-out real excerpts), when ``measures`` is on:
 
@@ -69,9 +69,8 @@ import tensorflow as tf
 from vocal_xai import inference, plotting, spectral
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
-from vocal_xai.explain import frechet
-from vocal_xai.explain import measures as explain_measures
-from vocal_xai.metrics import bootstrap, c2st
+from vocal_xai.metrics import bootstrap, c2st, frechet
+from vocal_xai.metrics import measures as measures_lib
 
 CLASS_NAMES = {0: "non_vocal", 1: "vocal"}
 THRESHOLD = 0.5  # detector probability above which an excerpt is called vocal
@@ -281,7 +280,7 @@ def evaluate(generator, detector, train, valid, num_samples=5000, seed=0, embedd
                 )
         counts[name] = (min(int(num_samples), *available.values()), available)
     z = latents(max(n for n, _ in counts.values()), seed + 2, generator.latent_dim)
-    judge = explain_measures.build_judge(train, valid) if measures else None
+    judge = measures_lib.build_judge(train, valid) if measures else None
 
     report, real, generated, tests, tests_index, logits, p_vocal = {}, {}, {}, {}, {}, {}, {}
     for label, name in CLASS_NAMES.items():
@@ -428,7 +427,7 @@ def format_report(report):
     if all("class_evidence" in r for r in rows.values()):
         lines += [
             "",
-            "Without the detector (`vocal_xai.explain.measures`; bank: the train split):",
+            "Without the detector (`vocal_xai.metrics.measures`; bank: the train split):",
             "",
             "| class | kNN class evidence, generated | kNN class evidence, real valid | "
             "P(vocal \\| cues), generated | P(vocal \\| cues), real valid |",

@@ -5,7 +5,7 @@ import tensorflow as tf
 from vocal_xai import spectral
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
-from vocal_xai.explain import measures, selection
+from vocal_xai.metrics import measures
 
 T, F = spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS
 
@@ -97,12 +97,12 @@ def judge():
 
 
 def _excerpts(split, label):
-    x, y = selection.excerpts_at(split, 7)
+    x, y = pipeline.excerpts_at(split, 7)
     return x[y == label]
 
 
 def test_real_excerpts_score_like_real_and_noise_scores_zero(judge):
-    real = judge.measure(selection.excerpts_at(_split(2), 7)[0], "max")  # other songs, like the baseline
+    real = judge.measure(pipeline.excerpts_at(_split(2), 7)[0], "max")  # other songs, like the baseline
     assert 0.25 < real["realism"].mean() < 0.75
     assert 0.8 < np.median(real["nn_distance_ratio"]) < 1.25
     rng = np.random.default_rng(3)
@@ -142,7 +142,7 @@ def test_measures_separate_vocal_from_non_vocal_on_the_default_corpus(default_co
     cache = tmp_path_factory.mktemp("cache")
     splits = {s: pipeline.load_split(default_corpus, s, cache) for s in ("train", "valid")}
     judge = measures.build_judge(splits["train"], splits["valid"])
-    x, y = selection.excerpts_at(splits["valid"], 25)
+    x, y = pipeline.excerpts_at(splits["valid"], 25)
     m = judge.measure(x, "max")
     # Measured (recipes/validity.py --measures_only, stride 20): voice evidence
     # 0.85, formant motion 0.84, class evidence 0.84; all well above chance.

@@ -1,6 +1,6 @@
 """Quality measures of explanations that do not use the detector.
 
-The selection (``selection``) scores explanations with the detector's own
+The selection (``explain.selection``) scores explanations with the detector's own
 embeddings. To test whether it picks good explanations, these measures judge
 the same examples from the data alone:
 
@@ -35,7 +35,6 @@ import scipy.stats
 from vocal_xai import spectral
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError, check_finite
-from vocal_xai.explain import selection
 
 # Formant region (Hz) for the envelope and the syllabic energy.
 FORMANT_BAND = (200.0, 2500.0)
@@ -261,7 +260,7 @@ def build_judge(bank_split, heldout_split, bank_stride=10, heldout_stride=20, ti
             f"Expected time_pool, k_realism, k_class >= 1. "
             f"Received: time_pool={time_pool}, k_realism={k_realism}, k_class={k_class}"
         )
-    bank_x, bank_y = selection.excerpts_at(bank_split, bank_stride)
+    bank_x, bank_y = pipeline.excerpts_at(bank_split, bank_stride)
     if len(bank_x) <= max(k_realism, k_class):
         raise ParameterError(
             f"Expected more than {max(k_realism, k_class)} bank excerpts. Received: {len(bank_x)}"
@@ -279,7 +278,7 @@ def build_judge(bank_split, heldout_split, bank_stride=10, heldout_stride=20, ti
         },
         time_pool=time_pool, k_realism=k_realism, k_class=k_class,
     )
-    held_x, _ = selection.excerpts_at(heldout_split, heldout_stride)
+    held_x, _ = pipeline.excerpts_at(heldout_split, heldout_stride)
     d, _ = judge.neighbours(held_x, k_realism)
     judge.real_distances = np.sort(d.mean(axis=1))
     return judge
@@ -293,7 +292,7 @@ def check_on_real(judge, split, stride=20, seed=0):
     (Gaussian, 2 frames x 2 bands)."""
     import scipy.ndimage
 
-    x, y = selection.excerpts_at(split, stride)
+    x, y = pipeline.excerpts_at(split, stride)
     m = judge.measure(x, "max")
     rng = np.random.default_rng(seed)
     shape = (min(len(x), 100), *x.shape[1:])

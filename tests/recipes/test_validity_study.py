@@ -3,32 +3,14 @@ import json
 import keras
 import numpy as np
 import pytest
+import validity_study as validity
 
 from vocal_xai import markdown
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
-from vocal_xai.explain import measures, validity
+from vocal_xai.metrics import measures
 from vocal_xai.models.dcgan import PRESETS, Generator
 from vocal_xai.models.detector import SVDNet
-
-
-def test_spearman_known_values_and_intervals():
-    x = np.arange(20.0)
-    up = validity.spearman_with_interval(x, x ** 3, resamples=200)
-    assert up["rho"] == pytest.approx(1.0) and up["low"] == pytest.approx(1.0) and up["n"] == 20
-    down = validity.spearman_with_interval(x, -x, resamples=200)
-    assert down["rho"] == pytest.approx(-1.0) and down["high"] == pytest.approx(-1.0)
-    rng = np.random.default_rng(0)
-    a, b = rng.normal(size=200), rng.normal(size=200)
-    none = validity.spearman_with_interval(a, b, resamples=300)
-    assert none["low"] < 0 < none["high"] and abs(none["rho"]) < 0.15
-    # An interval narrows with more data.
-    small = validity.spearman_with_interval(a[:20], a[:20] + b[:20], resamples=300)
-    large = validity.spearman_with_interval(a, a + b, resamples=300)
-    assert large["high"] - large["low"] < small["high"] - small["low"]
-    assert np.isnan(validity.spearman_with_interval(x, np.ones(20))["rho"])
-    with pytest.raises(ParameterError, match="length"):
-        validity.spearman_with_interval([1, 2], [1, 2])
 
 
 def _rows(direction="max", method="latent", n=30, seed=0, noise=0.0):
@@ -71,14 +53,6 @@ def test_analysis_of_a_known_relation():
     assert sel["best"]["quality"] == pytest.approx(1.0)
     assert result["methods"]["max"]["latent"]["selected"]["quality"] == pytest.approx(1.0)
     assert result["methods"]["max"]["input"]["median"]["quality"] == pytest.approx(np.median([r["quality"] for r in _rows()]))
-
-
-def test_example_difference():
-    out = validity.example_difference(np.ones(50), np.zeros(40), resamples=100)
-    assert out == {"difference": 1.0, "low": 1.0, "high": 1.0}
-    rng = np.random.default_rng(0)
-    out = validity.example_difference(rng.normal(0.5, 1, 400), rng.normal(0, 1, 400), resamples=500)
-    assert out["low"] < 0.5 < out["high"] and out["low"] > 0
 
 
 def test_tables_name_every_group_and_render_nan():

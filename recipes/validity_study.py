@@ -1,5 +1,7 @@
 """Does the distance pick good explanations? The study behind
-``recipes/validity.py`` and ``docs/validity.md``.
+``recipes/validity.py`` and ``docs/validity.md``: its orchestration, analysis,
+tables and figures. The measures it judges with are the library's
+(``vocal_xai.metrics.measures``, ``vocal_xai.metrics.rank``).
 
 For both directions it runs a grid of settings with two methods, the GAN
 latent ascent (``run.explain``) and input-space activation maximisation
@@ -23,11 +25,11 @@ import pathlib
 import time
 
 import numpy as np
-import scipy.stats
 
-from vocal_xai import plotting
+from vocal_xai import cache, outputs, plotting
 from vocal_xai.errors import ParameterError
 from vocal_xai.explain import input_space, run, selection
+from vocal_xai.metrics.rank import example_difference, spearman_with_interval
 
 MEASURES = ("realism", "class_evidence", "voice_evidence", "quality")
 DISTANCES = ("distance", "distance_1d")
@@ -152,32 +154,6 @@ def run_study(generator, detector, valid, judge, config, progress=False, log=pri
 # ----------------------------------------------------------------- analysis
 
 
-def _pearson_rows(a, b):
-    a = a - a.mean(axis=1, keepdims=True)
-    b = b - b.mean(axis=1, keepdims=True)
-    return np.sum(a * b, axis=1) / np.sqrt(np.sum(a * a, axis=1) * np.sum(b * b, axis=1))
-
-
-def spearman_with_interval(x, y, resamples=1000, seed=0, level=0.95):
-    """Spearman's rho of ``x`` and ``y`` and a percentile bootstrap interval
-    (pairs resampled with replacement; resamples with a constant side are
-    skipped). NaN when ``x`` or ``y`` is constant."""
-    x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-    if x.shape != y.shape or x.ndim != 1 or len(x) < 3:
-        raise ParameterError(f"Expected two 1-D arrays of equal length >= 3. Received: {x.shape}, {y.shape}")
-    if np.ptp(x) == 0 or np.ptp(y) == 0:
-        return {"rho": float("nan"), "low": float("nan"), "high": float("nan"), "n": int(len(x))}
-    rho = float(scipy.stats.spearmanr(x, y).statistic)
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, len(x), (resamples, len(x)))
-    xs, ys = x[idx], y[idx]
-    varied = (np.ptp(xs, axis=1) > 0) & (np.ptp(ys, axis=1) > 0)
-    values = _pearson_rows(scipy.stats.rankdata(xs[varied], axis=1), scipy.stats.rankdata(ys[varied], axis=1))
-    tail = (1.0 - level) / 2.0
-    low, high = np.quantile(values, [tail, 1.0 - tail]) if len(values) else (np.nan, np.nan)
-    return {"rho": rho, "low": float(low), "high": float(high), "n": int(len(x))}
-
-
 def members_of(rows, method, direction):
     """The rows of one method and direction."""
     return [r for r in rows if r["method"] == method and r["direction"] == direction]
@@ -259,17 +235,6 @@ def analyse(rows, resamples=1000, seed=0):
             }
         result["methods"][direction] = per
     return result
-
-
-def example_difference(a, b, resamples=1000, seed=0, level=0.95):
-    """Mean of ``a`` minus mean of ``b`` (per-example values) with a
-    bootstrap interval (each side resampled on its own)."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    rng = np.random.default_rng(seed)
-    diffs = [rng.choice(a, len(a)).mean() - rng.choice(b, len(b)).mean() for _ in range(resamples)]
-    tail = (1.0 - level) / 2.0
-    low, high = np.quantile(diffs, [tail, 1.0 - tail]) if diffs else (np.nan, np.nan)
-    return {"difference": float(a.mean() - b.mean()), "low": float(low), "high": float(high)}
 
 
 def compare_selected(rows, examples, judge, resamples=1000, seed=0):
@@ -429,9 +394,14 @@ def plot_examples(rows, examples, path, count=3):
 
 
 def write_outputs(rows, examples, analysis, comparison, out_dir, meta=None):
-    """settings.csv, results.json, tables.md and three figures in ``out_dir``."""
-    out = pathlib.Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """settings.csv, results.json, tables.md and three figures in ``out_dir``,
+    which appears whole (replacing an earlier study's folder) or not at all."""
+    with outputs.atomic_dir(out_dir, overwrite=True) as tmp:
+        _write_files(rows, examples, analysis, comparison, tmp, meta)
+    return pathlib.Path(out_dir)
+
+
+def _write_files(rows, examples, analysis, comparison, out, meta):
     columns = list(rows[0])
     with open(out / "settings.csv", "w") as f:
         f.write(",".join(columns) + "\n")
@@ -443,7 +413,6 @@ def write_outputs(rows, examples, analysis, comparison, out_dir, meta=None):
     plot_scatter(rows, out / "distance_vs_quality.png")
     plot_correlations(analysis, out / "correlations.png")
     plot_examples(rows, examples, out / "selected_examples.png")
-    return out
 
 
 BEGIN, END = "<!-- validity results: python recipes/validity.py -->", "<!-- end of validity results -->"
@@ -469,16 +438,18 @@ def run_cli(grid, detector_name, generator_name, data_dir, out, docs=None, comma
     from vocal_xai import markdown as markdown_blocks
     from vocal_xai import zoo
     from vocal_xai.data import defaults, pipeline
-    from vocal_xai.explain import measures, session
+    from vocal_xai.explain import session
+    from vocal_xai.metrics import measures
 
     start = time.perf_counter()
     config = StudyConfig.from_grid(grid, **overrides)
+    outputs.check_output_dir(out, overwrite=True)
     detector_dir, generator_dir = zoo.resolve(detector_name), zoo.resolve(generator_name)
     detector = zoo.load_detector(str(detector_dir))
     generator = zoo.load_generator(str(generator_dir))
     corpus = defaults.open_corpus(data_dir, session.default_corpus_dir())
-    cache = pathlib.Path("runs") / "cache"
-    splits = {s: pipeline.load_split(corpus, s, cache) for s in ("train", "valid", "test")}
+    features = cache.user_cache_dir() / "features"
+    splits = {s: pipeline.load_split(corpus, s, features) for s in ("train", "valid", "test")}
     # The bank (train) and the real-to-real baseline (test) are kept apart
     # from the selectors' reference (valid).
     judge = measures.build_judge(splits["train"], splits["test"])

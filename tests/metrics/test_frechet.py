@@ -1,12 +1,16 @@
 """Tests for the float64 Fréchet distance, against a scipy reference."""
 
+import sys
+
+import keras
 import numpy as np
 import pytest
 import scipy.linalg
 import tensorflow as tf
+from helpers import run_ok
 
 from vocal_xai.errors import ParameterError
-from vocal_xai.explain import frechet
+from vocal_xai.metrics import frechet
 
 
 def _scipy_frechet(mu1, sigma1, mu2, sigma2):
@@ -174,7 +178,7 @@ def test_streaming_statistics_match_numpy():
     acc = frechet.FrechetStatistics(16)
     for start, stop in [(0, 7), (7, 20), (20, 21), (21, 50)]:
         acc.update_state(x[start:stop])
-    stats = acc.result()
+    stats = acc.stats()
     mean, cov = _numpy_stats(x)
     assert stats.count == 50
     np.testing.assert_allclose(stats.mean, mean, rtol=1e-10, atol=1e-12)
@@ -190,14 +194,14 @@ def test_merge_equals_single_accumulator():
     first.update_state(x1[:10])
     first.update_state(x1[10:])
     second.update_state(x2)
-    first.merge(second)
+    first.merge_state([second])
     whole.update_state(np.concatenate([x1, x2]))
-    merged, expected = first.result(), whole.result()
+    merged, expected = first.stats(), whole.stats()
     assert merged.count == expected.count == 47
     np.testing.assert_allclose(merged.mean, expected.mean, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(merged.covariance, expected.covariance, rtol=1e-12, atol=1e-12)
     # The other accumulator is unchanged.
-    np.testing.assert_allclose(second.result().mean, x2.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(second.stats().mean, x2.mean(axis=0), rtol=1e-12)
 
 
 def test_reset_state():
@@ -206,10 +210,10 @@ def test_reset_state():
     acc.update_state(_samples(rng, 20, 8, shift=5.0))
     acc.reset_state()
     with pytest.raises(ParameterError, match="Received: 0"):
-        acc.result()
+        acc.stats()
     x = _samples(rng, 15, 8)
     acc.update_state(x)
-    stats = acc.result()
+    stats = acc.stats()
     mean, cov = _numpy_stats(x)
     assert stats.count == 15
     np.testing.assert_allclose(stats.mean, mean, rtol=1e-10, atol=1e-12)
@@ -230,7 +234,7 @@ def test_float64_accumulation_with_large_mean_offset():
     mean32 = x32.sum(axis=0) / np.float32(n)
     cov32 = (x32.T @ x32 - np.float32(n) * np.outer(mean32, mean32)) / np.float32(n - 1)
     assert np.abs(cov32 - cov).max() / scale > 0.1
-    assert np.abs(acc.result().covariance - cov).max() / scale < 1e-6
+    assert np.abs(acc.stats().covariance - cov).max() / scale < 1e-6
 
 
 def test_gaussian_stats_save_load_round_trip(tmp_path):
@@ -302,10 +306,10 @@ def test_statistics_reject_mismatches_and_too_few_samples():
     with pytest.raises(ParameterError, match="Received:"):
         acc.update_state(np.zeros(4))
     with pytest.raises(ParameterError, match="Received: dim=3"):
-        acc.merge(frechet.FrechetStatistics(3))
+        acc.merge_state([frechet.FrechetStatistics(3)])
     acc.update_state(np.ones((1, 4)))
     with pytest.raises(ParameterError, match="Received: 1"):
-        acc.result()
+        acc.stats()
     with pytest.raises(ParameterError, match="Received:"):
         frechet.gaussian_stats(np.zeros((1, 4)))
 
@@ -329,3 +333,251 @@ def test_distance_to_samples_scores_each_set_of_a_batch_alone():
         for j in range(2):
             single = float(frechet.frechet_distance_to_samples(sets[i, j], mu, sigma))
             assert batched[i, j] == pytest.approx(single, rel=1e-12)
+
+
+# ------------------------------------------------- FrechetStatistics as a Keras metric
+
+
+class LinearEmbedding(keras.Model):
+    """A float64 linear embedding whose ``test_step`` accumulates the
+    statistics of its outputs, keras-io style."""
+
+    def __init__(self, dim, seed=0):
+        super().__init__()
+        self.embed = keras.layers.Dense(
+            dim, kernel_initializer=keras.initializers.RandomNormal(seed=seed),
+            bias_initializer=keras.initializers.Constant(2.0), dtype="float64",
+        )
+        self.embedding_stats = frechet.FrechetStatistics(dim)
+        self.traced_in_graph = None
+
+    def call(self, x):
+        return self.embed(x)
+
+    @property
+    def metrics(self):
+        return [self.embedding_stats]
+
+    def test_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self.traced_in_graph = not tf.executing_eagerly()
+        self.embedding_stats.update_state(self(x))
+        return self.embedding_stats.result()
+
+
+def _linear_embeddings(model, x):
+    kernel, bias = (w.numpy() for w in model.embed.weights)
+    return x @ kernel + bias
+
+
+def test_metric_in_model_evaluate_matches_numpy():
+    rng = np.random.default_rng(20)
+    # Keras feeds float arrays as float32: inputs that float32 holds exactly.
+    x = rng.normal(size=(61, 6)).astype(np.float32).astype(np.float64)
+    model = LinearEmbedding(5)
+    model.compile(jit_compile=False)
+    got = model.evaluate(x, batch_size=8, return_dict=True, verbose=0)
+    assert model.traced_in_graph is True
+    embeddings = _linear_embeddings(model, x)
+    np.testing.assert_allclose(np.asarray(got["mean"]), embeddings.mean(axis=0), rtol=1e-10)
+    np.testing.assert_allclose(
+        np.asarray(got["covariance"]), np.cov(embeddings, rowvar=False, ddof=1), rtol=1e-10
+    )
+    # evaluate starts from a reset state: the same statistics again.
+    again = model.evaluate(x, batch_size=16, return_dict=True, verbose=0)
+    np.testing.assert_allclose(
+        np.asarray(again["covariance"]), np.asarray(got["covariance"]), rtol=1e-10
+    )
+    assert model.embedding_stats.stats().count == 61
+
+
+def test_update_state_and_result_in_a_tf_function():
+    rng = np.random.default_rng(21)
+    x = _samples(rng, 45, 7, shift=-2.0)
+    acc = frechet.FrechetStatistics(7)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 7], tf.float32)])
+    def step(batch):
+        acc.update_state(batch)
+        return acc.result()
+
+    for chunk in np.array_split(x.astype(np.float32), 4):
+        result = step(tf.constant(chunk))
+    x32 = x.astype(np.float32).astype(np.float64)
+    np.testing.assert_allclose(result["mean"].numpy(), x32.mean(axis=0), rtol=1e-10)
+    np.testing.assert_allclose(result["covariance"].numpy(), np.cov(x32, rowvar=False), rtol=1e-10)
+    assert result["mean"].dtype == result["covariance"].dtype == tf.float64
+
+
+def test_result_is_nan_below_two_samples():
+    acc = frechet.FrechetStatistics(3)
+    assert np.all(np.isnan(acc.result()["mean"].numpy()))
+    acc.update_state(np.array([[1.0, 2.0, 3.0]]))
+    result = acc.result()
+    np.testing.assert_array_equal(result["mean"].numpy(), [1.0, 2.0, 3.0])
+    assert np.all(np.isnan(result["covariance"].numpy()))
+    acc.update_state(np.array([[3.0, 2.0, 1.0]]))
+    expected = np.cov([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]], rowvar=False)
+    np.testing.assert_allclose(acc.result()["covariance"].numpy(), expected, rtol=1e-12)
+
+
+def test_merge_state_of_several_metrics_equals_one_over_the_concatenation():
+    rng = np.random.default_rng(22)
+    parts = [_samples(rng, n, 9, shift=s) for n, s in ((13, 0.0), (29, 4.0), (2, -3.0))]
+    metrics = [frechet.FrechetStatistics(9) for _ in parts]
+    for metric, part in zip(metrics, parts):
+        metric.update_state(part)
+    metrics[0].merge_state(metrics[1:])
+    merged = metrics[0].result()
+    whole = np.concatenate(parts)
+    assert float(metrics[0].count.numpy()) == 44.0
+    np.testing.assert_allclose(merged["mean"].numpy(), whole.mean(axis=0), rtol=1e-10)
+    np.testing.assert_allclose(
+        merged["covariance"].numpy(), np.cov(whole, rowvar=False), rtol=1e-10
+    )
+    # The merged-in metrics keep their own state.
+    np.testing.assert_allclose(metrics[2].stats().mean, parts[2].mean(axis=0), rtol=1e-12)
+
+
+def test_sample_weight_are_frequency_weights():
+    rng = np.random.default_rng(23)
+    x = _samples(rng, 30, 4, shift=1.0)
+    counts = rng.integers(0, 4, size=30)
+    weighted = frechet.FrechetStatistics(4)
+    weighted.update_state(x, sample_weight=counts[:, None].astype(np.float32))
+    repeated = frechet.gaussian_stats(np.repeat(x, counts, axis=0))
+    stats = weighted.stats()
+    assert stats.count == counts.sum()
+    np.testing.assert_allclose(stats.mean, repeated.mean, rtol=1e-10)
+    np.testing.assert_allclose(stats.covariance, repeated.covariance, rtol=1e-10)
+    np.testing.assert_allclose(
+        stats.covariance, np.cov(x, rowvar=False, fweights=counts), rtol=1e-10
+    )
+
+
+def test_metric_rejects_bad_shapes_in_graph_mode_too():
+    acc = frechet.FrechetStatistics(4)
+
+    # Without autograph, as in Keras's own step functions (autograph would
+    # wrap any error raised while tracing in a StagingError).
+    @tf.function(input_signature=[tf.TensorSpec([None, 5], tf.float32)], autograph=False)
+    def wrong_width(batch):
+        acc.update_state(batch)
+
+    expected = r"Expected embeddings \[batch, 4\]. Received: shape=\(None, 5\)"
+    with pytest.raises(ParameterError, match=expected):
+        wrong_width(tf.zeros([2, 5]))
+    with pytest.raises(ParameterError, match="Received: sample_weight.shape=\\(3, 2\\)"):
+        acc.update_state(np.zeros((3, 4)), sample_weight=np.ones((3, 2)))
+    with pytest.raises(ParameterError, match="Received: sample_weight.shape=\\(2,\\)"):
+        acc.update_state(np.zeros((3, 4)), sample_weight=np.ones(2))
+    with pytest.raises(ParameterError, match="Received: list"):
+        acc.merge_state([[1.0]])
+    with pytest.raises(ParameterError, match="Received: dim=2.5"):
+        frechet.FrechetStatistics(2.5)
+    assert float(acc.count.numpy()) == 0.0
+
+
+def test_metric_config_round_trip():
+    acc = frechet.FrechetStatistics(6, name="reference_stats")
+    assert acc.get_config() == {"dim": 6, "name": "reference_stats"}
+    again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(acc))
+    assert isinstance(again, frechet.FrechetStatistics)
+    assert (again.dim, again.name) == (6, "reference_stats")
+    assert [v.shape for v in again.variables] == [(), (6,), (6, 6)]
+    assert all(v.dtype == "float64" for v in again.variables)
+
+
+MIRRORED = """
+import sys
+
+import numpy as np
+
+from vocal_xai import training
+
+training.split_cpu(2)
+
+import keras
+import tensorflow as tf
+
+from vocal_xai.metrics import frechet
+
+x = np.load(sys.argv[1])
+strategy = training.get_strategy("mirrored")
+assert strategy.num_replicas_in_sync == 2, strategy.num_replicas_in_sync
+
+# A custom loop: update_state on each replica, inside a tf.function.
+with strategy.scope():
+    metric = frechet.FrechetStatistics(x.shape[1])
+dataset = strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices(x).batch(8))
+
+
+@tf.function
+def step(batch):
+    strategy.run(metric.update_state, args=(batch,))
+
+
+for batch in dataset:
+    step(batch)
+loop = metric.stats()
+replica_counts = [float(v.numpy()) for v in strategy.experimental_local_results(metric.count.value)]
+
+
+# Model.evaluate of a float64 linear embedding under the strategy.
+class Embedding(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.embed = keras.layers.Dense(
+            3, kernel_initializer=keras.initializers.RandomNormal(seed=1), dtype="float64"
+        )
+        self.embedding_stats = frechet.FrechetStatistics(3)
+
+    def call(self, x):
+        return self.embed(x)
+
+    @property
+    def metrics(self):
+        return [self.embedding_stats]
+
+    def test_step(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self.embedding_stats.update_state(self(x))
+        return self.embedding_stats.result()
+
+
+with strategy.scope():
+    model = Embedding()
+    model.compile(jit_compile=False)
+    evaluated = model.evaluate(x, batch_size=8, return_dict=True, verbose=0)
+kernel, bias = (w.numpy() for w in model.embed.weights)
+np.savez(
+    sys.argv[2], loop_mean=loop.mean, loop_covariance=loop.covariance, loop_count=loop.count,
+    replica_counts=replica_counts, eval_mean=np.asarray(evaluated["mean"]),
+    eval_covariance=np.asarray(evaluated["covariance"]),
+    eval_count=model.embedding_stats.stats().count,
+    embeddings=x @ kernel + bias,
+)
+"""
+
+
+def test_metric_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
+    rng = np.random.default_rng(24)
+    # 57 = 7 batches of 8 and one of 1: a replica gets an empty last batch.
+    x = _samples(rng, 57, 6, shift=2.5).astype(np.float32).astype(np.float64)
+    np.save(tmp_path / "x.npy", x)
+    script = tmp_path / "mirrored.py"
+    script.write_text(MIRRORED)
+    run_ok([sys.executable, str(script), str(tmp_path / "x.npy"), str(tmp_path / "out.npz")])
+    with np.load(tmp_path / "out.npz") as out:
+        out = dict(out)
+    eager = frechet.gaussian_stats(x)
+    # The custom loop: both replicas hold the statistics of every batch.
+    np.testing.assert_array_equal(out["replica_counts"], [57.0, 57.0])
+    assert int(out["loop_count"]) == 57
+    np.testing.assert_allclose(out["loop_mean"], eager.mean, rtol=1e-10)
+    np.testing.assert_allclose(out["loop_covariance"], eager.covariance, rtol=1e-10)
+    # Model.evaluate: the statistics of the embeddings of all 57 rows.
+    embedded = frechet.gaussian_stats(out["embeddings"])
+    assert int(out["eval_count"]) == 57
+    np.testing.assert_allclose(out["eval_mean"], embedded.mean, rtol=1e-10)
+    np.testing.assert_allclose(out["eval_covariance"], embedded.covariance, rtol=1e-10)
