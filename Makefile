@@ -1,5 +1,7 @@
 # make demo  : set up .venv if needed, then run the main job
 # make test  : set up .venv if needed, then run the test suite
+# make check : the fast tier of the tests (pytest -m "not slow")
+# make lint  : ruff's lint and format checks
 # make bench : set up .venv if needed, then run the benchmarks in bench/
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= runs/demo
 
-.PHONY: demo test bench clean
+.PHONY: demo test check lint bench clean
 
 $(STAMP): setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +30,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 	$(BIN)/python tools/serving_check.py
+
+check: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
 	set -e; for script in bench/bench_*.py; do $(BIN)/python $$script; done

@@ -6,7 +6,14 @@ its kernels are built against TensorFlow 2.16, hence TF 2.16.2 and numpy < 2.
 For a GPU, install ``tensorflow[and-cuda]==2.16.2`` on top.
 """
 
+import pathlib
+import re
+
 import setuptools
+
+# The version lives in vocal_xai/__init__.py only.
+VERSION = re.search(r'^__version__ = "([^"]+)"$',
+                    (pathlib.Path(__file__).parent / "vocal_xai" / "__init__.py").read_text(), re.M).group(1)
 
 INSTALL_REQUIRES = [
     "tensorflow==2.16.2",
@@ -26,12 +33,13 @@ INSTALL_REQUIRES = [
 EXTRAS_REQUIRE = {
     "test": [
         "pytest==8.3.3",
+        "ruff==0.17.6",
     ],
 }
 
 setuptools.setup(
     name="vocal-xai",
-    version="0.1.0",
+    version=VERSION,
     description=(
         "Explaining singing-voice detectors with GAN-latent activation "
         "maximisation and Frechet-distance selection."

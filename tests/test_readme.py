@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import script_env
+from helpers import script_env
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 # The block of "Explain your own model" trains for a minute on the default

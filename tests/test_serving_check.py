@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
-from conftest import script_env
+from helpers import script_env
 from vocal_xai import serving_check
 from vocal_xai.errors import ParameterError
 

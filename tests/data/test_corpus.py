@@ -3,7 +3,7 @@ import logging
 import numpy as np
 import pytest
 
-from conftest import tone_song, write_filelists, write_song
+from helpers import tone_song, write_filelists, write_song
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.errors import AudioDecodeError, CorpusError, ParameterError
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import random_band_stats, random_gan_inputs, random_log_mel
+from helpers import random_band_stats, random_gan_inputs, random_log_mel
 from vocal_xai import export, spectral
 from vocal_xai.data import pipeline, synthetic
 from vocal_xai.data import corpus as corpus_lib

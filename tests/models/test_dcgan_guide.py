@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import random_band_stats, random_gan_inputs
+from helpers import random_band_stats, random_gan_inputs
 from vocal_xai import training
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline

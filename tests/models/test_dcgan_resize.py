@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import random_band_stats, random_gan_inputs
+from helpers import random_band_stats, random_gan_inputs
 from vocal_xai.errors import ParameterError
 from vocal_xai.models.dcgan import PRESETS, Generator
 from vocal_xai.models.dcgan.dcgan_backbone import UPSAMPLING

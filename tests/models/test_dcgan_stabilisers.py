@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import random_band_stats, random_gan_inputs, random_log_mel
+from helpers import random_band_stats, random_gan_inputs, random_log_mel
 from vocal_xai import training
 from vocal_xai.errors import ParameterError
 from vocal_xai.models.dcgan import PRESETS, ConditionalDCGAN, Discriminator, Generator, augment, task

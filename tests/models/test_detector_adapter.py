@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import random_band_stats, random_log_mel, tone_song
+from helpers import random_band_stats, random_log_mel, tone_song
 from vocal_xai import predict, spectral, zoo
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError

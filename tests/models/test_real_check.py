@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import run_ok, script_env, tone_song
+from helpers import run_ok, script_env, tone_song
 from vocal_xai import predict, spectral, zoo
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.errors import CorpusError, ParameterError

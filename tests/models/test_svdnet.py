@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import random_band_stats
+from helpers import random_band_stats
 from vocal_xai.errors import ParameterError
 from vocal_xai.layers import Standardize
 from vocal_xai.models.detector import PRESETS, SVDNet

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from conftest import run_ok, script_env
+from helpers import run_ok, script_env
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline
 from vocal_xai.models.detector import SVDNet, task

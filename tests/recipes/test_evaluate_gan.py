@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import run_ok, script_env
+from helpers import run_ok, script_env
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline
 from vocal_xai.models.dcgan import PRESETS, Generator, evaluation

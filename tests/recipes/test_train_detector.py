@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import kill_after_first_checkpoint, run_ok, script_env
+from helpers import kill_after_first_checkpoint, run_ok, script_env
 from vocal_xai.models.detector import task
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

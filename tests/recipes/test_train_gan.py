@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import kill_after_first_checkpoint, run_ok, script_env
+from helpers import kill_after_first_checkpoint, run_ok, script_env
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError

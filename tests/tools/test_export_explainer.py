@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from conftest import run_ok, script_env
+from helpers import run_ok, script_env
 from vocal_xai import export
 from vocal_xai.models.dcgan import PRESETS, Generator
 from vocal_xai.models.dcgan import task as gan_task

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import run_ok, script_env
+from helpers import run_ok, script_env
 from vocal_xai import spectral, zoo
 from vocal_xai.data import audio, synthetic
 from vocal_xai.errors import ParameterError

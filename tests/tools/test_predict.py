@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import tone_song
+from helpers import tone_song
 from vocal_xai import predict, spectral
 from vocal_xai.errors import ParameterError
 from vocal_xai.models.detector import SVDNet, song, task
