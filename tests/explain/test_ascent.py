@@ -163,3 +163,216 @@ def test_mixed_precision_agrees_with_float32(param):
     assert np.all(res.best_activation[0] > res.activation[0])
     with pytest.raises(ParameterError, match="precision='fp8'"):
         ascent.LatentParameterisation(param.generator, param.detector, precision="fp8")
+
+
+def test_default_objective_is_the_old_formula(param):
+    # Today's defaults against the formula the ascent used to hard-code,
+    # written as a user's function of (z, outputs).
+    z0, c, lr, rp = _rows(4, lr=0.1, rp=0.05)
+    for direction in ("max", "min"):
+        sign = tf.constant(np.full(4, ascent.DIRECTIONS[direction], np.float32))
+        rp_t = tf.constant(rp, tf.float32)
+        def old_formula(z, o, sign=sign, rp_t=rp_t):
+            return sign * o["logit"][:, 0] - rp_t * tf.reduce_sum(tf.square(z), axis=-1)
+
+        old = objectives.Objective(old_formula, "old formula")
+        default = ascent.latent_ascent(param, z0, c, lr, rp, direction, snapshots=[5, 12])
+        formula = ascent.latent_ascent(
+            param, z0, c, lr, None, direction, snapshots=[5, 12], objective=old
+        )
+        for field in ("best_z", "best_activation", "activation", "z_norm", "grad_norm"):
+            np.testing.assert_allclose(
+                getattr(default, field), getattr(formula, field), rtol=1e-6, atol=1e-6
+            )
+        explicit = ascent.latent_ascent(
+            param,
+            z0,
+            c,
+            lr,
+            rp,
+            direction,
+            snapshots=[5, 12],
+            objective=objectives.paper(objectives.activation("logit", 0)),
+        )
+        np.testing.assert_array_equal(default.best_z, explicit.best_z)
+
+
+def test_same_name_different_weights_are_different_objectives(param):
+    z0, c, lr, rp = _rows(4, lr=0.1, rp=0.01)
+    target = objectives.activation("logit", 0)
+    weak = objectives.paper(target) - 0.01 * objectives.total_variation(objectives.LOG_MEL)
+    strong = objectives.paper(target) - 50.0 * objectives.total_variation(objectives.LOG_MEL)
+    weak.name = strong.name = "regularised"
+    def run(p, objective):
+        return ascent.latent_ascent(p, z0, c, lr, rp, "max", snapshots=[10], objective=objective)
+
+    shared = [run(param, weak), run(param, strong)]
+    assert not np.allclose(shared[0].z_norm[-1], shared[1].z_norm[-1], rtol=1e-3)
+    for objective, result in zip((weak, strong), shared):
+        alone = ascent.LatentParameterisation(param.generator, param.detector)
+        np.testing.assert_array_equal(run(alone, objective).best_z, result.best_z)
+    # The same for users' functions that share a name, and for optimisers
+    # that differ only in their configuration.
+    mine = [
+        objectives.Objective(
+            lambda z, o, w=w: o["logit"][:, 0] - w * tf.reduce_sum(z * z, -1), "mine"
+        )
+        for w in (0.0, 5.0)
+    ]
+    first, second = (
+        ascent.latent_ascent(param, z0, c, lr, None, "max", [10], objective=m) for m in mine
+    )
+    assert np.all(second.z_norm[-1] < first.z_norm[-1])
+    adams = [keras.optimizers.Adam(0.1), keras.optimizers.Adam(0.1, beta_1=0.5)]
+    first, second = (
+        ascent.latent_ascent(param, z0, c, None, rp, "max", [10], optimizer=o) for o in adams
+    )
+    assert not np.allclose(first.z_norm[-1], second.z_norm[-1], rtol=1e-3)
+    alone = ascent.LatentParameterisation(param.generator, param.detector)
+    np.testing.assert_array_equal(
+        ascent.latent_ascent(alone, z0, c, None, rp, "max", [10], optimizer=adams[1]).best_z,
+        second.best_z,
+    )
+
+
+def test_composed_regularisers(param):
+    z0, c, lr, rp = _rows(4, lr=0.1, rp=0.0)
+    target = objectives.activation("logit", 0)
+    # A user's callable composes like a built-in regulariser.
+    built_in = objectives.paper(target) - 0.3 * objectives.l2()
+    own = objectives.paper(target) + (lambda z, o: -0.3 * tf.reduce_sum(tf.square(z), axis=-1))
+    a, b = (
+        ascent.latent_ascent(param, z0, c, lr, rp, "max", [8], objective=o) for o in (built_in, own)
+    )
+    np.testing.assert_allclose(a.z_norm, b.z_norm, rtol=1e-5)
+    # Total variation of the generated excerpt smooths it, with a per-row
+    # weight: row by row, the same as a constant weight.
+    tv = objectives.total_variation(objectives.LOG_MEL)
+    weighted = objectives.paper(target) - objectives.per_row("tv") * tv
+    rough = ascent.latent_ascent(
+        param, z0, c, lr, rp, "max", [15], objective=weighted, rows={"tv": np.zeros(4)}
+    )
+    smooth = ascent.latent_ascent(
+        param, z0, c, lr, rp, "max", [15], objective=weighted, rows={"tv": np.full(4, 100.0)}
+    )
+    constant = ascent.latent_ascent(
+        param, z0, c, lr, rp, "max", [15], objective=objectives.paper(target) - 100.0 * tv
+    )
+    np.testing.assert_allclose(smooth.z_norm, constant.z_norm, rtol=1e-5)
+
+    def tv_of(res):
+        log_mel, _ = param(tf.constant(res.best_z[-1]), tf.constant(c, tf.int32))
+        return objectives.total_variation_values(log_mel).numpy()
+
+    assert np.all(tv_of(smooth) < tv_of(rough))
+    with pytest.raises(ParameterError, match=r"Expected per-row values for \['tv'\]"):
+        ascent.latent_ascent(param, z0, c, lr, rp, "max", [1], objective=weighted)
+    with pytest.raises(ParameterError, match=r"rows without \['rp'\]"):
+        ascent.latent_ascent(
+            param, z0, c, lr, rp, "max", [1], objective=weighted, rows={"rp": rp, "tv": rp}
+        )
+    with pytest.raises(ParameterError, match=r"Expected per-row values for \['rp'\]"):
+        ascent.latent_ascent(param, z0, c, lr, None, "max", [1])
+    with pytest.raises(ParameterError, match=r"layers=\['conv9'\]"):
+        ascent.latent_ascent(
+            param, z0, c, lr, rp, "max", [1], objective=objectives.activation("conv9", 0)
+        )
+
+
+def _double_well_gradient(x):
+    """Gradient of sum(0.3 x - (x^2 - 1)^2 / 4), a double well the
+    trajectory depends on (only exactly rounded elementwise ops, so a row's
+    gradient doesn't depend on the batch around it)."""
+    return 0.3 - x * (x * x - 1.0)
+
+
+@pytest.mark.parametrize(
+    "keras_optimizer, fused",
+    [
+        (lambda lr: keras.optimizers.Adam(lr), ascent.FusedAdam()),
+        (
+            lambda lr: keras.optimizers.Adam(lr, beta_1=0.5, beta_2=0.9, epsilon=1e-4),
+            ascent.FusedAdam(beta_1=0.5, beta_2=0.9, epsilon=1e-4),
+        ),
+        (lambda lr: keras.optimizers.SGD(lr), ascent.FusedSGD()),
+        (lambda lr: keras.optimizers.SGD(lr, momentum=0.9), ascent.FusedSGD(momentum=0.9)),
+        (
+            lambda lr: keras.optimizers.SGD(lr, momentum=0.5, nesterov=True),
+            ascent.FusedSGD(momentum=0.5, nesterov=True),
+        ),
+    ],
+)
+def test_fused_update_matches_keras_step_for_step(keras_optimizer, fused):
+    # One fused batch, a learning rate per row, against one Keras optimiser
+    # per learning rate minimising -objective: the same parameters at every
+    # one of 20 steps.
+    rates = np.array([0.3, 0.1, 0.01, 0.001], np.float32)
+    x0 = tf.random.stateless_normal([len(rates), 3, 5], seed=[7, 0])
+    x, slots, fused_path = x0, fused.slots(x0), []
+    for t in range(20):
+        x, slots = fused.apply(
+            x, _double_well_gradient(x), slots, tf.constant(t), tf.constant(rates)
+        )
+        fused_path.append(x.numpy())
+    for row, rate in enumerate(rates):
+        variable = tf.Variable(x0[row : row + 1])
+        optimizer = keras_optimizer(float(rate))
+        for t in range(20):
+            optimizer.apply_gradients(
+                [(-_double_well_gradient(tf.convert_to_tensor(variable)), variable)]
+            )
+            np.testing.assert_allclose(variable.numpy()[0], fused_path[t][row], rtol=0, atol=1e-6)
+    converted = ascent.fused_optimizer(keras_optimizer(0.02))
+    assert converted.config_key == fused.config_key and converted.learning_rate == pytest.approx(
+        0.02
+    )
+
+
+def test_keras_optimizer_in_the_ascent(param):
+    z0, c, _, rp = _rows(3, rp=0.1)
+    own_rate = ascent.latent_ascent(
+        param, z0, c, None, rp, "max", [6], optimizer=keras.optimizers.Adam(0.05)
+    )
+    per_row = ascent.latent_ascent(param, z0, c, np.full(3, 0.05), rp, "max", [6], optimizer="adam")
+    np.testing.assert_array_equal(own_rate.best_z, per_row.best_z)
+    for bad, match in [
+        (keras.optimizers.AdamW(0.01), "AdamW"),
+        (keras.optimizers.RMSprop(0.01), "RMSprop"),
+        (keras.optimizers.Adam(0.01, clipnorm=1.0), "clipnorm"),
+        (keras.optimizers.Adam(0.01, amsgrad=True), "amsgrad"),
+        (
+            keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)),
+            "constant learning rate",
+        ),
+    ]:
+        with pytest.raises(ParameterError, match=match):
+            ascent.latent_ascent(param, z0, c, None, rp, "max", [1], optimizer=bad)
+
+
+def test_composed_objective_values_and_keys():
+    z = tf.constant([[1.0, 2.0, 4.0], [0.0, 3.0, 3.0]])
+    outputs = {"logit": tf.constant([[0.5], [-1.0]]), objectives.LOG_MEL: tf.ones([2, 4, 3])}
+    rows = {objectives.SIGN: tf.constant([1.0, -1.0]), objectives.RP: tf.constant([0.1, 0.5])}
+    a = objectives.activation("logit", 0)
+    paper = objectives.paper(a)
+    np.testing.assert_allclose(paper(z, outputs, rows), [0.5 - 0.1 * 21, 1.0 - 0.5 * 18], rtol=1e-6)
+    assert paper.rows == (objectives.RP, objectives.SIGN) and paper.layers == ("logit",)
+    with pytest.raises(ParameterError, match=r"per-row values for \['rp', 'sign'\]"):
+        paper(z, outputs)
+    np.testing.assert_allclose(
+        objectives.total_variation()(z, outputs), [(1 + 2) / 2, (3 + 0) / 2], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        objectives.total_variation(objectives.LOG_MEL)(z, outputs), [0.0, 0.0]
+    )
+    np.testing.assert_allclose(objectives.l2(mean=True)(z, outputs), [7.0, 6.0], rtol=1e-6)
+    np.testing.assert_allclose((a * a - a * 2.0)(z, outputs), [0.25 - 1.0, 1.0 + 2.0], rtol=1e-6)
+    # Keys: structure and constants, never names.
+    assert (a - 0.1 * objectives.l2()).key == (objectives.activation() - 0.1 * objectives.l2()).key
+    assert (a - 0.1 * objectives.l2()).key != (a - 0.2 * objectives.l2()).key
+    assert (a - 0.1 * objectives.l2()).key != (a - 0.1 * objectives.total_variation()).key
+    assert (a + objectives.l2()).key != (objectives.l2() + a).key
+    w = np.array([1.0, 0.0], np.float32)
+    assert (w * a).key == (w.copy() * a).key != (np.array([0.0, 1.0], np.float32) * a).key
+    with pytest.raises(ParameterError, match="Received: str"):
+        a * "x"

@@ -10,10 +10,14 @@ from vocal_xai.models.detector import SVDNet
 
 
 @pytest.fixture(scope="module")
-def param():
+def detector():
     keras.utils.set_random_seed(4)
     rng = np.random.default_rng(0)
-    detector = SVDNet.from_preset("svdnet_tiny", rng.normal(-5, 1, 80), rng.uniform(1, 2, 80))
+    return SVDNet.from_preset("svdnet_tiny", rng.normal(-5, 1, 80), rng.uniform(1, 2, 80))
+
+
+@pytest.fixture(scope="module")
+def param(detector):
     return input_space.InputParameterisation(detector)
 
 
@@ -94,3 +98,62 @@ def test_other_target_and_bad_arguments(param):
         input_space.input_ascent(param, u0, lr, rp, "max", (4,), jitter=-1)
     with pytest.raises(ParameterError, match="optimizer"):
         input_space.input_ascent(param, u0, lr, rp, "max", (4,), optimizer="rmsprop")
+
+
+def test_default_objective_is_the_old_formula(param):
+    u0, lr, rp = _rows(3, rp=0.5)
+    u0 = u0 * 10.0
+    sign, rp_t = tf.constant([1.0, 1.0, 1.0]), tf.constant(rp)
+    old = objectives.Objective(
+        lambda u, o: (
+            sign * o["logit"][:, 0]
+            - rp_t * (tf.reduce_mean(tf.square(u), axis=[1, 2]) + input_space.total_variation(u))
+        ),
+        "old formula",
+    )
+    default = input_space.input_ascent(param, u0, lr, rp, "max", (3, 6), jitter=2, seed=1)
+    formula = input_space.input_ascent(
+        param, u0, lr, None, "max", (3, 6), jitter=2, seed=1, objective=old
+    )
+    np.testing.assert_allclose(default.inputs, formula.inputs, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(default.activation, formula.activation, rtol=1e-6, atol=1e-6)
+
+
+def test_composed_objective_and_keras_optimizer(param, detector):
+    u0, _, _ = _rows(2)
+    u0 = u0 * 20.0
+    target = objectives.activation("logit", 0)
+    # Only total variation, weighted per row, with Keras SGD and momentum.
+    objective = target - objectives.per_row("tv") * objectives.total_variation()
+    out = input_space.input_ascent(
+        param,
+        u0,
+        None,
+        None,
+        "max",
+        (10,),
+        jitter=0,
+        optimizer=keras.optimizers.SGD(0.5, momentum=0.9),
+        objective=objective,
+        rows={"tv": np.array([0.0, 100.0], np.float32)},
+    )
+    tv = input_space.total_variation(out.inputs[-1]).numpy()
+    assert tv[1] < 0.75 * input_space.total_variation(u0).numpy()[1]
+    assert tv[1] < tv[0]
+    # Same name, different weight: different results, each as computed alone.
+    strong, weak = (
+        target - 100.0 * objectives.l2(mean=True),
+        target - 0.0 * objectives.l2(mean=True),
+    )
+    strong.name = weak.name = "same"
+    lr = np.full(2, 0.05, np.float32)
+    results = [
+        input_space.input_ascent(param, u0, lr, None, "max", (5,), jitter=0, objective=o)
+        for o in (strong, weak)
+    ]
+    assert np.mean(results[0].inputs ** 2) < 0.9 * np.mean(results[1].inputs ** 2)
+    alone = input_space.InputParameterisation(detector)
+    np.testing.assert_array_equal(
+        input_space.input_ascent(alone, u0, lr, None, "max", (5,), jitter=0, objective=weak).inputs,
+        results[1].inputs,
+    )

@@ -1,24 +1,36 @@
 """Activation maximisation in the latent space of a conditional generator.
 
 Every row of a batch is one restart: its own starting latent z0, class,
-learning rate, regularisation weight rp and direction. One ``tf.function``
-runs a whole trajectory for a chunk of rows: a ``tf.while_loop`` of
-``steps`` gradient-ascent updates of z with no host round trip, so it runs on
-a GPU when one is present.
+learning rate, direction and per-row objective inputs (the paper's
+regularisation weight rp). One ``tf.function`` runs a whole trajectory for a
+chunk of rows: a ``tf.while_loop`` of ``steps`` gradient-ascent updates of z
+with no host round trip, so it runs on a GPU when one is present.
 
-The objective (lucid-style, see ``objectives``) for direction d = +1 (max) or
--1 (min) is ``d * a(D(G(z, c))) - rp * ||z||^2``: the paper's maximise
-``a - rp ||z||^2`` and minimise ``a + rp ||z||^2``. The generator and the
-detector are frozen (inference mode).
+The ascent maximises a composed ``objectives.Objective``. The default
+(``objectives.paper``) is ``d * a(D(G(z, c))) - rp * ||z||^2`` for direction
+d = +1 (max) or -1 (min), with d and rp per row: the paper's maximise
+``a - rp ||z||^2`` and minimise ``a + rp ||z||^2``. Any other composition
+works, e.g. ``objectives.per_row(objectives.SIGN) * a - 0.01 * objectives.l2()
+- 0.1 * objectives.total_variation(objectives.LOG_MEL)``. The generator and
+the detector are frozen (inference mode).
 
-The optimiser is Adam on z only (the same update as ``keras.optimizers.Adam``,
-fused over rows so that each row has its own learning rate), or plain SGD.
+The optimiser is Keras's Adam or SGD on z only (``"adam"``, ``"sgd"`` or a
+``keras.optimizers.Adam``/``SGD`` with its configuration), run as a fused
+update (``FusedAdam``, ``FusedSGD``) so that each row of one batch has its own
+learning rate: all (learning rate, rp) pairs x seeds run as one batch.
 The example kept for an iteration count k is the one with the best activation
-among z_0 ... z_k; several iteration counts are snapshots of one trajectory.
-Per row and step, the activation, ||z|| and ||gradient|| are traced.
+(the ``target``, signed by the direction) among z_0 ... z_k; several
+iteration counts are snapshots of one trajectory. Per row and step, the
+activation, ||z|| and ||gradient|| are traced.
+
+A trajectory function is traced once per parameterisation, objective key,
+target key and optimiser configuration (``LatentParameterisation.run_fn``):
+objectives that differ in any weight get their own graph, whatever their
+names.
 """
 
 import dataclasses
+import numbers
 
 import keras
 import numpy as np
@@ -114,11 +126,31 @@ class LatentParameterisation:
         self.latent_dim = int(generator.latent_dim)
         self._runs = {}
 
-    def run_fn(self, target, optimizer):
-        """The trajectory function for ``target`` and ``optimizer``, traced once."""
-        key = (target.name, optimizer)
+    def run_fn(self, objective, target, optimizer):
+        """The trajectory function for ``objective``, ``target`` and
+        ``optimizer``, traced once per ``(objective.key, target.key,
+        optimiser configuration)``: everything that changes the graph (the
+        learning rates and per-row inputs are inputs of the graph).
+
+        Args:
+            objective: the ``Objective`` maximised.
+            target: the activation ``Objective`` traced and kept at its best.
+            optimizer: anything ``fused_optimizer`` takes.
+
+        Returns:
+            ``run(z0, class_ids, lr, rows, steps, snapshot_steps)``: z0
+            float32 [N, latent], class_ids int32 [N], lr float32 [N], rows a
+            dict name -> float32 [N] with ``objectives.SIGN`` and every name
+            in ``objective.rows``, steps int32 [], snapshot_steps int32 [S];
+            returns a dict of ``best_z`` [S, N, latent], ``best_signed``
+            [S, N], ``activation``, ``z_norm`` and ``grad_norm`` [steps + 1, N].
+        """
+        objective, target = objectives.as_objective(objective), objectives.as_objective(target)
+        optimizer = fused_optimizer(optimizer)
+        check_layers(objective, target, self.layers)
+        key = (objective.key, target.key, optimizer.config_key)
         if key not in self._runs:
-            self._runs[key] = _ascent_fn(self, target, optimizer)
+            self._runs[key] = _ascent_fn(self, objective, target, optimizer)
         return self._runs[key]
 
     def __call__(self, z, class_ids):
@@ -139,47 +171,265 @@ class AscentResult:
     grad_norm: np.ndarray  # [steps + 1, N]
 
 
-def ascent_update(optimizer, x, grad, m, v, t, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
-    """One ascent step on ``x`` along ``grad``, per-row learning rates ``lr``.
+class _FusedOptimizer:
+    """A Keras update rule as pure tensor functions, with a learning rate per
+    row (``FusedAdam``, ``FusedSGD``). Values, compared by configuration."""
 
-    Adam is Keras's update on the loss ``-objective`` (moments ``m``, ``v``;
-    ``t`` is the 0-based step); SGD adds ``lr * grad``. Returns (x, m, v).
+    def __init__(self, **config):
+        for name, value in config.items():
+            if isinstance(value, bool):
+                continue
+            if not isinstance(value, numbers.Real) or not np.isfinite(value):
+                raise ParameterError(f"Expected a finite number. Received: {name}={value!r}")
+            config[name] = float(value)
+        if config["learning_rate"] < 0:
+            raise ParameterError(
+                f"Expected learning_rate >= 0. Received: learning_rate={config['learning_rate']}"
+            )
+        self._config = config
+        for name, value in config.items():
+            setattr(self, name, value)
+
+    def get_config(self):
+        return dict(self._config)
+
+    @property
+    def config_key(self):
+        """What changes the graph: the type and the configuration but the
+        learning rate (an input of the graph)."""
+        return (type(self).__name__,) + tuple(
+            sorted((k, v) for k, v in self._config.items() if k != "learning_rate")
+        )
+
+    def slots(self, x):
+        """The optimiser's state for a variable like ``x``: a tuple of tensors."""
+        raise NotImplementedError
+
+    def apply(self, x, grad, slots, t, lr):
+        """One ascent step.
+
+        Args:
+            x: the variable. [shape=(N, ...)]
+            grad: the gradient of the objective (ascent: the loss is
+                -objective). [shape=(N, ...)]
+            slots: the state from ``slots`` or the previous step.
+            t: the 0-based step, int32 scalar.
+            lr: per-row learning rates. [shape=(N,)]
+
+        Returns:
+            (x, slots) after the step.
+        """
+        raise NotImplementedError
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self._config == other._config
+
+    def __hash__(self):
+        return hash((type(self).__name__, tuple(sorted(self._config.items()))))
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self._config.items())
+        return f"{type(self).__name__}({args})"
+
+
+class FusedAdam(_FusedOptimizer):
+    """Keras's Adam update (``keras.optimizers.Adam``, without amsgrad), fused
+    over rows so that each row has its own learning rate.
+
+    Args:
+        learning_rate: the rate of rows given none of their own.
+        beta_1, beta_2, epsilon: as in ``keras.optimizers.Adam``.
     """
-    lr = tf.reshape(lr, tf.concat([tf.shape(lr), tf.ones([tf.rank(x) - 1], tf.int32)], 0))
-    if optimizer == "adam":
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+        if not (0 <= self.beta_1 < 1 and 0 <= self.beta_2 < 1 and self.epsilon >= 0):
+            raise ParameterError(
+                f"Expected 0 <= beta_1, beta_2 < 1 and epsilon >= 0. "
+                f"Received: beta_1={beta_1}, beta_2={beta_2}, epsilon={epsilon}"
+            )
+
+    def slots(self, x):
+        return tf.zeros_like(x), tf.zeros_like(x)
+
+    def apply(self, x, grad, slots, t, lr):
+        m, v = slots
+        lr = _per_row(lr, x)
         step = tf.cast(t + 1, tf.float32)
-        alpha = lr * tf.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
-        m = m + (-grad - m) * (1.0 - beta_1)
-        v = v + (tf.square(grad) - v) * (1.0 - beta_2)
-        return x - alpha * m / (tf.sqrt(v) + epsilon), m, v
-    return x + lr * grad, m, v
+        alpha = lr * tf.sqrt(1.0 - self.beta_2**step) / (1.0 - self.beta_1**step)
+        # Keras's update on the loss -objective, whose gradient is -grad.
+        m = m + (-grad - m) * (1.0 - self.beta_1)
+        v = v + (tf.square(grad) - v) * (1.0 - self.beta_2)
+        return x - alpha * m / (tf.sqrt(v) + self.epsilon), (m, v)
 
 
-def _ascent_fn(param, target, optimizer, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+class FusedSGD(_FusedOptimizer):
+    """Keras's SGD update (``keras.optimizers.SGD``), fused over rows so that
+    each row has its own learning rate.
+
+    Args:
+        learning_rate: the rate of rows given none of their own.
+        momentum, nesterov: as in ``keras.optimizers.SGD``.
+    """
+
+    def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
+        super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=bool(nesterov))
+        if not 0 <= self.momentum <= 1:
+            raise ParameterError(f"Expected 0 <= momentum <= 1. Received: momentum={momentum}")
+
+    def slots(self, x):
+        return (tf.zeros_like(x),) if self.momentum else ()
+
+    def apply(self, x, grad, slots, t, lr):
+        lr = _per_row(lr, x)
+        if not self.momentum:
+            return x + lr * grad, ()
+        # Keras's update on the loss -objective, whose gradient is -grad.
+        (m,) = slots
+        m = m * self.momentum - (-grad) * lr
+        if self.nesterov:
+            return x + (m * self.momentum - (-grad) * lr), (m,)
+        return x + m, (m,)
+
+
+_KERAS_OPTIMIZERS = {
+    keras.optimizers.Adam: (FusedAdam, ("beta_1", "beta_2", "epsilon")),
+    keras.optimizers.SGD: (FusedSGD, ("momentum", "nesterov")),
+}
+# Keras options the fused updates don't have, with the value that turns each off.
+_UNSUPPORTED = {
+    "weight_decay": None,
+    "clipnorm": None,
+    "clipvalue": None,
+    "global_clipnorm": None,
+    "use_ema": False,
+    "loss_scale_factor": None,
+    "gradient_accumulation_steps": None,
+    "amsgrad": False,
+}
+
+
+def fused_optimizer(optimizer):
+    """The fused form of ``optimizer``.
+
+    Args:
+        optimizer: "adam" or "sgd" (Keras's defaults), a
+            ``keras.optimizers.Adam`` or ``keras.optimizers.SGD`` (its
+            learning rate, a number, and its configuration), or a
+            ``FusedAdam``/``FusedSGD``.
+
+    Returns:
+        ``FusedAdam`` or ``FusedSGD``.
+
+    Raises:
+        ParameterError: for another optimiser, a learning-rate schedule, or an
+            option the fused update lacks (weight decay, clipping, EMA,
+            amsgrad, loss scaling, gradient accumulation).
+    """
+    if isinstance(optimizer, _FusedOptimizer):
+        return optimizer
+    if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
+        return {"adam": FusedAdam, "sgd": FusedSGD}[optimizer]()
+    if type(optimizer) not in _KERAS_OPTIMIZERS:
+        raise ParameterError(
+            f"Expected optimizer in {OPTIMIZERS}, a keras.optimizers.Adam or a "
+            "keras.optimizers.SGD. "
+            f"Received: optimizer={optimizer!r}"
+        )
+    fused, names = _KERAS_OPTIMIZERS[type(optimizer)]
+    config = optimizer.get_config()
+    unsupported = {
+        k: config[k] for k, off in _UNSUPPORTED.items() if k in config and config[k] != off
+    }
+    if unsupported:
+        raise ParameterError(
+            f"Expected a {type(optimizer).__name__} without {sorted(_UNSUPPORTED)}. "
+            f"Received: {unsupported}"
+        )
+    if not isinstance(config["learning_rate"], numbers.Real):
+        raise ParameterError(
+            f"Expected a constant learning rate (per-row rates replace schedules). "
+            f"Received: learning_rate={config['learning_rate']!r}"
+        )
+    return fused(learning_rate=config["learning_rate"], **{k: config[k] for k in names})
+
+
+def _per_row(values, x):
+    """``values`` [N] shaped to broadcast over ``x`` [N, ...]."""
+    return tf.reshape(values, tf.concat([tf.shape(values), tf.ones([tf.rank(x) - 1], tf.int32)], 0))
+
+
+def check_layers(objective, target, layers):
+    """Raise ``ParameterError`` unless every output ``objective`` and
+    ``target`` read is in ``layers`` (or is ``objectives.LOG_MEL``)."""
+    missing = sorted(set(objective.layers + target.layers) - set(layers) - {objectives.LOG_MEL})
+    if missing:
+        raise ParameterError(
+            f"Expected objectives that read outputs in "
+            f"{sorted(set(layers) | {objectives.LOG_MEL})}. "
+            f"Received: layers={missing}"
+        )
+
+
+def row_names(objective, target):
+    """The names of the per-row inputs of an ascent: ``objectives.SIGN`` and
+    every name ``objective`` and ``target`` read, sorted."""
+    return sorted(set(objective.rows + target.rows) | {objectives.SIGN})
+
+
+def row_inputs(objective, target, n, sign, rps=None, rows=None):
+    """The per-row inputs of an ascent of ``n`` rows, float32 arrays [n]:
+    ``objectives.SIGN`` from the direction's ``sign``, ``objectives.RP``
+    from ``rps``, and ``rows``, checked to hold every name ``objective``
+    and ``target`` read."""
+    rows = dict(rows or {})
+    reserved = sorted({objectives.SIGN, objectives.RP} & set(rows))
+    if reserved:
+        raise ParameterError(
+            f"Expected rows without {reserved} (given by direction and rps). "
+            f"Received: rows={sorted(rows)}"
+        )
+    values = {objectives.SIGN: np.full(n, sign, np.float32)}
+    if rps is not None:
+        values[objectives.RP] = rps
+    values.update(rows)
+    values = {k: np.asarray(v, np.float32) for k, v in values.items()}
+    bad = {k: v.shape for k, v in values.items() if v.shape != (n,)}
+    if bad:
+        raise ParameterError(f"Expected per-row arrays of shape ({n},). Received: {bad}")
+    needed = row_names(objective, target)
+    missing = [k for k in needed if k not in values]
+    if missing:
+        raise ParameterError(
+            f"Expected per-row values for {missing} (read by {objective.name}). "
+            f"Received: rows={sorted(values)}"
+        )
+    return {k: values[k] for k in needed}
+
+
+def _ascent_fn(param, objective, target, optimizer):
     """Build the tf.function that runs one chunk's whole trajectory."""
-    if optimizer not in OPTIMIZERS:
-        raise ParameterError(f"Expected optimizer in {OPTIMIZERS}. Received: optimizer={optimizer!r}")
-
     # One signature with an unknown batch: every chunk size, and the
     # explainer SavedModel that calls this function, run the same graph (with
     # known batch sizes, graph optimisation can pick kernels that differ in
     # the last bits, which Adam then amplifies along a trajectory).
-    rows = tf.TensorSpec([None], tf.float32)
+    names = row_names(objective, target)
+    rows_spec = {name: tf.TensorSpec([None], tf.float32, name=name) for name in names}
 
     @tf.function(input_signature=[
         tf.TensorSpec([None, param.latent_dim], tf.float32),  # z0
         tf.TensorSpec([None], tf.int32),  # class_ids
-        rows, rows, rows,  # lr, rp, sign (+1 max, -1 min)
+        tf.TensorSpec([None], tf.float32),  # lr
+        rows_spec,  # per-row inputs, with the sign (+1 max, -1 min)
         tf.TensorSpec([], tf.int32),  # steps
         tf.TensorSpec([None], tf.int32),  # snapshot_steps
     ])
-    def run(z0, class_ids, lr, rp, sign, steps, snapshot_steps):
-        objective = sign * target - rp * objectives.l2()
+    def run(z0, class_ids, lr, rows, steps, snapshot_steps):
+        sign = rows[objectives.SIGN]
         batch = tf.shape(z0)[0]
         n_snap = tf.shape(snapshot_steps)[0]
         z = z0
-        m = tf.zeros_like(z0)
-        v = tf.zeros_like(z0)
+        slots = optimizer.slots(z0)
         best_z = z0
         best_signed = tf.fill([batch], -np.inf)
         snap_z = tf.zeros([n_snap, batch, param.latent_dim])
@@ -190,9 +440,10 @@ def _ascent_fn(param, target, optimizer, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
         for t in tf.range(steps + 1):
             with tf.GradientTape() as tape:
                 tape.watch(z)
-                _, outputs = param(z, class_ids)
-                act = target(z, outputs)
-                total = tf.reduce_sum(objective(z, outputs))
+                log_mel, outputs = param(z, class_ids)
+                outputs = {**outputs, objectives.LOG_MEL: log_mel}
+                act = target(z, outputs, rows)
+                total = tf.reduce_sum(objective(z, outputs, rows))
             grad = tape.gradient(total, z)
 
             # Keep the best activation seen so far, and snapshot it.
@@ -208,9 +459,9 @@ def _ascent_fn(param, target, optimizer, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
             z_trace = z_trace.write(t, tf.norm(z, axis=-1))
             g_trace = g_trace.write(t, tf.norm(grad, axis=-1))
 
-            # Ascent step (Keras's Adam update on the loss -objective).
+            # Ascent step (Keras's update on the loss -objective).
             if t < steps:
-                z, m, v = ascent_update(optimizer, z, grad, m, v, t, lr, beta_1, beta_2, epsilon)
+                z, slots = optimizer.apply(z, grad, slots, t, lr)
         return {
             "best_z": snap_z,
             "best_signed": snap_signed,
@@ -234,22 +485,36 @@ def checked_snapshots(direction, snapshots):
 
 
 def latent_ascent(param, z0, class_ids, learning_rates, rps, direction, snapshots,
-                  target=None, optimizer="adam", chunk_size=128, progress=False):
+                  target=None, optimizer="adam", chunk_size=128, progress=False,
+                  objective=None, rows=None):
     """Run gradient ascent on z for N rows, in chunks of ``chunk_size``.
 
     Args:
         param: a ``LatentParameterisation``.
         z0: starting latents. [shape=(N, latent)]
         class_ids: class of each row, 0 or 1. [shape=(N,)]
-        learning_rates: per-row learning rate. [shape=(N,)]
-        rps: per-row regularisation weight. [shape=(N,)]
-        direction: "max" or "min".
+        learning_rates: per-row learning rate [shape=(N,)], or None for the
+            optimiser's own learning rate on every row. Per-row rates replace
+            the learning rate of a Keras optimiser.
+        rps: per-row regularisation weight, ``objectives.per_row(objectives.RP)``
+            [shape=(N,)]; None if the objective doesn't read it.
+        direction: "max" or "min": the per-row ``objectives.SIGN`` (+1, -1)
+            the objective reads, and which extreme of the target is kept.
         snapshots: iteration counts to keep, e.g. (100, 500, 1000); the
             trajectory runs ``max(snapshots)`` steps.
-        target: the activation ``Objective`` (default: the output logit).
-        optimizer: "adam" or "sgd".
+        target: the activation ``Objective`` traced and kept at its best
+            (default: the output logit).
+        optimizer: "adam" or "sgd" (Keras's defaults), a
+            ``keras.optimizers.Adam`` or ``keras.optimizers.SGD`` (see
+            ``fused_optimizer``), or a ``FusedAdam``/``FusedSGD``.
         chunk_size: rows per call (bounds memory).
         progress: show a progress bar over chunks.
+        objective: the ``Objective`` maximised (default:
+            ``objectives.paper(target)``, the paper's ``sign * target - rp *
+            ||z||^2``). It may read ``objectives.LOG_MEL``, the generated
+            excerpt.
+        rows: more per-row inputs the objective reads with
+            ``objectives.per_row(name)``: dict name -> [shape=(N,)].
 
     Returns:
         ``AscentResult``.
@@ -257,7 +522,10 @@ def latent_ascent(param, z0, class_ids, learning_rates, rps, direction, snapshot
     snapshots = checked_snapshots(direction, snapshots)
     z0 = np.asarray(z0, np.float32)
     n = z0.shape[0]
-    arrays = [np.asarray(a) for a in (class_ids, learning_rates, rps)]
+    optimizer = fused_optimizer(optimizer)
+    if learning_rates is None:
+        learning_rates = np.full(n, optimizer.learning_rate, np.float32)
+    arrays = [np.asarray(a) for a in (class_ids, learning_rates) + (() if rps is None else (rps,))]
     if z0.ndim != 2 or z0.shape[1] != param.latent_dim or any(a.shape != (n,) for a in arrays):
         raise ParameterError(
             f"Expected z0 [N, {param.latent_dim}] and per-row arrays [N]. "
@@ -265,9 +533,13 @@ def latent_ascent(param, z0, class_ids, learning_rates, rps, direction, snapshot
         )
     if chunk_size < 1:
         raise ParameterError(f"Expected chunk_size >= 1. Received: chunk_size={chunk_size}")
-    target = target or objectives.activation("logit", 0)
-    run = param.run_fn(target, optimizer)
+    target = objectives.as_objective(objectives.activation() if target is None else target)
+    if objective is None:
+        objective = objectives.paper(target)
+    objective = objectives.as_objective(objective)
     sign = DIRECTIONS[direction]
+    row_values = row_inputs(objective, target, n, sign, rps, rows)
+    run = param.run_fn(objective, target, optimizer)
     steps = int(snapshots[-1])
     size = min(chunk_size, n)
     bar = keras.utils.Progbar(n, unit_name="row", verbose=cli.progress_verbosity(progress))
@@ -286,8 +558,7 @@ def latent_ascent(param, z0, class_ids, learning_rates, rps, direction, snapshot
             chunk(z0, tf.float32),
             chunk(arrays[0], tf.int32),
             chunk(arrays[1], tf.float32),
-            chunk(arrays[2], tf.float32),
-            tf.fill([size], tf.constant(sign, tf.float32)),
+            {name: chunk(values, tf.float32) for name, values in row_values.items()},
             tf.constant(steps, tf.int32),
             tf.constant(snapshots),
         )

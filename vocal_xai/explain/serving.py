@@ -2,8 +2,9 @@
 explanations.
 
 Generator, detector and the ascent's ``tf.while_loop`` (``ascent._ascent_fn``,
-the loop ``tools/explain.py`` runs, with Adam on z and the detector's output
-logit as the activation) in one graph of core TF ops. Two signatures:
+the loop ``tools/explain.py`` runs: Adam on z, the paper's objective
+``objectives.paper`` with the detector's output logit as the activation) in
+one graph of core TF ops. Two signatures:
 
 - ``serving_default``: seed int64 [batch], class_id int32 [batch],
   direction string [batch] ("max" or "min"), learning_rate float32 [batch],
@@ -52,7 +53,8 @@ class ExplainerServing(tf.Module):
         self.model_variables = [v.value for v in generator.variables] + [v.value for v in detector.variables]
         self.param = ascent.LatentParameterisation(generator, detector)
         self.latent_dim = int(generator.latent_dim)
-        self._run = self.param.run_fn(objectives.activation("logit", 0), "adam")
+        target = objectives.activation("logit", 0)
+        self._run = self.param.run_fn(objectives.paper(target), target, "adam")
         # Unknown ranks: the graph checks them, with its own messages.
         rows = [
             tf.TensorSpec(None, tf.int32, name="class_id"),
@@ -108,7 +110,8 @@ class ExplainerServing(tf.Module):
             tf.reshape(t, [batch]) for t in (class_id, direction, learning_rate, rp)
         )
         sign = tf.where(direction == "max", 1.0, -1.0)
-        out = self._run(z0, class_id, learning_rate, rp, sign, steps, tf.reshape(steps, [1]))
+        rows = {objectives.SIGN: sign, objectives.RP: rp}
+        out = self._run(z0, class_id, learning_rate, rows, steps, tf.reshape(steps, [1]))
         best_z = out["best_z"][0]
         log_mel, _ = self.param(best_z, class_id)
         trace = tf.transpose(out["activation"])
