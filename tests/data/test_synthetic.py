@@ -9,7 +9,7 @@ import soundfile
 
 from vocal_xai.data import corpus
 from vocal_xai.data import synthetic
-from vocal_xai.data.synthetic import effects, instruments, v1, v2
+from vocal_xai.data.synthetic import dsp, effects, instruments, leads, v1, v2, voice
 from vocal_xai.errors import ParameterError
 
 SR = synthetic.SAMPLE_RATE
@@ -247,18 +247,18 @@ def test_vocal_has_formant_motion_and_leads_do_not(seed):
     onset = 0.3 + 0.4 * np.arange(8)
     duration = np.full(8, 0.4)
     midi = np.array([57, 59, 60, 62, 60, 59, 57, 59], np.float64)
-    f0_max = float(v1._midi_to_hz(midi.max() + 1.0))
+    f0_max = float(dsp.midi_to_hz(midi.max() + 1.0))
 
-    singer = v1._draw_singer(rng, "male")
-    notes, syllables = v1._plan_vocal_phrase(rng, onset, duration, midi, singer)
-    vocal = v1._sing_phrase(np.random.default_rng(100), notes, syllables, singer)
+    singer = voice.draw_singer(rng, "male", v1.SINGER)
+    notes, syllables = voice.plan_vocal_phrase(rng, onset, duration, midi, singer)
+    vocal = voice.sing_phrase(np.random.default_rng(100), notes, syllables, singer)
     vocal_var = _band_envelope_variance(vocal, f0_max)
 
     lead_vars = []
-    for kind in v1.LEAD_KINDS:
-        inst = v1._draw_instrument(rng, kind)
-        lead_notes = v1._plan_lead_phrase(rng, onset, duration, midi, inst)
-        lead = v1._lead_phrase(rng, lead_notes, inst)
+    for kind in leads.LEAD_KINDS:
+        inst = leads.draw_lead(rng, kind)
+        lead_notes = leads.plan_lead_phrase(rng, onset, duration, midi, inst)
+        lead = leads.render_lead_phrase(rng, lead_notes, inst)
         lead_vars.append(_band_envelope_variance(lead, f0_max))
     assert vocal_var > 3.0 * max(lead_vars), (vocal_var, lead_vars)
 
@@ -272,27 +272,27 @@ def test_vocal_has_formant_motion_and_leads_do_not(seed):
         consonant=np.full(len(onset), -1),
         dip=np.where(np.arange(len(onset)) == 0, 0.0, 0.8),
     )
-    still = v1._sing_phrase(np.random.default_rng(100), notes, frozen, singer)
+    still = voice.sing_phrase(np.random.default_rng(100), notes, frozen, singer)
     assert _band_envelope_variance(still, f0_max) < 0.4 * vocal_var
 
 
 def test_partials_stay_below_nyquist():
     rng = np.random.default_rng(0)
-    n_ctrl = v1._num_controls(1.0)
-    t = v1._control_times(n_ctrl)
+    n_ctrl = dsp.num_controls(1.0)
+    t = dsp.control_times(n_ctrl)
     f0 = 780.0 * 2.0 ** (0.5 * np.sin(2.0 * np.pi * 6.0 * t) / 12.0)
-    k = np.arange(1, v1._num_partials(f0.min()) + 1)
-    amps = np.ones((n_ctrl, len(k))) * v1._partial_taper(f0[:, None] * k)
-    y = v1._tone(rng, f0, amps)
+    k = np.arange(1, dsp.num_partials(f0.min()) + 1)
+    amps = np.ones((n_ctrl, len(k))) * dsp.partial_taper(f0[:, None] * k)
+    y = dsp.tone(rng, f0, amps)
     spectrum = np.abs(np.fft.rfft(y * np.hanning(len(y)))) ** 2
     freqs = np.fft.rfftfreq(len(y), 1.0 / SR)
-    assert spectrum[freqs > v1.MAX_PARTIAL_HZ + 300.0].sum() < 1e-6 * spectrum.sum()
+    assert spectrum[freqs > dsp.MAX_PARTIAL_HZ + 300.0].sum() < 1e-6 * spectrum.sum()
     assert spectrum[(freqs > 5000.0) & (freqs < 8000.0)].sum() > 1e-2 * spectrum.sum()
 
 
 def test_resonator_gain_matches_the_formula():
     freqs = np.array([0.0, 500.0, 1500.0])
-    gain = v1.resonator_gain(freqs, np.array([500.0, 1500.0]), np.array([50.0, 100.0]))
+    gain = dsp.resonator_gain(freqs, np.array([500.0, 1500.0]), np.array([50.0, 100.0]))
     expected = [
         np.prod(
             [
@@ -379,7 +379,7 @@ def test_every_instrument_renders_a_finite_band_limited_line(name):
     spectrum = np.abs(np.fft.rfft(y * np.hanning(len(y)))) ** 2
     freqs = np.fft.rfftfreq(len(y), 1.0 / SR)
     # Partials stay below the limit; what is above is the noise's tail only.
-    assert spectrum[freqs > v1.MAX_PARTIAL_HZ + 500.0].sum() < 1e-3 * spectrum.sum()
+    assert spectrum[freqs > dsp.MAX_PARTIAL_HZ + 500.0].sum() < 1e-3 * spectrum.sum()
 
 
 def test_draw_instrument_refuses_an_unknown_name():
@@ -398,12 +398,12 @@ def test_version_2_instruments_have_no_moving_formants(seed):
     onset = 0.3 + 0.4 * np.arange(8)
     duration = np.full(8, 0.4)
     midi = np.full(8, 59.0)
-    f0_max = float(v1._midi_to_hz(midi.max() + 1.0))
-    singer = v2._draw_singer(rng, "baritone")
-    notes, syllables = v1._plan_vocal_phrase(
+    f0_max = float(dsp.midi_to_hz(midi.max() + 1.0))
+    singer = voice.draw_singer(rng, "baritone", v2.SINGER)
+    notes, syllables = voice.plan_vocal_phrase(
         rng, onset, duration, midi, singer, vib_limits=v2.VIBRATO_LIMITS
     )
-    vocal_var = _band_envelope_variance(v1._sing_phrase(rng, notes, syllables, singer), f0_max)
+    vocal_var = _band_envelope_variance(voice.sing_phrase(rng, notes, syllables, singer), f0_max)
     # Solo instruments only: the players of a section beat against each other.
     for name in ("violin", "cello", "saxophone", "trumpet", "clarinet"):
         inst = dataclasses.replace(

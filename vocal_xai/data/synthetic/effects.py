@@ -2,13 +2,15 @@
 
 Each effect is linear in its input for fixed parameters (the compressor's gain
 is computed from the mix, then applied to every stem alike), so a stem
-processed alone is exactly its share of the processed mix.
+processed alone is exactly its share of the processed mix. ``master`` chains
+them, with settings drawn per song.
 """
 
 import numpy as np
 import scipy.signal
 
 from vocal_xai import spectral
+from vocal_xai.data.synthetic import dsp
 
 SAMPLE_RATE = spectral.SAMPLE_RATE
 
@@ -106,3 +108,38 @@ def compressor_gain(x, threshold_db, ratio, attack=0.01, release=0.15, window=0.
         gain_db[i] = g
     gain = 10.0 ** (gain_db / 20.0)
     return np.interp(np.arange(n), np.arange(frames) * hop + hop / 2, gain)
+
+
+def master(rng, accompaniment, vocal, gate):
+    """Reverberation, spectral tilt and compression of the whole mix.
+
+    Every step is applied to both stems alike; the vocal stem is gated again
+    afterwards so that it stays inside its sing segments.
+
+    Args:
+        rng: random generator.
+        accompaniment, vocal: the two stems. [shape=(n,)] each
+        gate: the vocal stem's gate (``song.vocal_gate``). [shape=(n,)]
+
+    Returns:
+        ``(accompaniment, vocal)``, mastered.
+    """
+    if rng.random() < 0.85:
+        ir = room_impulse(
+            rng, rt60=rng.uniform(0.3, 2.5), predelay=rng.uniform(0.0, 0.03), damping_hz=rng.uniform(2000.0, 7000.0)
+        )
+        wet = rng.uniform(0.1, 0.45)
+        accompaniment = reverberate(accompaniment, ir, wet)
+        vocal = reverberate(vocal, ir, wet * rng.uniform(0.7, 1.2))
+    if rng.random() < 0.8:
+        slope = rng.uniform(-3.0, 2.0)
+        accompaniment = tilt(accompaniment, slope)
+        vocal = tilt(vocal, slope)
+    vocal = vocal * gate
+    if rng.random() < 0.8:
+        mix = accompaniment + vocal
+        threshold = 20.0 * np.log10(max(dsp.rms(mix), 1e-9)) + rng.uniform(-6.0, 0.0)
+        gain = compressor_gain(mix, threshold, ratio=rng.uniform(2.0, 6.0))
+        accompaniment = accompaniment * gain
+        vocal = vocal * gain
+    return accompaniment, vocal

@@ -1,0 +1,37 @@
+"""The corpus versions and the song synthesis of each."""
+
+import numpy as np
+
+from vocal_xai.data.synthetic import song, v1, v2
+from vocal_xai.errors import ParameterError
+
+VERSIONS = {1: v1, 2: v2}
+DEFAULT_VERSION = 2
+
+
+def check_version(version):
+    if isinstance(version, (bool, np.bool_)) or version not in VERSIONS:
+        raise ParameterError(
+            f"Expected version in {sorted(VERSIONS)}. Received: version={version!r}"
+        )
+
+
+def synthesize_song(seed, index, duration=song.DEFAULT_DURATION, version=DEFAULT_VERSION):
+    """Synthesise one song of corpus ``version``, deterministically from
+    ``(seed, index)``.
+
+    Args:
+        seed: corpus seed, integer >= 0.
+        index: song number, integer >= 0; the song is named
+            ``f"song{index:03d}"``.
+        duration: seconds, ``MIN_DURATION <= duration <= MAX_DURATION``.
+        version: corpus version, one of ``VERSIONS``.
+
+    Returns:
+        A ``SyntheticSong`` with ``round(duration * 22050)`` samples.
+
+    Raises:
+        ParameterError: for an invalid argument.
+    """
+    check_version(version)
+    return VERSIONS[version].synthesize_song(seed, index, duration)
