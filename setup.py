@@ -12,8 +12,11 @@ import re
 import setuptools
 
 # The version lives in vocal_xai/__init__.py only.
-VERSION = re.search(r'^__version__ = "([^"]+)"$',
-                    (pathlib.Path(__file__).parent / "vocal_xai" / "__init__.py").read_text(), re.M).group(1)
+VERSION = re.search(
+    r'^__version__ = "([^"]+)"$',
+    (pathlib.Path(__file__).parent / "vocal_xai" / "__init__.py").read_text(),
+    re.M,
+).group(1)
 
 INSTALL_REQUIRES = [
     "tensorflow==2.16.2",

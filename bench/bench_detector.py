@@ -48,9 +48,11 @@ def main(argv):
     base_mel = spectral.log_mel(waveform[0, :base_samples])
     excerpts = song.padded_excerpts(base_mel)
     slow = tf.function(lambda x: model(x, training=False)["probability"])
+
     def sliding():
         for start in range(0, excerpts.shape[0], 256):
             slow(excerpts[start : start + 256]).numpy()
+
     slow_s = common.median_seconds(sliding, repeats=max(1, FLAGS.repeats // 2))
 
     fast_rtf = FLAGS.song_seconds / fast_s
@@ -59,8 +61,18 @@ def main(argv):
         f"Whole-song prediction ({source})",
         ["method", "audio s", "median s", "x real time"],
         [
-            ["once per song (dilated)", f"{FLAGS.song_seconds:.0f}", f"{fast_s:.3f}", f"{fast_rtf:.0f}"],
-            ["sliding excerpts (baseline)", f"{FLAGS.baseline_seconds:.0f}", f"{slow_s:.3f}", f"{slow_rtf:.1f}"],
+            [
+                "once per song (dilated)",
+                f"{FLAGS.song_seconds:.0f}",
+                f"{fast_s:.3f}",
+                f"{fast_rtf:.0f}",
+            ],
+            [
+                "sliding excerpts (baseline)",
+                f"{FLAGS.baseline_seconds:.0f}",
+                f"{slow_s:.3f}",
+                f"{slow_rtf:.1f}",
+            ],
         ],
     )
     print(f"speed-up: {fast_rtf / slow_rtf:.0f}x")

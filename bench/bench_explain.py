@@ -47,7 +47,11 @@ def _models():
     except ParameterError:
         mean, std = np.full(80, -5.0), np.ones(80)
         generator = Generator(mean, std, **PRESETS["dcgan_small"]["generator"])
-        return generator, SVDNet.from_preset("svdnet_paper", mean, std), "random weights, shipped sizes"
+        return (
+            generator,
+            SVDNet.from_preset("svdnet_paper", mean, std),
+            "random weights, shipped sizes",
+        )
 
 
 def matmul_peak_flops(n=2048, repeats=5):
@@ -98,16 +102,35 @@ def main(argv):
 
     # Batched: every row in one trajectory.
     def batched():
-        ascent.latent_ascent(param, z0, classes, np.full(rows, 0.01), np.full(rows, 0.01), "max",
-                             [steps], chunk_size=rows)
+        ascent.latent_ascent(
+            param,
+            z0,
+            classes,
+            np.full(rows, 0.01),
+            np.full(rows, 0.01),
+            "max",
+            [steps],
+            chunk_size=rows,
+        )
+
     batched_s = common.median_seconds(batched, repeats=FLAGS.repeats)
     batched_rate = rows * steps / batched_s
 
     # The same, computing in bfloat16.
     mixed = ascent.LatentParameterisation(generator, detector, precision="mixed_bfloat16")
+
     def batched_mixed():
-        ascent.latent_ascent(mixed, z0, classes, np.full(rows, 0.01), np.full(rows, 0.01), "max",
-                             [steps], chunk_size=rows)
+        ascent.latent_ascent(
+            mixed,
+            z0,
+            classes,
+            np.full(rows, 0.01),
+            np.full(rows, 0.01),
+            "max",
+            [steps],
+            chunk_size=rows,
+        )
+
     mixed_rate = rows * steps / common.median_seconds(batched_mixed, repeats=FLAGS.repeats)
 
     # (a) Eager, one seed at a time, Keras Adam.
@@ -119,6 +142,7 @@ def main(argv):
                 _, out = param(z, tf.constant(classes[:1]))
                 loss = -tf.reduce_sum(target(z, out) - 0.01 * tf.reduce_sum(z * z, axis=1))
             opt.apply_gradients([(tape.gradient(loss, z), z)])
+
     eager_s = common.median_seconds(eager, repeats=FLAGS.repeats)
     eager_rate = steps / eager_s
 
@@ -137,6 +161,7 @@ def main(argv):
         for _ in range(steps):
             compiled_step()
         z_var.numpy()
+
     batch_one_s = common.median_seconds(batch_one, repeats=FLAGS.repeats)
     batch_one_rate = steps / batch_one_s
 
@@ -144,17 +169,35 @@ def main(argv):
     flops = flops_per_iteration(param, target)
     rows_table = [
         ["batched tf.function", f"{rows}", f"{batched_rate:.1f}", "1.0x"],
-        ["batched, mixed_bfloat16", f"{rows}", f"{mixed_rate:.1f}", f"{batched_rate / mixed_rate:.2f}x"],
+        [
+            "batched, mixed_bfloat16",
+            f"{rows}",
+            f"{mixed_rate:.1f}",
+            f"{batched_rate / mixed_rate:.2f}x",
+        ],
         ["(a) eager, one seed", "1", f"{eager_rate:.1f}", f"{batched_rate / eager_rate:.1f}x"],
-        ["(b) tf.function step, batch 1", "1", f"{batch_one_rate:.1f}", f"{batched_rate / batch_one_rate:.1f}x"],
+        [
+            "(b) tf.function step, batch 1",
+            "1",
+            f"{batch_one_rate:.1f}",
+            f"{batched_rate / batch_one_rate:.1f}x",
+        ],
     ]
-    common.print_table(f"Latent ascent ({source})", ["method", "batch", "latent it/s", "batched speed-up"], rows_table)
-    print(f"FLOPs per latent iteration: {flops / 1e9:.2f} GFLOP; batched rate {flops * batched_rate / 1e9:.0f} "
-          f"GFLOP/s = {flops * batched_rate / peak:.0%} of the fp32 matmul peak ({peak / 1e9:.0f} GFLOP/s)")
+    common.print_table(
+        f"Latent ascent ({source})",
+        ["method", "batch", "latent it/s", "batched speed-up"],
+        rows_table,
+    )
+    print(
+        f"FLOPs per latent iteration: {flops / 1e9:.2f} GFLOP; batched rate {flops * batched_rate / 1e9:.0f} "
+        f"GFLOP/s = {flops * batched_rate / peak:.0%} of the fp32 matmul peak ({peak / 1e9:.0f} GFLOP/s)"
+    )
     print(f"Mixed precision speed-up: {mixed_rate / batched_rate:.2f}x")
-    print(f"Paper grid (27 x 50 x 1000 = {PAPER_LATENT_ITERATIONS:,} latent iterations): "
-          f"{PAPER_LATENT_ITERATIONS / batched_rate / 3600:.2f} h batched, "
-          f"{PAPER_LATENT_ITERATIONS / eager_rate / 3600:.1f} h eager")
+    print(
+        f"Paper grid (27 x 50 x 1000 = {PAPER_LATENT_ITERATIONS:,} latent iterations): "
+        f"{PAPER_LATENT_ITERATIONS / batched_rate / 3600:.2f} h batched, "
+        f"{PAPER_LATENT_ITERATIONS / eager_rate / 3600:.1f} h eager"
+    )
 
 
 if __name__ == "__main__":

@@ -65,7 +65,15 @@ def main(argv):
             gb, seconds = peak_memory(
                 common_args + ["--grid=paper", f"--chunk_size={chunk}", f"--out={tmp}/chunk{chunk}"]
             )
-            rows.append(["paper grid (450 rows)", chunk, f"{gb:.2f}", f"{gb / base_gb:.2f}x", f"{seconds:.1f}"])
+            rows.append(
+                [
+                    "paper grid (450 rows)",
+                    chunk,
+                    f"{gb:.2f}",
+                    f"{gb / base_gb:.2f}x",
+                    f"{seconds:.1f}",
+                ]
+            )
     common.print_table(
         "Peak resident memory of tools/explain.py",
         ["run", "chunk_size", "peak RSS (GB)", "vs baseline", "wall (s)"],

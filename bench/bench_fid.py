@@ -23,7 +23,9 @@ flags.DEFINE_integer("n_gen", 50, "Generated samples in the small case (one sett
 flags.DEFINE_integer("ref_per_dim", 2, "Reference (and full-case) samples per dimension.")
 flags.DEFINE_integer("repeats", 5, "Timed runs per measurement.")
 flags.DEFINE_integer(
-    "large_dim", 1024, "From this d on, scipy runs once without warm-up and ours repeats // 2 times."
+    "large_dim",
+    1024,
+    "From this d on, scipy runs once without warm-up and ours repeats // 2 times.",
 )
 flags.DEFINE_integer("seed", 0, "Seed of the random embeddings.")
 FLAGS = flags.FLAGS

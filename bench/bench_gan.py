@@ -16,8 +16,11 @@ from absl import app, flags
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 import common  # noqa: E402
 
-flags.DEFINE_list("presets", ["dcgan_conditional", "dcgan_stable", "dcgan_guided"],
-                  "Presets; the first is the baseline.")
+flags.DEFINE_list(
+    "presets",
+    ["dcgan_conditional", "dcgan_stable", "dcgan_guided"],
+    "Presets; the first is the baseline.",
+)
 flags.DEFINE_integer("batch_size", 32, "Excerpts per step.")
 flags.DEFINE_integer("steps", 10, "Training steps per timed run.")
 flags.DEFINE_integer("repeats", 5, "Timed runs per preset.")
@@ -40,7 +43,11 @@ def main(argv):
     rows, baseline = [], None
     for preset in FLAGS.presets:
         config = task.GanConfig(preset=preset, batch_size=FLAGS.batch_size)
-        guide = SVDNet.from_preset(task.GUIDE_PRESET, mean, std).logit_model() if config.guide_steps else None
+        guide = (
+            SVDNet.from_preset(task.GUIDE_PRESET, mean, std).logit_model()
+            if config.guide_steps
+            else None
+        )
         gan = task.build(config, mean, std, tf.distribute.get_strategy(), guide)
         step = tf.function(gan.train_step)
         update = tf.function(gan.update_ema) if gan.ema_generator is not None else None
@@ -55,9 +62,16 @@ def main(argv):
         seconds = common.median_seconds(run, repeats=FLAGS.repeats)
         rate = FLAGS.steps * FLAGS.batch_size / seconds
         baseline = baseline or rate
-        rows.append([preset, f"ema={config.ema_decay} r1={config.r1_gamma} augment={config.augment or '-'} "
-                     f"guide={config.guide_weight}",
-                     f"{seconds / FLAGS.steps:.3f}", f"{rate:.1f}", f"{rate / baseline:.2f}"])
+        rows.append(
+            [
+                preset,
+                f"ema={config.ema_decay} r1={config.r1_gamma} augment={config.augment or '-'} "
+                f"guide={config.guide_weight}",
+                f"{seconds / FLAGS.steps:.3f}",
+                f"{rate:.1f}",
+                f"{rate / baseline:.2f}",
+            ]
+        )
     common.print_table(
         f"GAN training throughput (batch {FLAGS.batch_size}, {FLAGS.steps} steps per run)",
         ["preset", "stabilisers", "median s/step", "samples/s", "vs first"],

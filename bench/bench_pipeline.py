@@ -18,7 +18,9 @@ from absl import app, flags
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 import common  # noqa: E402
 
-flags.DEFINE_string("corpus", "corpora/synthetic", "Corpus; the default corpus is made there if missing.")
+flags.DEFINE_string(
+    "corpus", "corpora/synthetic", "Corpus; the default corpus is made there if missing."
+)
 flags.DEFINE_integer("batches", 100, "Batches of 32 excerpts per run.")
 flags.DEFINE_integer("repeats", 3, "Timed runs per measurement.")
 FLAGS = flags.FLAGS
@@ -40,6 +42,7 @@ def main(argv):
     def run(cache_dir, augmentation):
         def go():
             excerpts(pipeline.load_split(corpus, "train", cache_dir), augmentation)
+
         return go
 
     pipeline.load_split(corpus, "train", cache)  # write the cache once

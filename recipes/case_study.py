@@ -38,19 +38,32 @@ from vocal_xai import cli
 
 flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector.")
 flags.DEFINE_string("generator", "generator", "Zoo name or path of the generator.")
-flags.DEFINE_string("data_dir", None, "Synthetic-layout corpus (test: the groups, valid: the explanation "
-                    "reference); default: the synthetic default corpus in corpora/synthetic.")
-flags.DEFINE_string("recordings", "real_recordings", "Folder of the real recordings (.ogg, evaluation only).")
+flags.DEFINE_string(
+    "data_dir",
+    None,
+    "Synthetic-layout corpus (test: the groups, valid: the explanation "
+    "reference); default: the synthetic default corpus in corpora/synthetic.",
+)
+flags.DEFINE_string(
+    "recordings", "real_recordings", "Folder of the real recordings (.ogg, evaluation only)."
+)
 flags.DEFINE_string("cache_dir", "runs/cache", "Feature cache of the corpus splits.")
 flags.DEFINE_string("out", None, "Output folder; default: docs/case_study/detector<version>.")
 flags.DEFINE_integer("stride", 35, "Frames between excerpt centres (35 = 0.5 s).", lower_bound=1)
 flags.DEFINE_integer("seeds", 16, "Seeds per setting of the logit explanation.", lower_bound=2)
 flags.DEFINE_integer("unit_seeds", 8, "Seeds per setting of each unit explanation.", lower_bound=2)
-flags.DEFINE_integer("units", 3, "embedding_64 units explained (most driven by firing orchestral excerpts).",
-                     lower_bound=0)
-flags.DEFINE_integer("pyin_excerpts", 10, "Excerpts per group whose f0 pyin also measures (0: none).",
-                     lower_bound=0)
-flags.DEFINE_integer("probe_seeds", 4, "Melodies per condition of the probe sweep (0: no sweep).", lower_bound=0)
+flags.DEFINE_integer(
+    "units",
+    3,
+    "embedding_64 units explained (most driven by firing orchestral excerpts).",
+    lower_bound=0,
+)
+flags.DEFINE_integer(
+    "pyin_excerpts", 10, "Excerpts per group whose f0 pyin also measures (0: none).", lower_bound=0
+)
+flags.DEFINE_integer(
+    "probe_seeds", 4, "Melodies per condition of the probe sweep (0: no sweep).", lower_bound=0
+)
 FLAGS = flags.FLAGS
 
 # The probe sweep: every combination of these, each with --probe_seeds melodies.
@@ -70,21 +83,51 @@ RECORDINGS = (
 )
 ORCHESTRAL = ("strings", "celesta")
 CUE_ORDER = (
-    "pitch_confidence", "vibrato_rate", "vibrato_depth", "vibrato_strength", "glide_fraction",
-    "glide_speed", "formant_motion", "syllabic_modulation", "centroid_hz", "tilt_db_per_octave",
-    "strong_partials", "onset_db", "decay_db", "high_band_db",
+    "pitch_confidence",
+    "vibrato_rate",
+    "vibrato_depth",
+    "vibrato_strength",
+    "glide_fraction",
+    "glide_speed",
+    "formant_motion",
+    "syllabic_modulation",
+    "centroid_hz",
+    "tilt_db_per_octave",
+    "strong_partials",
+    "onset_db",
+    "decay_db",
+    "high_band_db",
 )
 CUE_UNITS = {
-    "pitch_confidence": "0..1", "vibrato_rate": "Hz", "vibrato_depth": "cents p-p", "vibrato_strength": "0..1",
-    "glide_fraction": "0..1", "glide_speed": "cents/s", "formant_motion": "cepstral units",
-    "syllabic_modulation": "log10 power", "centroid_hz": "Hz", "tilt_db_per_octave": "dB/oct",
-    "strong_partials": "peaks/frame", "onset_db": "dB/frame", "decay_db": "dB in 43 ms", "high_band_db": "dB",
+    "pitch_confidence": "0..1",
+    "vibrato_rate": "Hz",
+    "vibrato_depth": "cents p-p",
+    "vibrato_strength": "0..1",
+    "glide_fraction": "0..1",
+    "glide_speed": "cents/s",
+    "formant_motion": "cepstral units",
+    "syllabic_modulation": "log10 power",
+    "centroid_hz": "Hz",
+    "tilt_db_per_octave": "dB/oct",
+    "strong_partials": "peaks/frame",
+    "onset_db": "dB/frame",
+    "decay_db": "dB in 43 ms",
+    "high_band_db": "dB",
 }
 GROUP_LABELS = {
-    "synthetic vocal": "syn voc", "synthetic non-vocal": "syn non", "strings, fired": "str fire",
-    "strings, not fired": "str quiet", "celesta, fired": "cel fire", "celesta, not fired": "cel quiet",
-    "jazz": "jazz", "trumpet": "trumpet", "song, fired": "song fire", "song, not fired": "song quiet",
-    "speech": "speech", "G(z0), vocal prior": "G(z0)", "explanation: logit": "expl logit",
+    "synthetic vocal": "syn voc",
+    "synthetic non-vocal": "syn non",
+    "strings, fired": "str fire",
+    "strings, not fired": "str quiet",
+    "celesta, fired": "cel fire",
+    "celesta, not fired": "cel quiet",
+    "jazz": "jazz",
+    "trumpet": "trumpet",
+    "song, fired": "song fire",
+    "song, not fired": "song quiet",
+    "speech": "speech",
+    "G(z0), vocal prior": "G(z0)",
+    "explanation: logit": "expl logit",
     "explanation: units": "expl units",
 }
 
@@ -97,7 +140,9 @@ def recording_key(path):
 
 
 def describe(key):
-    return {key: cls for _, key, cls in RECORDINGS}.get(key, "read speech (LibriSpeech), not singing")
+    return {key: cls for _, key, cls in RECORDINGS}.get(
+        key, "read speech (LibriSpeech), not singing"
+    )
 
 
 def frame_outputs(detector, log_mel):
@@ -146,9 +191,14 @@ def load_song(path, detector, stride):
     out = frame_outputs(detector, log_mel)
     centres = excerpt_centres(len(log_mel), stride)
     return {
-        "waveform": waveform, "log_mel": log_mel, "frames": out, "centres": centres,
-        "excerpts": cut(log_mel, centres), "probability": out["probability"][centres],
-        "logit": out["logit"][centres], "embedding": out["embedding_64"][centres],
+        "waveform": waveform,
+        "log_mel": log_mel,
+        "frames": out,
+        "centres": centres,
+        "excerpts": cut(log_mel, centres),
+        "probability": out["probability"][centres],
+        "logit": out["logit"][centres],
+        "embedding": out["embedding_64"][centres],
         "times": spectral.frame_times(len(log_mel)),
         "share_05": float(np.mean(out["probability"] > 0.5)),
     }
@@ -161,10 +211,20 @@ def plot_prediction(name, song, threshold, path):
     from vocal_xai import plotting, spectral
 
     fig, (ax_spec, ax_prob) = plotting.pyplot().subplots(
-        2, 1, figsize=(10, 3.6), sharex=True, gridspec_kw={"height_ratios": [2.2, 1]})
-    librosa.display.specshow(song["log_mel"].T, sr=spectral.SAMPLE_RATE, hop_length=spectral.HOP_LENGTH,
-                             x_axis="time", y_axis="mel", fmin=spectral.FMIN, fmax=spectral.FMAX, htk=True,
-                             ax=ax_spec, cmap="magma")
+        2, 1, figsize=(10, 3.6), sharex=True, gridspec_kw={"height_ratios": [2.2, 1]}
+    )
+    librosa.display.specshow(
+        song["log_mel"].T,
+        sr=spectral.SAMPLE_RATE,
+        hop_length=spectral.HOP_LENGTH,
+        x_axis="time",
+        y_axis="mel",
+        fmin=spectral.FMIN,
+        fmax=spectral.FMAX,
+        htk=True,
+        ax=ax_spec,
+        cmap="magma",
+    )
     ax_spec.set_title(f"{name}: log-mel; {song['share_05']:.0%} of frames above 0.5", fontsize=9)
     ax_spec.set_xlabel("")
     ax_prob.plot(song["times"], song["frames"]["probability"], lw=0.8)
@@ -183,8 +243,9 @@ def plot_gallery(rows, path):
     from vocal_xai import plotting
 
     cols = max(len(x) for _, x in rows)
-    fig, axes = plotting.pyplot().subplots(len(rows), cols, figsize=(1.25 * cols, 1.25 * len(rows)),
-                                           squeeze=False)
+    fig, axes = plotting.pyplot().subplots(
+        len(rows), cols, figsize=(1.25 * cols, 1.25 * len(rows)), squeeze=False
+    )
     for r, (label, data) in enumerate(rows):
         for c in range(cols):
             ax = axes[r][c]
@@ -206,8 +267,9 @@ def plot_tracks(groups, path, count=3):
     from vocal_xai.explain import cues
 
     names = list(groups)
-    fig, axes = plotting.pyplot().subplots(1, len(names), figsize=(2.2 * len(names), 2.4), sharey=True,
-                                           squeeze=False)
+    fig, axes = plotting.pyplot().subplots(
+        1, len(names), figsize=(2.2 * len(names), 2.4), sharey=True, squeeze=False
+    )
     t = np.arange(spectral.EXCERPT_FRAMES) / spectral.FRAME_RATE
     for ax, name in zip(axes[0], names):
         x = groups[name]
@@ -234,15 +296,21 @@ def plot_cues(cue_values, path, cue_names):
     names = list(cue_values)
     cols = 4
     rows = int(np.ceil(len(cue_names) / cols))
-    fig, axes = plotting.pyplot().subplots(rows, cols, figsize=(3.3 * cols, 2.3 * rows), squeeze=False)
+    fig, axes = plotting.pyplot().subplots(
+        rows, cols, figsize=(3.3 * cols, 2.3 * rows), squeeze=False
+    )
     for ax, cue in zip(axes.ravel(), cue_names):
         data = [v[cue][np.isfinite(v[cue])] for v in cue_values.values()]
         ax.boxplot([d if len(d) else [np.nan] for d in data], showfliers=False, widths=0.6)
-        ax.set_xticks(range(1, len(names) + 1), [GROUP_LABELS.get(n, n) for n in names], rotation=70,
-                      fontsize=6)
+        ax.set_xticks(
+            range(1, len(names) + 1),
+            [GROUP_LABELS.get(n, n) for n in names],
+            rotation=70,
+            fontsize=6,
+        )
         ax.set_title(f"{cue} ({CUE_UNITS[cue]})", fontsize=8)
         ax.tick_params(axis="y", labelsize=6)
-    for ax in axes.ravel()[len(cue_names):]:
+    for ax in axes.ravel()[len(cue_names) :]:
         ax.axis("off")
     return plotting.save_figure(fig, path, dpi=80, colors=64)
 
@@ -251,11 +319,30 @@ def probe_conditions():
     """The sweep: every room x texture x envelope x vibrato depth with held
     notes, then struck notes (no vibrato, static envelope) in each room and
     texture."""
-    held = [{"room": room, "texture": texture, "envelope": envelope, "notes": "held", "vibrato_depth": depth}
-            for room in PROBE_ROOMS for texture in PROBE_TEXTURES for envelope in ("static", "moving")
-            for depth in PROBE_DEPTHS]
-    struck = [{"room": room, "texture": texture, "envelope": "static", "notes": "struck", "vibrato_depth": 0.0}
-              for room in PROBE_ROOMS for texture in PROBE_TEXTURES]
+    held = [
+        {
+            "room": room,
+            "texture": texture,
+            "envelope": envelope,
+            "notes": "held",
+            "vibrato_depth": depth,
+        }
+        for room in PROBE_ROOMS
+        for texture in PROBE_TEXTURES
+        for envelope in ("static", "moving")
+        for depth in PROBE_DEPTHS
+    ]
+    struck = [
+        {
+            "room": room,
+            "texture": texture,
+            "envelope": "static",
+            "notes": "struck",
+            "vibrato_depth": 0.0,
+        }
+        for room in PROBE_ROOMS
+        for texture in PROBE_TEXTURES
+    ]
     return held + struck
 
 
@@ -273,35 +360,66 @@ def probe_sweep(detector, seeds, stride):
         probs, excerpts = [], []
         for seed in range(seeds):
             w = cues.probe_texture(
-                PROBE_SECONDS, condition["vibrato_depth"], condition["envelope"] == "moving", players, lines,
-                PROBE_ROOMS[condition["room"]], note_decay=PROBE_DECAY if condition["notes"] == "struck" else 0.0,
-                seed=seed)
+                PROBE_SECONDS,
+                condition["vibrato_depth"],
+                condition["envelope"] == "moving",
+                players,
+                lines,
+                PROBE_ROOMS[condition["room"]],
+                note_decay=PROBE_DECAY if condition["notes"] == "struck" else 0.0,
+                seed=seed,
+            )
             log_mel = spectral.log_mel(w).numpy()
             p = frame_outputs(detector, log_mel)["probability"]
             probs.append(float(np.mean(p[HALF:-HALF])))
             excerpts.append(cut(log_mel, excerpt_centres(len(log_mel), stride)))
         c = cues.excerpt_cues(np.concatenate(excerpts))
-        rows.append({
-            **condition, "probability": float(np.mean(probs)),
-            "probability_min": float(np.min(probs)), "probability_max": float(np.max(probs)),
-            **{f"cue_{k}": float(np.nanmedian(c[k])) for k in
-               ("vibrato_depth", "glide_fraction", "formant_motion", "syllabic_modulation", "onset_db", "decay_db")},
-        })
+        rows.append(
+            {
+                **condition,
+                "probability": float(np.mean(probs)),
+                "probability_min": float(np.min(probs)),
+                "probability_max": float(np.max(probs)),
+                **{
+                    f"cue_{k}": float(np.nanmedian(c[k]))
+                    for k in (
+                        "vibrato_depth",
+                        "glide_fraction",
+                        "formant_motion",
+                        "syllabic_modulation",
+                        "onset_db",
+                        "decay_db",
+                    )
+                },
+            }
+        )
     return rows
 
 
 def plot_sweep(rows, path):
     from vocal_xai import plotting
 
-    fig, axes = plotting.pyplot().subplots(1, len(PROBE_ROOMS), figsize=(4.2 * len(PROBE_ROOMS), 2.8),
-                                           sharey=True, squeeze=False)
+    fig, axes = plotting.pyplot().subplots(
+        1, len(PROBE_ROOMS), figsize=(4.2 * len(PROBE_ROOMS), 2.8), sharey=True, squeeze=False
+    )
     for ax, room in zip(axes[0], PROBE_ROOMS):
         for texture in PROBE_TEXTURES:
             for envelope, style in (("static", "-"), ("moving", "--")):
-                sel = [r for r in rows if (r["room"], r["texture"], r["envelope"], r["notes"])
-                       == (room, texture, envelope, "held")]
-                ax.plot([r["vibrato_depth"] for r in sel], [r["probability"] for r in sel], style, marker="o", ms=3,
-                        color="C0" if texture == "solo" else "C3", label=f"{texture}, {envelope} envelope")
+                sel = [
+                    r
+                    for r in rows
+                    if (r["room"], r["texture"], r["envelope"], r["notes"])
+                    == (room, texture, envelope, "held")
+                ]
+                ax.plot(
+                    [r["vibrato_depth"] for r in sel],
+                    [r["probability"] for r in sel],
+                    style,
+                    marker="o",
+                    ms=3,
+                    color="C0" if texture == "solo" else "C3",
+                    label=f"{texture}, {envelope} envelope",
+                )
         ax.set_title(f"{room} (rt60 {PROBE_ROOMS[room]:g} s)", fontsize=9)
         ax.set_xlabel("vibrato depth (cents p-p)", fontsize=8)
         ax.set_ylim(0, 1)
@@ -338,65 +456,121 @@ def fmt(v, digits=3):
 
 
 def markdown_tables(results):
-    lines = ["### Frames called vocal", "", "| recording | class | share > 0.5 | share > threshold |",
-             "|---|---|---|---|"]
+    lines = [
+        "### Frames called vocal",
+        "",
+        "| recording | class | share > 0.5 | share > threshold |",
+        "|---|---|---|---|",
+    ]
     for name, r in results["recordings"].items():
-        lines.append(f"| {name} | {r['class']} | {r['share_05']:.2f} | {r['share_threshold']:.2f} |")
+        lines.append(
+            f"| {name} | {r['class']} | {r['share_05']:.2f} | {r['share_threshold']:.2f} |"
+        )
     groups = list(results["cues"])
-    lines += ["", "### Cues per group (median [25 %, 75 %], n)", "",
-              "| cue | " + " | ".join(groups) + " |", "|---" * (len(groups) + 1) + "|"]
+    lines += [
+        "",
+        "### Cues per group (median [25 %, 75 %], n)",
+        "",
+        "| cue | " + " | ".join(groups) + " |",
+        "|---" * (len(groups) + 1) + "|",
+    ]
     for cue in CUE_ORDER:
         cells = []
         for g in groups:
             s = results["cues"][g][cue]
-            cells.append("n/a" if s["n"] == 0 else f"{fmt(s['median'])} [{fmt(s['q25'])}, {fmt(s['q75'])}] "
-                         f"({s['n']})")
+            cells.append(
+                "n/a"
+                if s["n"] == 0
+                else f"{fmt(s['median'])} [{fmt(s['q25'])}, {fmt(s['q75'])}] ({s['n']})"
+            )
         lines.append(f"| {cue} ({CUE_UNITS[cue]}) | " + " | ".join(cells) + " |")
-    lines += ["", "### Separations (AUC) and agreement with the detector", "",
-              "| cue | syn vocal > syn non-vocal | orchestral fired > syn non-vocal | "
-              "orchestral fired > syn vocal | orchestral fired > orchestral not fired | "
-              "Spearman with logit, orchestral |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "### Separations (AUC) and agreement with the detector",
+        "",
+        "| cue | syn vocal > syn non-vocal | orchestral fired > syn non-vocal | "
+        "orchestral fired > syn vocal | orchestral fired > orchestral not fired | "
+        "Spearman with logit, orchestral |",
+        "|---|---|---|---|---|---|",
+    ]
     for cue in CUE_ORDER:
         s = results["separation"][cue]
-        lines.append(f"| {cue} | {fmt(s['synthetic_vocal_vs_non_vocal'], 2)} | "
-                     f"{fmt(s['orchestral_fired_vs_synthetic_non_vocal'], 2)} | "
-                     f"{fmt(s['orchestral_fired_vs_synthetic_vocal'], 2)} | "
-                     f"{fmt(s['orchestral_fired_vs_not_fired'], 2)} | "
-                     f"{fmt(s['spearman_logit_orchestral'], 2)} |")
+        lines.append(
+            f"| {cue} | {fmt(s['synthetic_vocal_vs_non_vocal'], 2)} | "
+            f"{fmt(s['orchestral_fired_vs_synthetic_non_vocal'], 2)} | "
+            f"{fmt(s['orchestral_fired_vs_synthetic_vocal'], 2)} | "
+            f"{fmt(s['orchestral_fired_vs_not_fired'], 2)} | "
+            f"{fmt(s['spearman_logit_orchestral'], 2)} |"
+        )
     if results.get("pyin"):
-        lines += ["", "### Waveform check: pyin f0 on the same excerpts", "",
-                  "| group | n voiced | vibrato depth (cents p-p) | vibrato strength | glide fraction | "
-                  "log-mel tracker depth |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "### Waveform check: pyin f0 on the same excerpts",
+            "",
+            "| group | n voiced | vibrato depth (cents p-p) | vibrato strength | glide fraction | "
+            "log-mel tracker depth |",
+            "|---|---|---|---|---|---|",
+        ]
         for g, s in results["pyin"]["groups"].items():
-            lines.append(f"| {g} | {s['vibrato_depth']['n']} | {fmt(s['vibrato_depth']['median'])} | "
-                         f"{fmt(s['vibrato_strength']['median'], 2)} | {fmt(s['glide_fraction']['median'], 2)} | "
-                         f"{fmt(s['log_mel_depth']['median'])} |")
-        lines.append(f"\nSpearman correlation of pyin and log-mel vibrato depth over these excerpts: "
-                     f"{fmt(results['pyin']['depth_spearman'], 2)} (n = {results['pyin']['depth_pairs']}).")
+            lines.append(
+                f"| {g} | {s['vibrato_depth']['n']} | {fmt(s['vibrato_depth']['median'])} | "
+                f"{fmt(s['vibrato_strength']['median'], 2)} | {fmt(s['glide_fraction']['median'], 2)} | "
+                f"{fmt(s['log_mel_depth']['median'])} |"
+            )
+        lines.append(
+            f"\nSpearman correlation of pyin and log-mel vibrato depth over these excerpts: "
+            f"{fmt(results['pyin']['depth_spearman'], 2)} (n = {results['pyin']['depth_pairs']})."
+        )
     if results.get("probe_sweep"):
-        lines += ["", "### Probe sweep: mean P(vocal) of probe textures (held notes)", "",
-                  "| room | texture | envelope | " + " | ".join(f"vibrato {d:g} c" for d in PROBE_DEPTHS)
-                  + " | formant motion | decay (dB) |", "|---" * (5 + len(PROBE_DEPTHS)) + "|"]
+        lines += [
+            "",
+            "### Probe sweep: mean P(vocal) of probe textures (held notes)",
+            "",
+            "| room | texture | envelope | "
+            + " | ".join(f"vibrato {d:g} c" for d in PROBE_DEPTHS)
+            + " | formant motion | decay (dB) |",
+            "|---" * (5 + len(PROBE_DEPTHS)) + "|",
+        ]
         rows = results["probe_sweep"]
         for room in PROBE_ROOMS:
             for texture in PROBE_TEXTURES:
                 for envelope in ("static", "moving"):
-                    sel = [r for r in rows if (r["room"], r["texture"], r["envelope"], r["notes"])
-                           == (room, texture, envelope, "held")]
-                    lines.append(f"| {room} | {texture} | {envelope} | "
-                                 + " | ".join(f"{r['probability']:.2f}" for r in sel)
-                                 + f" | {sel[0]['cue_formant_motion']:.2f} | {sel[0]['cue_decay_db']:.1f} |")
-        lines += ["", f"Struck notes (decay time constant {PROBE_DECAY:g} s, static envelope, no vibrato):", "",
-                  "| room | texture | mean P(vocal) | formant motion | decay (dB) |", "|---|---|---|---|---|"]
+                    sel = [
+                        r
+                        for r in rows
+                        if (r["room"], r["texture"], r["envelope"], r["notes"])
+                        == (room, texture, envelope, "held")
+                    ]
+                    lines.append(
+                        f"| {room} | {texture} | {envelope} | "
+                        + " | ".join(f"{r['probability']:.2f}" for r in sel)
+                        + f" | {sel[0]['cue_formant_motion']:.2f} | {sel[0]['cue_decay_db']:.1f} |"
+                    )
+        lines += [
+            "",
+            f"Struck notes (decay time constant {PROBE_DECAY:g} s, static envelope, no vibrato):",
+            "",
+            "| room | texture | mean P(vocal) | formant motion | decay (dB) |",
+            "|---|---|---|---|---|",
+        ]
         for r in rows:
             if r["notes"] == "struck":
-                lines.append(f"| {r['room']} | {r['texture']} | {r['probability']:.2f} | "
-                             f"{r['cue_formant_motion']:.2f} | {r['cue_decay_db']:.1f} |")
-    lines += ["", "### Explanations", "", "| neuron | selected setting | mean activation | share vocal |",
-              "|---|---|---|---|"]
+                lines.append(
+                    f"| {r['room']} | {r['texture']} | {r['probability']:.2f} | "
+                    f"{r['cue_formant_motion']:.2f} | {r['cue_decay_db']:.1f} |"
+                )
+    lines += [
+        "",
+        "### Explanations",
+        "",
+        "| neuron | selected setting | mean activation | share vocal |",
+        "|---|---|---|---|",
+    ]
     for e in results["explanations"]:
-        lines.append(f"| {e['neuron']} | lr {e['learning_rate']:g}, rp {e['rp']:g}, {e['iterations']} it | "
-                     f"{e['mean_activation']:.3g} | {e['fraction_vocal']:.2f} |")
+        lines.append(
+            f"| {e['neuron']} | lr {e['learning_rate']:g}, rp {e['rp']:g}, {e['iterations']} it | "
+            f"{e['mean_activation']:.3g} | {e['fraction_vocal']:.2f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -419,21 +593,30 @@ def main(argv):
     tmp.mkdir(parents=True)
     detector = zoo.load_detector(str(detector_dir))
     threshold = zoo.metadata(detector_dir).get("metrics", {}).get("threshold")
-    results = {"command": "python " + " ".join(sys.argv), "detector": str(detector_dir),
-               "generator": str(generator_dir), "threshold": threshold, "stride": FLAGS.stride}
+    results = {
+        "command": "python " + " ".join(sys.argv),
+        "detector": str(detector_dir),
+        "generator": str(generator_dir),
+        "threshold": threshold,
+        "stride": FLAGS.stride,
+    }
 
     # 1. The detector on the real recordings: curves, then excerpts.
     recordings, groups, sources = {}, {}, {}
     paths = sorted(pathlib.Path(FLAGS.recordings).glob("*.ogg"))
     if not paths:
-        raise app.UsageError(f"Expected .ogg files in --recordings. Received: none in {FLAGS.recordings}")
+        raise app.UsageError(
+            f"Expected .ogg files in --recordings. Received: none in {FLAGS.recordings}"
+        )
     for path in paths:
         key = recording_key(path)
         song = load_song(path, detector, FLAGS.stride)
         name = key if key != "speech" else f"speech {path.stem}"
         plot_prediction(name, song, threshold, tmp / f"predict-{name.replace(' ', '-')}.png")
         recordings[name] = {
-            "file": path.name, "class": describe(key), "seconds": round(len(song["waveform"]) / 22050, 2),
+            "file": path.name,
+            "class": describe(key),
+            "seconds": round(len(song["waveform"]) / 22050, 2),
             "share_05": song["share_05"],
             "share_threshold": float(np.mean(song["frames"]["probability"] > (threshold or 0.5))),
         }
@@ -448,7 +631,9 @@ def main(argv):
         for group, mask in parts.items():
             for field in ("excerpts", "logit", "embedding", "centres"):
                 groups.setdefault(group, {}).setdefault(field, []).append(song[field][mask])
-            sources.setdefault(group, []).extend((song["waveform"], c) for c in song["centres"][mask])
+            sources.setdefault(group, []).extend(
+                (song["waveform"], c) for c in song["centres"][mask]
+            )
     results["recordings"] = recordings
 
     # 2. The synthetic corpus: held-out test songs, excerpts by centre label.
@@ -459,10 +644,14 @@ def main(argv):
         for group, mask in (("synthetic vocal", labels == 1), ("synthetic non-vocal", labels == 0)):
             for field in ("excerpts", "logit", "embedding", "centres"):
                 groups.setdefault(group, {}).setdefault(field, []).append(song[field][mask])
-            sources.setdefault(group, []).extend((song["waveform"], c) for c in song["centres"][mask])
+            sources.setdefault(group, []).extend(
+                (song["waveform"], c) for c in song["centres"][mask]
+            )
     groups = {g: {k: np.concatenate(v) for k, v in d.items()} for g, d in groups.items()}
-    syn_error = {g: float(np.mean((groups[g]["logit"] > 0) != (g == "synthetic vocal")))
-                 for g in ("synthetic vocal", "synthetic non-vocal")}
+    syn_error = {
+        g: float(np.mean((groups[g]["logit"] > 0) != (g == "synthetic vocal")))
+        for g in ("synthetic vocal", "synthetic non-vocal")
+    }
     results["synthetic_excerpt_error_at_0.5"] = syn_error
 
     # 3. Units that firing orchestral excerpts drive hardest, relative to
@@ -472,10 +661,16 @@ def main(argv):
     vocal = groups["synthetic vocal"]["embedding"]
     score = (orch_fired.mean(0) - non_vocal.mean(0)) / (non_vocal.std(0) + 1e-3)
     units = [int(u) for u in np.argsort(-score)[: FLAGS.units]]
-    results["units"] = [{
-        "unit": u, "score": float(score[u]), "mean_orchestral_fired": float(orch_fired[:, u].mean()),
-        "mean_synthetic_vocal": float(vocal[:, u].mean()), "mean_synthetic_non_vocal": float(non_vocal[:, u].mean()),
-    } for u in units]
+    results["units"] = [
+        {
+            "unit": u,
+            "score": float(score[u]),
+            "mean_orchestral_fired": float(orch_fired[:, u].mean()),
+            "mean_synthetic_vocal": float(vocal[:, u].mean()),
+            "mean_synthetic_non_vocal": float(non_vocal[:, u].mean()),
+        }
+        for u in units
+    ]
 
     # 4. Explanations: the logit, then each unit, maximised (vocal prior).
     generator = zoo.load_generator(str(generator_dir))
@@ -483,48 +678,99 @@ def main(argv):
     explained, explanations = {}, []
     jobs = [("logit:0", FLAGS.seeds)] + [(f"embedding_64:{u}", FLAGS.unit_seeds) for u in units]
     for neuron, seeds in jobs:
-        config = run.ExplainConfig.from_grid("quick", direction="max", neuron=neuron, seeds=seeds, bootstrap=0)
+        config = run.ExplainConfig.from_grid(
+            "quick", direction="max", neuron=neuron, seeds=seeds, bootstrap=0
+        )
         result = run.explain(generator, detector, valid, config)
         s = result.selected
         examples = result.examples[(s["learning_rate"], s["rp"], s["iterations"])]
         explained[neuron] = examples
         if neuron == "logit:0":
             groups["G(z0), vocal prior"] = {"excerpts": result.starts}
-        explanations.append({k: s[k] for k in ("learning_rate", "rp", "iterations", "distance", "mean_activation",
-                                               "fraction_vocal")} | {"neuron": neuron})
-        print(f"{neuron}: lr {s['learning_rate']:g}, rp {s['rp']:g}, {s['iterations']} it, "
-              f"mean activation {s['mean_activation']:.3g}")
+        explanations.append(
+            {
+                k: s[k]
+                for k in (
+                    "learning_rate",
+                    "rp",
+                    "iterations",
+                    "distance",
+                    "mean_activation",
+                    "fraction_vocal",
+                )
+            }
+            | {"neuron": neuron}
+        )
+        print(
+            f"{neuron}: lr {s['learning_rate']:g}, rp {s['rp']:g}, {s['iterations']} it, "
+            f"mean activation {s['mean_activation']:.3g}"
+        )
     results["explanations"] = explanations
     groups["explanation: logit"] = {"excerpts": explained["logit:0"]}
     if units:
-        groups["explanation: units"] = {"excerpts": np.concatenate([explained[f"embedding_64:{u}"] for u in units])}
+        groups["explanation: units"] = {
+            "excerpts": np.concatenate([explained[f"embedding_64:{u}"] for u in units])
+        }
 
     # 5. Cues of every group, their separations and their link to the logit.
-    order = ["synthetic vocal", "synthetic non-vocal", "strings, fired", "strings, not fired", "celesta, fired",
-             "celesta, not fired", "jazz", "trumpet", "song, fired", "song, not fired", "speech",
-             "G(z0), vocal prior", "explanation: logit", "explanation: units"]
+    order = [
+        "synthetic vocal",
+        "synthetic non-vocal",
+        "strings, fired",
+        "strings, not fired",
+        "celesta, fired",
+        "celesta, not fired",
+        "jazz",
+        "trumpet",
+        "song, fired",
+        "song, not fired",
+        "speech",
+        "G(z0), vocal prior",
+        "explanation: logit",
+        "explanation: units",
+    ]
     order = [g for g in order if g in groups and len(groups[g]["excerpts"])]
     cue_values = {g: cues.excerpt_cues(groups[g]["excerpts"]) for g in order}
     results["cues"] = {g: {c: summarise(v[c]) for c in CUE_ORDER} for g, v in cue_values.items()}
-    orch = {f: np.concatenate([groups[f"{k}, {p}"][f] for k in ORCHESTRAL for p in ("fired", "not fired")
-                               if f"{k}, {p}" in groups]) for f in ("excerpts", "logit")}
+    orch = {
+        f: np.concatenate(
+            [
+                groups[f"{k}, {p}"][f]
+                for k in ORCHESTRAL
+                for p in ("fired", "not fired")
+                if f"{k}, {p}" in groups
+            ]
+        )
+        for f in ("excerpts", "logit")
+    }
     orch_cues = cues.excerpt_cues(orch["excerpts"])
 
     def pooled(cue, part):
-        return np.concatenate([cue_values[f"{k}, {part}"][cue] for k in ORCHESTRAL if f"{k}, {part}" in cue_values])
+        return np.concatenate(
+            [cue_values[f"{k}, {part}"][cue] for k in ORCHESTRAL if f"{k}, {part}" in cue_values]
+        )
 
     separation = {}
     for cue in CUE_ORDER:
         ok = np.isfinite(orch_cues[cue])
-        rho = scipy.stats.spearmanr(orch_cues[cue][ok], orch["logit"][ok]).statistic if ok.sum() > 2 else None
+        rho = (
+            scipy.stats.spearmanr(orch_cues[cue][ok], orch["logit"][ok]).statistic
+            if ok.sum() > 2
+            else None
+        )
         separation[cue] = {
-            "synthetic_vocal_vs_non_vocal": auc_or_none(cue_values["synthetic vocal"][cue],
-                                                        cue_values["synthetic non-vocal"][cue]),
-            "orchestral_fired_vs_synthetic_non_vocal": auc_or_none(pooled(cue, "fired"),
-                                                                   cue_values["synthetic non-vocal"][cue]),
-            "orchestral_fired_vs_synthetic_vocal": auc_or_none(pooled(cue, "fired"),
-                                                               cue_values["synthetic vocal"][cue]),
-            "orchestral_fired_vs_not_fired": auc_or_none(pooled(cue, "fired"), pooled(cue, "not fired")),
+            "synthetic_vocal_vs_non_vocal": auc_or_none(
+                cue_values["synthetic vocal"][cue], cue_values["synthetic non-vocal"][cue]
+            ),
+            "orchestral_fired_vs_synthetic_non_vocal": auc_or_none(
+                pooled(cue, "fired"), cue_values["synthetic non-vocal"][cue]
+            ),
+            "orchestral_fired_vs_synthetic_vocal": auc_or_none(
+                pooled(cue, "fired"), cue_values["synthetic vocal"][cue]
+            ),
+            "orchestral_fired_vs_not_fired": auc_or_none(
+                pooled(cue, "fired"), pooled(cue, "not fired")
+            ),
             "spearman_logit_orchestral": None if rho is None else float(rho),
         }
     results["separation"] = separation
@@ -532,22 +778,41 @@ def main(argv):
     # 6. The waveform check: pyin f0 on a few excerpts per group.
     if FLAGS.pyin_excerpts:
         checks, pairs = {}, []
-        for g in ("synthetic vocal", "synthetic non-vocal", "strings, fired", "celesta, fired", "song, fired"):
+        for g in (
+            "synthetic vocal",
+            "synthetic non-vocal",
+            "strings, fired",
+            "celesta, fired",
+            "song, fired",
+        ):
             if g not in sources or not sources[g]:
                 continue
-            picks = np.linspace(0, len(sources[g]) - 1, min(FLAGS.pyin_excerpts, len(sources[g]))).astype(int)
-            tracks = np.stack([cues.hz_to_cents(cues.f0_track(waveform_of(*sources[g][i]))) for i in picks])
+            picks = np.linspace(
+                0, len(sources[g]) - 1, min(FLAGS.pyin_excerpts, len(sources[g]))
+            ).astype(int)
+            tracks = np.stack(
+                [cues.hz_to_cents(cues.f0_track(waveform_of(*sources[g][i]))) for i in picks]
+            )
             v, gl = cues.vibrato(tracks), cues.glide_rate(tracks)
             mel_depth = cue_values[g]["vibrato_depth"][picks]
-            checks[g] = {"vibrato_depth": summarise(v["depth"]), "vibrato_strength": summarise(v["strength"]),
-                         "vibrato_rate": summarise(v["rate"]), "glide_fraction": summarise(gl["glide_fraction"]),
-                         "log_mel_depth": summarise(mel_depth)}
-            pairs += [(a, b) for a, b in zip(v["depth"], mel_depth) if np.isfinite(a) and np.isfinite(b)]
+            checks[g] = {
+                "vibrato_depth": summarise(v["depth"]),
+                "vibrato_strength": summarise(v["strength"]),
+                "vibrato_rate": summarise(v["rate"]),
+                "glide_fraction": summarise(gl["glide_fraction"]),
+                "log_mel_depth": summarise(mel_depth),
+            }
+            pairs += [
+                (a, b) for a, b in zip(v["depth"], mel_depth) if np.isfinite(a) and np.isfinite(b)
+            ]
         pairs = np.array(pairs)
         results["pyin"] = {
-            "excerpts_per_group": FLAGS.pyin_excerpts, "groups": checks, "depth_pairs": int(len(pairs)),
+            "excerpts_per_group": FLAGS.pyin_excerpts,
+            "groups": checks,
+            "depth_pairs": int(len(pairs)),
             "depth_spearman": float(scipy.stats.spearmanr(pairs[:, 0], pairs[:, 1]).statistic)
-            if len(pairs) > 2 else None,
+            if len(pairs) > 2
+            else None,
         }
 
     # 7. Probe textures whose cues are set: which ones make the detector fire?
@@ -558,15 +823,32 @@ def main(argv):
     # 8. Figures.
     top = lambda g, k: groups[g]["excerpts"][np.argsort(-groups[g]["logit"])[:k]]
     rng = np.random.default_rng(0)
-    pick = lambda g, k: groups[g]["excerpts"][np.sort(rng.choice(len(groups[g]["excerpts"]), k, replace=False))]
+    pick = lambda g, k: groups[g]["excerpts"][
+        np.sort(rng.choice(len(groups[g]["excerpts"]), k, replace=False))
+    ]
     rows = [("expl. logit", explained["logit:0"][:8])]
     rows += [(f"expl. unit {u}", explained[f"embedding_64:{u}"][:8]) for u in units]
-    rows += [("strings, top", top("strings, fired", 8)), ("celesta, top", top("celesta, fired", 8)),
-             ("syn. vocal", pick("synthetic vocal", 8)), ("syn. non-vocal", pick("synthetic non-vocal", 8))]
+    rows += [
+        ("strings, top", top("strings, fired", 8)),
+        ("celesta, top", top("celesta, fired", 8)),
+        ("syn. vocal", pick("synthetic vocal", 8)),
+        ("syn. non-vocal", pick("synthetic non-vocal", 8)),
+    ]
     plot_gallery(rows, tmp / "explanations.png")
-    plot_tracks({g: groups[g]["excerpts"] for g in ("synthetic vocal", "synthetic non-vocal", "strings, fired",
-                                                    "celesta, fired", "song, fired", "explanation: logit")},
-                tmp / "tracks.png")
+    plot_tracks(
+        {
+            g: groups[g]["excerpts"]
+            for g in (
+                "synthetic vocal",
+                "synthetic non-vocal",
+                "strings, fired",
+                "celesta, fired",
+                "song, fired",
+                "explanation: logit",
+            )
+        },
+        tmp / "tracks.png",
+    )
     plot_cues(cue_values, tmp / "cues.png", CUE_ORDER)
 
     results["runtime_s"] = round(time.perf_counter() - start, 1)

@@ -20,10 +20,16 @@ from absl import flags
 from vocal_xai import cli
 
 flags.DEFINE_string("detector", "detector", "Zoo name or version folder of the detector.")
-flags.DEFINE_string("data_dir", None, "Corpus in the Jamendo layout (its valid and test splits are read).")
+flags.DEFINE_string(
+    "data_dir", None, "Corpus in the Jamendo layout (its valid and test splits are read)."
+)
 flags.DEFINE_string("cache_dir", None, "Feature cache; default: the user cache folder.")
-flags.DEFINE_string("real_recordings", None, "Also run the real-recordings check on this folder ('' to skip; "
-                    "default: the repository's real_recordings/ when it exists).")
+flags.DEFINE_string(
+    "real_recordings",
+    None,
+    "Also run the real-recordings check on this folder ('' to skip; "
+    "default: the repository's real_recordings/ when it exists).",
+)
 flags.DEFINE_string("out", None, "Write the metrics as JSON here (a new file, or --overwrite).")
 flags.DEFINE_boolean("overwrite", False, "Replace an existing --out file.")
 flags.mark_flag_as_required("data_dir")
@@ -45,11 +51,18 @@ def main(argv):
     print(f"Detector: {version_dir.resolve()}")
     songs = corpus_lib.read_corpus(FLAGS.data_dir, splits=("valid", "test"))
     metrics = task.evaluate(
-        zoo.load_detector(str(version_dir)), songs, cache.user_cache_dir(FLAGS.cache_dir) / "features", recordings
+        zoo.load_detector(str(version_dir)),
+        songs,
+        cache.user_cache_dir(FLAGS.cache_dir) / "features",
+        recordings,
     )
     task.print_metrics(metrics)
     if FLAGS.out:
-        report = {"detector": str(version_dir.resolve()), "corpus": str(songs.root), "metrics": metrics}
+        report = {
+            "detector": str(version_dir.resolve()),
+            "corpus": str(songs.root),
+            "metrics": metrics,
+        }
         with outputs.atomic_file(FLAGS.out, FLAGS.overwrite) as tmp:
             tmp.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
         print(f"Wrote {FLAGS.out}")

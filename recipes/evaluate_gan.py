@@ -23,16 +23,24 @@ from absl import flags
 from vocal_xai import cli
 
 flags.DEFINE_string("generator", None, "Zoo name or version folder of the generator.")
-flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector that judges the samples.")
+flags.DEFINE_string(
+    "detector", "detector", "Zoo name or path of the detector that judges the samples."
+)
 flags.DEFINE_string("data_dir", None, "Corpus in the Jamendo layout; default: see above.")
 flags.DEFINE_integer("samples", 5000, "Excerpts per class and row asked for.", lower_bound=2)
-flags.DEFINE_integer("c2st_samples", 1000, "Most excerpts per side of each classifier two-sample test.",
-                     lower_bound=2)
+flags.DEFINE_integer(
+    "c2st_samples",
+    1000,
+    "Most excerpts per side of each classifier two-sample test.",
+    lower_bound=2,
+)
 flags.DEFINE_integer("resamples", 500, "Bootstrap resamples of every interval.", lower_bound=10)
 flags.DEFINE_integer("seed", 0, "Seed of excerpts, latents, noise and resamples.", lower_bound=0)
 flags.DEFINE_string("out", None, "Output folder (new or empty, or --overwrite).")
 flags.DEFINE_boolean("overwrite", False, "Replace an existing --out.")
-flags.DEFINE_string("cache_dir", None, "User cache folder (corpora, features); default: vocal_xai.cache.")
+flags.DEFINE_string(
+    "cache_dir", None, "User cache folder (corpora, features); default: vocal_xai.cache."
+)
 flags.mark_flags_as_required(["generator", "out"])
 
 FLAGS = flags.FLAGS
@@ -43,9 +51,16 @@ def main(argv):
     from vocal_xai.models.dcgan import evaluation, task
 
     out, result = task.evaluate_generator_cli(
-        FLAGS.generator, FLAGS.detector, FLAGS.data_dir, FLAGS.out,
-        num_samples=FLAGS.samples, seed=FLAGS.seed, overwrite=FLAGS.overwrite, cache_dir=FLAGS.cache_dir,
-        resamples=FLAGS.resamples, c2st_samples=FLAGS.c2st_samples,
+        FLAGS.generator,
+        FLAGS.detector,
+        FLAGS.data_dir,
+        FLAGS.out,
+        num_samples=FLAGS.samples,
+        seed=FLAGS.seed,
+        overwrite=FLAGS.overwrite,
+        cache_dir=FLAGS.cache_dir,
+        resamples=FLAGS.resamples,
+        c2st_samples=FLAGS.c2st_samples,
     )
     print(evaluation.format_report(result.report))
     print(f"Wrote {out}")

@@ -41,7 +41,11 @@ def main(argv):
 
     sizes = synthetic.parse_split_sizes(FLAGS.songs) if FLAGS.songs else None
     root = synthetic.make_corpus(
-        FLAGS.out, seed=FLAGS.seed, split_sizes=sizes, workers=FLAGS.workers, version=int(FLAGS.version)
+        FLAGS.out,
+        seed=FLAGS.seed,
+        split_sizes=sizes,
+        workers=FLAGS.workers,
+        version=int(FLAGS.version),
     )
     summary = synthetic.summarize_corpus(root)
     songs = ", ".join(f"{split} {n}" for split, n in summary.songs_per_split.items())

@@ -26,24 +26,38 @@ from absl import app, flags
 
 from vocal_xai import cli
 
-flags.DEFINE_string("data_dir", None, "Corpus in the Jamendo layout; default: the synthetic corpus.")
-flags.DEFINE_enum("corpus_version", "2", ["1", "2"], "Version of the synthetic default corpus (1: that of detectors 1-3).")
+flags.DEFINE_string(
+    "data_dir", None, "Corpus in the Jamendo layout; default: the synthetic corpus."
+)
+flags.DEFINE_enum(
+    "corpus_version",
+    "2",
+    ["1", "2"],
+    "Version of the synthetic default corpus (1: that of detectors 1-3).",
+)
 flags.DEFINE_string("model_dir", "runs/detector", "Checkpoints, TensorBoard logs and metrics.")
 flags.DEFINE_string(
-    "export_base", None,
+    "export_base",
+    None,
     "Where detector/<version>/ is written; default: <model_dir>/export. "
     "Pass saved_models to publish into the zoo.",
 )
 flags.DEFINE_boolean("export", True, "Export a new SavedModel version at the end.")
 flags.DEFINE_string("preset", "svdnet_paper", "Model preset.")
-flags.DEFINE_integer("epochs", 20, "Epochs (the learning rate decays x0.85 per epoch).", lower_bound=1)
+flags.DEFINE_integer(
+    "epochs", 20, "Epochs (the learning rate decays x0.85 per epoch).", lower_bound=1
+)
 flags.DEFINE_integer("steps_per_epoch", 150, "Batches per epoch.", lower_bound=1)
 flags.DEFINE_integer("batch_size", 32, "Global batch size.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of weights, data order and augmentation.")
 flags.DEFINE_boolean("augment", True, "Time stretch, pitch shift and random filters.")
 flags.DEFINE_boolean("balance", False, "Sample vocal and non-vocal excerpts equally.")
-flags.DEFINE_enum("strategy", "default", ["default", "mirrored", "multi_worker"], "tf.distribute strategy.")
-flags.DEFINE_integer("logical_cpus", 1, "Split the CPU into this many devices (for mirrored).", lower_bound=1)
+flags.DEFINE_enum(
+    "strategy", "default", ["default", "mirrored", "multi_worker"], "tf.distribute strategy."
+)
+flags.DEFINE_integer(
+    "logical_cpus", 1, "Split the CPU into this many devices (for mirrored).", lower_bound=1
+)
 flags.DEFINE_boolean("skip_undecodable", False, "Skip audio that can't be decoded, with a warning.")
 flags.DEFINE_string("cache_dir", None, "Feature cache; default: <model_dir>/cache.")
 flags.DEFINE_string(

@@ -26,42 +26,91 @@ from absl import flags
 
 from vocal_xai import cli
 
-flags.DEFINE_string("data_dir", None, "Corpus in the Jamendo layout; default: the synthetic corpus.")
-flags.DEFINE_enum("corpus_version", "2", ["1", "2"], "Version of the synthetic default corpus (1: that of detectors 1-3).")
+flags.DEFINE_string(
+    "data_dir", None, "Corpus in the Jamendo layout; default: the synthetic corpus."
+)
+flags.DEFINE_enum(
+    "corpus_version",
+    "2",
+    ["1", "2"],
+    "Version of the synthetic default corpus (1: that of detectors 1-3).",
+)
 flags.DEFINE_string("model_dir", "runs/gan", "Checkpoints, TensorBoard logs and the evaluation.")
 flags.DEFINE_string(
-    "export_base", None,
+    "export_base",
+    None,
     "Where generator/<version>/ is written; default: <model_dir>/export. "
     "Pass saved_models to publish into the zoo.",
 )
 flags.DEFINE_boolean("export", True, "Export a new SavedModel version at the end.")
-flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector that judges the samples.")
+flags.DEFINE_string(
+    "detector", "detector", "Zoo name or path of the detector that judges the samples."
+)
 flags.DEFINE_string("preset", "dcgan_conditional", "Model preset.")
 flags.DEFINE_integer("epochs", 40, "Epochs.", lower_bound=1)
 flags.DEFINE_integer("steps_per_epoch", 250, "Batches per epoch.", lower_bound=1)
 flags.DEFINE_integer("batch_size", 32, "Global batch size.", lower_bound=1)
-flags.DEFINE_float("d_learning_rate", 2e-4, "Adam learning rate of the discriminator.", lower_bound=0.0)
+flags.DEFINE_float(
+    "d_learning_rate", 2e-4, "Adam learning rate of the discriminator.", lower_bound=0.0
+)
 flags.DEFINE_float("g_learning_rate", 2e-4, "Adam learning rate of the generator.", lower_bound=0.0)
 flags.DEFINE_float("beta_1", 0.5, "Adam beta_1 of both players.", lower_bound=0.0, upper_bound=1.0)
-flags.DEFINE_float("beta_2", 0.999, "Adam beta_2 of both players.", lower_bound=0.0, upper_bound=1.0)
+flags.DEFINE_float(
+    "beta_2", 0.999, "Adam beta_2 of both players.", lower_bound=0.0, upper_bound=1.0
+)
 flags.DEFINE_enum("loss", "hinge", ["hinge", "non_saturating"], "GAN loss.")
-flags.DEFINE_float("aux_weight", 1.0, "Weight of the auxiliary class loss (presets with a class head).",
-                   lower_bound=0.0)
-flags.DEFINE_float("ema_decay", None, "Decay of the generator's weight average, which is evaluated and exported "
-                   "(0: none); default: the preset's.", lower_bound=0.0, upper_bound=0.9999)
-flags.DEFINE_float("r1_gamma", None, "Weight of the R1 gradient penalty on real excerpts; default: the preset's.",
-                   lower_bound=0.0)
-flags.DEFINE_string("augment", None, "DiffAugment policy before the discriminator, comma-separated among "
-                    "shift, cutout, level (\"\" for none); default: the preset's.")
-flags.DEFINE_integer("guide_steps", None, "Batches of training of the class guide, a small classifier of real "
-                     "excerpts whose loss on generated ones joins the generator's (0: no guide); default: the "
-                     "preset's.", lower_bound=0)
-flags.DEFINE_float("guide_weight", None, "Weight of the class guide's loss; default: the preset's.", lower_bound=0.0)
-flags.DEFINE_integer("eval_samples", 5000, "Excerpts per class and row of the evaluation asked for (all there "
-                     "are when a split holds fewer).", lower_bound=2)
+flags.DEFINE_float(
+    "aux_weight",
+    1.0,
+    "Weight of the auxiliary class loss (presets with a class head).",
+    lower_bound=0.0,
+)
+flags.DEFINE_float(
+    "ema_decay",
+    None,
+    "Decay of the generator's weight average, which is evaluated and exported "
+    "(0: none); default: the preset's.",
+    lower_bound=0.0,
+    upper_bound=0.9999,
+)
+flags.DEFINE_float(
+    "r1_gamma",
+    None,
+    "Weight of the R1 gradient penalty on real excerpts; default: the preset's.",
+    lower_bound=0.0,
+)
+flags.DEFINE_string(
+    "augment",
+    None,
+    "DiffAugment policy before the discriminator, comma-separated among "
+    'shift, cutout, level ("" for none); default: the preset\'s.',
+)
+flags.DEFINE_integer(
+    "guide_steps",
+    None,
+    "Batches of training of the class guide, a small classifier of real "
+    "excerpts whose loss on generated ones joins the generator's (0: no guide); default: the "
+    "preset's.",
+    lower_bound=0,
+)
+flags.DEFINE_float(
+    "guide_weight",
+    None,
+    "Weight of the class guide's loss; default: the preset's.",
+    lower_bound=0.0,
+)
+flags.DEFINE_integer(
+    "eval_samples",
+    5000,
+    "Excerpts per class and row of the evaluation asked for (all there "
+    "are when a split holds fewer).",
+    lower_bound=2,
+)
 flags.DEFINE_integer("seed", 0, "Seed of weights, data order and latents.")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored"], "tf.distribute strategy.")
-flags.DEFINE_integer("logical_cpus", 1, "Split the CPU into this many devices (for mirrored).", lower_bound=1)
+flags.DEFINE_integer(
+    "logical_cpus", 1, "Split the CPU into this many devices (for mirrored).", lower_bound=1
+)
 flags.DEFINE_string("cache_dir", None, "Feature cache; default: <model_dir>/cache.")
 
 FLAGS = flags.FLAGS
@@ -81,9 +130,14 @@ def main(argv):
     cache_dir = FLAGS.cache_dir or model_dir / "cache"
 
     # Read (or make) the corpus, and load the judge.
-    corpus = defaults.open_corpus(FLAGS.data_dir, model_dir / "corpus", version=int(FLAGS.corpus_version))
-    corpus_version = (int(FLAGS.corpus_version) if FLAGS.data_dir is None
-                      else (synthetic.corpus_info(corpus.root) or {}).get("version"))
+    corpus = defaults.open_corpus(
+        FLAGS.data_dir, model_dir / "corpus", version=int(FLAGS.corpus_version)
+    )
+    corpus_version = (
+        int(FLAGS.corpus_version)
+        if FLAGS.data_dir is None
+        else (synthetic.corpus_info(corpus.root) or {}).get("version")
+    )
     detector_dir = zoo.resolve_detector(FLAGS.detector)
     detector = zoo.load_detector(str(detector_dir))
 
@@ -107,17 +161,26 @@ def main(argv):
         seed=FLAGS.seed,
     )
     gan, info = task.train(config, corpus, model_dir, strategy, cache_dir)
-    result = {**info, "detector": str(detector_dir), "corpus": str(corpus.root), "corpus_version": corpus_version}
+    result = {
+        **info,
+        "detector": str(detector_dir),
+        "corpus": str(corpus.root),
+        "corpus_version": corpus_version,
+    }
 
     # Export first: the trained generator is safe whatever the evaluation does.
     if FLAGS.export:
         export_base = FLAGS.export_base or model_dir / "export"
-        version_dir, written = task.export_once(gan.sampler, export_base, result, model_dir, info["epochs_done"])
+        version_dir, written = task.export_once(
+            gan.sampler, export_base, result, model_dir, info["epochs_done"]
+        )
         print(f"{'Exported' if written else 'Already exported'} {version_dir}")
         result["export"] = str(version_dir)
 
     # Evaluate against real data.
-    evaluated = task.run_evaluation(gan.sampler, detector, corpus, cache_dir, FLAGS.eval_samples, FLAGS.seed)
+    evaluated = task.run_evaluation(
+        gan.sampler, detector, corpus, cache_dir, FLAGS.eval_samples, FLAGS.seed
+    )
     print(evaluation.format_report(evaluated.report))
     paths = task.write_evaluation(evaluated, model_dir, result)
     print(f"Evaluation: {paths['json']}, samples: {paths['figure']}")

@@ -97,13 +97,22 @@ def run_input_space(param, config, direction, progress=False):
     u0 = np.tile(input_space.initial_inputs(seeds), (len(pairs), 1, 1))
     lr, rp = run.pair_rows(pairs, len(seeds))
     result = input_space.input_ascent(
-        param, u0, lr, rp, direction, config.iterations, jitter=config.jitter,
-        chunk_size=config.chunk_size, progress=progress,
+        param,
+        u0,
+        lr,
+        rp,
+        direction,
+        config.iterations,
+        jitter=config.jitter,
+        chunk_size=config.chunk_size,
+        progress=progress,
     )
     examples = {}
     for s, iterations in enumerate(result.snapshots):
         for p, (pair_lr, pair_rp) in enumerate(pairs):
-            examples[(float(pair_lr), float(pair_rp), int(iterations))] = result.log_mel[s, p * len(seeds) : (p + 1) * len(seeds)]
+            examples[(float(pair_lr), float(pair_rp), int(iterations))] = result.log_mel[
+                s, p * len(seeds) : (p + 1) * len(seeds)
+            ]
     return examples
 
 
@@ -112,7 +121,13 @@ def score_settings(examples, probe, ref, judge, direction, method, embedding="em
     rows = []
     for (lr, rp, iterations), log_mel in examples.items():
         acts, embs = selection.probe_excerpts(probe, log_mel, "logit", 0, embedding)
-        row = {"method": method, "direction": direction, "learning_rate": lr, "rp": rp, "iterations": iterations}
+        row = {
+            "method": method,
+            "direction": direction,
+            "learning_rate": lr,
+            "rp": rp,
+            "iterations": iterations,
+        }
         row.update(selection.score(embs, acts, ref, resamples=0))
         row["fraction_vocal"] = float(np.mean(acts > 0))
         per_example = judge.measure(log_mel, direction)
@@ -133,20 +148,37 @@ def run_study(generator, detector, valid, judge, config, progress=False, log=pri
     for direction in ("max", "min"):
         start = time.perf_counter()
         latent_config = run.ExplainConfig(
-            direction=direction, learning_rates=config.learning_rates, rps=config.rps,
-            iterations=config.iterations, seeds=config.seeds, embedding=config.embedding,
+            direction=direction,
+            learning_rates=config.learning_rates,
+            rps=config.rps,
+            iterations=config.iterations,
+            seeds=config.seeds,
+            embedding=config.embedding,
             reference_k=config.reference_k,
-            reference_stride=config.reference_stride, bootstrap=0, chunk_size=config.chunk_size,
+            reference_stride=config.reference_stride,
+            bootstrap=0,
+            chunk_size=config.chunk_size,
         )
         latent = run.explain(generator, detector, valid, latent_config, progress=progress)
         examples[("latent", direction)] = latent.examples
-        rows += score_settings(latent.examples, param.probe, latent.reference, judge, direction, "latent",
-                               config.embedding)
-        log(f"latent {direction}: {len(latent.examples)} settings in {time.perf_counter() - start:.0f} s")
+        rows += score_settings(
+            latent.examples,
+            param.probe,
+            latent.reference,
+            judge,
+            direction,
+            "latent",
+            config.embedding,
+        )
+        log(
+            f"latent {direction}: {len(latent.examples)} settings in {time.perf_counter() - start:.0f} s"
+        )
         start = time.perf_counter()
         inp = run_input_space(param, config, direction, progress=progress)
         examples[("input", direction)] = inp
-        rows += score_settings(inp, param.probe, latent.reference, judge, direction, "input", config.embedding)
+        rows += score_settings(
+            inp, param.probe, latent.reference, judge, direction, "input", config.embedding
+        )
         log(f"input {direction}: {len(inp)} settings in {time.perf_counter() - start:.0f} s")
     return rows, examples
 
@@ -203,7 +235,8 @@ def analyse(rows, resamples=1000, seed=0):
             f"{d}~{m}": spearman_with_interval(
                 [r[d] for r in members], [r[m] for r in members], resamples, seed + g
             )
-            for d in DISTANCES for m in MEASURES
+            for d in DISTANCES
+            for m in MEASURES
         }
         threshold = float(np.quantile([r["quality"] for r in members], 0.9))
         result["selectors"][name] = {}
@@ -248,11 +281,15 @@ def compare_selected(rows, examples, judge, resamples=1000, seed=0):
             if not members:
                 break
             chosen = select(members, "distance")
-            per_method[method] = judge.measure(examples[(method, direction)][setting_key(chosen)], direction)
+            per_method[method] = judge.measure(
+                examples[(method, direction)][setting_key(chosen)], direction
+            )
         if len(per_method) < 2:
             continue
         out[direction] = {
-            m: example_difference(per_method["latent"][m], per_method["input"][m], resamples, seed + i)
+            m: example_difference(
+                per_method["latent"][m], per_method["input"][m], resamples, seed + i
+            )
             for m in ("realism", "class_evidence", "voice_evidence")
         }
     return out
@@ -273,21 +310,30 @@ def _rho(c):
 
 def markdown_tables(analysis, comparison):
     """The result tables of ``docs/validity.md``."""
-    lines = ["### Spearman correlation between distance and quality", "",
-             "Negative: a lower distance goes with better quality. 95 % bootstrap intervals over settings.", "",
-             "| group | settings | distance | " + " | ".join(MEASURES) + " |",
-             "|---|---|---|" + "---|" * len(MEASURES)]
+    lines = [
+        "### Spearman correlation between distance and quality",
+        "",
+        "Negative: a lower distance goes with better quality. 95 % bootstrap intervals over settings.",
+        "",
+        "| group | settings | distance | " + " | ".join(MEASURES) + " |",
+        "|---|---|---|" + "---|" * len(MEASURES),
+    ]
     for name, corr in analysis["correlations"].items():
         for d in DISTANCES:
             cells = [_rho(corr[f"{d}~{m}"]) for m in MEASURES]
             n = corr[f"{d}~quality"]["n"]
             lines.append(f"| {name} | {n} | {d} | " + " | ".join(cells) + " |")
-    lines += ["", "### The selectors' picks", "",
-              "Quality percentile of the chosen setting within its group (1.00: the best); "
-              "top decile: quality at or above the group's 90th percentile.", "",
-              "| group | selector | setting (method, lr, rp, iterations) | quality | percentile | top decile | "
-              "realism | class evidence | voice evidence |",
-              "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "### The selectors' picks",
+        "",
+        "Quality percentile of the chosen setting within its group (1.00: the best); "
+        "top decile: quality at or above the group's 90th percentile.",
+        "",
+        "| group | selector | setting (method, lr, rp, iterations) | quality | percentile | top decile | "
+        "realism | class evidence | voice evidence |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for name, sel in analysis["selectors"].items():
         for selector in SELECTORS:
             s = sel[selector]
@@ -299,22 +345,41 @@ def markdown_tables(analysis, comparison):
             )
         b = sel["best"]
         st = b["setting"]
-        lines.append(f"| {name} | best possible | {st['method']}, {st['learning_rate']:g}, {st['rp']:g}, "
-                     f"{st['iterations']} | {b['quality']:.3f} | 1.00 | yes | | | |")
-    lines += ["", "### GAN latent vs input space", "",
-              "Each method's distance-selected setting, its median over all settings, and its best setting.", "",
-              "| direction | method | " + " | ".join(f"{m} (selected / median / best)" for m in MEASURES) + " |",
-              "|---|---|" + "---|" * len(MEASURES)]
+        lines.append(
+            f"| {name} | best possible | {st['method']}, {st['learning_rate']:g}, {st['rp']:g}, "
+            f"{st['iterations']} | {b['quality']:.3f} | 1.00 | yes | | | |"
+        )
+    lines += [
+        "",
+        "### GAN latent vs input space",
+        "",
+        "Each method's distance-selected setting, its median over all settings, and its best setting.",
+        "",
+        "| direction | method | "
+        + " | ".join(f"{m} (selected / median / best)" for m in MEASURES)
+        + " |",
+        "|---|---|" + "---|" * len(MEASURES),
+    ]
     for direction, per in analysis["methods"].items():
         for method, v in per.items():
-            cells = [f"{v['selected'][m]:.3f} / {v['median'][m]:.3f} / {v['best'][m]:.3f}" for m in MEASURES]
+            cells = [
+                f"{v['selected'][m]:.3f} / {v['median'][m]:.3f} / {v['best'][m]:.3f}"
+                for m in MEASURES
+            ]
             lines.append(f"| {direction} | {method} | " + " | ".join(cells) + " |")
     if comparison:
-        lines += ["", "Latent minus input space on the selected settings' examples (95 % bootstrap interval):", "",
-                  "| direction | realism | class evidence | voice evidence |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "Latent minus input space on the selected settings' examples (95 % bootstrap interval):",
+            "",
+            "| direction | realism | class evidence | voice evidence |",
+            "|---|---|---|---|",
+        ]
         for direction, diffs in comparison.items():
-            cells = [f"{diffs[m]['difference']:+.3f} [{diffs[m]['low']:+.3f}, {diffs[m]['high']:+.3f}]"
-                     for m in ("realism", "class_evidence", "voice_evidence")]
+            cells = [
+                f"{diffs[m]['difference']:+.3f} [{diffs[m]['low']:+.3f}, {diffs[m]['high']:+.3f}]"
+                for m in ("realism", "class_evidence", "voice_evidence")
+            ]
             lines.append(f"| {direction} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -336,8 +401,14 @@ def plot_scatter(rows, path):
             c = np.log10([r["learning_rate"] for r in members])
             points = ax.scatter(x, y, c=c, cmap="viridis", s=30)
             chosen = select(members, "distance")
-            ax.scatter([chosen["distance"]], [chosen["quality"]], s=160, facecolors="none", edgecolors="red",
-                       label="selected by distance")
+            ax.scatter(
+                [chosen["distance"]],
+                [chosen["quality"]],
+                s=160,
+                facecolors="none",
+                edgecolors="red",
+                label="selected by distance",
+            )
             ax.set_xscale("log")
             ax.set_xlabel("Fréchet distance (log)")
             ax.set_ylabel("quality")
@@ -351,16 +422,26 @@ def plot_correlations(analysis, path):
     """Spearman rho with intervals, per group, distance and measure."""
     plt = plotting.pyplot()
     names = list(analysis["correlations"])
-    fig, axes = plt.subplots(1, len(DISTANCES), figsize=(11, 0.5 + 0.45 * len(names) * len(MEASURES)),
-                             squeeze=False, sharey=True)
+    fig, axes = plt.subplots(
+        1,
+        len(DISTANCES),
+        figsize=(11, 0.5 + 0.45 * len(names) * len(MEASURES)),
+        squeeze=False,
+        sharey=True,
+    )
     for k, d in enumerate(DISTANCES):
         ax = axes[0][k]
         labels, y = [], 0
         for name in names:
             for m in MEASURES:
                 c = analysis["correlations"][name][f"{d}~{m}"]
-                ax.errorbar(c["rho"], y, xerr=[[c["rho"] - c["low"]], [c["high"] - c["rho"]]], fmt="o",
-                            color="C0" if m == "quality" else "0.5")
+                ax.errorbar(
+                    c["rho"],
+                    y,
+                    xerr=[[c["rho"] - c["low"]], [c["high"] - c["rho"]]],
+                    fmt="o",
+                    color="C0" if m == "quality" else "0.5",
+                )
                 labels.append(f"{name}: {m}")
                 y += 1
         ax.axvline(0.0, color="k", lw=0.8)
@@ -376,7 +457,9 @@ def plot_examples(rows, examples, path, count=3):
     """The distance-selected examples of each method and direction."""
     plt = plotting.pyplot()
     panels = [(m, d) for d in ("max", "min") for m in METHODS if (m, d) in examples]
-    fig, axes = plt.subplots(len(panels), count, figsize=(2.6 * count, 2.2 * len(panels)), squeeze=False)
+    fig, axes = plt.subplots(
+        len(panels), count, figsize=(2.6 * count, 2.2 * len(panels)), squeeze=False
+    )
     for i, (method, direction) in enumerate(panels):
         members = members_of(rows, method, direction)
         chosen = select(members, "distance")
@@ -388,8 +471,11 @@ def plot_examples(rows, examples, path, count=3):
             ax.set_xticks([])
             ax.set_yticks([])
             if j == 0:
-                ax.set_ylabel(f"{method}, {direction}\nlr {chosen['learning_rate']:g}, rp {chosen['rp']:g}, "
-                              f"{chosen['iterations']} it", fontsize=7)
+                ax.set_ylabel(
+                    f"{method}, {direction}\nlr {chosen['learning_rate']:g}, rp {chosen['rp']:g}, "
+                    f"{chosen['iterations']} it",
+                    fontsize=7,
+                )
     return plotting.save_figure(fig, path)
 
 
@@ -406,31 +492,55 @@ def _write_files(rows, examples, analysis, comparison, out, meta):
     with open(out / "settings.csv", "w") as f:
         f.write(",".join(columns) + "\n")
         for r in rows:
-            f.write(",".join(f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c]) for c in columns) + "\n")
-    (out / "results.json").write_text(json.dumps(
-        {"meta": meta or {}, "analysis": analysis, "comparison": comparison, "settings": rows}, indent=1) + "\n")
+            f.write(
+                ",".join(f"{r[c]:.6g}" if isinstance(r[c], float) else str(r[c]) for c in columns)
+                + "\n"
+            )
+    (out / "results.json").write_text(
+        json.dumps(
+            {"meta": meta or {}, "analysis": analysis, "comparison": comparison, "settings": rows},
+            indent=1,
+        )
+        + "\n"
+    )
     (out / "tables.md").write_text(markdown_tables(analysis, comparison))
     plot_scatter(rows, out / "distance_vs_quality.png")
     plot_correlations(analysis, out / "correlations.png")
     plot_examples(rows, examples, out / "selected_examples.png")
 
 
-BEGIN, END = "<!-- validity results: python recipes/validity.py -->", "<!-- end of validity results -->"
+BEGIN, END = (
+    "<!-- validity results: python recipes/validity.py -->",
+    "<!-- end of validity results -->",
+)
 
 
 def render_docs_block(results_json, figures_dir):
     """The generated block of ``docs/validity.md`` from a results file."""
     results = json.loads(pathlib.Path(results_json).read_text())
     meta = results["meta"]
-    head = (f"Run: `{meta.get('command', '')}` ({meta.get('detector', '')}, {meta.get('generator', '')}; "
-            f"{meta.get('settings', 0)} settings x {meta.get('seeds', 0)} seeds, {meta.get('seconds', 0):.0f} s).")
-    figures = "\n".join(f"![{name}]({figures_dir}/{name}.png)"
-                        for name in ("distance_vs_quality", "correlations", "selected_examples"))
+    head = (
+        f"Run: `{meta.get('command', '')}` ({meta.get('detector', '')}, {meta.get('generator', '')}; "
+        f"{meta.get('settings', 0)} settings x {meta.get('seeds', 0)} seeds, {meta.get('seconds', 0):.0f} s)."
+    )
+    figures = "\n".join(
+        f"![{name}]({figures_dir}/{name}.png)"
+        for name in ("distance_vs_quality", "correlations", "selected_examples")
+    )
     return f"{head}\n\n{markdown_tables(results['analysis'], results['comparison'])}\n{figures}\n"
 
 
-def run_cli(grid, detector_name, generator_name, data_dir, out, docs=None, command="", measures_only=False,
-            **overrides):
+def run_cli(
+    grid,
+    detector_name,
+    generator_name,
+    data_dir,
+    out,
+    docs=None,
+    command="",
+    measures_only=False,
+    **overrides,
+):
     """Run the study end to end; write ``out`` and, when given, the
     generated block of ``docs``. ``overrides`` are ``StudyConfig`` fields.
     With ``measures_only``, only check the measures on real data and print
@@ -453,7 +563,9 @@ def run_cli(grid, detector_name, generator_name, data_dir, out, docs=None, comma
     # The bank (train) and the real-to-real baseline (test) are kept apart
     # from the selectors' reference (valid).
     judge = measures.build_judge(splits["train"], splits["test"])
-    print(f"Judge: {len(judge.bank)} bank excerpts, {len(judge.real_distances)} real-to-real distances")
+    print(
+        f"Judge: {len(judge.bank)} bank excerpts, {len(judge.real_distances)} real-to-real distances"
+    )
     # Checked on excerpts that neither the bank nor the baseline holds.
     check = measures.check_on_real(judge, splits["valid"])
     print(f"Measures on real valid excerpts: {json.dumps(check)}")
@@ -463,15 +575,21 @@ def run_cli(grid, detector_name, generator_name, data_dir, out, docs=None, comma
     analysis = analyse(rows, config.bootstrap)
     comparison = compare_selected(rows, examples, judge, config.bootstrap)
     meta = {
-        "command": command, "grid": grid, "config": dataclasses.asdict(config),
+        "command": command,
+        "grid": grid,
+        "config": dataclasses.asdict(config),
         "detector": f"{detector_dir.parent.name} {detector_dir.name}",
         "generator": f"{generator_dir.parent.name} {generator_dir.name}",
-        "settings": len(rows), "seeds": config.seeds, "seconds": time.perf_counter() - start,
+        "settings": len(rows),
+        "seeds": config.seeds,
+        "seconds": time.perf_counter() - start,
         "measures_on_real": check,
     }
     out = write_outputs(rows, examples, analysis, comparison, out, meta)
     if docs is not None:
         figures = pathlib.Path(out).resolve().relative_to(pathlib.Path(docs).resolve().parent)
-        markdown_blocks.replace_block(docs, BEGIN, END, render_docs_block(out / "results.json", figures))
+        markdown_blocks.replace_block(
+            docs, BEGIN, END, render_docs_block(out / "results.json", figures)
+        )
     print(markdown_tables(analysis, comparison))
     return {"analysis": analysis, "comparison": comparison, "meta": meta}

@@ -43,7 +43,9 @@ def evaluation_corpus(tmp_path_factory):
         if version not in made:
             from vocal_xai.data import corpus, synthetic
 
-            root = synthetic.make_corpus(tmp_path_factory.mktemp(f"evaluation_v{version}"), seed=0, version=version)
+            root = synthetic.make_corpus(
+                tmp_path_factory.mktemp(f"evaluation_v{version}"), seed=0, version=version
+            )
             made[version] = corpus.read_corpus(root)
         return made[version]
 
@@ -58,6 +60,11 @@ def small_corpus(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("small") / "corpus"
     synthetic.make_corpus(
-        path, seed=3, split_sizes={"train": 2, "valid": 1, "test": 1}, duration=8.0, workers=1, version=1
+        path,
+        seed=3,
+        split_sizes={"train": 2, "valid": 1, "test": 1},
+        duration=8.0,
+        workers=1,
+        version=1,
     )
     return path

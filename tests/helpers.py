@@ -58,7 +58,9 @@ def kill_after_first_checkpoint(cmd, checkpoint_dir, timeout=300):
     import subprocess
     import time
 
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=script_env())
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=script_env()
+    )
     deadline = time.time() + timeout
     while not (pathlib.Path(checkpoint_dir) / "checkpoint").exists():
         assert proc.poll() is None, "the run ended before its first checkpoint"

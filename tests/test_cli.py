@@ -7,7 +7,7 @@ import pytest
 
 from vocal_xai import cli
 
-SCRIPT = r'''
+SCRIPT = r"""
 from absl import flags
 from vocal_xai import cli
 from vocal_xai.errors import ParameterError
@@ -26,7 +26,7 @@ def main(argv):
 
 if __name__ == "__main__":
     cli.run(main)
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +37,19 @@ def script(tmp_path_factory):
 
 
 def _run(script, *args):
-    return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize(
     "argv, expected",
-    [(["tool"], 0), (["tool", "--verbosity=1"], 1), (["tool", "-v", "2"], 2), (["tool", "--verbosity", "x"], 0)],
+    [
+        (["tool"], 0),
+        (["tool", "--verbosity=1"], 1),
+        (["tool", "-v", "2"], 2),
+        (["tool", "--verbosity", "x"], 0),
+    ],
 )
 def test_verbosity_reads_absl_flag(argv, expected):
     assert cli.verbosity(argv) == expected
@@ -81,7 +88,11 @@ def test_a_user_error_is_one_line_and_exit_2(script):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["error: Expected rate > 0. Received: rate=-1.0"]
     traced = _run(script, "--rate=-1", "--verbosity=1")
-    assert traced.returncode != 0 and "Traceback" in traced.stderr and "ParameterError" in traced.stderr
+    assert (
+        traced.returncode != 0
+        and "Traceback" in traced.stderr
+        and "ParameterError" in traced.stderr
+    )
 
 
 def test_library_log_records_are_dropped_and_the_projects_kept():
@@ -91,7 +102,11 @@ def test_library_log_records_are_dropped_and_the_projects_kept():
         return logging.LogRecord("x", level, path, 1, "message", None, None)
 
     keep = cli.LibraryLogFilter()
-    assert not keep.filter(record("/venv/lib/python3.11/site-packages/tensorflow/python/saved_model/save.py"))
-    assert not keep.filter(record("/venv/lib/site-packages/keras/src/utils/io_utils.py", logging.WARNING))
+    assert not keep.filter(
+        record("/venv/lib/python3.11/site-packages/tensorflow/python/saved_model/save.py")
+    )
+    assert not keep.filter(
+        record("/venv/lib/site-packages/keras/src/utils/io_utils.py", logging.WARNING)
+    )
     assert keep.filter(record("/venv/lib/site-packages/tensorflow/python/x.py", logging.ERROR))
     assert keep.filter(record("/repo/vocal_xai/training.py"))

@@ -15,7 +15,9 @@ def test_a_run_replaces_its_folder_whole_or_leaves_it_alone(tmp_path):
         assert not out.exists()
     assert sorted(p.name for p in out.iterdir()) == ["ranking.csv"]
     # A second run is refused unless told to overwrite, before it computes.
-    with pytest.raises(ParameterError, match=r"Expected out to be a new or empty folder .*--overwrite.* holds 1"):
+    with pytest.raises(
+        ParameterError, match=r"Expected out to be a new or empty folder .*--overwrite.* holds 1"
+    ):
         outputs.check_output_dir(out)
     # A run that dies leaves the previous outputs as they were, and no temporary files.
     with pytest.raises(RuntimeError):
@@ -49,7 +51,9 @@ def test_a_read_only_parent_is_refused(tmp_path, monkeypatch):
     # folder the process may not write into is refused before any work.
     monkeypatch.setattr(os, "access", lambda path, mode: str(path) != str(tmp_path / "locked"))
     (tmp_path / "locked").mkdir()
-    with pytest.raises(ParameterError, match="Expected out in a folder that can be written.*locked is not writable"):
+    with pytest.raises(
+        ParameterError, match="Expected out in a folder that can be written.*locked is not writable"
+    ):
         outputs.check_output_dir(tmp_path / "locked" / "run")
     assert outputs.check_output_dir(tmp_path / "free" / "run") == tmp_path / "free" / "run"
 

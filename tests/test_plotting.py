@@ -27,7 +27,9 @@ def test_show_log_mel_maps_the_dynamic_range_below_the_top():
 @pytest.mark.parametrize("colors", [256, 64])
 def test_palette_png_keeps_the_picture_in_fewer_bytes(tmp_path, colors):
     full = plotting.save_figure(_spectrogram_figure(), tmp_path / "full.png", dpi=80)
-    compact = plotting.save_figure(_spectrogram_figure(), tmp_path / "compact.png", dpi=80, colors=colors)
+    compact = plotting.save_figure(
+        _spectrogram_figure(), tmp_path / "compact.png", dpi=80, colors=colors
+    )
     with Image.open(full) as a, Image.open(compact) as b:
         assert b.mode == "P" and a.size == b.size
         assert len(b.getcolors(maxcolors=1024)) <= colors

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import script_env
 
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
@@ -27,7 +26,11 @@ def test_readme_python_block_runs(index, tmp_path):
     script = tmp_path / "block.py"
     script.write_text(BLOCKS[index])
     result = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=900,
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
         env=script_env(VOCAL_XAI_CACHE=str(tmp_path / "cache")),
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -5,12 +5,11 @@ import pathlib
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 import tensorflow as tf
+from helpers import script_env
 from tensorflow.core.protobuf import saved_model_pb2
 
-from helpers import script_env
 from vocal_xai import serving_check
 from vocal_xai.errors import ParameterError
 
@@ -35,11 +34,16 @@ class _Good(tf.Module):
     def serve(self, x):
         return {"y": tf.matmul(_nested(x), self.w)}
 
-    @tf.function(input_signature=[
-        tf.TensorSpec([None], tf.int64), tf.TensorSpec([None], tf.int32),
-        tf.TensorSpec([None], tf.string), tf.TensorSpec([None], tf.float32),
-        tf.TensorSpec([None], tf.float32), tf.TensorSpec([], tf.int32),
-    ])
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None], tf.int64),
+            tf.TensorSpec([None], tf.int32),
+            tf.TensorSpec([None], tf.string),
+            tf.TensorSpec([None], tf.float32),
+            tf.TensorSpec([None], tf.float32),
+            tf.TensorSpec([], tf.int32),
+        ]
+    )
     def explain(self, seed, class_id, direction, learning_rate, rp, steps):
         tf.debugging.assert_greater(steps, 0)
         tf.debugging.assert_less_equal(tf.reduce_max(steps), 10)
@@ -65,8 +69,11 @@ class _Bad(tf.Module):
 def zoo(tmp_path_factory):
     root = tmp_path_factory.mktemp("zoo")
     good = _Good()
-    tf.saved_model.save(good, str(root / "good" / "1"),
-                        signatures={"serving_default": good.serve, "explain": good.explain})
+    tf.saved_model.save(
+        good,
+        str(root / "good" / "1"),
+        signatures={"serving_default": good.serve, "explain": good.explain},
+    )
     bad = _Bad()
     tf.saved_model.save(bad, str(root / "bad" / "1"), signatures={"serving_default": bad.serve})
     return root
@@ -100,8 +107,15 @@ def test_op_types_include_the_function_library(zoo):
 
 
 def test_non_core_ops():
-    ops = {"MatMul", "AddV2", "PyFunc", "EagerPyFunc", "PyFuncStateless", "IO>AudioResample",
-           "NoSuchOpAnywhere"}
+    ops = {
+        "MatMul",
+        "AddV2",
+        "PyFunc",
+        "EagerPyFunc",
+        "PyFuncStateless",
+        "IO>AudioResample",
+        "NoSuchOpAnywhere",
+    }
     assert serving_check.non_core_ops(ops) == ops - {"MatMul", "AddV2"}
     assert serving_check.non_core_ops(set()) == set()
 
@@ -114,18 +128,29 @@ def test_signatures(zoo):
     assert sigs["serving_default"].outputs["y"].shape == (None, 1)
     explain = sigs["explain"].inputs
     assert {n: (i.dtype, i.shape) for n, i in explain.items()} == {
-        "seed": ("int64", (None,)), "class_id": ("int32", (None,)), "direction": ("string", (None,)),
-        "learning_rate": ("float32", (None,)), "rp": ("float32", (None,)), "steps": ("int32", ()),
+        "seed": ("int64", (None,)),
+        "class_id": ("int32", (None,)),
+        "direction": ("string", (None,)),
+        "learning_rate": ("float32", (None,)),
+        "rp": ("float32", (None,)),
+        "steps": ("int32", ()),
     }
 
 
 def test_automatic_inputs():
     S, T = serving_check.Signature, serving_check.TensorInfo
-    explain = S("explain", {
-        "seed": T("seed", "int64", (None,)), "direction": T("direction", "string", (None,)),
-        "learning_rate": T("learning_rate", "float32", (None,)), "rp": T("rp", "float32", (None,)),
-        "steps": T("steps", "int32", ()), "other": T("other", "float32", (None, None, 3)),
-    }, {})
+    explain = S(
+        "explain",
+        {
+            "seed": T("seed", "int64", (None,)),
+            "direction": T("direction", "string", (None,)),
+            "learning_rate": T("learning_rate", "float32", (None,)),
+            "rp": T("rp", "float32", (None,)),
+            "steps": T("steps", "int32", ()),
+            "other": T("other", "float32", (None, None, 3)),
+        },
+        {},
+    )
     feeds = serving_check.example_inputs_for(explain)
     assert feeds["seed"].tolist() == [0]
     assert feeds["direction"].tolist() == [b"max"]
@@ -137,7 +162,9 @@ def test_automatic_inputs():
     assert serving_check.example_inputs_for(frames)["waveform"].shape == (1, 22050)
     from_latent = S("from_latent", {"z0": T("z0", "float32", (None, None))}, {})
     assert serving_check.example_inputs_for(from_latent)["z0"].shape == (1, 128)
-    overridden = serving_check.example_inputs_for(explain, {"direction": ["min", "max"], "steps": 5})
+    overridden = serving_check.example_inputs_for(
+        explain, {"direction": ["min", "max"], "steps": 5}
+    )
     assert overridden["direction"].tolist() == [b"min", b"max"] and overridden["steps"] == 5
     assert overridden["seed"].tolist() == [0]
     with pytest.raises(ParameterError, match="nope"):
@@ -153,7 +180,9 @@ def test_check_passes_a_core_model_with_explicit_and_automatic_inputs(zoo):
     model = report.models[0]
     assert model.non_core_ops == set() and "MatMul" in model.op_types
     serve, explain = model.runs["serving_default"], model.runs["explain"]
-    assert serve.ok and serve.inputs == {"x": [3, 1]} and serve.outputs == {"y": ("float32", (3, 1))}
+    assert (
+        serve.ok and serve.inputs == {"x": [3, 1]} and serve.outputs == {"y": ("float32", (3, 1))}
+    )
     assert explain.ok, explain.error
     assert explain.outputs == {"class_id": ("int32", (1,)), "z": ("float32", (1, 4))}
     assert explain.inputs["steps"] == [] and explain.inputs["direction"] == [1]
@@ -173,14 +202,22 @@ def test_check_flags_py_function(zoo):
 
 
 def test_check_flags_a_wrong_example_input(zoo):
-    report = serving_check.check([zoo / "good" / "1"], example_inputs={zoo / "good" / "1": {"nope": {}}})
+    report = serving_check.check(
+        [zoo / "good" / "1"], example_inputs={zoo / "good" / "1": {"nope": {}}}
+    )
     assert not report.ok and "nope" in report.models[0].problems[0]
     assert report.models[0].runs == {}
 
 
 def _script(*args):
-    return subprocess.run([sys.executable, str(SCRIPT), *map(str, args)], capture_output=True,
-                          text=True, env=script_env(), cwd=ROOT, timeout=600)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=script_env(),
+        cwd=ROOT,
+        timeout=600,
+    )
 
 
 def test_script_passes_a_core_model(zoo):

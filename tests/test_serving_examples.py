@@ -15,8 +15,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 class _Two(tf.Module):
-    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32, name="x"),
-                                  tf.TensorSpec([None], tf.string, name="word")])
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, 3], tf.float32, name="x"),
+            tf.TensorSpec([None], tf.string, name="word"),
+        ]
+    )
     def serve(self, x, word):
         return {"total": tf.reduce_sum(x, axis=1), "loud": tf.strings.upper(word)}
 
@@ -26,8 +30,14 @@ class _Two(tf.Module):
 
 
 EXAMPLES = (
-    Example("toy", "serving_default", {"x": "np.arange(6, dtype=np.float32).reshape(2, 3) / 3",
-                                       "word": "np.array([b'max', b'min'])"}),
+    Example(
+        "toy",
+        "serving_default",
+        {
+            "x": "np.arange(6, dtype=np.float32).reshape(2, 3) / 3",
+            "word": "np.array([b'max', b'min'])",
+        },
+    ),
     Example("toy", "double", {"x": "np.ones((1, 3), np.float32)"}),
 )
 
@@ -36,22 +46,29 @@ EXAMPLES = (
 def zoo_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("zoo")
     module = _Two()
-    tf.saved_model.save(module, str(root / "toy" / "3"),
-                        signatures={"serving_default": module.serve, "double": module.double})
+    tf.saved_model.save(
+        module,
+        str(root / "toy" / "3"),
+        signatures={"serving_default": module.serve, "double": module.double},
+    )
     return root
 
 
 def test_request_is_the_columnar_rest_body():
     body = serving_examples.request(EXAMPLES[0])
     assert body["signature_name"] == "serving_default" and body["inputs"]["word"] == ["max", "min"]
-    np.testing.assert_allclose(body["inputs"]["x"], [[0.0, 1 / 3, 2 / 3], [1.0, 4 / 3, 5 / 3]], rtol=1e-7)
+    np.testing.assert_allclose(
+        body["inputs"]["x"], [[0.0, 1 / 3, 2 / 3], [1.0, 4 / 3, 5 / 3]], rtol=1e-7
+    )
     json.dumps(body)  # plain JSON
 
 
 def test_write_records_saved_model_cli_outputs(zoo_root, tmp_path):
     index = serving_examples.write(tmp_path, zoo_root, EXAMPLES)
     assert [(e["model"], e["version"], e["signature"]) for e in index] == [
-        ("toy", 3, "serving_default"), ("toy", 3, "double")]
+        ("toy", 3, "serving_default"),
+        ("toy", 3, "double"),
+    ]
     many = json.loads((tmp_path / "toy.serving_default.response.json").read_text())
     assert many["outputs"]["total"] == pytest.approx([1.0, 4.0], abs=1e-5)
     assert many["outputs"]["loud"] == ["MAX", "MIN"]
@@ -70,7 +87,10 @@ def test_verify_reports_a_changed_response_and_request(zoo_root, tmp_path):
     request = tmp_path / "toy.double.request.json"
     request.write_text(json.dumps({"signature_name": "double", "inputs": {"x": [[1.0, 1.0]]}}))
     problems = serving_examples.verify(tmp_path, zoo_root)
-    assert any("toy.serving_default.response.json.outputs.total: max abs difference 0.01" in p for p in problems)
+    assert any(
+        "toy.serving_default.response.json.outputs.total: max abs difference 0.01" in p
+        for p in problems
+    )
     assert any("toy.double.request.json.inputs.x: shape (1, 2) != (1, 3)" in p for p in problems)
     assert len(problems) == 2
 
@@ -81,7 +101,8 @@ def test_shipped_examples_hold():
     docs = ROOT / "docs" / "serving"
     index = json.loads((docs / serving_examples.INDEX_FILE).read_text())
     assert {(e["model"], e["signature"]) for e in index} == {
-        (e.model, e.signature) for e in serving_examples.EXAMPLES}
+        (e.model, e.signature) for e in serving_examples.EXAMPLES
+    }
     assert serving_examples.verify(docs) == []
 
 

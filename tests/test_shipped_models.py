@@ -36,20 +36,45 @@ def test_shipped_detector_in_fresh_process(name, version, tmp_path):
     x = np.random.default_rng(0).normal(-5, 2, (4, 115, 80)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
     (tmp_path / "fresh.py").write_text(FRESH)
-    subprocess.run([sys.executable, str(tmp_path / "fresh.py"), str(path), str(tmp_path / "x.npy"),
-                    str(tmp_path / "logit.npy")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(tmp_path / "fresh.py"),
+            str(path),
+            str(tmp_path / "x.npy"),
+            str(tmp_path / "logit.npy"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     served = np.load(tmp_path / "logit.npy")
     keras_model = zoo.load_detector(name, version)
     np.testing.assert_allclose(served, keras_model(x)["logit"].numpy()[:, 0], atol=1e-5, rtol=0)
 
     np.save(tmp_path / "w.npy", np.zeros((1, 22050), np.float32))
-    for signature, arg in [("serving_default", f"log_mel={tmp_path / 'x.npy'}"),
-                           ("frames", f"waveform={tmp_path / 'w.npy'}")]:
+    for signature, arg in [
+        ("serving_default", f"log_mel={tmp_path / 'x.npy'}"),
+        ("frames", f"waveform={tmp_path / 'w.npy'}"),
+    ]:
         result = subprocess.run(
-            [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "run", "--dir", str(path),
-             "--tag_set", "serve", "--signature_def", signature, "--inputs", arg,
-             "--outdir", str(tmp_path / signature)],
-            capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "tensorflow.python.tools.saved_model_cli",
+                "run",
+                "--dir",
+                str(path),
+                "--tag_set",
+                "serve",
+                "--signature_def",
+                signature,
+                "--inputs",
+                arg,
+                "--outdir",
+                str(tmp_path / signature),
+            ],
+            capture_output=True,
+            text=True,
         )
         assert result.returncode == 0, result.stderr[-2000:]
         probability = np.load(tmp_path / signature / "probability.npy")
@@ -93,9 +118,15 @@ def test_shipped_generator_reproduces_its_card(default_corpus, evaluation_corpus
     # the card's numbers do not depend on.
     version = recorded.get("corpus_version") or 1
     songs = default_corpus if version == 1 else evaluation_corpus(version)
-    report = task.evaluate(zoo.load_generator(str(version_dir)), detector, songs,
-                           num_samples=recorded["evaluation"]["vocal"]["samples"],
-                           seed=recorded["config"]["seed"], resamples=10, c2st_samples=0)
+    report = task.evaluate(
+        zoo.load_generator(str(version_dir)),
+        detector,
+        songs,
+        num_samples=recorded["evaluation"]["vocal"]["samples"],
+        seed=recorded["config"]["seed"],
+        resamples=10,
+        c2st_samples=0,
+    )
     for name, row in recorded["evaluation"].items():
         for key in ("generator", "floor", "ceiling"):
             assert report[name][key] == pytest.approx(row[key], rel=1e-3), (name, key)
@@ -122,16 +153,40 @@ def test_shipped_generator_in_fresh_process(name, version, tmp_path):
     np.save(tmp_path / "z.npy", z)
     np.save(tmp_path / "c.npy", c)
     (tmp_path / "fresh.py").write_text(FRESH_GENERATOR)
-    subprocess.run([sys.executable, str(tmp_path / "fresh.py"), str(path), str(tmp_path / "z.npy"),
-                    str(tmp_path / "c.npy"), str(tmp_path / "out.npy")], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(tmp_path / "fresh.py"),
+            str(path),
+            str(tmp_path / "z.npy"),
+            str(tmp_path / "c.npy"),
+            str(tmp_path / "out.npy"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     served = np.load(tmp_path / "out.npy")
     keras_model = zoo.load_generator(name, version)
     np.testing.assert_allclose(served, keras_model({"z": z, "class": c}).numpy(), atol=1e-5, rtol=0)
     result = subprocess.run(
-        [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "run", "--dir", str(path),
-         "--tag_set", "serve", "--signature_def", "serving_default",
-         "--inputs", f"z={tmp_path / 'z.npy'};class_id={tmp_path / 'c.npy'}", "--outdir", str(tmp_path / "cli")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tensorflow.python.tools.saved_model_cli",
+            "run",
+            "--dir",
+            str(path),
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "serving_default",
+            "--inputs",
+            f"z={tmp_path / 'z.npy'};class_id={tmp_path / 'c.npy'}",
+            "--outdir",
+            str(tmp_path / "cli"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     np.testing.assert_allclose(np.load(tmp_path / "cli" / "log_mel.npy"), served, atol=1e-6)
@@ -157,22 +212,34 @@ def test_shipped_explainer_matches_the_python_loop(name, version):
     directions = np.array(["max", "max", "min", "min", "min", "max"])
     steps = 25
     served = tf.saved_model.load(str(path)).signatures["serving_default"](
-        seed=tf.constant(seeds), class_id=tf.constant(classes),
+        seed=tf.constant(seeds),
+        class_id=tf.constant(classes),
         direction=tf.constant([d.encode() for d in directions]),
-        learning_rate=tf.constant(lrs), rp=tf.constant(rps), steps=tf.constant(steps),
+        learning_rate=tf.constant(lrs),
+        rp=tf.constant(rps),
+        steps=tf.constant(steps),
     )
     param = ascent.LatentParameterisation(generator, detector)
     z0 = ascent.initial_latents(seeds)
     for direction in ("max", "min"):
         rows = directions == direction
-        res = ascent.latent_ascent(param, z0[rows], classes[rows], lrs[rows], rps[rows], direction, [steps])
-        np.testing.assert_allclose(served["activation"].numpy()[rows], res.best_activation[0], atol=1e-5)
-        np.testing.assert_allclose(served["activation_trace"].numpy()[rows], res.activation.T, atol=1e-5)
+        res = ascent.latent_ascent(
+            param, z0[rows], classes[rows], lrs[rows], rps[rows], direction, [steps]
+        )
+        np.testing.assert_allclose(
+            served["activation"].numpy()[rows], res.best_activation[0], atol=1e-5
+        )
+        np.testing.assert_allclose(
+            served["activation_trace"].numpy()[rows], res.activation.T, atol=1e-5
+        )
         np.testing.assert_allclose(served["z"].numpy()[rows], res.best_z[0], atol=1e-5)
         log_mel, _ = param(tf.constant(res.best_z[0]), tf.constant(classes[rows]))
         np.testing.assert_allclose(served["log_mel"].numpy()[rows], log_mel.numpy(), atol=1e-4)
         # The explanations moved the logit the asked way.
-        start, best = served["activation_trace"].numpy()[rows, 0], served["activation"].numpy()[rows]
+        start, best = (
+            served["activation_trace"].numpy()[rows, 0],
+            served["activation"].numpy()[rows],
+        )
         assert np.all(best > start) if direction == "max" else np.all(best < start)
 
 
@@ -187,8 +254,11 @@ def test_zoo_readme_lists_every_model_version_signature_and_size():
 def test_shipped_models_fit_the_size_budget():
     """Everything under saved_models/ (models, cards, figures; not the
     git-ignored caches) stays within 60 MB."""
-    files = [p for p in zoo.root().rglob("*")
-             if p.is_file() and not any(part.startswith(".") for part in p.relative_to(zoo.root()).parts)]
+    files = [
+        p
+        for p in zoo.root().rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(zoo.root()).parts)
+    ]
     total = sum(p.stat().st_size for p in files)
     assert any(p.name == "saved_model.pb" for p in files)
     assert total <= 60e6, f"saved_models/ holds {total / 1e6:.2f} MB, over the 60 MB budget"

@@ -13,7 +13,10 @@ def test_progress_written_to_a_file_has_no_terminal_codes(capsys):
     optimizer = keras.optimizers.SGD(0.1)
     optimizer.build(model.trainable_variables)
     strategy = tf.distribute.get_strategy()
-    x, y = np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32), np.zeros((32, 1), np.float32)
+    x, y = (
+        np.random.default_rng(0).normal(size=(32, 4)).astype(np.float32),
+        np.zeros((32, 1), np.float32),
+    )
     data = tf.data.Dataset.from_tensor_slices((x, y)).batch(8).repeat()
     trainer = training.Trainer(model, optimizer, keras.losses.MeanSquaredError(), strategy, 8)
     logs = trainer.fit(data, epochs=2, steps_per_epoch=4)

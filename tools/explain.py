@@ -23,29 +23,61 @@ from absl import flags
 from vocal_xai import cli
 
 flags.DEFINE_enum("direction", "max", ["max", "min"], "Maximise or minimise the neuron.")
-flags.DEFINE_string("neuron", "logit:0", "LAYER:UNIT of the detector to explain; logit:0 (the vocal logit) "
-                    "fits every detector.")
-flags.DEFINE_enum("condition", None, ["vocal", "non_vocal"], "Class of the GAN prior; default follows --direction.")
+flags.DEFINE_string(
+    "neuron",
+    "logit:0",
+    "LAYER:UNIT of the detector to explain; logit:0 (the vocal logit) fits every detector.",
+)
+flags.DEFINE_enum(
+    "condition",
+    None,
+    ["vocal", "non_vocal"],
+    "Class of the GAN prior; default follows --direction.",
+)
 flags.DEFINE_enum("grid", "quick", ["quick", "paper"], "Preset grid of settings.")
 flags.DEFINE_list("learning_rates", None, "Override the grid's learning rates.")
 flags.DEFINE_list("rps", None, "Override the grid's regularisation weights.")
 flags.DEFINE_list("iterations", None, "Override the grid's iteration counts.")
 flags.DEFINE_integer("seeds", None, "Override the number of seeds per setting.", lower_bound=2)
 flags.DEFINE_enum("optimizer", "adam", ["adam", "sgd"], "Optimiser of the latent.")
-flags.DEFINE_string("embedding", None, "Detector layer compared by the Fréchet distance; default: the detector's "
-                    "last embedding (embedding_64 for SVDNet).")
-flags.DEFINE_integer("reference_k", 200, "Real reference excerpts (top-K for max, bottom-K for min).", lower_bound=2)
-flags.DEFINE_integer("bootstrap", 200, "Bootstrap resamples of the distance's interval.", lower_bound=0)
-flags.DEFINE_enum("precision", "float32", ["float32", "mixed_bfloat16"], "Compute precision of the ascent.")
+flags.DEFINE_string(
+    "embedding",
+    None,
+    "Detector layer compared by the Fréchet distance; default: the detector's "
+    "last embedding (embedding_64 for SVDNet).",
+)
+flags.DEFINE_integer(
+    "reference_k", 200, "Real reference excerpts (top-K for max, bottom-K for min).", lower_bound=2
+)
+flags.DEFINE_integer(
+    "bootstrap", 200, "Bootstrap resamples of the distance's interval.", lower_bound=0
+)
+flags.DEFINE_enum(
+    "precision", "float32", ["float32", "mixed_bfloat16"], "Compute precision of the ascent."
+)
 flags.DEFINE_integer("chunk_size", 128, "Rows per ascent call (bounds memory).", lower_bound=1)
-flags.DEFINE_string("detector", "detector", "Zoo name, version or SavedModel folder, or a .keras file.")
-flags.DEFINE_enum("detector_output", "auto", ["auto", "logit", "probability"],
-                  "What the detector's output is; auto reads its name or its last op (sigmoid, softmax).")
+flags.DEFINE_string(
+    "detector", "detector", "Zoo name, version or SavedModel folder, or a .keras file."
+)
+flags.DEFINE_enum(
+    "detector_output",
+    "auto",
+    ["auto", "logit", "probability"],
+    "What the detector's output is; auto reads its name or its last op (sigmoid, softmax).",
+)
 flags.DEFINE_string("generator", "generator", "Zoo name or path of the generator.")
-flags.DEFINE_string("data_dir", None, "Corpus whose valid split is the real reference; default: the synthetic corpus.")
+flags.DEFINE_string(
+    "data_dir",
+    None,
+    "Corpus whose valid split is the real reference; default: the synthetic corpus.",
+)
 flags.DEFINE_string("out", None, "Output folder: new or empty, or replaced whole with --overwrite.")
-flags.DEFINE_boolean("overwrite", False, "Replace an existing --out folder (whole, once the run has finished).")
-flags.DEFINE_string("cache_dir", None, "Cache folder; default: $VOCAL_XAI_CACHE or $XDG_CACHE_HOME/vocal_xai.")
+flags.DEFINE_boolean(
+    "overwrite", False, "Replace an existing --out folder (whole, once the run has finished)."
+)
+flags.DEFINE_string(
+    "cache_dir", None, "Cache folder; default: $VOCAL_XAI_CACHE or $XDG_CACHE_HOME/vocal_xai."
+)
 flags.mark_flag_as_required("out")
 FLAGS = flags.FLAGS
 
@@ -68,8 +100,11 @@ for _name, _cast, _minimum, _strict, _what in [
     ("rps", float, 0.0, False, "numbers >= 0"),
     ("iterations", int, 1, False, "integers >= 1"),
 ]:
-    flags.register_validator(_name, _numbers(_cast, _minimum, _strict),
-                             message=f"Expected --{_name} to be a comma-separated list of {_what}")
+    flags.register_validator(
+        _name,
+        _numbers(_cast, _minimum, _strict),
+        message=f"Expected --{_name} to be a comma-separated list of {_what}",
+    )
 
 
 def main(argv):
@@ -92,8 +127,17 @@ def main(argv):
             overrides[name] = tuple(cast(v) for v in getattr(FLAGS, name))
     if FLAGS.seeds:
         overrides["seeds"] = FLAGS.seeds
-    session.run_cli(FLAGS.grid, overrides, FLAGS.detector, FLAGS.generator, FLAGS.data_dir, FLAGS.out,
-                    detector_output=FLAGS.detector_output, cache_dir=FLAGS.cache_dir, overwrite=FLAGS.overwrite)
+    session.run_cli(
+        FLAGS.grid,
+        overrides,
+        FLAGS.detector,
+        FLAGS.generator,
+        FLAGS.data_dir,
+        FLAGS.out,
+        detector_output=FLAGS.detector_output,
+        cache_dir=FLAGS.cache_dir,
+        overwrite=FLAGS.overwrite,
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@ from vocal_xai import cli
 
 flags.DEFINE_string("generator", "generator", "Zoo name or path of the generator.")
 flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector.")
-flags.DEFINE_string("export_base", None, "Folder to write explainer/<version>/ into (saved_models: the zoo).")
+flags.DEFINE_string(
+    "export_base", None, "Folder to write explainer/<version>/ into (saved_models: the zoo)."
+)
 flags.mark_flag_as_required("export_base")
 FLAGS = flags.FLAGS
 

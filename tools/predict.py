@@ -14,9 +14,15 @@ from absl import app, flags
 
 from vocal_xai import cli
 
-flags.DEFINE_string("detector", "detector", "Zoo name, version or SavedModel folder, or a .keras file.")
-flags.DEFINE_enum("detector_output", "auto", ["auto", "logit", "probability"],
-                  "What the detector's output is; auto reads its name or its last op (sigmoid, softmax).")
+flags.DEFINE_string(
+    "detector", "detector", "Zoo name, version or SavedModel folder, or a .keras file."
+)
+flags.DEFINE_enum(
+    "detector_output",
+    "auto",
+    ["auto", "logit", "probability"],
+    "What the detector's output is; auto reads its name or its last op (sigmoid, softmax).",
+)
 flags.DEFINE_string("out", None, "Output .csv or .json; default: print a summary only.")
 flags.DEFINE_string("plot", None, "PNG figure; with several files, the song name is appended.")
 flags.DEFINE_boolean("overwrite", False, "Replace existing --out and --plot files.")
@@ -36,7 +42,11 @@ def main(argv):
     if FLAGS.plot:
         png = pathlib.Path(FLAGS.plot)
         for p in paths:
-            name = png if len(paths) == 1 else png.with_name(f"{png.stem}-{pathlib.Path(p).stem}{png.suffix}")
+            name = (
+                png
+                if len(paths) == 1
+                else png.with_name(f"{png.stem}-{pathlib.Path(p).stem}{png.suffix}")
+            )
             # Songs with the same name get numbered figures.
             twins = sum(1 for q in pngs if q.name.startswith(name.stem))
             pngs.append(name.with_name(f"{name.stem}-{twins + 1}{name.suffix}") if twins else name)
@@ -48,7 +58,9 @@ def main(argv):
     model = zoo.describe_model(detector_path)
     version = "" if model["version"] is None else f", version {model['version']}"
     print(f"Detector: {model['path']}{version} (content {model['content']})")
-    predictor = predict.SongPredictor(zoo.load_detector(str(detector_path), output=FLAGS.detector_output))
+    predictor = predict.SongPredictor(
+        zoo.load_detector(str(detector_path), output=FLAGS.detector_output)
+    )
     threshold = zoo.metadata(detector_path).get("metrics", {}).get("threshold")
     predictions = []
     for i, path in enumerate(paths):

@@ -15,7 +15,9 @@ from absl import flags
 from vocal_xai import cli
 
 flags.DEFINE_string("model_dir", None, "A finished run of recipes/train_gan.py.")
-flags.DEFINE_string("export_base", None, "Folder to write generator/<version>/ into (saved_models: the zoo).")
+flags.DEFINE_string(
+    "export_base", None, "Folder to write generator/<version>/ into (saved_models: the zoo)."
+)
 flags.mark_flag_as_required("model_dir")
 flags.mark_flag_as_required("export_base")
 FLAGS = flags.FLAGS

@@ -15,16 +15,24 @@ from absl import app, flags
 
 from vocal_xai import cli
 
-flags.DEFINE_list("detector", ["detector"], "Zoo names or paths of detector SavedModel versions, comma-separated.")
-flags.DEFINE_string("recordings", None, "Folder with manifest.csv; default: the repository's real_recordings/.")
+flags.DEFINE_list(
+    "detector", ["detector"], "Zoo names or paths of detector SavedModel versions, comma-separated."
+)
+flags.DEFINE_string(
+    "recordings", None, "Folder with manifest.csv; default: the repository's real_recordings/."
+)
 flags.DEFINE_float("threshold", 0.5, "Fixed threshold: a frame is vocal above it.")
 flags.DEFINE_enum(
-    "backend", "keras", ["keras", "frames"],
+    "backend",
+    "keras",
+    ["keras", "frames"],
     "keras: the Keras model once per song; frames: the SavedModel's frames signature.",
 )
 flags.DEFINE_string("out", None, "JSON file of every result.")
 flags.DEFINE_string("markdown", None, "Markdown file whose real-recordings block is rewritten.")
-flags.register_validator("threshold", lambda t: 0.0 < t < 1.0, message="Expected 0 < threshold < 1.")
+flags.register_validator(
+    "threshold", lambda t: 0.0 < t < 1.0, message="Expected 0 < threshold < 1."
+)
 FLAGS = flags.FLAGS
 
 
@@ -51,8 +59,12 @@ def main(argv):
             detector = real_check.saved_model_probabilities(version_dir)
         results = real_check.check(detector, folder, FLAGS.threshold, recordings)
         results_by_detector[label] = results
-        reports.append({"detector": str(version_dir), **real_check.report(results, FLAGS.threshold, folder)})
-        print(f"{label} ({version_dir}), threshold {FLAGS.threshold:.2f} (fixed), backend {FLAGS.backend}:")
+        reports.append(
+            {"detector": str(version_dir), **real_check.report(results, FLAGS.threshold, folder)}
+        )
+        print(
+            f"{label} ({version_dir}), threshold {FLAGS.threshold:.2f} (fixed), backend {FLAGS.backend}:"
+        )
         print(real_check.format_table(results))
         print()
     if FLAGS.out:

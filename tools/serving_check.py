@@ -58,8 +58,10 @@ def main(argv):
     failed = [m for m in report.models if not m.ok]
     if failed:
         lines = [f"  {m.path}: {problem}" for m in failed for problem in m.problems]
-        sys.exit(f"serving check failed for {len(failed)} of {len(report.models)} models:\n"
-                 + "\n".join(lines))
+        sys.exit(
+            f"serving check failed for {len(failed)} of {len(report.models)} models:\n"
+            + "\n".join(lines)
+        )
     print(f"serving check ok: {len(report.models)} models")
 
 

@@ -16,7 +16,9 @@ from absl import flags
 from vocal_xai import cli
 
 flags.DEFINE_string("docs", "docs/serving", "Folder of the examples.")
-flags.DEFINE_boolean("write", False, "Write the examples (and the README's copy) instead of checking them.")
+flags.DEFINE_boolean(
+    "write", False, "Write the examples (and the README's copy) instead of checking them."
+)
 flags.DEFINE_string("readme", "README.md", "README whose serving examples --write updates.")
 FLAGS = flags.FLAGS
 
@@ -27,8 +29,10 @@ def main(argv):
 
     if FLAGS.write:
         for entry in serving_examples.write(FLAGS.docs):
-            print(f"wrote {FLAGS.docs}/{entry['request']} and {entry['response']} "
-                  f"({entry['model']} version {entry['version']})")
+            print(
+                f"wrote {FLAGS.docs}/{entry['request']} and {entry['response']} "
+                f"({entry['model']} version {entry['version']})"
+            )
         serving_examples.update_readme(FLAGS.readme, FLAGS.docs)
         print(f"updated the examples in {FLAGS.readme}")
         return

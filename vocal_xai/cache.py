@@ -26,7 +26,6 @@ def user_cache_dir(override=None):
     return pathlib.Path(base) / "vocal_xai"
 
 
-
 def synthetic_corpus_dir(version, cache_dir=None):
     """Where the synthetic corpus of ``version`` lives when no corpus is
     given: in the user cache folder, never the working folder."""

@@ -16,7 +16,9 @@ def check_finite(x, name):
     unless every value of it is finite."""
     x = np.asarray(x)
     if not np.all(np.isfinite(x)):
-        raise ParameterError(f"Expected finite {name}. Received: {int(np.sum(~np.isfinite(x)))} non-finite values")
+        raise ParameterError(
+            f"Expected finite {name}. Received: {int(np.sum(~np.isfinite(x)))} non-finite values"
+        )
     return x
 
 

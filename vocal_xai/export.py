@@ -109,8 +109,10 @@ def export_keras(model, module, model_base, name, metadata, version=None):
             ``module.model_variables``, in order.
     """
     tracked = getattr(module, MODEL_VARIABLES, None)
-    if tracked is None or len(tracked) != len(model.variables) or any(
-        tuple(t.shape) != tuple(v.shape) for t, v in zip(tracked, model.variables)
+    if (
+        tracked is None
+        or len(tracked) != len(model.variables)
+        or any(tuple(t.shape) != tuple(v.shape) for t, v in zip(tracked, model.variables))
     ):
         raise ParameterError(
             f"Expected the serving module to track the model's {len(model.variables)} variables, in "
@@ -160,9 +162,12 @@ def load_keras(version_dir, name):
     model = keras.saving.deserialize_keras_object(architecture["model"])
     if not model.built and architecture.get("build_config"):
         model.build_from_config(architecture["build_config"])
-    reader = tf.train.load_checkpoint(str(version_dir / tf.saved_model.VARIABLES_DIRECTORY /
-                                          tf.saved_model.VARIABLES_FILENAME))
-    stored = sum(1 for key in reader.get_variable_to_shape_map() if key.startswith(f"{MODEL_VARIABLES}/"))
+    reader = tf.train.load_checkpoint(
+        str(version_dir / tf.saved_model.VARIABLES_DIRECTORY / tf.saved_model.VARIABLES_FILENAME)
+    )
+    stored = sum(
+        1 for key in reader.get_variable_to_shape_map() if key.startswith(f"{MODEL_VARIABLES}/")
+    )
     if stored != len(model.variables):
         raise ParameterError(
             f"Expected {len(model.variables)} variables in {version_dir} for the architecture in {path}. "

@@ -11,7 +11,9 @@ def replace_block(path, begin, end, body):
     path = pathlib.Path(path)
     text = path.read_text()
     if begin not in text or end not in text:
-        raise ParameterError(f"Expected the markers {begin!r} and {end!r} in {path}. Received: none")
+        raise ParameterError(
+            f"Expected the markers {begin!r} and {end!r} in {path}. Received: none"
+        )
     head, rest = text.split(begin, 1)
     _, tail = rest.split(end, 1)
     path.write_text(f"{head}{begin}\n\n{body}\n{end}{tail}")
@@ -21,5 +23,7 @@ def block(path, begin, end):
     """The text between the markers of ``path``, stripped."""
     text = pathlib.Path(path).read_text()
     if begin not in text or end not in text:
-        raise ParameterError(f"Expected the markers {begin!r} and {end!r} in {path}. Received: none")
+        raise ParameterError(
+            f"Expected the markers {begin!r} and {end!r} in {path}. Received: none"
+        )
     return text.split(begin, 1)[1].split(end, 1)[0].strip()

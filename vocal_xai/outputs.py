@@ -35,7 +35,9 @@ def check_output_dir(out, overwrite=False, name="out"):
     """
     out = pathlib.Path(out)
     if out.exists() and not out.is_dir():
-        raise ParameterError(f"Expected {name} to be a folder. Received: {name}={str(out)!r} is a file")
+        raise ParameterError(
+            f"Expected {name} to be a folder. Received: {name}={str(out)!r} is a file"
+        )
     if out.is_dir() and any(out.iterdir()) and not overwrite:
         raise ParameterError(
             f"Expected {name} to be a new or empty folder (or pass --overwrite to replace it). "
@@ -50,7 +52,9 @@ def check_output_file(path, overwrite=False, name="out"):
     not be replaced."""
     path = pathlib.Path(path)
     if path.is_dir():
-        raise ParameterError(f"Expected {name} to be a file. Received: {name}={str(path)!r} is a folder")
+        raise ParameterError(
+            f"Expected {name} to be a file. Received: {name}={str(path)!r} is a folder"
+        )
     if path.exists() and not overwrite:
         raise ParameterError(
             f"Expected {name} to be a new file (or pass --overwrite to replace it). "

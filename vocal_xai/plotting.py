@@ -37,6 +37,8 @@ def show_log_mel(ax, log_mel, top=None, dynamic_range=12.0):
     """A log-mel excerpt [frames, bands] as an image, ``dynamic_range``
     below ``top`` (default: its own maximum), without ticks."""
     top = float(log_mel.max()) if top is None else top
-    ax.imshow(log_mel.T, origin="lower", aspect="auto", cmap="magma", vmin=top - dynamic_range, vmax=top)
+    ax.imshow(
+        log_mel.T, origin="lower", aspect="auto", cmap="magma", vmin=top - dynamic_range, vmax=top
+    )
     ax.set_xticks([])
     ax.set_yticks([])

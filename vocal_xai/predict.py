@@ -78,7 +78,9 @@ class SongPredictor:
         if self.method == "once_per_song":
             return self._run(tf.constant(log_mel[None], tf.float32))[0].numpy()
         if self.method == "windows":
-            return sliding_outputs(self.model, log_mel, self.batch_size, ("probability",))["probability"]
+            return sliding_outputs(self.model, log_mel, self.batch_size, ("probability",))[
+                "probability"
+            ]
         if self.method == "waveform_windows":
             return sliding_waveform_probability(self.model.waveform, waveform, self.batch_size)
         probability = self._run(tf.constant(waveform[None], tf.float32))[0].numpy()
@@ -128,7 +130,9 @@ def sliding_outputs(detector, log_mel, batch_size=64, names=("logit", "probabili
     half = song.HALF
     log_mel = np.asarray(log_mel, np.float32)
     frames = len(log_mel)
-    padded = np.pad(log_mel, ((half, half + batch_size), (0, 0)), constant_values=spectral.LOG_MEL_MIN)
+    padded = np.pad(
+        log_mel, ((half, half + batch_size), (0, 0)), constant_values=spectral.LOG_MEL_MIN
+    )
     run = inference.compiled(detector)
     parts = {name: [] for name in names}
     for start in range(0, frames, batch_size):

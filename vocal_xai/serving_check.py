@@ -196,7 +196,9 @@ def _serving_meta_graph(proto, path):
         if SERVE_TAG in meta_graph.meta_info_def.tags:
             return meta_graph
     tags = [list(m.meta_info_def.tags) for m in proto.meta_graphs]
-    raise ParameterError(f"Expected a meta graph tagged {SERVE_TAG!r} in {path}. Received: tags {tags}")
+    raise ParameterError(
+        f"Expected a meta graph tagged {SERVE_TAG!r} in {path}. Received: tags {tags}"
+    )
 
 
 def op_types(path):
@@ -222,8 +224,10 @@ def signatures(path):
 
     def info(name, tensor_info):
         shape_proto = tensor_info.tensor_shape
-        shape = None if shape_proto.unknown_rank else tuple(
-            None if d.size < 0 else int(d.size) for d in shape_proto.dim
+        shape = (
+            None
+            if shape_proto.unknown_rank
+            else tuple(None if d.size < 0 else int(d.size) for d in shape_proto.dim)
         )
         try:
             dtype = dtypes.as_dtype(tensor_info.dtype).name
@@ -270,8 +274,13 @@ def _registered_in_core(ops, timeout=300):
     unknown = sorted(set(ops) - set(_core_cache))
     if unknown:
         result = subprocess.run(
-            [sys.executable, "-c", _CORE_SCRIPT], input=json.dumps(unknown), capture_output=True,
-            text=True, timeout=timeout, env=_child_env(), cwd=tempfile.gettempdir(),
+            [sys.executable, "-c", _CORE_SCRIPT],
+            input=json.dumps(unknown),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=_child_env(),
+            cwd=tempfile.gettempdir(),
         )
         if result.returncode != 0:
             raise RuntimeError(
@@ -402,21 +411,37 @@ def _run_one(path, signature, feeds, timeout):
         tmp = pathlib.Path(tmp)
         arrays = {f"input{i}": value for i, value in enumerate(feeds.values())}
         np.savez(tmp / "inputs.npz", __names__=np.array(json.dumps(list(feeds))), **arrays)
-        cmd = [sys.executable, "-c", _RUN_SCRIPT, str(pathlib.Path(path).resolve()), signature.key,
-               str(tmp / "inputs.npz"), str(tmp / "result.json")]
+        cmd = [
+            sys.executable,
+            "-c",
+            _RUN_SCRIPT,
+            str(pathlib.Path(path).resolve()),
+            signature.key,
+            str(tmp / "inputs.npz"),
+            str(tmp / "result.json"),
+        ]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                                  env=_child_env(), cwd=tmp)
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=timeout, env=_child_env(), cwd=tmp
+            )
         except subprocess.TimeoutExpired:
-            return RunResult(signature.key, False, fed, error=f"timed out after {timeout} s",
-                             seconds=time.perf_counter() - start)
+            return RunResult(
+                signature.key,
+                False,
+                fed,
+                error=f"timed out after {timeout} s",
+                seconds=time.perf_counter() - start,
+            )
         seconds = time.perf_counter() - start
         result_file = tmp / "result.json"
         if not result_file.is_file():
             return RunResult(
-                signature.key, False, fed, seconds=seconds,
+                signature.key,
+                False,
+                fed,
+                seconds=seconds,
                 error=f"the fresh process exited with {proc.returncode} and no result: "
-                      f"{proc.stderr.strip()[-2000:]}",
+                f"{proc.stderr.strip()[-2000:]}",
             )
         result = json.loads(result_file.read_text())
     outputs = {k: (dtype, tuple(shape)) for k, (dtype, shape) in result.get("outputs", {}).items()}

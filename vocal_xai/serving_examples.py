@@ -39,35 +39,55 @@ class Example:
 
 
 EXAMPLES = (
-    Example("detector", "serving_default", {
-        # One excerpt whose log-mel falls from -2 (low bands) to -9 (high
-        # bands), in steps of 0.1 (short enough for a command line).
-        "log_mel": "np.round(np.tile(np.linspace(-2.0, -9.0, 80), (1, 115, 1)), 1).astype(np.float32)",
-    }),
-    Example("detector", "frames", {
-        # 0.2 s of a 440 Hz sine.
-        "waveform": "(0.1 * np.sin(2 * np.pi * 440 * np.arange(4410) / 22050)).astype(np.float32)[None]",
-    }),
-    Example("generator", "serving_default", {
-        "z": "np.zeros((1, 128), np.float32)",
-        "class_id": "np.array([1], np.int32)",
-    }),
-    Example("explainer", "serving_default", {
-        "seed": "np.array([0, 0], np.int64)",
-        "class_id": "np.array([1, 0], np.int32)",
-        "direction": "np.array([b'max', b'min'])",
-        "learning_rate": "np.array([0.01, 0.01], np.float32)",
-        "rp": "np.array([0.01, 0.01], np.float32)",
-        "steps": "np.int32(25)",
-    }),
-    Example("explainer", "from_latent", {
-        "z0": "np.zeros((1, 128), np.float32)",
-        "class_id": "np.array([1], np.int32)",
-        "direction": "np.array([b'max'])",
-        "learning_rate": "np.array([0.01], np.float32)",
-        "rp": "np.array([0.01], np.float32)",
-        "steps": "np.int32(10)",
-    }),
+    Example(
+        "detector",
+        "serving_default",
+        {
+            # One excerpt whose log-mel falls from -2 (low bands) to -9 (high
+            # bands), in steps of 0.1 (short enough for a command line).
+            "log_mel": "np.round(np.tile(np.linspace(-2.0, -9.0, 80), (1, 115, 1)), 1).astype(np.float32)",
+        },
+    ),
+    Example(
+        "detector",
+        "frames",
+        {
+            # 0.2 s of a 440 Hz sine.
+            "waveform": "(0.1 * np.sin(2 * np.pi * 440 * np.arange(4410) / 22050)).astype(np.float32)[None]",
+        },
+    ),
+    Example(
+        "generator",
+        "serving_default",
+        {
+            "z": "np.zeros((1, 128), np.float32)",
+            "class_id": "np.array([1], np.int32)",
+        },
+    ),
+    Example(
+        "explainer",
+        "serving_default",
+        {
+            "seed": "np.array([0, 0], np.int64)",
+            "class_id": "np.array([1, 0], np.int32)",
+            "direction": "np.array([b'max', b'min'])",
+            "learning_rate": "np.array([0.01, 0.01], np.float32)",
+            "rp": "np.array([0.01, 0.01], np.float32)",
+            "steps": "np.int32(25)",
+        },
+    ),
+    Example(
+        "explainer",
+        "from_latent",
+        {
+            "z0": "np.zeros((1, 128), np.float32)",
+            "class_id": "np.array([1], np.int32)",
+            "direction": "np.array([b'max'])",
+            "learning_rate": "np.array([0.01], np.float32)",
+            "rp": "np.array([0.01], np.float32)",
+            "steps": "np.int32(10)",
+        },
+    ),
 )
 
 
@@ -79,9 +99,9 @@ def evaluate(expr):
 def _jsonable(array, decimals=None):
     array = np.asarray(array)
     if array.dtype.kind in "SO":
-        return np.vectorize(lambda b: b.decode() if isinstance(b, bytes) else str(b), otypes=[object])(
-            array
-        ).tolist()
+        return np.vectorize(
+            lambda b: b.decode() if isinstance(b, bytes) else str(b), otypes=[object]
+        )(array).tolist()
     if array.dtype.kind == "f" and decimals is not None:
         array = np.round(array.astype(np.float64), decimals)
     elif array.dtype == np.float32:
@@ -105,12 +125,25 @@ def run_saved_model_cli(version_dir, example, timeout=600):
     # saved_model_cli reads --input_exprs with ast.literal_eval, so it gets
     # the request's own JSON values (JSON lists, numbers and strings are Python
     # literals), converted to each input's dtype when fed.
-    exprs = ";".join(f"{name}={json.dumps(value)}" for name, value in request(example)["inputs"].items())
+    exprs = ";".join(
+        f"{name}={json.dumps(value)}" for name, value in request(example)["inputs"].items()
+    )
     with tempfile.TemporaryDirectory() as out:
         command = [
-            sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "run",
-            "--dir", str(version_dir), "--tag_set", "serve",
-            "--signature_def", example.signature, "--input_exprs", exprs, "--outdir", out,
+            sys.executable,
+            "-m",
+            "tensorflow.python.tools.saved_model_cli",
+            "run",
+            "--dir",
+            str(version_dir),
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            example.signature,
+            "--input_exprs",
+            exprs,
+            "--outdir",
+            out,
         ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         if done.returncode:
@@ -119,7 +152,9 @@ def run_saved_model_cli(version_dir, example, timeout=600):
                 f"{done.returncode}: {done.stderr[-2000:]}"
             )
         # String outputs are saved as object arrays (files we just wrote).
-        return {p.stem: np.load(p, allow_pickle=True) for p in sorted(pathlib.Path(out).glob("*.npy"))}
+        return {
+            p.stem: np.load(p, allow_pickle=True) for p in sorted(pathlib.Path(out).glob("*.npy"))
+        }
 
 
 def response(outputs):
@@ -147,11 +182,16 @@ def write(docs_dir, zoo_root=None, examples=EXAMPLES):
         body = response(run_saved_model_cli(version_dir, example))
         _dump(docs_dir / f"{example.stem}.request.json", request(example))
         _dump(docs_dir / f"{example.stem}.response.json", body)
-        index.append({
-            "model": example.model, "version": int(version_dir.name), "signature": example.signature,
-            "input_exprs": example.input_exprs,
-            "request": f"{example.stem}.request.json", "response": f"{example.stem}.response.json",
-        })
+        index.append(
+            {
+                "model": example.model,
+                "version": int(version_dir.name),
+                "signature": example.signature,
+                "input_exprs": example.input_exprs,
+                "request": f"{example.stem}.request.json",
+                "response": f"{example.stem}.response.json",
+            }
+        )
     _dump(docs_dir / INDEX_FILE, index, indent=2)
     return index
 
@@ -171,7 +211,9 @@ def _compare(recorded, computed, where):
         return [f"{where}: shape {a.shape} != {b.shape}"]
     if a.dtype.kind in "fiu" and b.dtype.kind in "fiu":
         worst = float(np.max(np.abs(a - b))) if a.size else 0.0
-        return [] if worst <= TOLERANCE else [f"{where}: max abs difference {worst:.3g} > {TOLERANCE}"]
+        return (
+            [] if worst <= TOLERANCE else [f"{where}: max abs difference {worst:.3g} > {TOLERANCE}"]
+        )
     return [] if a.tolist() == b.tolist() else [f"{where}: values differ"]
 
 
@@ -186,7 +228,9 @@ def verify(docs_dir, zoo_root=None):
         recorded_request = json.loads((docs_dir / entry["request"]).read_text())
         problems += _compare(recorded_request, request(example), entry["request"])
         recorded = json.loads((docs_dir / entry["response"]).read_text())
-        problems += _compare(recorded, response(run_saved_model_cli(version_dir, example)), entry["response"])
+        problems += _compare(
+            recorded, response(run_saved_model_cli(version_dir, example)), entry["response"]
+        )
     return problems
 
 
@@ -195,7 +239,11 @@ def _shorten(value, keep=3):
         return {k: _shorten(v, keep) for k, v in value.items()}
     if isinstance(value, list):
         head = [_shorten(v, keep) for v in value[:keep]]
-        return head + ["..."] if len(value) > keep + 1 else head + [_shorten(v, keep) for v in value[keep:]]
+        return (
+            head + ["..."]
+            if len(value) > keep + 1
+            else head + [_shorten(v, keep) for v in value[keep:]]
+        )
     return value
 
 
@@ -219,7 +267,10 @@ def markdown(docs_dir, host="localhost:8501"):
     return "\n".join(blocks)
 
 
-BEGIN, END = "<!-- serving examples: tools/serving_examples.py --write -->", "<!-- end of serving examples -->"
+BEGIN, END = (
+    "<!-- serving examples: tools/serving_examples.py --write -->",
+    "<!-- end of serving examples -->",
+)
 
 
 def update_readme(readme, docs_dir):

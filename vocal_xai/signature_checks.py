@@ -32,17 +32,29 @@ class InputChecks:
         """``x`` has rank ``rank``, a non-empty first axis (when ``batch``),
         the ``sizes`` ``{axis: size}`` and at least the ``minimum`` sizes."""
         message = f"{name} must have shape {layout}"
-        self._add(lambda: tf.debugging.assert_equal(
-            tf.rank(x), rank, message=f"{message}; received a different rank"))
+        self._add(
+            lambda: tf.debugging.assert_equal(
+                tf.rank(x), rank, message=f"{message}; received a different rank"
+            )
+        )
         if batch:
-            self._add(lambda: tf.debugging.assert_positive(
-                tf.shape(x)[0], message=f"{message}; received an empty batch"))
+            self._add(
+                lambda: tf.debugging.assert_positive(
+                    tf.shape(x)[0], message=f"{message}; received an empty batch"
+                )
+            )
         for axis, size in (sizes or {}).items():
-            self._add(lambda axis=axis, size=size: tf.debugging.assert_equal(
-                tf.shape(x)[axis], size, message=message))
+            self._add(
+                lambda axis=axis, size=size: tf.debugging.assert_equal(
+                    tf.shape(x)[axis], size, message=message
+                )
+            )
         for axis, size in (minimum or {}).items():
-            self._add(lambda axis=axis, size=size: tf.debugging.assert_greater_equal(
-                tf.shape(x)[axis], size, message=message))
+            self._add(
+                lambda axis=axis, size=size: tf.debugging.assert_greater_equal(
+                    tf.shape(x)[axis], size, message=message
+                )
+            )
 
     def rows(self, x, name, batch):
         """``x`` is a vector with one entry per row (``batch`` rows)."""
@@ -56,7 +68,11 @@ class InputChecks:
 
     def finite(self, x, name):
         """No NaN or Inf in the float tensor ``x``."""
-        self._add(lambda: tf.debugging.assert_all_finite(x, message=f"{name} must be finite (no NaN or Inf)"))
+        self._add(
+            lambda: tf.debugging.assert_all_finite(
+                x, message=f"{name} must be finite (no NaN or Inf)"
+            )
+        )
 
     def passed(self, *tensors):
         """The tensors, released only once every check has passed (each

@@ -103,9 +103,7 @@ def worker_folder(name, strategy):
 def shard_by_data(dataset):
     """Let tf.distribute shard a generated (file-less) dataset by element."""
     options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = (
-        tf.data.experimental.AutoShardPolicy.DATA
-    )
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataset.with_options(options)
 
 
@@ -135,7 +133,9 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         for i, optimizer in enumerate(optimizers):
             variables[f"optimizer{i}"] = [v.value for v in optimizer.variables]
         self._checkpoint = tf.train.Checkpoint(epoch=self._epoch, **variables)
-        write_dir = self.directory if chief else pathlib.Path(tempfile.mkdtemp(prefix="ckpt-worker-"))
+        write_dir = (
+            self.directory if chief else pathlib.Path(tempfile.mkdtemp(prefix="ckpt-worker-"))
+        )
         self._manager = tf.train.CheckpointManager(
             self._checkpoint, str(write_dir), max_to_keep=max_to_keep
         )
@@ -204,7 +204,9 @@ class Trainer:
         self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
         logs = {"loss": loss}
         for name, fn in self._metrics.items():
-            logs[name] = tf.nn.compute_average_loss(fn(y, pred), global_batch_size=self.global_batch_size)
+            logs[name] = tf.nn.compute_average_loss(
+                fn(y, pred), global_batch_size=self.global_batch_size
+            )
         return logs
 
     def _distributed_step(self, iterator):
@@ -224,8 +226,17 @@ class Trainer:
             batches += 1
         return {k: v / max(batches, 1) for k, v in totals.items()}
 
-    def fit(self, dataset, epochs, steps_per_epoch, initial_epoch=0, checkpoint=None,
-            log_dir=None, validation_data=None, verbose=True):
+    def fit(
+        self,
+        dataset,
+        epochs,
+        steps_per_epoch,
+        initial_epoch=0,
+        checkpoint=None,
+        log_dir=None,
+        validation_data=None,
+        verbose=True,
+    ):
         """Train from ``initial_epoch`` to ``epochs``; return the last epoch's logs."""
         chief = is_chief(self.strategy)
         iterator = iter(self.strategy.experimental_distribute_dataset(shard_by_data(dataset)))
@@ -234,7 +245,9 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             if verbose and chief:
                 print(f"Epoch {epoch + 1}/{epochs}")
-            bar = keras.utils.Progbar(steps_per_epoch, verbose=cli.progress_verbosity(verbose and chief))
+            bar = keras.utils.Progbar(
+                steps_per_epoch, verbose=cli.progress_verbosity(verbose and chief)
+            )
             sums = {}
             for step in range(steps_per_epoch):
                 step_logs = {k: float(v) for k, v in self._train_step(iterator).items()}

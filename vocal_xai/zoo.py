@@ -24,7 +24,9 @@ REGISTRY = {
 def root():
     """The folder holding the shipped models."""
     env = os.environ.get("VOCAL_XAI_ZOO")
-    return pathlib.Path(env) if env else pathlib.Path(__file__).resolve().parents[1] / "saved_models"
+    return (
+        pathlib.Path(env) if env else pathlib.Path(__file__).resolve().parents[1] / "saved_models"
+    )
 
 
 def resolve(name_or_path, version=None):
@@ -93,9 +95,13 @@ def resolve_detector(name_or_path, version=None):
     path = pathlib.Path(name_or_path)
     if path.suffix.lower() in adapter.KERAS_SUFFIXES:
         if not path.is_file():
-            raise ParameterError(f"Expected an existing Keras model file. Received: {str(name_or_path)!r}")
+            raise ParameterError(
+                f"Expected an existing Keras model file. Received: {str(name_or_path)!r}"
+            )
         return path
-    return _resolve(name_or_path, version, "an existing version or SavedModel folder, or a .keras file")
+    return _resolve(
+        name_or_path, version, "an existing version or SavedModel folder, or a .keras file"
+    )
 
 
 def load_detector(name_or_path="detector", version=None, output="auto"):
@@ -124,12 +130,16 @@ def load_detector(name_or_path="detector", version=None, output="auto"):
     from vocal_xai.models.detector import adapter, task
 
     if output not in adapter.OUTPUTS:
-        raise ParameterError(f"Expected output in {list(adapter.OUTPUTS)}. Received: output={output!r}")
+        raise ParameterError(
+            f"Expected output in {list(adapter.OUTPUTS)}. Received: output={output!r}"
+        )
     path = resolve_detector(name_or_path, version)
     if path.is_file():
         return adapter.load_keras(path, output)
     extra = path / export.EXTRA
-    if (extra / f"{task.KERAS_NAME}.json").is_file() or (extra / f"{task.KERAS_NAME}.keras").is_file():
+    if (extra / f"{task.KERAS_NAME}.json").is_file() or (
+        extra / f"{task.KERAS_NAME}.keras"
+    ).is_file():
         if output == "probability":
             raise ParameterError(
                 f"Expected output in ['auto', 'logit'] for SVDNet {path}. Received: output='probability'"
@@ -157,12 +167,22 @@ def inventory(zoo_root=None):
     zoo_root = pathlib.Path(zoo_root) if zoo_root else root()
 
     def spec(info):
-        shape = "?" if info.shape is None else "[" + ", ".join("batch" if i == 0 and s is None else
-                                                              ("n" if s is None else str(s))
-                                                              for i, s in enumerate(info.shape)) + "]"
+        shape = (
+            "?"
+            if info.shape is None
+            else "["
+            + ", ".join(
+                "batch" if i == 0 and s is None else ("n" if s is None else str(s))
+                for i, s in enumerate(info.shape)
+            )
+            + "]"
+        )
         return f"`{info.name}` {info.dtype} {shape}"
 
-    lines = ["| model | version | signature | inputs | outputs | size |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| model | version | signature | inputs | outputs | size |",
+        "|---|---|---|---|---|---|",
+    ]
     total = 0.0
     for path in serving_check.find_saved_models(zoo_root):
         size = _size_mb(path)
@@ -171,9 +191,12 @@ def inventory(zoo_root=None):
             first = i == 0
             lines.append(
                 f"| {path.parent.name if first else ''} | {path.name if first else ''} | `{sig.key}` | "
-                + ", ".join(spec(t) for t in sig.inputs.values()) + " | "
-                + ", ".join(spec(t) for t in sig.outputs.values()) + " | "
-                + (f"{size:.1f} MB" if first else "") + " |"
+                + ", ".join(spec(t) for t in sig.inputs.values())
+                + " | "
+                + ", ".join(spec(t) for t in sig.outputs.values())
+                + " | "
+                + (f"{size:.1f} MB" if first else "")
+                + " |"
             )
     lines.append(f"| **total** | | | | | **{total:.1f} MB** |")
     return "\n".join(lines) + "\n"

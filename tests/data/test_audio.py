@@ -56,6 +56,9 @@ def test_non_finite_samples_are_refused_with_their_count_and_time(tmp_path, bad)
     data = _chirp(22050)[:, 0].astype(np.float32)
     data[[11025, 11026, 20000]] = bad
     sf.write(path, data, 22050, subtype="FLOAT")
-    with pytest.raises(AudioDecodeError, match=r"holes.wav: expected finite samples; received 3 NaN or "
-                                               r"infinite samples at 22050 Hz, the first at 0.500 s"):
+    with pytest.raises(
+        AudioDecodeError,
+        match=r"holes.wav: expected finite samples; received 3 NaN or "
+        r"infinite samples at 22050 Hz, the first at 0.500 s",
+    ):
         audio.load_audio(path)

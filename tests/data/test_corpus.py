@@ -2,8 +2,8 @@ import logging
 
 import numpy as np
 import pytest
-
 from helpers import tone_song, write_filelists, write_song
+
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.errors import AudioDecodeError, CorpusError, ParameterError
 
@@ -113,8 +113,11 @@ def test_labels_within_tolerance_are_accepted(tmp_path):
 def test_undecodable_audio_raises_or_is_skipped(tiny_corpus, caplog):
     bad = tiny_corpus / "audio" / "s0.flac"
     bad.write_bytes(b"not audio at all" * 64)
-    with pytest.raises(AudioDecodeError, match="s0.flac: can't decode audio.*; to leave undecodable files out "
-                                               r"with a warning, pass --skip_undecodable \(skip_undecodable=True"):
+    with pytest.raises(
+        AudioDecodeError,
+        match="s0.flac: can't decode audio.*; to leave undecodable files out "
+        r"with a warning, pass --skip_undecodable \(skip_undecodable=True",
+    ):
         corpus_lib.read_corpus(tiny_corpus)
     with caplog.at_level(logging.WARNING):
         corpus = corpus_lib.read_corpus(tiny_corpus, skip_undecodable=True)

@@ -8,20 +8,33 @@ from vocal_xai.errors import ParameterError
 
 def test_an_existing_default_corpus_must_hold_the_version_asked_for(tmp_path):
     root = synthetic.make_corpus(
-        tmp_path / "corpus", seed=0, split_sizes={"train": 1, "valid": 1, "test": 1}, duration=6.0, workers=1
+        tmp_path / "corpus",
+        seed=0,
+        split_sizes={"train": 1, "valid": 1, "test": 1},
+        duration=6.0,
+        workers=1,
     )
     assert synthetic.corpus_info(root)["version"] == synthetic.DEFAULT_VERSION == 2
     songs = defaults.open_corpus(None, root)
     assert [s.name for s in songs.splits["test"]] == ["song002"]
-    with pytest.raises(ParameterError, match=r"version 1 with seed 0\. Received: version 2, seed 0"):
+    with pytest.raises(
+        ParameterError, match=r"version 1 with seed 0\. Received: version 2, seed 0"
+    ):
         defaults.open_corpus(None, root, version=1)
-    with pytest.raises(ParameterError, match=r"version 2 with seed 5\. Received: version 2, seed 0"):
+    with pytest.raises(
+        ParameterError, match=r"version 2 with seed 5\. Received: version 2, seed 0"
+    ):
         defaults.open_corpus(None, root, seed=5)
 
 
 def test_a_version_1_folder_has_no_info_file_and_counts_as_version_1(tmp_path):
     root = synthetic.make_corpus(
-        tmp_path / "v1", seed=0, split_sizes={"train": 1, "valid": 0, "test": 0}, duration=6.0, workers=1, version=1
+        tmp_path / "v1",
+        seed=0,
+        split_sizes={"train": 1, "valid": 0, "test": 0},
+        duration=6.0,
+        workers=1,
+        version=1,
     )
     assert synthetic.corpus_info(root) is None
     with pytest.raises(ParameterError, match="Received: version 1, seed unrecorded"):

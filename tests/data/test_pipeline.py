@@ -19,7 +19,9 @@ def _ramp_split(lengths, vocal_from=0.5):
         feats.append(f)
         labels.append(l)
         offset += n
-    return pipeline.SplitFeatures(names=[str(i) for i in range(len(lengths))], features=feats, labels=labels)
+    return pipeline.SplitFeatures(
+        names=[str(i) for i in range(len(lengths))], features=feats, labels=labels
+    )
 
 
 def test_load_split_features_and_labels(tiny_corpus):
@@ -103,7 +105,9 @@ def test_excerpts_shapes_and_label_alignment():
 
 def test_stream_is_deterministic_per_seed():
     split = _ramp_split([500])
-    take = lambda seed: np.stack([x.numpy() for x, _ in pipeline.excerpt_dataset(split, 8, seed=seed).take(3)])
+    take = lambda seed: np.stack(
+        [x.numpy() for x, _ in pipeline.excerpt_dataset(split, 8, seed=seed).take(3)]
+    )
     np.testing.assert_array_equal(take(7), take(7))
     assert not np.array_equal(take(7), take(8))
     # Starting at batch 2 continues the same stream.
@@ -114,7 +118,10 @@ def test_stream_is_deterministic_per_seed():
 def test_class_balance():
     split = _ramp_split([2000], vocal_from=0.85)  # about 15 % vocal centres
     ys = lambda balance: np.concatenate(
-        [y.numpy() for _, y in pipeline.excerpt_dataset(split, 256, seed=0, balance=balance).take(8)]
+        [
+            y.numpy()
+            for _, y in pipeline.excerpt_dataset(split, 256, seed=0, balance=balance).take(8)
+        ]
     )
     assert ys(False).mean() == pytest.approx(0.13, abs=0.04)
     assert ys(True).mean() == pytest.approx(0.5, abs=0.04)
@@ -128,7 +135,10 @@ def test_balance_needs_both_classes():
 
 def test_augmentation_parameter_ranges():
     aug = pipeline.PAPER_AUGMENTATION
-    p = {k: v.numpy() for k, v in pipeline.augmentation_params(tf.constant([3, 4]), 4096, aug).items()}
+    p = {
+        k: v.numpy()
+        for k, v in pipeline.augmentation_params(tf.constant([3, 4]), 4096, aug).items()
+    }
     for key, lo, hi in [("stretch", 0.7, 1.3), ("shift", 0.7, 1.3), ("gain_db", -10, 10)]:
         assert p[key].min() >= lo and p[key].max() <= hi
         # The draws cover the range, not only its middle.
@@ -138,8 +148,13 @@ def test_augmentation_parameter_ranges():
 
 def _params(n=1, stretch=1.0, shift=1.0, gain_db=0.0, centre=40.0, width=5.0):
     f = lambda v: tf.fill([n], tf.constant(v, tf.float32))
-    return {"stretch": f(stretch), "shift": f(shift), "gain_db": f(gain_db),
-            "filter_centre": f(centre), "filter_width": f(width)}
+    return {
+        "stretch": f(stretch),
+        "shift": f(shift),
+        "gain_db": f(gain_db),
+        "filter_centre": f(centre),
+        "filter_width": f(width),
+    }
 
 
 def test_identity_augmentation_equals_plain_excerpt():
@@ -154,7 +169,9 @@ def test_identity_augmentation_equals_plain_excerpt():
 def test_time_stretch_scales_time_axis(stretch):
     split = _ramp_split([400])
     frames = tf.constant(np.concatenate(split.features))
-    x = pipeline.augmented_excerpts(frames, tf.constant([200], tf.int64), _params(stretch=stretch)).numpy()
+    x = pipeline.augmented_excerpts(
+        frames, tf.constant([200], tf.int64), _params(stretch=stretch)
+    ).numpy()
     slope = np.polyfit(np.arange(115), x[0, :, 0], 1)[0]
     assert slope == pytest.approx(stretch, rel=1e-4)
     assert x[0, 57, 0] == pytest.approx(200.0)  # the centre (and its label) stays put
@@ -168,16 +185,24 @@ def test_pitch_shift_moves_a_partial(shift):
     centre_bin = lambda hz: np.argmax(fb[np.argmin(np.abs(freqs - hz))])
     frames = np.full((200, 80), -5.0, np.float32)
     frames[:, centre_bin(1000.0)] = 5.0
-    x = pipeline.augmented_excerpts(tf.constant(frames), tf.constant([100], tf.int64), _params(shift=shift)).numpy()
+    x = pipeline.augmented_excerpts(
+        tf.constant(frames), tf.constant([100], tf.int64), _params(shift=shift)
+    ).numpy()
     assert abs(int(np.argmax(x[0, 57])) - centre_bin(1000.0 * shift)) <= 1
 
 
 def test_frequency_filter_gain_in_nats():
     frames = tf.zeros([200, 80])
-    x = pipeline.augmented_excerpts(frames, tf.constant([100], tf.int64), _params(gain_db=10.0, centre=40.0, width=4.0)).numpy()
+    x = pipeline.augmented_excerpts(
+        frames, tf.constant([100], tf.int64), _params(gain_db=10.0, centre=40.0, width=4.0)
+    ).numpy()
     assert x[0, 0, 40] == pytest.approx(10.0 * np.log(10) / 20, rel=1e-5)
     assert abs(x[0, 0, 0]) < 1e-6  # far from the bump, untouched
-    low = pipeline.augmented_excerpts(tf.fill([200, 80], float(np.log(1e-7))), tf.constant([100], tf.int64), _params(gain_db=-10.0)).numpy()
+    low = pipeline.augmented_excerpts(
+        tf.fill([200, 80], float(np.log(1e-7))),
+        tf.constant([100], tf.int64),
+        _params(gain_db=-10.0),
+    ).numpy()
     assert low.min() >= np.log(1e-7) - 1e-6  # still floored
 
 

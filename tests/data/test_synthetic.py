@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from vocal_xai.data import corpus
-from vocal_xai.data import synthetic
+from vocal_xai.data import corpus, synthetic
 from vocal_xai.data.synthetic import dsp, effects, instruments, leads, v1, v2, voice
 from vocal_xai.errors import ParameterError
 
@@ -51,7 +50,8 @@ V2_SONG_SHA256 = {
 
 
 @pytest.mark.parametrize(
-    "version, index", [(1, i) for i in sorted(V1_SONG_SHA256)] + [(2, i) for i in sorted(V2_SONG_SHA256)]
+    "version, index",
+    [(1, i) for i in sorted(V1_SONG_SHA256)] + [(2, i) for i in sorted(V2_SONG_SHA256)],
 )
 def test_songs_are_unchanged_byte_for_byte(version, index):
     import hashlib
@@ -351,7 +351,10 @@ def test_make_corpus_rejects_a_non_path(tmp_path):
 
 @pytest.mark.parametrize(
     "values, expected",
-    [(["96", "24", "24"], {"train": 96, "valid": 24, "test": 24}), ([2, 0, 1], {"train": 2, "valid": 0, "test": 1})],
+    [
+        (["96", "24", "24"], {"train": 96, "valid": 24, "test": 24}),
+        ([2, 0, 1], {"train": 2, "valid": 0, "test": 1}),
+    ],
 )
 def test_parse_split_sizes(values, expected):
     assert synthetic.parse_split_sizes(values) == expected
@@ -407,7 +410,10 @@ def test_version_2_instruments_have_no_moving_formants(seed):
     # Solo instruments only: the players of a section beat against each other.
     for name in ("violin", "cello", "saxophone", "trumpet", "clarinet"):
         inst = dataclasses.replace(
-            instruments.draw_instrument(rng, name), vibrato_prob=0.0, glide_prob=0.0, attack=(0.04, 0.05)
+            instruments.draw_instrument(rng, name),
+            vibrato_prob=0.0,
+            glide_prob=0.0,
+            attack=(0.04, 0.05),
         )
         line = instruments.plan_line(rng, np.zeros(1), np.array([3.2]), midi[:1], inst)
         held = instruments.render_line(rng, line, inst)[int(0.3 * SR) : int(3.0 * SR)]
@@ -429,12 +435,16 @@ def _partial_level_std(y, f0, k):
 def test_vibrato_through_a_fixed_body_makes_partial_levels_flicker():
     rng = np.random.default_rng(3)
     inst = instruments.draw_instrument(rng, "violin")
-    inst = dataclasses.replace(inst, body_gain=inst.body_gain * 3.0, noise_db=-90.0, attack_noise_db=-90.0)
+    inst = dataclasses.replace(
+        inst, body_gain=inst.body_gain * 3.0, noise_db=-90.0, attack_noise_db=-90.0
+    )
     midi = np.array([69.0])
     stds = {}
     for depth in (0.0, 80.0):
         notes = dataclasses.replace(
-            instruments.plan_line(np.random.default_rng(1), np.zeros(1), np.array([3.0]), midi, inst),
+            instruments.plan_line(
+                np.random.default_rng(1), np.zeros(1), np.array([3.0]), midi, inst
+            ),
             vib_depth=np.array([depth]),
             vib_delay=np.zeros(1),
             vib_ramp=np.array([0.05]),
@@ -493,7 +503,9 @@ def test_version_2_plans_cover_every_style_voice_and_songs_without_singing():
 
 def test_make_corpus_writes_chosen_splits_numbered_as_in_the_whole_corpus(tmp_path):
     sizes = {"train": 2, "valid": 1, "test": 1}
-    root = synthetic.make_corpus(tmp_path / "c", seed=3, split_sizes=sizes, duration=6.0, workers=1, splits=("test",))
+    root = synthetic.make_corpus(
+        tmp_path / "c", seed=3, split_sizes=sizes, duration=6.0, workers=1, splits=("test",)
+    )
     assert sorted(p.name for p in (root / "audio").iterdir()) == ["song003.flac"]
     assert sorted(p.name for p in (root / "filelists").iterdir()) == ["test"]
     assert synthetic.corpus_info(root)["splits"] == ["test"]

@@ -127,13 +127,21 @@ def test_draw_all_draws_the_fields_in_the_order_of_the_table():
     first = ref.uniform(0.0, 1.0)
     ref.random()
     second = ref.uniform(5.0, 6.0)
-    assert tables.draw_all(np.random.default_rng(3), table) == {"b": first, "a": second, "c": "fixed"}
+    assert tables.draw_all(np.random.default_rng(3), table) == {
+        "b": first,
+        "a": second,
+        "c": "fixed",
+    }
 
 
 @pytest.mark.parametrize("kind", leads.LEAD_KINDS)
 def test_leads_are_drawn_inside_the_ranges_of_their_table(kind):
     spec = lead_presets.LEADS[kind]
-    options = spec["lowpass_order"].options if isinstance(spec["lowpass_order"], OneOf) else (spec["lowpass_order"],)
+    options = (
+        spec["lowpass_order"].options
+        if isinstance(spec["lowpass_order"], OneOf)
+        else (spec["lowpass_order"],)
+    )
     for seed in range(6):
         lead = leads.draw_lead(np.random.default_rng(seed), kind)
         assert lead.kind == kind and lead.weights.shape == (dsp.MAX_PARTIALS,)
@@ -166,7 +174,9 @@ def test_leads_draw_and_play_as_pinned(kind, seed):
     rng = np.random.default_rng(seed)
     lead = leads.draw_lead(rng, kind)
     onset, duration, midi = 0.3 * np.arange(4), np.full(4, 0.3), np.array([57.0, 60.0, 64.0, 62.0])
-    phrase = leads.render_lead_phrase(rng, leads.plan_lead_phrase(rng, onset, duration, midi, lead), lead)
+    phrase = leads.render_lead_phrase(
+        rng, leads.plan_lead_phrase(rng, onset, duration, midi, lead), lead
+    )
     assert (_digest(lead), _digest(phrase)) == LEAD_PINS[(kind, seed)]
 
 
@@ -178,7 +188,9 @@ def test_instruments_draw_and_play_as_pinned(name):
     low, high = inst.register
     midi = np.array([low + 2, (low + high) // 2, high - 2, (low + high) // 2], np.float64)
     notes = instruments.plan_line(rng, 0.5 * np.arange(4), np.full(4, 0.5), midi, inst)
-    assert (_digest(inst), _digest(instruments.render_line(rng, notes, inst))) == INSTRUMENT_PINS[name]
+    assert (_digest(inst), _digest(instruments.render_line(rng, notes, inst))) == INSTRUMENT_PINS[
+        name
+    ]
 
 
 @pytest.mark.parametrize("timbre, seed", sorted(TIMBRE_PINS))
@@ -197,7 +209,15 @@ def test_singers_are_drawn_as_pinned_and_inside_their_ranges():
         table = (v1 if version == 1 else v2).SINGER
         singer = voice.draw_singer(np.random.default_rng(0), name, table)
         assert _digest(singer) == pin, (version, name)
-        assert table["formant_scale"][name][0] <= singer.formant_scale <= table["formant_scale"][name][1]
-        depths = table["vib_depth"].values() if isinstance(table["vib_depth"], dict) else [table["vib_depth"]]
+        assert (
+            table["formant_scale"][name][0]
+            <= singer.formant_scale
+            <= table["formant_scale"][name][1]
+        )
+        depths = (
+            table["vib_depth"].values()
+            if isinstance(table["vib_depth"], dict)
+            else [table["vib_depth"]]
+        )
         assert any(low <= singer.vib_depth <= high for low, high in depths)
     assert {name for version, name in SINGER_PINS if version == 2} == set(v2.VOICE_TYPES)

@@ -48,11 +48,15 @@ def test_snapshots_keep_the_best_so_far(param):
     res = ascent.latent_ascent(param, z0, c, lr, rp, "max", snapshots=[0, 5, 20])
     assert res.best_z.shape == (3, 4, 128) and res.activation.shape == (21, 4)
     for s, k in enumerate(res.snapshots):
-        np.testing.assert_allclose(res.best_activation[s], res.activation[: k + 1].max(axis=0), rtol=1e-6)
+        np.testing.assert_allclose(
+            res.best_activation[s], res.activation[: k + 1].max(axis=0), rtol=1e-6
+        )
     np.testing.assert_array_equal(res.best_z[0], z0)
     # The kept latent reproduces its activation.
     _, out = param(tf.constant(res.best_z[2]), tf.constant(c, tf.int32))
-    np.testing.assert_allclose(out["logit"].numpy()[:, 0], res.best_activation[2], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        out["logit"].numpy()[:, 0], res.best_activation[2], rtol=1e-4, atol=1e-4
+    )
 
 
 def test_fused_adam_matches_keras_adam(param):
@@ -150,7 +154,9 @@ def test_bad_arguments(param):
 
 
 def test_mixed_precision_agrees_with_float32(param):
-    mixed = ascent.LatentParameterisation(param.generator, param.detector, precision="mixed_bfloat16")
+    mixed = ascent.LatentParameterisation(
+        param.generator, param.detector, precision="mixed_bfloat16"
+    )
     assert mixed.detector.get_layer("conv2").compute_dtype == "bfloat16"
     assert mixed.detector.get_layer("conv2").kernel.dtype == "float32"
     z0, c, lr, rp = _rows(4, lr=0.1, rp=0.0)
@@ -172,6 +178,7 @@ def test_default_objective_is_the_old_formula(param):
     for direction in ("max", "min"):
         sign = tf.constant(np.full(4, ascent.DIRECTIONS[direction], np.float32))
         rp_t = tf.constant(rp, tf.float32)
+
         def old_formula(z, o, sign=sign, rp_t=rp_t):
             return sign * o["logit"][:, 0] - rp_t * tf.reduce_sum(tf.square(z), axis=-1)
 
@@ -203,6 +210,7 @@ def test_same_name_different_weights_are_different_objectives(param):
     weak = objectives.paper(target) - 0.01 * objectives.total_variation(objectives.LOG_MEL)
     strong = objectives.paper(target) - 50.0 * objectives.total_variation(objectives.LOG_MEL)
     weak.name = strong.name = "regularised"
+
     def run(p, objective):
         return ascent.latent_ascent(p, z0, c, lr, rp, "max", snapshots=[10], objective=objective)
 

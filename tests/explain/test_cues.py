@@ -117,7 +117,9 @@ def test_f0_track_by_pyin_lines_up_with_the_log_mel_frames():
     assert v["rate"][0] == pytest.approx(6.0, abs=0.2)
     # pyin's pitch grid (10 cents) and its smoothing flatten the peaks a little.
     assert v["depth"][0] == pytest.approx(50.0, rel=0.25)
-    assert cues.hz_to_cents(np.array([440.0, 880.0, np.nan])) == pytest.approx([0.0, 1200.0, np.nan], nan_ok=True)
+    assert cues.hz_to_cents(np.array([440.0, 880.0, np.nan])) == pytest.approx(
+        [0.0, 1200.0, np.nan], nan_ok=True
+    )
 
 
 # ----------------------------------------------------------------- timbre
@@ -175,7 +177,9 @@ def test_probe_line_carries_the_cues_it_is_given():
     assert v["rate"][0] == pytest.approx(5.5, abs=0.3)
     assert 30.0 < v["depth"][0] < 70.0
     static = cues.excerpt_cues(_log_mel(cues.probe_line(seconds, register=(69, 70), seed=3)))
-    moving = cues.excerpt_cues(_log_mel(cues.probe_line(seconds, moving_envelope=True, register=(69, 70), seed=3)))
+    moving = cues.excerpt_cues(
+        _log_mel(cues.probe_line(seconds, moving_envelope=True, register=(69, 70), seed=3))
+    )
     assert moving["formant_motion"][0] > 1.2 * static["formant_motion"][0]
     with pytest.raises(ParameterError, match="Received: players=0"):
         cues.probe_line(players=0)
@@ -184,7 +188,9 @@ def test_probe_line_carries_the_cues_it_is_given():
 
 
 def test_errors_state_the_constraint_and_the_value():
-    with pytest.raises(ParameterError, match=r"Expected log_mel of shape .*Received: log_mel.shape=\(115, 40\)"):
+    with pytest.raises(
+        ParameterError, match=r"Expected log_mel of shape .*Received: log_mel.shape=\(115, 40\)"
+    ):
         cues.excerpt_cues(np.zeros((115, 40)))
     with pytest.raises(ParameterError, match="Expected finite log_mel"):
         cues.spectral_centroid(np.full((1, T, F), np.nan))

@@ -22,14 +22,20 @@ def param(detector):
 
 
 def _rows(n, lr=0.05, rp=0.01):
-    return input_space.initial_inputs(range(n)), np.full(n, lr, np.float32), np.full(n, rp, np.float32)
+    return (
+        input_space.initial_inputs(range(n)),
+        np.full(n, lr, np.float32),
+        np.full(n, rp, np.float32),
+    )
 
 
 def test_initial_inputs_are_seeded_and_small():
     u = input_space.initial_inputs([5, 6, 5], scale=0.1)
     assert u.shape == (3, 115, 80) and u.dtype == np.float32
     np.testing.assert_array_equal(u[0], u[2])
-    np.testing.assert_allclose(u[1], 0.1 * tf.random.stateless_normal([115, 80], seed=[6, 1]).numpy())
+    np.testing.assert_allclose(
+        u[1], 0.1 * tf.random.stateless_normal([115, 80], seed=[6, 1]).numpy()
+    )
     assert abs(u.std() - 0.1) < 0.005
 
 
@@ -65,8 +71,12 @@ def test_ascent_moves_the_activation_and_snapshots_are_iterates(param, direction
 def test_regularisers_pull_the_input_to_the_mean_and_smooth_it(param):
     u0, lr, _ = _rows(2, lr=0.05)
     u0 = u0 * 20.0  # a loud, rough start
-    weak = input_space.input_ascent(param, u0, lr, np.full(2, 0.0, np.float32), "max", (20,), jitter=0)
-    strong = input_space.input_ascent(param, u0, lr, np.full(2, 1e4, np.float32), "max", (20,), jitter=0)
+    weak = input_space.input_ascent(
+        param, u0, lr, np.full(2, 0.0, np.float32), "max", (20,), jitter=0
+    )
+    strong = input_space.input_ascent(
+        param, u0, lr, np.full(2, 1e4, np.float32), "max", (20,), jitter=0
+    )
     assert np.mean(strong.inputs[-1] ** 2) < 0.5 * np.mean(weak.inputs[-1] ** 2)
     tv = lambda u: input_space.total_variation(tf.constant(u)).numpy()
     assert np.all(tv(strong.inputs[-1]) < tv(weak.inputs[-1]))
@@ -77,7 +87,9 @@ def test_same_seed_same_result_and_jitter_changes_it(param):
     a = input_space.input_ascent(param, u0, lr, rp, "max", (5,), jitter=2, seed=7, chunk_size=2)
     b = input_space.input_ascent(param, u0, lr, rp, "max", (5,), jitter=2, seed=7, chunk_size=3)
     c = input_space.input_ascent(param, u0, lr, rp, "max", (5,), jitter=2, seed=8)
-    np.testing.assert_allclose(a.inputs, b.inputs, atol=1e-4)  # chunking: last-bit kernel differences
+    np.testing.assert_allclose(
+        a.inputs, b.inputs, atol=1e-4
+    )  # chunking: last-bit kernel differences
     assert not np.allclose(a.inputs, c.inputs)
 
 

@@ -19,11 +19,19 @@ def result():
     mean, std = np.full(80, -5.0), np.ones(80)
     generator = Generator(mean, std, **PRESETS["dcgan_tiny"]["generator"])
     detector = SVDNet.from_preset("svdnet_tiny", mean, std)
-    valid = pipeline.SplitFeatures(["a"], [rng.normal(-5, 2, (500, 80)).astype(np.float32)],
-                                   [np.zeros(500, np.int32)])
-    config = run.ExplainConfig(direction="max", learning_rates=(0.1, 0.001), rps=(0.1, 0.0),
-                               iterations=(2, 6), seeds=3, embedding="embedding_8",
-                               reference_k=20, bootstrap=20)
+    valid = pipeline.SplitFeatures(
+        ["a"], [rng.normal(-5, 2, (500, 80)).astype(np.float32)], [np.zeros(500, np.int32)]
+    )
+    config = run.ExplainConfig(
+        direction="max",
+        learning_rates=(0.1, 0.001),
+        rps=(0.1, 0.0),
+        iterations=(2, 6),
+        seeds=3,
+        embedding="embedding_8",
+        reference_k=20,
+        bootstrap=20,
+    )
     return run.explain(generator, detector, valid, config)
 
 
@@ -31,7 +39,9 @@ def test_every_setting_is_ranked(result):
     assert len(result.ranking) == 2 * 2 * 2
     distances = [r["distance"] for r in result.ranking]
     assert distances == sorted(distances)
-    assert {(r["learning_rate"], r["rp"], r["iterations"]) for r in result.ranking} == set(result.examples)
+    assert {(r["learning_rate"], r["rp"], r["iterations"]) for r in result.ranking} == set(
+        result.examples
+    )
     for r in result.ranking:
         assert r["distance_low"] <= r["distance_high"] and np.isfinite(r["distance_1d"])
         assert r["min_activation"] <= r["mean_activation"] <= r["max_activation"]
@@ -44,8 +54,9 @@ def test_every_setting_is_ranked(result):
 
 
 def test_outputs(result, tmp_path):
-    paths = report.write_all(result, tmp_path, versions={"detector": "test"}, audio_count=2,
-                             griffin_lim_iterations=5)
+    paths = report.write_all(
+        result, tmp_path, versions={"detector": "test"}, audio_count=2, griffin_lim_iterations=5
+    )
     rows = list(csv.DictReader(open(paths["ranking"])))
     assert len(rows) == 8 and rows[0]["rank_distance"] == "1"
     data = json.loads(paths["report"].read_text())
@@ -76,10 +87,17 @@ def test_detector_checked_before_anything_runs():
     detector = SVDNet.from_preset("svdnet_tiny", np.full(80, -5.0), np.ones(80))
     checked, config = run.checked_detector(detector, run.ExplainConfig(neuron="embedding_16:15"))
     assert checked is detector and config.embedding == "embedding_8"  # the last embedding
-    with pytest.raises(ParameterError, match=r"Expected unit in \[0, 0\] for layer 'logit' .*Received: unit=5"):
+    with pytest.raises(
+        ParameterError, match=r"Expected unit in \[0, 0\] for layer 'logit' .*Received: unit=5"
+    ):
         run.checked_detector(detector, run.ExplainConfig(neuron="logit:5"))
-    with pytest.raises(ParameterError, match=r"embedding_8 \[0, 7\].*Received: embedding='embedding_64'"):
+    with pytest.raises(
+        ParameterError, match=r"embedding_8 \[0, 7\].*Received: embedding='embedding_64'"
+    ):
         run.checked_detector(detector, run.ExplainConfig(embedding="embedding_64"))
-    with pytest.raises(ParameterError, match=r"one vector per excerpt.*Received: embedding='conv1' "
-                                             r"\(shape per excerpt \(113, 78, 4\)\)"):
+    with pytest.raises(
+        ParameterError,
+        match=r"one vector per excerpt.*Received: embedding='conv1' "
+        r"\(shape per excerpt \(113, 78, 4\)\)",
+    ):
         run.checked_detector(detector, run.ExplainConfig(embedding="conv1"))

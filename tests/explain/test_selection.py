@@ -14,7 +14,9 @@ def probe_and_split():
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     detector = SVDNet.from_preset("svdnet_tiny", np.full(80, -5.0), np.ones(80))
-    probe = keras.Model(detector.input, {n: detector.get_layer(n).output for n in ("logit", "embedding_8")})
+    probe = keras.Model(
+        detector.input, {n: detector.get_layer(n).output for n in ("logit", "embedding_8")}
+    )
     feats = rng.normal(-5, 2, (600, 80)).astype(np.float32)
     split = pipeline.SplitFeatures(["a"], [feats], [np.zeros(600, np.int32)])
     return probe, split
@@ -51,19 +53,28 @@ def test_reference_cache(tmp_path, probe_and_split):
 
 def test_score_and_interval():
     rng = np.random.default_rng(1)
-    ref = selection.Reference(frechet.gaussian_stats(rng.normal(size=(300, 6))), rng.normal(3, 1, 300))
+    ref = selection.Reference(
+        frechet.gaussian_stats(rng.normal(size=(300, 6))), rng.normal(3, 1, 300)
+    )
     near = selection.score(rng.normal(size=(50, 6)), rng.normal(3, 1, 50), ref, resamples=100)
     far = selection.score(rng.normal(2, 1, size=(50, 6)), rng.normal(30, 1, 50), ref, resamples=100)
     assert near["distance"] < far["distance"]
-    assert near["distance_low"] <= near["distance"] * 1.5 and near["distance_low"] < near["distance_high"]
+    assert (
+        near["distance_low"] <= near["distance"] * 1.5
+        and near["distance_low"] < near["distance_high"]
+    )
     assert far["distance_low"] > near["distance_high"]  # the intervals separate
-    assert far["distance_1d"] == pytest.approx((far["mean_activation"] - ref.activations.mean()) ** 2
-                                               + 0.0, rel=0.1)
+    assert far["distance_1d"] == pytest.approx(
+        (far["mean_activation"] - ref.activations.mean()) ** 2 + 0.0, rel=0.1
+    )
 
 
 def test_rank_orders_by_distance():
-    rows = [{"distance": 3.0, "learning_rate": 0.1}, {"distance": 1.0, "learning_rate": 0.01},
-            {"distance": 2.0, "learning_rate": 0.001}]
+    rows = [
+        {"distance": 3.0, "learning_rate": 0.1},
+        {"distance": 1.0, "learning_rate": 0.01},
+        {"distance": 2.0, "learning_rate": 0.001},
+    ]
     ranked = selection.rank(rows)
     assert [r["distance"] for r in ranked] == [1.0, 2.0, 3.0]
     assert [r["rank_distance"] for r in ranked] == [1, 2, 3]
@@ -102,8 +113,14 @@ def test_bootstrap_interval_covers_the_true_distance_at_its_nominal_rate():
         stat = lambda i, axis=-1: frechet.frechet_distance_to_samples(  # noqa: E731
             x[np.moveaxis(i, axis, -1)], ref.stats.mean, ref.stats.covariance
         ).numpy()
-        res = scipy.stats.bootstrap((np.arange(len(x)),), stat, n_resamples=200, vectorized=True,
-                                    method="percentile", random_state=np.random.default_rng(seed))
+        res = scipy.stats.bootstrap(
+            (np.arange(len(x)),),
+            stat,
+            n_resamples=200,
+            vectorized=True,
+            method="percentile",
+            random_state=np.random.default_rng(seed),
+        )
         return res.confidence_interval
 
     basic = _coverage(lambda x, ref, seed: selection.bootstrap_interval(x, ref, 200, seed))
@@ -115,7 +132,9 @@ def test_bootstrap_interval_covers_the_true_distance_at_its_nominal_rate():
 
 def test_no_resamples_give_no_interval_and_no_interval_column():
     rng = np.random.default_rng(2)
-    ref = selection.Reference(frechet.gaussian_stats(rng.normal(size=(300, 4))), rng.normal(size=300))
+    ref = selection.Reference(
+        frechet.gaussian_stats(rng.normal(size=(300, 4))), rng.normal(size=300)
+    )
     row = selection.score(rng.normal(size=(20, 4)), rng.normal(size=20), ref, resamples=0)
     assert np.isnan(row["distance_low"]) and np.isnan(row["distance_high"])
     low, high = selection.bootstrap_interval(rng.normal(size=(20, 4)), ref, resamples=100)

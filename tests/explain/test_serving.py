@@ -34,14 +34,20 @@ def models():
 @pytest.fixture(scope="module")
 def exported(models, tmp_path_factory):
     generator, detector = models
-    path = serving.export_explainer(generator, detector, tmp_path_factory.mktemp("zoo"), {"detector": "tiny"})
+    path = serving.export_explainer(
+        generator, detector, tmp_path_factory.mktemp("zoo"), {"detector": "tiny"}
+    )
     return path, tf.saved_model.load(str(path))
 
 
 def _inputs(**changes):
     inputs = {
-        "seed": tf.constant(SEEDS), "class_id": tf.constant(CLASSES), "direction": tf.constant(DIRECTIONS),
-        "learning_rate": tf.constant(LRS), "rp": tf.constant(RPS), "steps": tf.constant(STEPS),
+        "seed": tf.constant(SEEDS),
+        "class_id": tf.constant(CLASSES),
+        "direction": tf.constant(DIRECTIONS),
+        "learning_rate": tf.constant(LRS),
+        "rp": tf.constant(RPS),
+        "steps": tf.constant(STEPS),
     }
     inputs.update(changes)
     return inputs
@@ -50,10 +56,16 @@ def _inputs(**changes):
 def _python_loop(models, z0, steps=STEPS):
     """The loop ``tools/explain.py`` runs, one direction at a time."""
     param = ascent.LatentParameterisation(*models)
-    out = {"activation": np.zeros(len(z0)), "z": np.zeros_like(z0), "trace": np.zeros((len(z0), steps + 1))}
+    out = {
+        "activation": np.zeros(len(z0)),
+        "z": np.zeros_like(z0),
+        "trace": np.zeros((len(z0), steps + 1)),
+    }
     for direction in ("max", "min"):
         idx = np.flatnonzero(DIRECTIONS == direction.encode())
-        res = ascent.latent_ascent(param, z0[idx], CLASSES[idx], LRS[idx], RPS[idx], direction, [steps])
+        res = ascent.latent_ascent(
+            param, z0[idx], CLASSES[idx], LRS[idx], RPS[idx], direction, [steps]
+        )
         out["activation"][idx] = res.best_activation[0]
         out["z"][idx] = res.best_z[0]
         out["trace"][idx] = res.activation.T
@@ -107,20 +119,45 @@ def test_zero_steps_returns_the_start(models, exported):
 BAD = [
     ({"steps": tf.constant(serving.MAX_STEPS + 1)}, f"steps must be <= {serving.MAX_STEPS}"),
     ({"steps": tf.constant(-1)}, "steps must be >= 0"),
-    ({"learning_rate": tf.constant([np.nan, 0.1, 0.1, 0.1, 0.1], tf.float32)}, "learning_rate must be finite"),
+    (
+        {"learning_rate": tf.constant([np.nan, 0.1, 0.1, 0.1, 0.1], tf.float32)},
+        "learning_rate must be finite",
+    ),
     ({"rp": tf.constant([0.1, np.inf, 0.1, 0.1, 0.1], tf.float32)}, "rp must be finite"),
-    ({"learning_rate": tf.constant([0.1, 0.0, 0.1, 0.1, 0.1], tf.float32)}, "learning_rate must be > 0"),
+    (
+        {"learning_rate": tf.constant([0.1, 0.0, 0.1, 0.1, 0.1], tf.float32)},
+        "learning_rate must be > 0",
+    ),
     ({"rp": tf.constant([0.1, -1.0, 0.1, 0.1, 0.1], tf.float32)}, "rp must be >= 0"),
-    ({"direction": tf.constant([b"max", b"up", b"max", b"max", b"max"])}, "direction must be max or min"),
-    ({"class_id": tf.constant([0, 2, 1, 1, 0], tf.int32)}, "class_id must be 0 (non-vocal) or 1 (vocal)"),
+    (
+        {"direction": tf.constant([b"max", b"up", b"max", b"max", b"max"])},
+        "direction must be max or min",
+    ),
+    (
+        {"class_id": tf.constant([0, 2, 1, 1, 0], tf.int32)},
+        "class_id must be 0 (non-vocal) or 1 (vocal)",
+    ),
     ({"class_id": tf.constant([0, 1], tf.int32)}, "class_id must have one entry per row"),
     ({"rp": tf.constant([0.1], tf.float32)}, "rp must have one entry per row"),
     ({"steps": tf.constant([STEPS, STEPS])}, "steps must be a scalar"),
-    ({"seed": tf.constant(SEEDS[:, None])}, "seed must have shape [batch]; received a different rank"),
+    (
+        {"seed": tf.constant(SEEDS[:, None])},
+        "seed must have shape [batch]; received a different rank",
+    ),
     ({"class_id": tf.constant(CLASSES[:, None])}, "class_id must have one entry per row"),
-    ({k: tf.constant(v[:0]) for k, v in [("seed", SEEDS), ("class_id", CLASSES), ("direction", DIRECTIONS),
-                                         ("learning_rate", LRS), ("rp", RPS)]},
-     "seed must have shape [batch]; received an empty batch"),
+    (
+        {
+            k: tf.constant(v[:0])
+            for k, v in [
+                ("seed", SEEDS),
+                ("class_id", CLASSES),
+                ("direction", DIRECTIONS),
+                ("learning_rate", LRS),
+                ("rp", RPS),
+            ]
+        },
+        "seed must have shape [batch]; received an empty batch",
+    ),
 ]
 
 
@@ -146,22 +183,29 @@ def test_bad_latents_are_refused(exported, name):
         exported[1].signatures["from_latent"](**inputs)
 
 
-@pytest.mark.parametrize("change", [
-    {"seed": tf.constant(SEEDS.astype(np.float32))},
-    {"learning_rate": tf.constant(LRS.astype(np.float64))},
-    {"direction": tf.constant([1, 0, 1, 0, 1])},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"seed": tf.constant(SEEDS.astype(np.float32))},
+        {"learning_rate": tf.constant(LRS.astype(np.float64))},
+        {"direction": tf.constant([1, 0, 1, 0, 1])},
+    ],
+)
 def test_wrong_dtype_is_refused_by_the_signature(exported, change):
     # Refused when the inputs are bound to the signature, before any op runs.
-    with pytest.raises((TypeError, ValueError, tf.errors.InvalidArgumentError),
-                       match=r"Can not cast|expected|shape"):
+    with pytest.raises(
+        (TypeError, ValueError, tf.errors.InvalidArgumentError),
+        match=r"Can not cast|expected|shape",
+    ):
         exported[1].signatures["serving_default"](**_inputs(**change))
 
 
 def test_a_diverging_row_is_flagged_and_every_output_stays_finite(exported):
     lrs = LRS.copy()
     lrs[1] = 3e38  # the latent overflows to infinity on the first step
-    out = exported[1].signatures["serving_default"](**_inputs(learning_rate=tf.constant(lrs), steps=tf.constant(8)))
+    out = exported[1].signatures["serving_default"](
+        **_inputs(learning_rate=tf.constant(lrs), steps=tf.constant(8))
+    )
     for name in ("log_mel", "activation", "z", "activation_trace"):
         assert np.all(np.isfinite(out[name].numpy())), name
     diverged = out["diverged"].numpy()

@@ -37,17 +37,23 @@ def test_wider_at_higher_confidence_and_basic_method():
     low, high = bootstrap.bootstrap_interval(np.mean, [x], method="percentile", seed=5)
     basic = bootstrap.bootstrap_interval(np.mean, [x], method="basic", seed=5)
     # The basic interval is the percentile one reflected about the estimate.
-    assert basic[0] == pytest.approx(2 * x.mean() - high) and basic[1] == pytest.approx(2 * x.mean() - low)
+    assert basic[0] == pytest.approx(2 * x.mean() - high) and basic[1] == pytest.approx(
+        2 * x.mean() - low
+    )
 
 
 def test_several_statistics_share_the_resamples():
     x = np.random.default_rng(6).normal(2.0, 1.0, 300)
-    both = bootstrap.estimates(lambda v: [v.mean(), 2 * v.mean()], [x], ["mean", "double"], resamples=300)
+    both = bootstrap.estimates(
+        lambda v: [v.mean(), 2 * v.mean()], [x], ["mean", "double"], resamples=300
+    )
     assert list(both) == ["mean", "double"]
     assert both["mean"] == bootstrap.estimate(np.mean, [x], resamples=300)
     for key in ("value", "low", "high"):
         assert getattr(both["double"], key) == pytest.approx(2 * getattr(both["mean"], key))
-    with pytest.raises(ParameterError, match="Expected the statistic to give 3 values .* Received: shape=.2,."):
+    with pytest.raises(
+        ParameterError, match="Expected the statistic to give 3 values .* Received: shape=.2,."
+    ):
         bootstrap.estimates(lambda v: [v.mean(), v.std()], [x], ["a", "b", "c"])
 
 
@@ -55,8 +61,12 @@ def test_centred_interval_brackets_a_biased_statistic():
     # The variance with ddof=0 of 20 values: biased low, more so in a resample.
     x = np.random.default_rng(7).normal(0.0, 1.0, 20)
     value = x.var()
-    low, high = bootstrap.bootstrap_interval(np.var, [x], resamples=2000, method="percentile", seed=1)
-    c_low, c_high = bootstrap.bootstrap_interval(np.var, [x], resamples=2000, method="centred", seed=1)
+    low, high = bootstrap.bootstrap_interval(
+        np.var, [x], resamples=2000, method="percentile", seed=1
+    )
+    c_low, c_high = bootstrap.bootstrap_interval(
+        np.var, [x], resamples=2000, method="centred", seed=1
+    )
     assert c_low < value < c_high
     assert c_high - c_low == pytest.approx(high - low)  # the same spread, shifted up by the bias
     assert c_low > low
@@ -67,13 +77,24 @@ def test_a_constant_statistic_has_a_point_interval():
     assert (est.value, est.low, est.high) == (1.0, 1.0, 1.0)
 
 
-@pytest.mark.parametrize("samples, kwargs, pattern", [
-    ([np.ones(1)], {}, "Expected one or more samples of at least 2 rows. Received: rows=.1."),
-    ([], {}, "Received: rows=..$"),
-    ([np.ones(5)], {"resamples": 5}, "Expected resamples >= 10. Received: resamples=5"),
-    ([np.ones(5)], {"confidence": 1.0}, "Expected 0 < confidence < 1. Received: confidence=1.0"),
-    ([np.ones(5)], {"method": "BCa"}, "Expected method in .'percentile', 'basic', 'centred'.. Received: method='BCa'"),
-])
+@pytest.mark.parametrize(
+    "samples, kwargs, pattern",
+    [
+        ([np.ones(1)], {}, "Expected one or more samples of at least 2 rows. Received: rows=.1."),
+        ([], {}, "Received: rows=..$"),
+        ([np.ones(5)], {"resamples": 5}, "Expected resamples >= 10. Received: resamples=5"),
+        (
+            [np.ones(5)],
+            {"confidence": 1.0},
+            "Expected 0 < confidence < 1. Received: confidence=1.0",
+        ),
+        (
+            [np.ones(5)],
+            {"method": "BCa"},
+            "Expected method in .'percentile', 'basic', 'centred'.. Received: method='BCa'",
+        ),
+    ],
+)
 def test_bad_arguments(samples, kwargs, pattern):
     with pytest.raises(ParameterError, match=pattern):
         bootstrap.bootstrap_interval(np.mean, samples, **kwargs)

@@ -17,9 +17,15 @@ PER_SIDE = 100
 def halves(tmp_path_factory):
     """Two disjoint sets of real excerpts from the same songs, each in song
     order: the even and the odd draws of one sorted sample."""
-    root = synthetic.make_corpus(tmp_path_factory.mktemp("c2st") / "corpus", seed=0,
-                                 split_sizes={"train": 2, "valid": 1, "test": 1}, duration=8.0,
-                                 workers=1, version=1, splits=("train",))
+    root = synthetic.make_corpus(
+        tmp_path_factory.mktemp("c2st") / "corpus",
+        seed=0,
+        split_sizes={"train": 2, "valid": 1, "test": 1},
+        duration=8.0,
+        workers=1,
+        version=1,
+        splits=("train",),
+    )
     train = pipeline.load_split(corpus_lib.read_corpus(root, splits=("train",)), "train")
     x, _ = pipeline.sample_excerpts(train, 2 * PER_SIDE, seed=0)
     return x[0::2], x[1::2]
@@ -56,7 +62,9 @@ def test_blurred_real_is_told_apart(halves):
 def test_noise_is_always_told_apart(halves):
     a, b = halves
     rng = np.random.default_rng(0)
-    noise = (b.mean(axis=(0, 1)) + b.std(axis=(0, 1)) * rng.standard_normal(b.shape)).astype(np.float32)
+    noise = (b.mean(axis=(0, 1)) + b.std(axis=(0, 1)) * rng.standard_normal(b.shape)).astype(
+        np.float32
+    )
     result = c2st.classifier_two_sample_test(a, noise)
     assert result.accuracy >= 0.97
     assert np.all(result.generated_scores > 0.5)
@@ -74,7 +82,9 @@ def test_standardize_excerpts():
     z = c2st.standardize_excerpts(x)
     np.testing.assert_allclose(z.mean(axis=(1, 2)), 0.0, atol=1e-5)
     np.testing.assert_allclose(z.std(axis=(1, 2)), 1.0, atol=1e-5)
-    np.testing.assert_allclose(c2st.standardize_excerpts(2 * x + 7), z, atol=1e-5)  # level and scale gone
+    np.testing.assert_allclose(
+        c2st.standardize_excerpts(2 * x + 7), z, atol=1e-5
+    )  # level and scale gone
 
 
 def test_same_seed_same_scores():
@@ -87,26 +97,47 @@ def test_same_seed_same_scores():
     np.testing.assert_allclose(one.generated_scores, two.generated_scores, rtol=0, atol=1e-6)
 
 
-@pytest.mark.parametrize("real, generated, pattern", [
-    (np.zeros((10, 20, 18)), np.zeros((9, 20, 18)), "same shape and number. Received: real.shape=.10, 20, 18."),
-    (np.zeros((10, 20)), np.zeros((10, 20)), "Expected real of shape .n >= 2, frames >= 18, bands >= 18.. Received: shape=.10, 20."),
-    (np.zeros((10, 20, 12)), np.zeros((10, 20, 12)), "Received: shape=.10, 20, 12."),
-    (np.zeros((15, 20, 18)), np.zeros((15, 20, 18)),
-     "Expected at least 16 examples per side for 2 folds of 4 blocks. Received: 15"),
-    (np.zeros((10, 20, 18)), np.full((10, 20, 18), np.nan), "Expected finite generated. Received: 3600 non-finite"),
-])
+@pytest.mark.parametrize(
+    "real, generated, pattern",
+    [
+        (
+            np.zeros((10, 20, 18)),
+            np.zeros((9, 20, 18)),
+            "same shape and number. Received: real.shape=.10, 20, 18.",
+        ),
+        (
+            np.zeros((10, 20)),
+            np.zeros((10, 20)),
+            "Expected real of shape .n >= 2, frames >= 18, bands >= 18.. Received: shape=.10, 20.",
+        ),
+        (np.zeros((10, 20, 12)), np.zeros((10, 20, 12)), "Received: shape=.10, 20, 12."),
+        (
+            np.zeros((15, 20, 18)),
+            np.zeros((15, 20, 18)),
+            "Expected at least 16 examples per side for 2 folds of 4 blocks. Received: 15",
+        ),
+        (
+            np.zeros((10, 20, 18)),
+            np.full((10, 20, 18), np.nan),
+            "Expected finite generated. Received: 3600 non-finite",
+        ),
+    ],
+)
 def test_bad_samples(real, generated, pattern):
     with pytest.raises(ParameterError, match=pattern):
         c2st.classifier_two_sample_test(real, generated)
 
 
-@pytest.mark.parametrize("kwargs, pattern", [
-    ({"folds": 1}, "Expected folds >= 2. Received: folds=1"),
-    ({"blocks": 0}, "Expected blocks >= 1. Received: blocks=0"),
-    ({"epochs": 0}, "Expected epochs >= 1. Received: epochs=0"),
-    ({"filters": (8, 16)}, "Expected 3 positive channel counts. Received: filters=.8, 16."),
-    ({"learning_rate": 0.0}, "Expected learning_rate > 0. Received: learning_rate=0.0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, pattern",
+    [
+        ({"folds": 1}, "Expected folds >= 2. Received: folds=1"),
+        ({"blocks": 0}, "Expected blocks >= 1. Received: blocks=0"),
+        ({"epochs": 0}, "Expected epochs >= 1. Received: epochs=0"),
+        ({"filters": (8, 16)}, "Expected 3 positive channel counts. Received: filters=.8, 16."),
+        ({"learning_rate": 0.0}, "Expected learning_rate > 0. Received: learning_rate=0.0"),
+    ],
+)
 def test_bad_config(kwargs, pattern):
     with pytest.raises(ParameterError, match=pattern):
         c2st.C2STConfig(**kwargs)
@@ -116,7 +147,9 @@ def test_metrics_import_neither_models_nor_explain():
     import subprocess
     import sys
 
-    code = ("import sys, vocal_xai.metrics; "
-            "print(sorted(m for m in sys.modules if m.startswith(('vocal_xai.models', 'vocal_xai.explain'))))")
+    code = (
+        "import sys, vocal_xai.metrics; "
+        "print(sorted(m for m in sys.modules if m.startswith(('vocal_xai.models', 'vocal_xai.explain'))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

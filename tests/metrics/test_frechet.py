@@ -106,7 +106,9 @@ def test_grows_with_mean_shift():
     assert all(a < b for a, b in zip(values, values[1:]))
     # The mean term adds exactly ||t * direction||^2.
     for t, value in zip(shifts, values):
-        np.testing.assert_allclose(value - values[0], t**2 * direction @ direction, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(
+            value - values[0], t**2 * direction @ direction, rtol=1e-9, atol=1e-9
+        )
 
 
 def test_grows_with_covariance_scale():
@@ -162,9 +164,7 @@ def test_1d_matches_numpy_and_full_form():
     got = frechet.frechet_distance_1d(a, b)
     assert got.dtype == tf.float64
     np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12)
-    full = frechet.frechet_distance(
-        [a.mean()], [[a.var(ddof=1)]], [b.mean()], [[b.var(ddof=1)]]
-    )
+    full = frechet.frechet_distance([a.mean()], [[a.var(ddof=1)]], [b.mean()], [[b.var(ddof=1)]])
     np.testing.assert_allclose(full.numpy(), expected, rtol=1e-9)
     # Any input shape is flattened.
     np.testing.assert_allclose(
@@ -345,8 +345,10 @@ class LinearEmbedding(keras.Model):
     def __init__(self, dim, seed=0):
         super().__init__()
         self.embed = keras.layers.Dense(
-            dim, kernel_initializer=keras.initializers.RandomNormal(seed=seed),
-            bias_initializer=keras.initializers.Constant(2.0), dtype="float64",
+            dim,
+            kernel_initializer=keras.initializers.RandomNormal(seed=seed),
+            bias_initializer=keras.initializers.Constant(2.0),
+            dtype="float64",
         )
         self.embedding_stats = frechet.FrechetStatistics(dim)
         self.traced_in_graph = None

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from vocal_xai import spectral
 from vocal_xai.data import pipeline
@@ -102,12 +101,16 @@ def _excerpts(split, label):
 
 
 def test_real_excerpts_score_like_real_and_noise_scores_zero(judge):
-    real = judge.measure(pipeline.excerpts_at(_split(2), 7)[0], "max")  # other songs, like the baseline
+    real = judge.measure(
+        pipeline.excerpts_at(_split(2), 7)[0], "max"
+    )  # other songs, like the baseline
     assert 0.25 < real["realism"].mean() < 0.75
     assert 0.8 < np.median(real["nn_distance_ratio"]) < 1.25
     rng = np.random.default_rng(3)
     noise = (judge.mean + judge.std * rng.normal(0, 1, (20, T, F))).astype(np.float32)
-    flat = np.repeat(judge.mean[None, None, :], 20, 0).repeat(T, 1) + rng.normal(0, 0.01, (20, T, F))
+    flat = np.repeat(judge.mean[None, None, :], 20, 0).repeat(T, 1) + rng.normal(
+        0, 0.01, (20, T, F)
+    )
     for fake in (noise, flat.astype(np.float32)):
         m = judge.measure(fake, "max")
         assert m["realism"].max() == 0.0 and np.median(m["nn_distance_ratio"]) > 1.2
@@ -123,7 +126,9 @@ def test_class_evidence_and_voice_evidence_follow_the_labels(judge):
     assert judge.measure(vocal, "max")["voice_evidence"].mean() > 0.8
     assert judge.measure(other, "min")["voice_evidence"].mean() > 0.8
     m_vocal, m_other = judge.measure(vocal, "max"), judge.measure(other, "max")
-    np.testing.assert_allclose(m_vocal["voice_evidence"] + judge.measure(vocal, "min")["voice_evidence"], 1.0)
+    np.testing.assert_allclose(
+        m_vocal["voice_evidence"] + judge.measure(vocal, "min")["voice_evidence"], 1.0
+    )
     assert np.median(m_vocal["formant_motion"]) > 1.5 * np.median(m_other["formant_motion"])
 
 
@@ -138,7 +143,9 @@ def test_bad_input(judge):
         measures.build_judge(_split(0), _split(1), time_pool=0)
 
 
-def test_measures_separate_vocal_from_non_vocal_on_the_default_corpus(default_corpus, tmp_path_factory):
+def test_measures_separate_vocal_from_non_vocal_on_the_default_corpus(
+    default_corpus, tmp_path_factory
+):
     cache = tmp_path_factory.mktemp("cache")
     splits = {s: pipeline.load_split(default_corpus, s, cache) for s in ("train", "valid")}
     judge = measures.build_judge(splits["train"], splits["valid"])

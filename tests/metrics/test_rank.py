@@ -9,7 +9,7 @@ from vocal_xai.metrics import rank
 
 def test_spearman_known_values_and_intervals():
     x = np.arange(20.0)
-    up = rank.spearman_with_interval(x, x ** 3, resamples=200)
+    up = rank.spearman_with_interval(x, x**3, resamples=200)
     assert up["rho"] == pytest.approx(1.0) and up["low"] == pytest.approx(1.0) and up["n"] == 20
     down = rank.spearman_with_interval(x, -x, resamples=200)
     assert down["rho"] == pytest.approx(-1.0) and down["high"] == pytest.approx(-1.0)

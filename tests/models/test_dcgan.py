@@ -7,15 +7,21 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from helpers import random_band_stats, random_gan_inputs, random_log_mel
+
 from vocal_xai import export, spectral
-from vocal_xai.data import pipeline, synthetic
 from vocal_xai.data import corpus as corpus_lib
+from vocal_xai.data import pipeline, synthetic
 from vocal_xai.errors import ParameterError
 from vocal_xai.layers import CropFrames, FloorLogMel, Standardize
-from vocal_xai.models.dcgan import PRESETS, ConditionalDCGAN, Discriminator, Generator
-from vocal_xai.models.dcgan import evaluation, task
+from vocal_xai.models.dcgan import (
+    PRESETS,
+    ConditionalDCGAN,
+    Discriminator,
+    Generator,
+    evaluation,
+    task,
+)
 from vocal_xai.models.detector import SVDNet
 
 TINY_G = PRESETS["dcgan_tiny"]["generator"]
@@ -26,7 +32,9 @@ FLOOR = np.float32(spectral.LOG_MEL_MIN)
 def _gan(seed=0, mean_std=None, d_learning_rate=2e-4, g_learning_rate=2e-4, loss="hinge"):
     keras.utils.set_random_seed(seed)
     mean, std = mean_std if mean_std is not None else random_band_stats()
-    gan = ConditionalDCGAN(Generator(mean, std, **TINY_G), Discriminator(mean, std, **TINY_D), seed=seed)
+    gan = ConditionalDCGAN(
+        Generator(mean, std, **TINY_G), Discriminator(mean, std, **TINY_D), seed=seed
+    )
     gan.compile(
         d_optimizer=keras.optimizers.Adam(d_learning_rate, 0.5, 0.999),
         g_optimizer=keras.optimizers.Adam(g_learning_rate, 0.5, 0.999),
@@ -113,8 +121,11 @@ def test_floor_log_mel():
 def test_layers_round_trip_through_config():
     x = np.random.default_rng(4).normal(-10.0, 5.0, (2, 128, 80)).astype(np.float32)
     mean, std = random_band_stats(5)
-    layers = [CropFrames(115, name="crop"), FloorLogMel(name="floor"),
-              Standardize(mean, std, invert=True, name="destandardize")]
+    layers = [
+        CropFrames(115, name="crop"),
+        FloorLogMel(name="floor"),
+        Standardize(mean, std, invert=True, name="destandardize"),
+    ]
     for layer in layers:
         clone = layer.__class__.from_config(layer.get_config())
         assert clone.get_config() == layer.get_config()
@@ -187,14 +198,16 @@ def test_config_round_trip_and_keras_file(tmp_path):
         clone = model.__class__.from_config(config)
         assert clone.get_config() == config
         clone.set_weights(model.get_weights())
-        np.testing.assert_array_equal(clone(inputs, training=False).numpy(),
-                                      model(inputs, training=False).numpy())
+        np.testing.assert_array_equal(
+            clone(inputs, training=False).numpy(), model(inputs, training=False).numpy()
+        )
         path = tmp_path / f"{model.name}.keras"
         model.save(path)
         loaded = keras.models.load_model(path)
         assert type(loaded) is type(model) and loaded.get_config() == config
-        np.testing.assert_array_equal(loaded(inputs, training=False).numpy(),
-                                      model(inputs, training=False).numpy())
+        np.testing.assert_array_equal(
+            loaded(inputs, training=False).numpy(), model(inputs, training=False).numpy()
+        )
 
 
 @pytest.mark.parametrize(
@@ -258,11 +271,17 @@ def test_train_step_updates_both_players(loss):
     else:
         softplus = np.log1p(np.exp(-real_logits))
         assert logs["d_loss"] > np.mean(softplus) and logs["g_loss"] > 0
-    for before, variables in [(g_before, gan.generator.trainable_variables),
-                              (d_before, gan.discriminator.trainable_variables)]:
+    for before, variables in [
+        (g_before, gan.generator.trainable_variables),
+        (d_before, gan.discriminator.trainable_variables),
+    ]:
         unchanged = [v.path for b, v in zip(before, variables) if np.array_equal(b, v.numpy())]
         # In the linear regime of both hinges, the critic bias gets -1 + 1 = 0.
-        allowed = [p for p in unchanged if loss == "hinge" and p.startswith("critic") and p.endswith("bias")]
+        allowed = [
+            p
+            for p in unchanged
+            if loss == "hinge" and p.startswith("critic") and p.endswith("bias")
+        ]
         assert unchanged == allowed
 
 
@@ -337,8 +356,14 @@ def test_matched_noise_has_the_reference_band_statistics():
 @pytest.fixture(scope="module")
 def splits(tmp_path_factory):
     path = tmp_path_factory.mktemp("corpus") / "c"
-    synthetic.make_corpus(path, seed=3, split_sizes={"train": 2, "valid": 1, "test": 1},
-                          duration=8.0, workers=1, version=1)  # every song sings
+    synthetic.make_corpus(
+        path,
+        seed=3,
+        split_sizes={"train": 2, "valid": 1, "test": 1},
+        duration=8.0,
+        workers=1,
+        version=1,
+    )  # every song sings
     corpus = corpus_lib.read_corpus(path)
     train = pipeline.load_split(corpus, "train")
     valid = pipeline.load_split(corpus, "valid")
@@ -359,9 +384,11 @@ class RealExcerpts:
     latent_dim = 128
 
     def __init__(self, valid, count, seed):
-        self.table = tf.constant(np.stack(
-            [pipeline.sample_excerpts(valid, count, label=c, seed=seed)[0] for c in (0, 1)]
-        ))
+        self.table = tf.constant(
+            np.stack(
+                [pipeline.sample_excerpts(valid, count, label=c, seed=seed)[0] for c in (0, 1)]
+            )
+        )
 
     def __call__(self, inputs, training=False):
         return tf.gather(self.table, inputs["class"][0])[: tf.shape(inputs["z"])[0]]
@@ -372,14 +399,24 @@ def test_evaluate_generator_rows(splits, detector):
     keras.utils.set_random_seed(0)
     train_mean, train_std = pipeline.band_stats(train.features)
     generator = Generator(train_mean, train_std, **TINY_G)
-    report = evaluation.evaluate_generator(generator, detector, train, valid, num_samples=30, seed=0,
-                                           resamples=50, c2st_floor=False)
+    report = evaluation.evaluate_generator(
+        generator, detector, train, valid, num_samples=30, seed=0, resamples=50, c2st_floor=False
+    )
     assert set(report) == {"non_vocal", "vocal", "class_matters", "cue_difference", "settings"}
     assert set(report["cue_difference"]) == {"generator", "real", "generator_over_real"}
     for name in evaluation.CLASS_NAMES.values():
         row = report[name]
-        assert set(row) >= {"generator", "floor", "ceiling", "consistency", "samples", "frechet", "c2st",
-                            "class_evidence", "p_vocal_cues"}
+        assert set(row) >= {
+            "generator",
+            "floor",
+            "ceiling",
+            "consistency",
+            "samples",
+            "frechet",
+            "c2st",
+            "class_evidence",
+            "p_vocal_cues",
+        }
         assert row["samples"] == 30 and row["requested"] == 30
         for key in ("generator", "floor", "ceiling"):
             assert np.isfinite(row[key]) and row[key] >= 0
@@ -393,7 +430,10 @@ def test_evaluate_generator_rows(splits, detector):
     text = evaluation.format_report(report)
     for name in evaluation.CLASS_NAMES.values():
         row = report[name]
-        assert f"| {name} | {row['generator']:.3f} | {row['floor']:.3f} | {row['ceiling']:.1f} |" in text
+        assert (
+            f"| {name} | {row['generator']:.3f} | {row['floor']:.3f} | {row['ceiling']:.1f} |"
+            in text
+        )
         assert f"{row['consistency']:.1%}" in text
         assert f"- {name}: 30 excerpts per row of 30 asked" in text
     assert f"for {report['class_matters']['value']:.1%}" in text
@@ -401,8 +441,16 @@ def test_evaluate_generator_rows(splits, detector):
 
 def test_evaluate_generator_scores_real_excerpts_as_perfect(splits, detector):
     train, valid = splits
-    report = evaluation.evaluate_generator(RealExcerpts(valid, 30, seed=5), detector, train, valid,
-                                           num_samples=30, seed=5, resamples=50, c2st_floor=False)
+    report = evaluation.evaluate_generator(
+        RealExcerpts(valid, 30, seed=5),
+        detector,
+        train,
+        valid,
+        num_samples=30,
+        seed=5,
+        resamples=50,
+        c2st_floor=False,
+    )
     for label, name in evaluation.CLASS_NAMES.items():
         row = report[name]
         assert row["generator"] == pytest.approx(0.0, abs=1e-6)
@@ -467,9 +515,16 @@ def test_fresh_process_matches_in_process_generator(exported, tmp_path):
     script = tmp_path / "load.py"
     script.write_text(FRESH_LOAD)
     result = subprocess.run(
-        [sys.executable, str(script), str(path), str(tmp_path / "z.npy"), str(tmp_path / "c.npy"),
-         str(tmp_path / "out.npy")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            str(script),
+            str(path),
+            str(tmp_path / "z.npy"),
+            str(tmp_path / "c.npy"),
+            str(tmp_path / "out.npy"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "['class_id', 'z'] ['log_mel'] float32 int32"
@@ -485,11 +540,24 @@ def test_saved_model_cli_runs(exported, tmp_path):
     np.save(tmp_path / "z.npy", z)
     np.save(tmp_path / "c.npy", labels)
     result = subprocess.run(
-        [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "run", "--dir", str(path),
-         "--tag_set", "serve", "--signature_def", "serving_default",
-         "--inputs", f"z={tmp_path / 'z.npy'};class_id={tmp_path / 'c.npy'}",
-         "--outdir", str(tmp_path / "out")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tensorflow.python.tools.saved_model_cli",
+            "run",
+            "--dir",
+            str(path),
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "serving_default",
+            "--inputs",
+            f"z={tmp_path / 'z.npy'};class_id={tmp_path / 'c.npy'}",
+            "--outdir",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     served = np.load(tmp_path / "out" / "log_mel.npy")
@@ -540,8 +608,11 @@ def test_keras_model_agrees_and_gives_gradients(exported):
     assert isinstance(keras_generator, Generator)
     assert keras_generator.get_config() == generator.get_config()
     z, labels = _served_inputs(seed=3)
-    served = tf.saved_model.load(str(path)).signatures["serving_default"](
-        z=tf.constant(z), class_id=tf.constant(labels))["log_mel"].numpy()
+    served = (
+        tf.saved_model.load(str(path))
+        .signatures["serving_default"](z=tf.constant(z), class_id=tf.constant(labels))["log_mel"]
+        .numpy()
+    )
     zt = tf.constant(z)
     with tf.GradientTape() as tape:
         tape.watch(zt)

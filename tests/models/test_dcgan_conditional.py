@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from helpers import random_band_stats, random_gan_inputs, random_log_mel
+
 from vocal_xai.errors import ParameterError
 from vocal_xai.models.dcgan import PRESETS, ConditionalDCGAN, Discriminator, Generator
 from vocal_xai.models.dcgan.dcgan_backbone import ConditionalBatchNorm
@@ -95,8 +95,9 @@ def test_conditional_batch_norm_inference(shape):
     swapped = labels.copy()
     swapped[[0, 1]] = swapped[[1, 0]]
     out = layer([x, tf.constant(swapped)], training=False).numpy()
-    np.testing.assert_allclose(out, _normalise(x, mean, var, 1e-2, swapped, gamma, beta),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        out, _normalise(x, mean, var, 1e-2, swapped, gamma, beta), rtol=1e-5, atol=1e-5
+    )
     assert np.max(np.abs(out[:2] - want[:2])) > 1e-2
     np.testing.assert_array_equal(out[2:], layer([x, labels], training=False).numpy()[2:])
     # Inference does not touch the moving statistics.
@@ -108,7 +109,9 @@ def test_conditional_batch_norm_inference(shape):
 def test_conditional_batch_norm_training_uses_batch_statistics(shape):
     rng = np.random.default_rng(1)
     channels = shape[-1]
-    x = rng.normal(rng.normal(0, 3, channels), rng.uniform(0.5, 3, channels), shape).astype(np.float32)
+    x = rng.normal(rng.normal(0, 3, channels), rng.uniform(0.5, 3, channels), shape).astype(
+        np.float32
+    )
     labels = np.array([1, 0, 0, 1, 1, 0], np.int32)
     layer = ConditionalBatchNorm(2, momentum=0.8, epsilon=1e-3)
     layer([x, labels])
@@ -121,19 +124,25 @@ def test_conditional_batch_norm_training_uses_batch_statistics(shape):
     axes = tuple(range(len(shape) - 1))
     batch_mean = x.astype(np.float64).mean(axis=axes)
     batch_var = x.astype(np.float64).var(axis=axes)  # biased, as BatchNorm
-    np.testing.assert_allclose(out, _normalise(x, batch_mean, batch_var, 1e-3, labels, gamma, beta),
-                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        out, _normalise(x, batch_mean, batch_var, 1e-3, labels, gamma, beta), rtol=1e-4, atol=1e-4
+    )
     # Not the moving statistics.
     moving = _normalise(x, mean0, var0, 1e-3, labels, gamma, beta)
     assert np.max(np.abs(out - moving)) > 0.1
     # The moving statistics moved towards the batch statistics.
-    np.testing.assert_allclose(layer.norm.moving_mean.numpy(), 0.8 * mean0 + 0.2 * batch_mean,
-                               rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(layer.norm.moving_variance.numpy(), 0.8 * var0 + 0.2 * batch_var,
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        layer.norm.moving_mean.numpy(), 0.8 * mean0 + 0.2 * batch_mean, rtol=1e-5, atol=1e-5
+    )
+    np.testing.assert_allclose(
+        layer.norm.moving_variance.numpy(), 0.8 * var0 + 0.2 * batch_var, rtol=1e-4, atol=1e-5
+    )
     # Per-class parameters are trainable, the statistics are not.
     assert {v.path.split("/")[-1] for v in layer.trainable_weights} == {"gamma", "beta"}
-    assert {v.path.split("/")[-1] for v in layer.non_trainable_weights} == {"moving_mean", "moving_variance"}
+    assert {v.path.split("/")[-1] for v in layer.non_trainable_weights} == {
+        "moving_mean",
+        "moving_variance",
+    }
 
 
 def test_conditional_batch_norm_config_round_trip():
@@ -142,20 +151,28 @@ def test_conditional_batch_norm_config_round_trip():
     labels = tf.constant([0, 1, 2, 1], tf.int32)
     layer = ConditionalBatchNorm(3, momentum=0.7, epsilon=0.05, name="cbn")
     layer([x, labels])
-    layer.set_weights([rng.normal(1.0, 0.5, w.shape).astype(np.float32) if w.ndim == 2
-                       else rng.uniform(0.5, 2.0, w.shape).astype(np.float32)
-                       for w in layer.get_weights()])
+    layer.set_weights(
+        [
+            rng.normal(1.0, 0.5, w.shape).astype(np.float32)
+            if w.ndim == 2
+            else rng.uniform(0.5, 2.0, w.shape).astype(np.float32)
+            for w in layer.get_weights()
+        ]
+    )
     config = layer.get_config()
     assert config["num_classes"] == 3 and config["momentum"] == 0.7 and config["epsilon"] == 0.05
     assert config["name"] == "cbn"
-    for clone in [ConditionalBatchNorm.from_config(config),
-                  keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer))]:
+    for clone in [
+        ConditionalBatchNorm.from_config(config),
+        keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(layer)),
+    ]:
         assert type(clone) is ConditionalBatchNorm and clone.get_config() == config
         assert clone.norm.momentum == 0.7 and clone.norm.epsilon == 0.05
         clone([x, labels])
         clone.set_weights(layer.get_weights())
-        np.testing.assert_array_equal(clone([x, labels], training=False).numpy(),
-                                      layer([x, labels], training=False).numpy())
+        np.testing.assert_array_equal(
+            clone([x, labels], training=False).numpy(), layer([x, labels], training=False).numpy()
+        )
     assert layer.compute_output_shape([(None, 2, 3, 5), (None,)]) == (None, 2, 3, 5)
     with pytest.raises(ParameterError, match="num_classes >= 1. Received: num_classes=0"):
         ConditionalBatchNorm(0)
@@ -165,7 +182,10 @@ def test_conditional_batch_norm_config_round_trip():
 
 
 def test_presets():
-    for name, base in [("dcgan_conditional", "dcgan_small"), ("dcgan_tiny_conditional", "dcgan_tiny")]:
+    for name, base in [
+        ("dcgan_conditional", "dcgan_small"),
+        ("dcgan_tiny_conditional", "dcgan_tiny"),
+    ]:
         preset = PRESETS[name]
         assert preset["generator"] == {**PRESETS[base]["generator"], "conditional_norm": True}
         assert preset["discriminator"] == {**PRESETS[base]["discriminator"], "aux_classifier": True}
@@ -201,8 +221,10 @@ def test_generator_class_acts_through_conditional_norm():
     zeros, ones = tf.zeros([4], tf.int32), tf.ones([4], tf.int32)
 
     def both(training=False):
-        return (generator({"z": z, "class": zeros}, training=training).numpy(),
-                generator({"z": z, "class": ones}, training=training).numpy())
+        return (
+            generator({"z": z, "class": zeros}, training=training).numpy(),
+            generator({"z": z, "class": ones}, training=training).numpy(),
+        )
 
     # Same scale and offset for both classes: the class has no effect.
     rng = np.random.default_rng(3)
@@ -244,9 +266,12 @@ def _perturb_generator(generator, seed):
         layer = generator.get_layer(name)
         layer.gamma.assign(rng.uniform(0.5, 1.5, layer.gamma.shape).astype(np.float32))
         layer.beta.assign(rng.normal(0.0, 0.3, layer.beta.shape).astype(np.float32))
-        layer.norm.moving_mean.assign(rng.normal(0.0, 0.1, layer.norm.moving_mean.shape).astype(np.float32))
+        layer.norm.moving_mean.assign(
+            rng.normal(0.0, 0.1, layer.norm.moving_mean.shape).astype(np.float32)
+        )
         layer.norm.moving_variance.assign(
-            rng.uniform(0.5, 2.0, layer.norm.moving_variance.shape).astype(np.float32))
+            rng.uniform(0.5, 2.0, layer.norm.moving_variance.shape).astype(np.float32)
+        )
 
 
 def test_conditional_generator_keras_file_round_trip(tmp_path):
@@ -270,7 +295,9 @@ def test_conditional_generator_keras_file_round_trip(tmp_path):
     assert type(loaded) is Generator and loaded.get_config() == config
     for name in NORM_NAMES:
         assert type(loaded.get_layer(name)) is ConditionalBatchNorm
-        for a, b in zip(loaded.get_layer(name).get_weights(), generator.get_layer(name).get_weights()):
+        for a, b in zip(
+            loaded.get_layer(name).get_weights(), generator.get_layer(name).get_weights()
+        ):
             np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(loaded(inputs, training=False).numpy(), want)
     # The class really matters in the reloaded copy.
@@ -329,8 +356,11 @@ def test_discriminator_aux_classifier_outputs():
     shared = {v.path for v in plain.weights}
     extra = [v.path for v in aux.weights if v.path not in shared]
     assert shared <= {v.path for v in aux.weights}
-    assert sorted(extra) == ["classifier_sn/classifier/bias", "classifier_sn/classifier/kernel",
-                             "classifier_sn/vector_u"]
+    assert sorted(extra) == [
+        "classifier_sn/classifier/bias",
+        "classifier_sn/classifier/kernel",
+        "classifier_sn/vector_u",
+    ]
     aux_weights = _by_path(aux)
     plain.set_weights([aux_weights[v.path] for v in plain.weights])
     classifier = _unwrapped(aux, "classifier")
@@ -396,7 +426,10 @@ def test_discriminator_aux_classifier_config_round_trip(tmp_path):
 def _gan(seed=0, aux_weight=1.0, d_optimizer=None, g_optimizer=None, models=None):
     keras.utils.set_random_seed(seed)
     mean, std = random_band_stats()
-    generator, discriminator = models or (Generator(mean, std, **COND_G), Discriminator(mean, std, **COND_D))
+    generator, discriminator = models or (
+        Generator(mean, std, **COND_G),
+        Discriminator(mean, std, **COND_D),
+    )
     gan = ConditionalDCGAN(generator, discriminator, seed=seed)
     gan.compile(
         d_optimizer=d_optimizer or keras.optimizers.Adam(2e-4, 0.5, 0.999),
@@ -432,7 +465,9 @@ def test_train_step_logs_d_aux_of_the_real_batch_before_the_step():
     assert logs["g_aux"] > 0
     # The class head was trained.
     d_after = _by_path(gan.discriminator)
-    assert not np.array_equal(d_after["classifier_sn/classifier/bias"], d_before["classifier_sn/classifier/bias"])
+    assert not np.array_equal(
+        d_after["classifier_sn/classifier/bias"], d_before["classifier_sn/classifier/bias"]
+    )
 
 
 def test_g_aux_is_the_class_loss_of_the_generated_batch():
@@ -451,16 +486,22 @@ def test_g_aux_is_the_class_loss_of_the_generated_batch():
 
     logs = {k: float(v) for k, v in gan.train_step((REAL, LABELS)).items()}
 
-    assert logs["g_aux"] == pytest.approx(_bce_from_logits(LABELS.numpy(), out["class_logit"].numpy()),
-                                          abs=1e-5)
+    assert logs["g_aux"] == pytest.approx(
+        _bce_from_logits(LABELS.numpy(), out["class_logit"].numpy()), abs=1e-5
+    )
     assert logs["g_loss"] == pytest.approx(-float(np.mean(out["logit"].numpy())), abs=1e-5)
     # The class loss of the fakes is not the class loss of the real batch.
     assert abs(logs["g_aux"] - logs["d_aux"]) > 1e-4
 
 
 def _sgd_step(aux_weight, models):
-    gan = _gan(seed=2, aux_weight=aux_weight, models=models,
-               d_optimizer=keras.optimizers.SGD(0.1), g_optimizer=keras.optimizers.SGD(0.1))
+    gan = _gan(
+        seed=2,
+        aux_weight=aux_weight,
+        models=models,
+        d_optimizer=keras.optimizers.SGD(0.1),
+        g_optimizer=keras.optimizers.SGD(0.1),
+    )
     gan.train_step((REAL, LABELS))
     return _by_path(gan.discriminator), _by_path(gan.generator)
 
@@ -489,24 +530,34 @@ def test_aux_weight_weighs_the_class_losses():
     for path, value in plain_g.items():
         np.testing.assert_allclose(g_zero[path], value, rtol=1e-6, atol=1e-7, err_msg=path)
     start = _by_path(d0)
-    np.testing.assert_array_equal(d_zero["classifier_sn/classifier/bias"], start["classifier_sn/classifier/bias"])
+    np.testing.assert_array_equal(
+        d_zero["classifier_sn/classifier/bias"], start["classifier_sn/classifier/bias"]
+    )
 
     # The head's bias gets -lr * w * mean(sigmoid(s) - y) from the real batch only.
     grad = np.mean(_sigmoid(real_class) - LABELS.numpy())
     assert abs(grad) > 0.1
     for w in (1.0, 2.0):
         bias = steps[w][0]["classifier_sn/classifier/bias"]
-        np.testing.assert_allclose(bias - start["classifier_sn/classifier/bias"], [-0.1 * w * grad],
-                                   rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(
+            bias - start["classifier_sn/classifier/bias"], [-0.1 * w * grad], rtol=1e-4, atol=1e-7
+        )
 
     # Every bias of D moves by -lr * (hinge gradient + w * class gradient),
     # linear in w; the generator gets the class loss of its fakes too.
     biases = [p for p in plain_d if p.endswith("bias")]
     for path in biases:
         delta = {w: steps[w][0][path] - start[path] for w in steps}
-        np.testing.assert_allclose(delta[2.0] - delta[0.0], 2 * (delta[1.0] - delta[0.0]),
-                                   rtol=1e-3, atol=1e-6, err_msg=path)
-    assert max(np.max(np.abs(steps[1.0][0][p] - d_zero[p])) for p in biases if "features" in p) > 1e-6
+        np.testing.assert_allclose(
+            delta[2.0] - delta[0.0],
+            2 * (delta[1.0] - delta[0.0]),
+            rtol=1e-3,
+            atol=1e-6,
+            err_msg=path,
+        )
+    assert (
+        max(np.max(np.abs(steps[1.0][0][p] - d_zero[p])) for p in biases if "features" in p) > 1e-6
+    )
     assert max(np.max(np.abs(steps[1.0][1][p] - g_zero[p])) for p in g_zero) > 1e-5
 
 

@@ -48,28 +48,42 @@ class ShiftGenerator:
         self.vocal_shift = vocal_shift
 
     def __call__(self, inputs, training=False):
-        shift = inputs["z"][:, :1, None] + self.vocal_shift * tf.cast(inputs["class"], tf.float32)[:, None, None]
+        shift = (
+            inputs["z"][:, :1, None]
+            + self.vocal_shift * tf.cast(inputs["class"], tf.float32)[:, None, None]
+        )
         return self.base[None] + shift
 
 
 @pytest.fixture(scope="module")
 def splits(tmp_path_factory):
     """One 8-second song per split (version 1: every song sings)."""
-    root = synthetic.make_corpus(tmp_path_factory.mktemp("eval") / "corpus", seed=3,
-                                 split_sizes={"train": 1, "valid": 1, "test": 1}, duration=8.0,
-                                 workers=1, version=1, splits=("train", "valid"))
+    root = synthetic.make_corpus(
+        tmp_path_factory.mktemp("eval") / "corpus",
+        seed=3,
+        split_sizes={"train": 1, "valid": 1, "test": 1},
+        duration=8.0,
+        workers=1,
+        version=1,
+        splits=("train", "valid"),
+    )
     songs = corpus_lib.read_corpus(root, splits=("train", "valid"))
     return pipeline.load_split(songs, "train"), pipeline.load_split(songs, "valid")
 
 
 def test_a_split_with_fewer_excerpts_than_asked_is_used_whole(splits):
     train, valid = splits
-    available = {name: {"valid": pipeline.available_excerpts(valid, label),
-                        "train": pipeline.available_excerpts(train, label)}
-                 for label, name in evaluation.CLASS_NAMES.items()}
+    available = {
+        name: {
+            "valid": pipeline.available_excerpts(valid, label),
+            "train": pipeline.available_excerpts(train, label),
+        }
+        for label, name in evaluation.CLASS_NAMES.items()
+    }
     assert all(0 < a["valid"] < 5000 for a in available.values())
-    result = evaluation.evaluate(ShiftGenerator(1.0), MeanDetector(), train, valid, num_samples=5000,
-                                 c2st_samples=16, **FAST)
+    result = evaluation.evaluate(
+        ShiftGenerator(1.0), MeanDetector(), train, valid, num_samples=5000, c2st_samples=16, **FAST
+    )
     report = result.report
     for name, counts in available.items():
         row = report[name]
@@ -80,14 +94,17 @@ def test_a_split_with_fewer_excerpts_than_asked_is_used_whole(splits):
     assert report["class_matters"]["samples"] == min(report[n]["samples"] for n in available)
     text = evaluation.format_report(report)
     for name, counts in available.items():
-        assert (f"- {name}: {report[name]['samples']} excerpts per row of 5000 asked (valid holds "
-                f"{counts['valid']}, train {counts['train']}) (fewer than asked: all there is)") in text
+        assert (
+            f"- {name}: {report[name]['samples']} excerpts per row of 5000 asked (valid holds "
+            f"{counts['valid']}, train {counts['train']}) (fewer than asked: all there is)"
+        ) in text
 
 
 def test_intervals_bracket_their_estimates(splits):
     train, valid = splits
-    report = evaluation.evaluate_generator(ShiftGenerator(0.5), MeanDetector(), train, valid, num_samples=200,
-                                           **NO_C2ST)
+    report = evaluation.evaluate_generator(
+        ShiftGenerator(0.5), MeanDetector(), train, valid, num_samples=200, **NO_C2ST
+    )
     for name in evaluation.CLASS_NAMES.values():
         row = report[name]
         for emb, rows in row["frechet"].items():
@@ -102,39 +119,60 @@ def test_intervals_bracket_their_estimates(splits):
 def test_consistency_and_the_class_matters_on_known_answers(splits):
     train, valid = splits
     # The vocal shift raises every excerpt's logit by 1: the class always matters.
-    report = evaluation.evaluate_generator(ShiftGenerator(1.0), MeanDetector(), train, valid, num_samples=100,
-                                           **NO_C2ST)
+    report = evaluation.evaluate_generator(
+        ShiftGenerator(1.0), MeanDetector(), train, valid, num_samples=100, **NO_C2ST
+    )
     assert report["class_matters"] == {"value": 1.0, "low": 1.0, "high": 1.0, "samples": 100}
     # Without it, G(z, vocal) = G(z, non-vocal): never higher.
-    same = evaluation.evaluate(ShiftGenerator(0.0), MeanDetector(), train, valid, num_samples=100, **NO_C2ST)
+    same = evaluation.evaluate(
+        ShiftGenerator(0.0), MeanDetector(), train, valid, num_samples=100, **NO_C2ST
+    )
     assert same.report["class_matters"]["value"] == 0.0
     np.testing.assert_array_equal(same.generated["vocal"], same.generated["non_vocal"])
     # Consistency: the share of G(z, class) called the class at probability 0.5.
     z = evaluation.latents(100, 2)  # the latents of seed 0
-    logits = MeanDetector()(tf.constant(ShiftGenerator(1.0)({"z": z, "class": tf.ones(100, tf.int32)})))["logit"]
+    logits = MeanDetector()(
+        tf.constant(ShiftGenerator(1.0)({"z": z, "class": tf.ones(100, tf.int32)}))
+    )["logit"]
     assert report["vocal"]["consistency"] == pytest.approx(float(np.mean(logits.numpy() > 0)))
     assert report["non_vocal"]["consistency"] == pytest.approx(
-        float(np.mean(MeanDetector()(ShiftGenerator(1.0)({"z": z, "class": tf.zeros(100, tf.int32)}))
-                      ["logit"].numpy() <= 0)))
+        float(
+            np.mean(
+                MeanDetector()(ShiftGenerator(1.0)({"z": z, "class": tf.zeros(100, tf.int32)}))[
+                    "logit"
+                ].numpy()
+                <= 0
+            )
+        )
+    )
 
 
 def test_too_few_excerpts_and_bad_arguments(splits):
     train, valid = splits
-    empty = pipeline.SplitFeatures(["a"], [np.zeros((300, 80), np.float32)], [np.zeros(300, np.int32)])
-    with pytest.raises(ParameterError, match="Expected at least 2 excerpts of class vocal in the valid split. "
-                                             "Received: 0"):
+    empty = pipeline.SplitFeatures(
+        ["a"], [np.zeros((300, 80), np.float32)], [np.zeros(300, np.int32)]
+    )
+    with pytest.raises(
+        ParameterError,
+        match="Expected at least 2 excerpts of class vocal in the valid split. Received: 0",
+    ):
         evaluation.evaluate(ShiftGenerator(1.0), MeanDetector(), train, empty, num_samples=10)
     with pytest.raises(ParameterError, match="Expected num_samples >= 2. Received: num_samples=1"):
         evaluation.evaluate(ShiftGenerator(1.0), MeanDetector(), train, valid, num_samples=1)
-    with pytest.raises(ParameterError, match="Expected embedding in .'embedding_8', 'embedding_4'.. "
-                                             "Received: embedding='dense'"):
-        evaluation.evaluate(ShiftGenerator(1.0), MeanDetector(), train, valid, num_samples=10, embedding="dense")
+    with pytest.raises(
+        ParameterError,
+        match="Expected embedding in .'embedding_8', 'embedding_4'.. Received: embedding='dense'",
+    ):
+        evaluation.evaluate(
+            ShiftGenerator(1.0), MeanDetector(), train, valid, num_samples=10, embedding="dense"
+        )
 
 
 def test_c2st_skipped_below_its_minimum(splits):
     train, valid = splits
-    report = evaluation.evaluate_generator(ShiftGenerator(1.0), MeanDetector(), train, valid, num_samples=10,
-                                           resamples=50)
+    report = evaluation.evaluate_generator(
+        ShiftGenerator(1.0), MeanDetector(), train, valid, num_samples=10, resamples=50
+    )
     minimum = 2 * c2st.C2STConfig().folds * c2st.C2STConfig().blocks
     assert report["vocal"]["c2st"] == {"skipped": f"10 excerpts per side, fewer than {minimum}"}
     assert "skipped (10 excerpts per side" in evaluation.format_report(report)
@@ -142,8 +180,9 @@ def test_c2st_skipped_below_its_minimum(splits):
 
 def test_written_files(splits, tmp_path):
     train, valid = splits
-    result = evaluation.evaluate(ShiftGenerator(1.0), MeanDetector(), train, valid, num_samples=40,
-                                 c2st_samples=16, **FAST)
+    result = evaluation.evaluate(
+        ShiftGenerator(1.0), MeanDetector(), train, valid, num_samples=40, c2st_samples=16, **FAST
+    )
     paths = task.write_evaluation(result, tmp_path / "out", {"generator": "g"})
     saved = json.loads(paths["json"].read_text())
     assert saved["generator"] == "g"
@@ -154,7 +193,9 @@ def test_written_files(splits, tmp_path):
     assert len(rows) == 2 * 2 * 16
     test = result.c2st["vocal"]
     assert test.interval[0] <= test.accuracy <= test.interval[1]
-    vocal_generated = [float(r["p_generated"]) for r in rows if r["class"] == "vocal" and r["side"] == "generated"]
+    vocal_generated = [
+        float(r["p_generated"]) for r in rows if r["class"] == "vocal" and r["side"] == "generated"
+    ]
     np.testing.assert_allclose(vocal_generated, result.c2st["vocal"].generated_scores, atol=1e-6)
     import matplotlib.image
 
@@ -181,8 +222,14 @@ def test_evaluation_corpus_follows_the_metadata(tmp_path):
     # A small version 1 corpus where the default of version 1 would be made.
     cache_dir = tmp_path / "cache"
     default = cache.synthetic_corpus_dir(1, cache_dir)
-    synthetic.make_corpus(default, seed=0, split_sizes={"train": 1, "valid": 1, "test": 1}, duration=6.0,
-                          workers=1, version=1)
+    synthetic.make_corpus(
+        default,
+        seed=0,
+        split_sizes={"train": 1, "valid": 1, "test": 1},
+        duration=6.0,
+        workers=1,
+        version=1,
+    )
     generator_dir = tmp_path / "generator" / "7"
     (generator_dir / "assets.extra").mkdir(parents=True)
     meta = generator_dir / "assets.extra" / "metadata.json"
@@ -194,7 +241,9 @@ def test_evaluation_corpus_follows_the_metadata(tmp_path):
     meta.write_text(json.dumps({"corpus": str(tmp_path / "gone"), "corpus_version": 1}))
     songs, why = task.evaluation_corpus(generator_dir, cache_dir=cache_dir)
     assert songs.root == default
-    assert "which is not a folder here" in why and "version 1, the version its metadata records" in why
+    assert (
+        "which is not a folder here" in why and "version 1, the version its metadata records" in why
+    )
 
     songs, why = task.evaluation_corpus(generator_dir, data_dir=str(default), cache_dir=cache_dir)
     assert why.endswith("(--data_dir)")
@@ -220,7 +269,9 @@ class ReplayGenerator:
     latent_dim = 128
 
     def __init__(self, train, swap=False):
-        self.excerpts = {label: pipeline.sample_excerpts(train, 60, label=label, seed=5)[0] for label in (0, 1)}
+        self.excerpts = {
+            label: pipeline.sample_excerpts(train, 60, label=label, seed=5)[0] for label in (0, 1)
+        }
         self.swap = swap
 
     def __call__(self, inputs, training=False):
@@ -233,17 +284,21 @@ class ReplayGenerator:
 
 def test_detector_free_measures_on_known_answers(splits):
     train, valid = splits
-    honest = evaluation.evaluate_generator(ReplayGenerator(train), MeanDetector(), train, valid, num_samples=60,
-                                           **NO_C2ST)
-    swapped = evaluation.evaluate_generator(ReplayGenerator(train, swap=True), MeanDetector(), train, valid,
-                                            num_samples=60, **NO_C2ST)
+    honest = evaluation.evaluate_generator(
+        ReplayGenerator(train), MeanDetector(), train, valid, num_samples=60, **NO_C2ST
+    )
+    swapped = evaluation.evaluate_generator(
+        ReplayGenerator(train, swap=True), MeanDetector(), train, valid, num_samples=60, **NO_C2ST
+    )
     judge = measures.build_judge(train, valid)
     for name, label in (("non_vocal", 0), ("vocal", 1)):
         row = honest[name]
         # The figures are the measures' means over the generated excerpts.
         excerpts = ReplayGenerator(train).excerpts[label]
         found = judge.measure(excerpts, "max" if label else "min")
-        assert row["class_evidence"]["generator"]["value"] == pytest.approx(found["class_evidence"].mean())
+        assert row["class_evidence"]["generator"]["value"] == pytest.approx(
+            found["class_evidence"].mean()
+        )
         p = found["voice_evidence"] if label else 1 - found["voice_evidence"]
         assert row["p_vocal_cues"]["generator"]["value"] == pytest.approx(p.mean())
         for key in ("generator", "valid"):
@@ -255,6 +310,8 @@ def test_detector_free_measures_on_known_answers(splits):
         assert honest_evidence > swapped[name]["class_evidence"]["generator"]["value"] + 0.2, name
     d, s = honest["cue_difference"], swapped["cue_difference"]
     assert d["generator"]["value"] > 0 and d["real"]["value"] > 0
-    assert d["generator_over_real"]["value"] == pytest.approx(d["generator"]["value"] / d["real"]["value"])
+    assert d["generator_over_real"]["value"] == pytest.approx(
+        d["generator"]["value"] / d["real"]["value"]
+    )
     assert s["generator"]["value"] == pytest.approx(-d["generator"]["value"])
     assert "kNN class evidence" in evaluation.format_report(honest)

@@ -5,8 +5,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from helpers import random_band_stats, random_gan_inputs
+
 from vocal_xai import training
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline
@@ -23,17 +23,26 @@ def _toy_guide(offset):
     """logit = mean log-mel of the upper 40 bands - offset: a classifier the
     generator can satisfy by raising or lowering its upper bands."""
     log_mel = keras.Input((115, 80))
-    logit = keras.layers.Lambda(lambda x: tf.reduce_mean(x[:, :, HIGH_BANDS:], axis=(1, 2)) - offset)(log_mel)
+    logit = keras.layers.Lambda(
+        lambda x: tf.reduce_mean(x[:, :, HIGH_BANDS:], axis=(1, 2)) - offset
+    )(log_mel)
     return keras.Model(log_mel, logit)
 
 
 def _gan(guide=None, guide_weight=0.0, seed=0):
     keras.utils.set_random_seed(seed)
     mean, std = random_band_stats()
-    gan = ConditionalDCGAN(Generator(mean, std, **TINY["generator"]), Discriminator(mean, std, **TINY["discriminator"]),
-                           seed=seed, class_guide=guide)
-    gan.compile(keras.optimizers.Adam(2e-3, 0.5, 0.999), keras.optimizers.Adam(2e-3, 0.5, 0.999),
-                guide_weight=guide_weight)
+    gan = ConditionalDCGAN(
+        Generator(mean, std, **TINY["generator"]),
+        Discriminator(mean, std, **TINY["discriminator"]),
+        seed=seed,
+        class_guide=guide,
+    )
+    gan.compile(
+        keras.optimizers.Adam(2e-3, 0.5, 0.999),
+        keras.optimizers.Adam(2e-3, 0.5, 0.999),
+        guide_weight=guide_weight,
+    )
     gan.build_optimizers()
     return gan, mean
 
@@ -41,8 +50,10 @@ def _gan(guide=None, guide_weight=0.0, seed=0):
 def _class_gap(gan, guide):
     """Mean guide logit of G(z, vocal) minus that of G(z, non-vocal), same z."""
     z, _ = random_gan_inputs(64, seed=9)
-    logits = [guide(gan.generator({"z": z, "class": tf.fill([64], c)}, training=False)).numpy().mean()
-              for c in (0, 1)]
+    logits = [
+        guide(gan.generator({"z": z, "class": tf.fill([64], c)}, training=False)).numpy().mean()
+        for c in (0, 1)
+    ]
     return float(logits[1] - logits[0])
 
 
@@ -57,7 +68,9 @@ def test_the_guide_loss_pulls_the_classes_apart_along_the_guide():
         rng = np.random.default_rng(1)
         for step in range(40):
             real = mean + rng.normal(0, 1, (16, 115, 80)).astype(np.float32)
-            logs = gan.train_step((tf.constant(real, tf.float32), tf.constant([0, 1] * 8, tf.int32)))
+            logs = gan.train_step(
+                (tf.constant(real, tf.float32), tf.constant([0, 1] * 8, tf.int32))
+            )
         gaps[weight] = _class_gap(gan, guide)
         assert ("g_guide" in logs) == (weight > 0)
     assert gaps[5.0] > 0.1 and gaps[5.0] > 10 * abs(gaps[0.0]), gaps
@@ -86,7 +99,9 @@ def test_g_guide_is_the_guides_cross_entropy_on_the_generated_batch():
 
 
 def test_the_guide_is_frozen_and_not_in_the_gan_config():
-    dense_guide = keras.Sequential([keras.Input((115, 80)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    dense_guide = keras.Sequential(
+        [keras.Input((115, 80)), keras.layers.Flatten(), keras.layers.Dense(1)]
+    )
     before = dense_guide.get_weights()
     gan, _ = _gan(dense_guide, guide_weight=1.0)
     gan.train_step((tf.zeros((4, 115, 80)) - 5.0, tf.constant([0, 1, 0, 1], tf.int32)))
@@ -106,7 +121,10 @@ def test_bad_guide_settings():
     with pytest.raises(ParameterError, match="guide_steps=0, guide_weight=1.0"):
         task.GanConfig(preset="dcgan_tiny", guide_weight=1.0)
     # Presets without a guide train without one; the guided preset has one.
-    assert (task.GanConfig(preset="dcgan_stable").guide_steps, task.GanConfig(preset="dcgan_stable").guide_weight) == (0, 0)
+    assert (
+        task.GanConfig(preset="dcgan_stable").guide_steps,
+        task.GanConfig(preset="dcgan_stable").guide_weight,
+    ) == (0, 0)
     assert task.GanConfig(preset="dcgan_guided").guide_steps == 10000
 
 
@@ -137,6 +155,12 @@ def test_excerpt_error_counts_each_class_apart(small_corpus):
     logit = model.get_layer("logit")
     kernel, bias = logit.get_weights()
     logit.set_weights([np.zeros_like(kernel), np.full_like(bias, 10.0)])  # always vocal
-    assert detector_task.excerpt_error(model, valid, per_class=50) == {"non_vocal": 1.0, "vocal": 0.0}
+    assert detector_task.excerpt_error(model, valid, per_class=50) == {
+        "non_vocal": 1.0,
+        "vocal": 0.0,
+    }
     logit.set_weights([np.zeros_like(kernel), np.full_like(bias, -10.0)])  # never vocal
-    assert detector_task.excerpt_error(model, valid, per_class=50) == {"non_vocal": 0.0, "vocal": 1.0}
+    assert detector_task.excerpt_error(model, valid, per_class=50) == {
+        "non_vocal": 0.0,
+        "vocal": 1.0,
+    }

@@ -55,4 +55,6 @@ def test_no_logs_and_no_losses(tmp_path):
     with pytest.raises(ParameterError, match="Expected TensorBoard event files"):
         history.read(tmp_path)
     with pytest.raises(ParameterError, match="Expected GAN losses"):
-        history.plot_learning_curves({"accuracy": (np.arange(1, 3), np.ones(2))}, tmp_path / "x.png", 10)
+        history.plot_learning_curves(
+            {"accuracy": (np.arange(1, 3), np.ones(2))}, tmp_path / "x.png", 10
+        )

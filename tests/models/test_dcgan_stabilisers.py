@@ -5,11 +5,18 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from helpers import random_band_stats, random_gan_inputs, random_log_mel
+
 from vocal_xai import training
 from vocal_xai.errors import ParameterError
-from vocal_xai.models.dcgan import PRESETS, ConditionalDCGAN, Discriminator, Generator, augment, task
+from vocal_xai.models.dcgan import (
+    PRESETS,
+    ConditionalDCGAN,
+    Discriminator,
+    Generator,
+    augment,
+    task,
+)
 from vocal_xai.models.dcgan.conditional_dcgan import EMAUpdate
 
 TINY = PRESETS["dcgan_tiny_conditional"]
@@ -18,10 +25,18 @@ TINY = PRESETS["dcgan_tiny_conditional"]
 def _gan(seed=0, ema_decay=0.0, r1_gamma=0.0, augment_policy="", learning_rate=2e-4):
     keras.utils.set_random_seed(seed)
     mean, std = random_band_stats()
-    gan = ConditionalDCGAN(Generator(mean, std, **TINY["generator"]), Discriminator(mean, std, **TINY["discriminator"]),
-                           seed=seed, ema_decay=ema_decay)
-    gan.compile(keras.optimizers.Adam(learning_rate, 0.5, 0.999), keras.optimizers.Adam(learning_rate, 0.5, 0.999),
-                r1_gamma=r1_gamma, augment_policy=augment_policy)
+    gan = ConditionalDCGAN(
+        Generator(mean, std, **TINY["generator"]),
+        Discriminator(mean, std, **TINY["discriminator"]),
+        seed=seed,
+        ema_decay=ema_decay,
+    )
+    gan.compile(
+        keras.optimizers.Adam(learning_rate, 0.5, 0.999),
+        keras.optimizers.Adam(learning_rate, 0.5, 0.999),
+        r1_gamma=r1_gamma,
+        augment_policy=augment_policy,
+    )
     gan.build_optimizers()
     return gan
 
@@ -129,7 +144,9 @@ def test_r1_shrinks_the_discriminator_gradient():
             gan.train_step((real, labels))
         with tf.GradientTape() as tape:
             tape.watch(real)
-            total = tf.reduce_sum(gan.discriminator({"log_mel": real, "class": labels}, training=True)["logit"])
+            total = tf.reduce_sum(
+                gan.discriminator({"log_mel": real, "class": labels}, training=True)["logit"]
+            )
         norms[gamma] = float(np.mean(np.sum(tape.gradient(total, real).numpy() ** 2, axis=(1, 2))))
     assert norms[3000.0] < 0.5 * norms[0.0], norms
 
@@ -163,7 +180,9 @@ def test_average_follows_the_generator_with_a_warm_up():
     decay = 2.0 / 11.0
     moved = 0
     for a, w, e in zip(start, gan.generator.weights, gan.ema_generator.weights):
-        np.testing.assert_allclose(e.numpy(), decay * a + (1 - decay) * w.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            e.numpy(), decay * a + (1 - decay) * w.numpy(), rtol=1e-5, atol=1e-6
+        )
         moved += not np.array_equal(a, w.numpy())
     assert moved > 5
 
@@ -173,8 +192,9 @@ def test_fit_steps_the_average_and_a_checkpoint_keeps_it(tmp_path):
     real = random_log_mel(16, seed=3)
     labels = tf.constant([0, 1] * 8, tf.int32)
     data = tf.data.Dataset.from_tensors((real[:8], labels[:8])).repeat()
-    checkpoint = training.ResumableCheckpoint(tmp_path, [gan.generator, gan.discriminator, gan],
-                                              [gan.d_optimizer, gan.g_optimizer])
+    checkpoint = training.ResumableCheckpoint(
+        tmp_path, [gan.generator, gan.discriminator, gan], [gan.d_optimizer, gan.g_optimizer]
+    )
     before = [w.numpy() for w in gan.ema_generator.weights]
     gan.fit(data, epochs=1, steps_per_epoch=3, callbacks=[EMAUpdate(gan), checkpoint], verbose=0)
     after = [w.numpy() for w in gan.ema_generator.weights]
@@ -183,8 +203,11 @@ def test_fit_steps_the_average_and_a_checkpoint_keeps_it(tmp_path):
     assert any(not np.allclose(a, w.numpy()) for a, w in zip(after, gan.generator.weights))
 
     fresh = _gan(ema_decay=0.99, seed=1)
-    restored = training.ResumableCheckpoint(tmp_path, [fresh.generator, fresh.discriminator, fresh],
-                                            [fresh.d_optimizer, fresh.g_optimizer])
+    restored = training.ResumableCheckpoint(
+        tmp_path,
+        [fresh.generator, fresh.discriminator, fresh],
+        [fresh.d_optimizer, fresh.g_optimizer],
+    )
     assert restored.restore() == 1
     for a, b in zip(after, fresh.ema_generator.weights):
         np.testing.assert_array_equal(a, b.numpy())
@@ -199,8 +222,16 @@ def test_config_takes_the_preset_stabilisers_unless_given():
     assert (plain.ema_decay, plain.r1_gamma, plain.augment) == (0.0, 0.0, "")
     with pytest.raises(ParameterError, match="flip"):
         task.GanConfig(augment="flip")
-    gan = task.build(task.GanConfig(preset="dcgan_tiny_stable"), *random_band_stats(), tf.distribute.get_strategy())
-    assert gan.ema_decay == 0.9 and gan.r1_gamma == 1.0 and gan.augment_policy == ("shift", "cutout", "level")
+    gan = task.build(
+        task.GanConfig(preset="dcgan_tiny_stable"),
+        *random_band_stats(),
+        tf.distribute.get_strategy(),
+    )
+    assert (
+        gan.ema_decay == 0.9
+        and gan.r1_gamma == 1.0
+        and gan.augment_policy == ("shift", "cutout", "level")
+    )
 
 
 def test_gan_config_round_trip_keeps_the_decay():

@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from helpers import random_band_stats, random_log_mel, tone_song
+
 from vocal_xai import predict, spectral, zoo
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
@@ -20,16 +20,18 @@ def small_sequential(head="sigmoid", units=1, seed=0):
     tests built before."""
     keras.utils.set_random_seed(seed)
     mean, std = random_band_stats(seed)
-    return keras.Sequential([
-        keras.Input((115, 80)),
-        keras.layers.Normalization(mean=mean, variance=std**2),
-        keras.layers.Reshape((115, 80, 1)),
-        keras.layers.Conv2D(2, 3, strides=3, activation="relu", name="conv"),
-        keras.layers.Flatten(name="flatten"),
-        keras.layers.Dense(4, activation="relu", name="hidden"),
-        keras.layers.Dropout(0.5, name="dropout"),
-        keras.layers.Dense(units, activation=head, name="vocal"),
-    ])
+    return keras.Sequential(
+        [
+            keras.Input((115, 80)),
+            keras.layers.Normalization(mean=mean, variance=std**2),
+            keras.layers.Reshape((115, 80, 1)),
+            keras.layers.Conv2D(2, 3, strides=3, activation="relu", name="conv"),
+            keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(4, activation="relu", name="hidden"),
+            keras.layers.Dropout(0.5, name="dropout"),
+            keras.layers.Dense(units, activation=head, name="vocal"),
+        ]
+    )
 
 
 class ExcerptModule(tf.Module):
@@ -99,12 +101,18 @@ def saved_models(tmp_path_factory, svdnet):
     exported = task.export_detector(svdnet, tmp / "zoo", {})
     shutil.copytree(exported, tmp / "export", ignore=shutil.ignore_patterns("assets.extra"))
     module = ProbabilityModule(small_sequential())
-    tf.saved_model.save(module, str(tmp / "probability"), signatures={"serving_default": module.serve})
+    tf.saved_model.save(
+        module, str(tmp / "probability"), signatures={"serving_default": module.serve}
+    )
     module = WaveformModule(svdnet)
     tf.saved_model.save(module, str(tmp / "waveform"), signatures={"serving_default": module.serve})
-    return {"excerpt": tmp / "excerpt", "probability": tmp / "probability", "export": tmp / "export",
-            "waveform": tmp / "waveform",
-            "zoo_version": exported}
+    return {
+        "excerpt": tmp / "excerpt",
+        "probability": tmp / "probability",
+        "export": tmp / "export",
+        "waveform": tmp / "waveform",
+        "zoo_version": exported,
+    }
 
 
 def test_keras_file_gets_the_interface(keras_file):
@@ -123,7 +131,9 @@ def test_keras_file_gets_the_interface(keras_file):
     np.testing.assert_allclose(out["hidden"].numpy(), hidden, atol=1e-6)
     # Another layer on request, with the same weights.
     wider = adapter.adapt(detector, layers=("conv",))
-    assert wider.exposed == ("flatten", "hidden", "conv") and adapter.adapt(wider, ("conv",)) is wider
+    assert (
+        wider.exposed == ("flatten", "hidden", "conv") and adapter.adapt(wider, ("conv",)) is wider
+    )
     assert wider(x)["conv"].shape == (5, 38, 26, 2)
     np.testing.assert_allclose(wider(x)["probability"].numpy(), p, atol=1e-7)
     # The Dense head's pre-activation: exact where the sigmoid saturates.
@@ -141,25 +151,37 @@ def test_vocal_score_and_its_clipped_log_odds():
     np.testing.assert_allclose(logit, [-bound, np.log(1 / 3), 0.0, bound], rtol=1e-3)
     # Two units: softmax probabilities read the vocal one, logits their difference.
     two = np.array([[0.8, 0.2], [0.1, 0.9]], np.float32)
-    np.testing.assert_allclose(adapter.vocal_score(two, "probability", 2, "probability").numpy()[:, 0], [0.2, 0.9])
-    np.testing.assert_allclose(adapter.vocal_score(two, "logit", 2, "logit").numpy()[:, 0], [-0.6, 0.8], atol=1e-6)
-    np.testing.assert_allclose(adapter.vocal_score(two, "logit", 2, "probability").numpy()[:, 0],
-                               1 / (1 + np.exp([0.6, -0.8])), atol=1e-6)
+    np.testing.assert_allclose(
+        adapter.vocal_score(two, "probability", 2, "probability").numpy()[:, 0], [0.2, 0.9]
+    )
+    np.testing.assert_allclose(
+        adapter.vocal_score(two, "logit", 2, "logit").numpy()[:, 0], [-0.6, 0.8], atol=1e-6
+    )
+    np.testing.assert_allclose(
+        adapter.vocal_score(two, "logit", 2, "probability").numpy()[:, 0],
+        1 / (1 + np.exp([0.6, -0.8])),
+        atol=1e-6,
+    )
 
 
-@pytest.mark.parametrize("head, units, output, kind", [
-    ("sigmoid", 1, "auto", "probability"),  # read from the last op
-    (None, 1, "auto", "logit"),
-    ("softmax", 2, "auto", "probability"),
-    ("sigmoid", 1, "logit", "logit"),  # told explicitly
-])
+@pytest.mark.parametrize(
+    "head, units, output, kind",
+    [
+        ("sigmoid", 1, "auto", "probability"),  # read from the last op
+        (None, 1, "auto", "logit"),
+        ("softmax", 2, "auto", "probability"),
+        ("sigmoid", 1, "logit", "logit"),  # told explicitly
+    ],
+)
 def test_output_kind(head, units, output, kind):
     model = small_sequential(head, units)
     detector = adapter.KerasDetector(model, output=output)
     assert detector.kind == kind
     x = random_log_mel(3, seed=4)
     raw = model(x).numpy()
-    want = {"probability": raw[:, -1:], "logit": raw[:, -1:] - raw[:, :1] if units == 2 else raw}[kind]
+    want = {"probability": raw[:, -1:], "logit": raw[:, -1:] - raw[:, :1] if units == 2 else raw}[
+        kind
+    ]
     name = "probability" if kind == "probability" else "logit"
     out = detector(x)
     np.testing.assert_allclose(out[name].numpy(), want, atol=1e-6)
@@ -171,8 +193,17 @@ def test_output_kind(head, units, output, kind):
 def test_saved_model_with_serving_default_only(saved_models, svdnet):
     detector = zoo.load_detector(str(saved_models["excerpt"]))
     assert isinstance(detector, adapter.SavedModelDetector) and detector.waveform is None
-    assert (detector.kind, detector.score, detector.embedding_names) == ("logit", "vocal", ("hidden",))
-    assert adapter.layer_shapes(detector) == {"hidden": (8,), "vocal": (1,), "logit": (1,), "probability": (1,)}
+    assert (detector.kind, detector.score, detector.embedding_names) == (
+        "logit",
+        "vocal",
+        ("hidden",),
+    )
+    assert adapter.layer_shapes(detector) == {
+        "hidden": (8,),
+        "vocal": (1,),
+        "logit": (1,),
+        "probability": (1,),
+    }
     x = random_log_mel(4, seed=5)
     want = svdnet(x)
     out = detector(x)
@@ -184,13 +215,19 @@ def test_saved_model_with_serving_default_only(saved_models, svdnet):
         tape.watch(x)
         mine = tf.reduce_sum(detector(x)["logit"])
         theirs = tf.reduce_sum(svdnet(x)["logit"])
-    np.testing.assert_allclose(tape.gradient(mine, x).numpy(), tape.gradient(theirs, x).numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        tape.gradient(mine, x).numpy(), tape.gradient(theirs, x).numpy(), atol=1e-6
+    )
 
 
 def test_saved_model_probability_becomes_clipped_log_odds(saved_models):
     detector = zoo.load_detector(str(saved_models["probability"]))
     # Neither the name nor anything but the graph's last op (a sigmoid) says so.
-    assert (detector.kind, detector.score, detector.embedding_names) == ("probability", "output_0", ())
+    assert (detector.kind, detector.score, detector.embedding_names) == (
+        "probability",
+        "output_0",
+        (),
+    )
     assert adapter.default_embedding(detector) == "logit"
     x = random_log_mel(4, seed=8)
     p = small_sequential()(x).numpy()
@@ -214,25 +251,39 @@ def test_zoo_svdnet_is_unchanged(saved_models, svdnet):
 
 def test_names_are_checked_with_the_valid_ones_listed(keras_file, saved_models, svdnet):
     keras_detector = zoo.load_detector(str(keras_file))
-    with pytest.raises(ParameterError, match=r"Expected unit in \[0, 0\] for layer 'logit' .* Received: unit=5"):
+    with pytest.raises(
+        ParameterError, match=r"Expected unit in \[0, 0\] for layer 'logit' .* Received: unit=5"
+    ):
         adapter.check_neuron(keras_detector, "logit", 5)
     with pytest.raises(ParameterError, match=r"hidden \[0, 3\].* Received: layer='dense_9'"):
         adapter.check_neuron(keras_detector, "dense_9", 0)
     with pytest.raises(ParameterError, match=r"Expected unit in \[0, 1975\] for layer 'conv'"):
         adapter.check_neuron(keras_detector, "conv", 1976)
-    with pytest.raises(ParameterError, match=r"one of .*: flatten \[0, 1975\], hidden \[0, 3\], dropout \[0, 3\], "
-                                             r"vocal \[0, 0\], logit \[0, 0\], probability \[0, 0\]\. "
-                                             r"Received: embedding='conv'"):
+    with pytest.raises(
+        ParameterError,
+        match=r"one of .*: flatten \[0, 1975\], hidden \[0, 3\], dropout \[0, 3\], "
+        r"vocal \[0, 0\], logit \[0, 0\], probability \[0, 0\]\. "
+        r"Received: embedding='conv'",
+    ):
         adapter.check_embedding(keras_detector, "conv")
-    with pytest.raises(ParameterError, match=r"Expected unit in \[0, 7\] for layer 'embedding_8'.* Received: unit=8"):
+    with pytest.raises(
+        ParameterError,
+        match=r"Expected unit in \[0, 7\] for layer 'embedding_8'.* Received: unit=8",
+    ):
         adapter.check_neuron(svdnet, "embedding_8", 8)
-    with pytest.raises(ParameterError, match=r"conv1 \[0, 35255\],.* embedding_8 \[0, 7\],.* logit \[0, 0\], "
-                                             r"probability \[0, 0\]\. Received: layer='embedding_64'"):
+    with pytest.raises(
+        ParameterError,
+        match=r"conv1 \[0, 35255\],.* embedding_8 \[0, 7\],.* logit \[0, 0\], "
+        r"probability \[0, 0\]\. Received: layer='embedding_64'",
+    ):
         adapter.check_neuron(svdnet, "embedding_64", 0)
     saved = zoo.load_detector(str(saved_models["excerpt"]))
-    with pytest.raises(ParameterError, match=r"hidden \[0, 7\], vocal \[0, 0\], logit \[0, 0\], "
-                                             r"probability \[0, 0\]\. A SavedModel exposes only .*"
-                                             r"inner layers are out of reach.* Received: layer='conv1'"):
+    with pytest.raises(
+        ParameterError,
+        match=r"hidden \[0, 7\], vocal \[0, 0\], logit \[0, 0\], "
+        r"probability \[0, 0\]\. A SavedModel exposes only .*"
+        r"inner layers are out of reach.* Received: layer='conv1'",
+    ):
         adapter.check_neuron(saved, "conv1", 0)
     # Before anything runs: the explain entry point checks them too.
     with pytest.raises(ParameterError, match="Received: unit=5"):
@@ -245,13 +296,27 @@ def test_explain_through_a_saved_model_matches_the_keras_model(saved_models, svd
     keras.utils.set_random_seed(2)
     rng = np.random.default_rng(0)
     generator = Generator(np.full(80, -5.0), np.ones(80), **PRESETS["dcgan_tiny"]["generator"])
-    valid = pipeline.SplitFeatures(["a"], [rng.normal(-5, 2, (300, 80)).astype(np.float32)],
-                                   [np.zeros(300, np.int32)])
-    settings = dict(direction="max", learning_rates=(0.1,), rps=(0.0,), iterations=(0, 3), seeds=2,
-                    reference_k=10, bootstrap=0)
-    direct = run.explain(generator, svdnet, valid, run.ExplainConfig(embedding="embedding_8", **settings))
-    saved = run.explain(generator, zoo.load_detector(str(saved_models["excerpt"])), valid,
-                        run.ExplainConfig(**settings))
+    valid = pipeline.SplitFeatures(
+        ["a"], [rng.normal(-5, 2, (300, 80)).astype(np.float32)], [np.zeros(300, np.int32)]
+    )
+    settings = dict(
+        direction="max",
+        learning_rates=(0.1,),
+        rps=(0.0,),
+        iterations=(0, 3),
+        seeds=2,
+        reference_k=10,
+        bootstrap=0,
+    )
+    direct = run.explain(
+        generator, svdnet, valid, run.ExplainConfig(embedding="embedding_8", **settings)
+    )
+    saved = run.explain(
+        generator,
+        zoo.load_detector(str(saved_models["excerpt"])),
+        valid,
+        run.ExplainConfig(**settings),
+    )
     assert saved.config.embedding == "hidden"
     np.testing.assert_allclose(saved.ascent.activation, direct.ascent.activation, atol=1e-5)
     assert saved.ascent.activation[-1].mean() > saved.ascent.activation[0].mean()
@@ -267,7 +332,9 @@ def test_a_plain_sequential_is_explained_and_runs_mixed(keras_file):
     assert config.embedding == "hidden" and set(detector.exposed) == {"flatten", "hidden", "conv"}
     z, classes = tf.random.normal([3, 128], seed=1), tf.constant([1, 0, 1])
     full = ascent.LatentParameterisation(generator, detector, layers=["conv"])
-    mixed = ascent.LatentParameterisation(generator, detector, layers=["conv"], precision="mixed_bfloat16")
+    mixed = ascent.LatentParameterisation(
+        generator, detector, layers=["conv"], precision="mixed_bfloat16"
+    )
     assert mixed.detector.get_layer("logit").dtype_policy.name == "float32"
     view = next(layer for layer in mixed.detector.layers if isinstance(layer, keras.Model))
     assert view.get_layer("hidden").dtype_policy.name == "mixed_bfloat16"
@@ -281,7 +348,9 @@ def test_sliding_windows_match_the_once_per_song_path(svdnet):
     log_mel = random_log_mel(3, seed=7).numpy().reshape(-1, 80)[:237]  # a partial last batch of 64
     fast = song.song_outputs(svdnet, log_mel[None])
     for batch_size in (64, 500):
-        slow = predict.sliding_outputs(svdnet, log_mel, batch_size, names=("logit", "probability", "embedding_8"))
+        slow = predict.sliding_outputs(
+            svdnet, log_mel, batch_size, names=("logit", "probability", "embedding_8")
+        )
         np.testing.assert_allclose(slow["logit"], fast["logit"][0].numpy(), atol=1e-5)
         np.testing.assert_allclose(slow["probability"], fast["probability"][0].numpy(), atol=1e-5)
         np.testing.assert_allclose(slow["embedding_8"], fast["embedding_8"][0].numpy(), atol=1e-5)
@@ -290,7 +359,8 @@ def test_sliding_windows_match_the_once_per_song_path(svdnet):
     assert (generic.method, predict.SongPredictor(svdnet).method) == ("windows", "once_per_song")
     waveform = tone_song(2.0)
     np.testing.assert_allclose(
-        generic.probability(waveform, log_mel), fast["probability"][0].numpy(), atol=1e-5)
+        generic.probability(waveform, log_mel), fast["probability"][0].numpy(), atol=1e-5
+    )
 
 
 def test_waveform_signatures_predict_whole_songs(saved_models, svdnet):
@@ -309,7 +379,9 @@ def test_waveform_signatures_predict_whole_songs(saved_models, svdnet):
     assert predictor.method == "waveform_windows"
     got = predictor.probability(waveform, log_mel)
     assert got.shape == want.shape
-    np.testing.assert_allclose(got[song.HALF + 2 : -song.HALF - 2], want[song.HALF + 2 : -song.HALF - 2], atol=1e-5)
+    np.testing.assert_allclose(
+        got[song.HALF + 2 : -song.HALF - 2], want[song.HALF + 2 : -song.HALF - 2], atol=1e-5
+    )
     with pytest.raises(ParameterError, match="only the waveform signature 'serving_default'"):
         run.checked_detector(only, run.ExplainConfig())
 
@@ -319,8 +391,12 @@ def test_loading_errors(tmp_path):
         zoo.load_detector("missing")
     with pytest.raises(ParameterError, match="Expected an existing Keras model file"):
         zoo.load_detector(str(tmp_path / "missing.keras"))
-    wrong = keras.Sequential([keras.Input((128, 128, 3)), keras.layers.Flatten(), keras.layers.Dense(1)])
-    with pytest.raises(ParameterError, match=r"raw log-mel \[batch, 115, 80\].*Received: input shape"):
+    wrong = keras.Sequential(
+        [keras.Input((128, 128, 3)), keras.layers.Flatten(), keras.layers.Dense(1)]
+    )
+    with pytest.raises(
+        ParameterError, match=r"raw log-mel \[batch, 115, 80\].*Received: input shape"
+    ):
         adapter.KerasDetector(wrong)
     many = keras.Sequential([keras.Input((115, 80)), keras.layers.Flatten(), keras.layers.Dense(5)])
     with pytest.raises(ParameterError, match=r"Received: outputs 'output' \(5 units\)"):

@@ -57,9 +57,16 @@ def test_fresh_process_matches_in_process_model(exported, tmp_path):
     script = tmp_path / "load.py"
     script.write_text(FRESH_LOAD)
     subprocess.run(
-        [sys.executable, str(script), str(path), str(tmp_path / "x.npy"), str(tmp_path / "wav.npy"),
-         str(tmp_path / "out.npz")],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            str(script),
+            str(path),
+            str(tmp_path / "x.npy"),
+            str(tmp_path / "wav.npy"),
+            str(tmp_path / "out.npz"),
+        ],
+        check=True,
+        capture_output=True,
     )
     out = np.load(tmp_path / "out.npz")
     want = model(x, training=False)
@@ -76,14 +83,30 @@ def test_saved_model_cli_runs_both_signatures(exported, tmp_path):
     _, _, path = exported
     np.save(tmp_path / "x.npy", np.full((2, 115, 80), -4.0, np.float32))
     np.save(tmp_path / "w.npy", np.zeros((1, 4000), np.float32))
-    cli = [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "run",
-           "--dir", str(path), "--tag_set", "serve"]
+    cli = [
+        sys.executable,
+        "-m",
+        "tensorflow.python.tools.saved_model_cli",
+        "run",
+        "--dir",
+        str(path),
+        "--tag_set",
+        "serve",
+    ]
     for signature, inputs in [("serving_default", "log_mel"), ("frames", "waveform")]:
         npy = tmp_path / ("x.npy" if inputs == "log_mel" else "w.npy")
         result = subprocess.run(
-            cli + ["--signature_def", signature, "--inputs", f"{inputs}={npy}",
-                   "--outdir", str(tmp_path / signature)],
-            capture_output=True, text=True,
+            cli
+            + [
+                "--signature_def",
+                signature,
+                "--inputs",
+                f"{inputs}={npy}",
+                "--outdir",
+                str(tmp_path / signature),
+            ],
+            capture_output=True,
+            text=True,
         )
         assert result.returncode == 0, result.stderr[-2000:]
         saved = np.load(tmp_path / signature / "probability.npy")
@@ -107,10 +130,22 @@ def test_signatures_refuse_bad_shapes(exported):
 @pytest.mark.parametrize(
     "signature, shape, message",
     [
-        ("serving_default", [115, 80], r"log_mel must have shape \[batch, 115, 80\]; received a different rank"),
+        (
+            "serving_default",
+            [115, 80],
+            r"log_mel must have shape \[batch, 115, 80\]; received a different rank",
+        ),
         ("serving_default", [1, 1, 115, 80], "received a different rank"),
-        ("serving_default", [0, 115, 80], r"log_mel must have shape \[batch, 115, 80\]; received an empty batch"),
-        ("frames", [4096], r"waveform must have shape \[batch, samples\] .*; received a different rank"),
+        (
+            "serving_default",
+            [0, 115, 80],
+            r"log_mel must have shape \[batch, 115, 80\]; received an empty batch",
+        ),
+        (
+            "frames",
+            [4096],
+            r"waveform must have shape \[batch, samples\] .*; received a different rank",
+        ),
         ("frames", [0, 4096], "waveform must have shape .*; received an empty batch"),
     ],
 )
@@ -132,9 +167,13 @@ def test_signatures_refuse_non_finite_input(exported, bad):
     waveform = np.zeros((1, 4096), np.float32)
     waveform[0, 100] = bad
     for _ in range(20):
-        with pytest.raises(tf.errors.InvalidArgumentError, match=r"log_mel must be finite \(no NaN or Inf\)"):
+        with pytest.raises(
+            tf.errors.InvalidArgumentError, match=r"log_mel must be finite \(no NaN or Inf\)"
+        ):
             loaded.signatures["serving_default"](log_mel=tf.constant(log_mel))
-        with pytest.raises(tf.errors.InvalidArgumentError, match=r"waveform must be finite \(no NaN or Inf\)"):
+        with pytest.raises(
+            tf.errors.InvalidArgumentError, match=r"waveform must be finite \(no NaN or Inf\)"
+        ):
             loaded.signatures["frames"](waveform=tf.constant(waveform))
 
 

@@ -11,8 +11,8 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-
 from helpers import run_ok, script_env, tone_song
+
 from vocal_xai import predict, spectral, zoo
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.errors import CorpusError, ParameterError
@@ -37,8 +37,11 @@ def write_recordings(folder, rows=None):
     """A folder of 2-second wav files and their manifest."""
     folder = pathlib.Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rows = rows or [("inst.wav", "instrumental", "a tone"), ("song.wav", "song", "another tone"),
-                    ("talk.wav", "speech", "a third tone")]
+    rows = rows or [
+        ("inst.wav", "instrumental", "a tone"),
+        ("song.wav", "song", "another tone"),
+        ("talk.wav", "speech", "a third tone"),
+    ]
     for i, (name, _, _) in enumerate(rows):
         sf.write(folder / name, tone_song(SECONDS, seed=i, freq=220.0 * (i + 1)), 22050)
     with (folder / real_check.MANIFEST).open("w", newline="") as f:
@@ -96,8 +99,10 @@ def test_summarise_counts_frames_strictly_above_the_threshold():
         real_check.summarise(recording, [])
 
 
-@pytest.mark.parametrize("probability, share, verdicts", [(0.3, 0.0, [True, False, None]),
-                                                          (0.8, 1.0, [False, True, None])])
+@pytest.mark.parametrize(
+    "probability, share, verdicts",
+    [(0.3, 0.0, [True, False, None]), (0.8, 1.0, [False, True, None])],
+)
 def test_constant_detector_gives_known_shares(recordings, probability, share, verdicts):
     results = real_check.check(constant_detector(probability), recordings)
     assert [r.file for r in results] == ["inst.wav", "song.wav", "talk.wav"]
@@ -149,11 +154,17 @@ def test_missing_folder_is_a_clear_error(tmp_path, monkeypatch):
     assert real_check.default_folder() is None
 
 
-@pytest.mark.parametrize("rows, message", [
-    ([("a.wav", "singing", "x")], r"manifest.csv:2: expected kind in"),
-    ([("a.wav", "song", "x"), ("gone.wav", "song", "y")], r"manifest.csv:3: expected a file"),
-    ([("a.wav", "song", "x"), ("a.wav", "song", "y")], r"manifest.csv:3: expected each file once"),
-])
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ([("a.wav", "singing", "x")], r"manifest.csv:2: expected kind in"),
+        ([("a.wav", "song", "x"), ("gone.wav", "song", "y")], r"manifest.csv:3: expected a file"),
+        (
+            [("a.wav", "song", "x"), ("a.wav", "song", "y")],
+            r"manifest.csv:3: expected each file once",
+        ),
+    ],
+)
 def test_malformed_manifest_names_the_line(tmp_path, rows, message):
     folder = write_recordings(tmp_path, [("a.wav", "song", "x")])
     with (folder / real_check.MANIFEST).open("w", newline="") as f:
@@ -171,15 +182,19 @@ def test_unlisted_audio_is_an_error(tmp_path):
 
 def test_markdown_table(tmp_path):
     def result(kind, share, mean, passed):
-        return real_check.RecordingResult(f"{kind}.wav", kind, f"a {kind}", 10, share, mean,
-                                          real_check.target(kind), passed)
+        return real_check.RecordingResult(
+            f"{kind}.wav", kind, f"a {kind}", 10, share, mean, real_check.target(kind), passed
+        )
 
     one = [result("instrumental", 0.05, 0.1, True), result("song", 0.5, 0.45, False)]
     two = [result("instrumental", 0.2, 0.3, False), result("song", 0.7, 0.65, True)]
     table = real_check.markdown_table({"detector 1": one, "detector 2": two})
     lines = table.strip().split("\n")
     assert lines[0] == "| recording | kind | target | detector 1 | detector 2 |"
-    assert lines[2] == "| a instrumental | instrumental | <= 10 % | 0.05 (0.10) pass | 0.20 (0.30) fail |"
+    assert (
+        lines[2]
+        == "| a instrumental | instrumental | <= 10 % | 0.05 (0.10) pass | 0.20 (0.30) fail |"
+    )
     assert lines[3] == "| a song | song | >= 60 % | 0.50 (0.45) fail | 0.70 (0.65) pass |"
     assert lines[4] == "| **targets met** | | | 1 of 2 | 1 of 2 |"
     with pytest.raises(ParameterError, match="same recordings"):
@@ -213,8 +228,11 @@ def test_cli_writes_json_and_refuses_a_missing_folder(recordings, tmp_path):
     task.export_detector(constant_detector(0.3), zoo_root, {})
     env = script_env(VOCAL_XAI_ZOO=str(zoo_root))
     tool = str(ROOT / "tools" / "real_check.py")
-    out = run_ok([sys.executable, tool, f"--recordings={recordings}", f"--out={tmp_path / 'r.json'}"],
-                 env=env, cwd=tmp_path)
+    out = run_ok(
+        [sys.executable, tool, f"--recordings={recordings}", f"--out={tmp_path / 'r.json'}"],
+        env=env,
+        cwd=tmp_path,
+    )
     assert "targets met: 1 of 2" in out.stdout
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["threshold"] == 0.5
@@ -223,8 +241,13 @@ def test_cli_writes_json_and_refuses_a_missing_folder(recordings, tmp_path):
     assert [r["share_vocal"] for r in detector["recordings"]] == [0.0, 0.0, 0.0]
     assert [r["passed"] for r in detector["recordings"]] == [True, False, None]
 
-    missing = subprocess.run([sys.executable, tool, f"--recordings={tmp_path / 'nowhere'}"],
-                             capture_output=True, text=True, env=env, cwd=tmp_path)
+    missing = subprocess.run(
+        [sys.executable, tool, f"--recordings={tmp_path / 'nowhere'}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
     assert missing.returncode != 0
     assert "Received: folder=" in missing.stderr and "Traceback" not in missing.stderr
 

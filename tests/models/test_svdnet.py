@@ -1,8 +1,8 @@
 import keras
 import numpy as np
 import pytest
-
 from helpers import random_band_stats
+
 from vocal_xai.errors import ParameterError
 from vocal_xai.layers import Standardize
 from vocal_xai.models.detector import PRESETS, SVDNet
@@ -33,9 +33,7 @@ def test_standardisation_is_baked_in():
     got = model(x)["logit"].numpy()
     want = plain(((x - mean) / std).astype(np.float32))["logit"].numpy()
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(
-        model(x)["probability"].numpy(), 1 / (1 + np.exp(-got)), rtol=1e-5
-    )
+    np.testing.assert_allclose(model(x)["probability"].numpy(), 1 / (1 + np.exp(-got)), rtol=1e-5)
 
 
 def test_config_round_trip_and_keras_file(tmp_path):

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import numpy as np
-
 from helpers import run_ok, script_env
+
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline
 from vocal_xai.models.detector import SVDNet, task
@@ -18,11 +18,19 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 def test_evaluate_a_version_on_a_corpus(small_corpus, tmp_path):
     songs = corpus_lib.read_corpus(small_corpus)
-    model = SVDNet.from_preset("svdnet_tiny", *pipeline.band_stats(pipeline.load_split(songs, "train").features))
+    model = SVDNet.from_preset(
+        "svdnet_tiny", *pipeline.band_stats(pipeline.load_split(songs, "train").features)
+    )
     version = task.export_detector(model, tmp_path / "zoo", {})
     out = tmp_path / "eval.json"
-    cmd = [sys.executable, str(ROOT / "recipes" / "evaluate_detector.py"), f"--detector={version}",
-           f"--data_dir={small_corpus}", "--real_recordings=", f"--out={out}"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "recipes" / "evaluate_detector.py"),
+        f"--detector={version}",
+        f"--data_dir={small_corpus}",
+        "--real_recordings=",
+        f"--out={out}",
+    ]
     env = script_env(VOCAL_XAI_CACHE=str(tmp_path / "cache"))
     result = run_ok(cmd, env=env, cwd=tmp_path)
     report = json.loads(out.read_text())

@@ -9,8 +9,8 @@ import sys
 import keras
 import numpy as np
 import pytest
-
 from helpers import run_ok, script_env
+
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline
 from vocal_xai.models.dcgan import PRESETS, Generator, evaluation
@@ -32,32 +32,56 @@ def models(small_corpus, tmp_path_factory):
     keras.utils.set_random_seed(0)
     detector = detector_task.export_detector(SVDNet.from_preset("svdnet_tiny", *stats), zoo, {})
     generator = Generator(*stats, **PRESETS["dcgan_tiny_conditional"]["generator"])
-    version = gan_task.export_generator(generator, zoo, {"corpus": str(small_corpus), "corpus_version": 1})
+    version = gan_task.export_generator(
+        generator, zoo, {"corpus": str(small_corpus), "corpus_version": 1}
+    )
     return detector, version
 
 
 def test_evaluates_with_all_there_is(small_corpus, models, tmp_path):
     detector, generator = models
     out = tmp_path / "evaluated"
-    result = run_ok([sys.executable, str(RECIPE), f"--generator={generator}", f"--detector={detector}",
-                     "--samples=5000", f"--out={out}", f"--cache_dir={tmp_path / 'cache'}", *FAST])
-    assert sorted(p.name for p in out.iterdir()) == ["c2st_scores.csv", "evaluation.json", "evaluation.md",
-                                                     "samples.png"]
+    result = run_ok(
+        [
+            sys.executable,
+            str(RECIPE),
+            f"--generator={generator}",
+            f"--detector={detector}",
+            "--samples=5000",
+            f"--out={out}",
+            f"--cache_dir={tmp_path / 'cache'}",
+            *FAST,
+        ]
+    )
+    assert sorted(p.name for p in out.iterdir()) == [
+        "c2st_scores.csv",
+        "evaluation.json",
+        "evaluation.md",
+        "samples.png",
+    ]
     saved = json.loads((out / "evaluation.json").read_text())
     assert saved["corpus"] == str(small_corpus)
     assert "the corpus the generator's metadata names" in saved["corpus_note"]
-    assert saved["generator"]["path"] == str(generator.resolve()) and saved["generator"]["version"] == 1
+    assert (
+        saved["generator"]["path"] == str(generator.resolve())
+        and saved["generator"]["version"] == 1
+    )
     songs = corpus_lib.read_corpus(small_corpus)
     valid, train = pipeline.load_split(songs, "valid"), pipeline.load_split(songs, "train")
     for label, name in evaluation.CLASS_NAMES.items():
         row = saved["evaluation"][name]
-        available = {"valid": pipeline.available_excerpts(valid, label),
-                     "train": pipeline.available_excerpts(train, label)}
+        available = {
+            "valid": pipeline.available_excerpts(valid, label),
+            "train": pipeline.available_excerpts(train, label),
+        }
         assert row["available"] == available and row["requested"] == 5000
         assert row["samples"] == min(available.values()) < 5000
         assert row["c2st"]["samples"] == 16 and 0.0 <= row["c2st"]["accuracy"] <= 1.0
         for rows in row["frechet"].values():
-            assert all(np.isfinite(e["value"]) and e["low"] <= e["value"] <= e["high"] for e in rows.values())
+            assert all(
+                np.isfinite(e["value"]) and e["low"] <= e["value"] <= e["high"]
+                for e in rows.values()
+            )
     assert f"Corpus: {small_corpus}, the corpus the generator's metadata names" in result.stdout
     assert "(fewer than asked: all there is)" in result.stdout
     assert f"Wrote {out}" in result.stdout
@@ -68,9 +92,22 @@ def test_refuses_an_existing_out_before_any_work(models, tmp_path):
     out = tmp_path / "taken"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    result = subprocess.run([sys.executable, str(RECIPE), f"--generator={generator}", f"--detector={detector}",
-                             f"--out={out}", "--data_dir=/nonexistent"],
-                            capture_output=True, text=True, env=script_env())
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(RECIPE),
+            f"--generator={generator}",
+            f"--detector={detector}",
+            f"--out={out}",
+            "--data_dir=/nonexistent",
+        ],
+        capture_output=True,
+        text=True,
+        env=script_env(),
+    )
     assert result.returncode == 2
-    assert "error: Expected out to be a new or empty folder (or pass --overwrite to replace it)" in result.stderr
+    assert (
+        "error: Expected out to be a new or empty folder (or pass --overwrite to replace it)"
+        in result.stderr
+    )
     assert (out / "keep.txt").read_text() == "mine" and len(list(out.iterdir())) == 1

@@ -9,8 +9,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from helpers import kill_after_first_checkpoint, run_ok, script_env
+
 from vocal_xai.models.detector import task
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -24,8 +24,14 @@ def corpus(small_corpus):
 
 
 def _cmd(corpus, run_dir, *flags):
-    return [sys.executable, str(RECIPE), f"--data_dir={corpus}", f"--model_dir={run_dir}",
-            *TINY, *flags]  # exports to <model_dir>/export by default
+    return [
+        sys.executable,
+        str(RECIPE),
+        f"--data_dir={corpus}",
+        f"--model_dir={run_dir}",
+        *TINY,
+        *flags,
+    ]  # exports to <model_dir>/export by default
 
 
 def _weights(run_dir):
@@ -90,10 +96,15 @@ def test_two_local_workers(corpus, tmp_path):
     procs = []
     for index in range(2):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
-        procs.append(subprocess.Popen(
-            _cmd(corpus, run, "--epochs=1", "--strategy=multi_worker", "--real_recordings="),
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=script_env(TF_CONFIG=tf_config),
-        ))
+        procs.append(
+            subprocess.Popen(
+                _cmd(corpus, run, "--epochs=1", "--strategy=multi_worker", "--real_recordings="),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=script_env(TF_CONFIG=tf_config),
+            )
+        )
     outputs = [p.communicate(timeout=600) for p in procs]
     for p, (_, err) in zip(procs, outputs):
         assert p.returncode == 0, err[-3000:]

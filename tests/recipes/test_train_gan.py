@@ -8,13 +8,13 @@ import sys
 import keras
 import numpy as np
 import pytest
-
 from helpers import kill_after_first_checkpoint, run_ok, script_env
+
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
-from vocal_xai.models.detector import SVDNet
 from vocal_xai.models.dcgan import task as gan_task
+from vocal_xai.models.detector import SVDNet
 from vocal_xai.models.detector import task as detector_task
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -38,8 +38,15 @@ def detector(corpus, tmp_path_factory):
 
 
 def _cmd(corpus, detector, run_dir, *flags):
-    return [sys.executable, str(RECIPE), f"--data_dir={corpus}", f"--model_dir={run_dir}",
-            f"--detector={detector}", *TINY, *flags]  # exports to <model_dir>/export by default
+    return [
+        sys.executable,
+        str(RECIPE),
+        f"--data_dir={corpus}",
+        f"--model_dir={run_dir}",
+        f"--detector={detector}",
+        *TINY,
+        *flags,
+    ]  # exports to <model_dir>/export by default
 
 
 def _generator_weights(run_dir):
@@ -79,21 +86,39 @@ def test_publish_a_finished_run_with_its_evaluation(corpus, detector, tmp_path):
         gan_task.publish(run, zoo_base)
     run_ok(_cmd(corpus, detector, run, "--epochs=1", "--steps_per_epoch=5"))
     (zoo_base / "generator" / "1").mkdir(parents=True)  # an older version stays as it is
-    run_ok([sys.executable, str(ROOT / "tools" / "publish_generator.py"), f"--model_dir={run}",
-            f"--export_base={zoo_base}"], env=script_env())
+    run_ok(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "publish_generator.py"),
+            f"--model_dir={run}",
+            f"--export_base={zoo_base}",
+        ],
+        env=script_env(),
+    )
     published = zoo_base / "generator" / "2"
     assert not any((zoo_base / "generator" / "1").iterdir())
     metadata = json.loads((published / "assets.extra" / "metadata.json").read_text())
     assert metadata == {**_evaluation(run), "parameters": metadata["parameters"]}
     assert set(metadata["evaluation"]) >= {"non_vocal", "vocal"}
-    for a, b in zip(_generator_weights(run), gan_task.load_generator(published).get_weights(), strict=True):
+    for a, b in zip(
+        _generator_weights(run), gan_task.load_generator(published).get_weights(), strict=True
+    ):
         np.testing.assert_array_equal(a, b)
 
 
 def test_mirrored_on_two_logical_cpus(corpus, detector, tmp_path):
     run = tmp_path / "mirrored"
-    out = run_ok(_cmd(corpus, detector, run, "--epochs=1", "--steps_per_epoch=4",
-                    "--strategy=mirrored", "--logical_cpus=2"))
+    out = run_ok(
+        _cmd(
+            corpus,
+            detector,
+            run,
+            "--epochs=1",
+            "--steps_per_epoch=4",
+            "--strategy=mirrored",
+            "--logical_cpus=2",
+        )
+    )
     report = _evaluation(run)
     assert report["replicas"] == 2
     assert report["resumed_from_epoch"] == 0
@@ -125,13 +150,29 @@ def test_a_generator_trained_on_your_corpus_explains_your_detector(corpus, detec
     assert f"Already exported {generator}" in again.stdout
     assert sorted(p.name for p in (run / "export" / "generator").iterdir()) == ["1"]
     assert _evaluation(run)["evaluation"] == first["evaluation"]
-    assert {"evaluation.md", "samples.png", "c2st_scores.csv", "learning_curves.png"} <= {p.name for p in run.iterdir()}
+    assert {"evaluation.md", "samples.png", "c2st_scores.csv", "learning_curves.png"} <= {
+        p.name for p in run.iterdir()
+    }
     assert first["epochs_done"] == 1
     out = tmp_path / "explained"
-    result = run_ok([sys.executable, str(ROOT / "tools" / "explain.py"), f"--detector={detector}",
-                     f"--generator={generator}", f"--data_dir={corpus}", "--direction=max",
-                     "--learning_rates=0.01", "--rps=0.01", "--iterations=3", "--seeds=2", "--reference_k=10",
-                     "--bootstrap=0", f"--out={out}"], env=script_env(VOCAL_XAI_CACHE=str(tmp_path / "cache")))
+    result = run_ok(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "explain.py"),
+            f"--detector={detector}",
+            f"--generator={generator}",
+            f"--data_dir={corpus}",
+            "--direction=max",
+            "--learning_rates=0.01",
+            "--rps=0.01",
+            "--iterations=3",
+            "--seeds=2",
+            "--reference_k=10",
+            "--bootstrap=0",
+            f"--out={out}",
+        ],
+        env=script_env(VOCAL_XAI_CACHE=str(tmp_path / "cache")),
+    )
     report = json.loads((out / "report.json").read_text())
     assert report["models"]["generator"] == str(generator.resolve())
     assert report["models"]["corpus"] == str(corpus)

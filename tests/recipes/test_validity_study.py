@@ -20,10 +20,22 @@ def _rows(direction="max", method="latent", n=30, seed=0, noise=0.0):
     for i in range(n):
         d = float(i + 1)
         q = float(1.0 - i / n + noise * rng.normal())
-        rows.append({"method": method, "direction": direction, "learning_rate": 0.1 / (i + 1), "rp": 0.01,
-                     "iterations": 10, "distance": d, "distance_1d": float(n - i),
-                     "mean_activation": float(i if direction == "max" else -i),
-                     "realism": q, "class_evidence": q, "voice_evidence": q, "quality": q})
+        rows.append(
+            {
+                "method": method,
+                "direction": direction,
+                "learning_rate": 0.1 / (i + 1),
+                "rp": 0.01,
+                "iterations": 10,
+                "distance": d,
+                "distance_1d": float(n - i),
+                "mean_activation": float(i if direction == "max" else -i),
+                "realism": q,
+                "class_evidence": q,
+                "voice_evidence": q,
+                "quality": q,
+            }
+        )
     return rows
 
 
@@ -43,7 +55,14 @@ def test_analysis_of_a_known_relation():
     rows = _rows() + _rows(method="input", seed=1)
     rows += _rows("min") + _rows("min", method="input")
     result = validity.analyse(rows, resamples=100)
-    assert set(result["correlations"]) == {"latent/max", "input/max", "both/max", "latent/min", "input/min", "both/min"}
+    assert set(result["correlations"]) == {
+        "latent/max",
+        "input/max",
+        "both/max",
+        "latent/min",
+        "input/min",
+        "both/min",
+    }
     corr = result["correlations"]["latent/max"]
     assert corr["distance~quality"]["rho"] == pytest.approx(-1.0)
     assert corr["distance_1d~quality"]["rho"] == pytest.approx(1.0)  # built the other way round
@@ -52,7 +71,9 @@ def test_analysis_of_a_known_relation():
     assert not sel["distance_1d"]["top_decile"] and not sel["activation"]["top_decile"]
     assert sel["best"]["quality"] == pytest.approx(1.0)
     assert result["methods"]["max"]["latent"]["selected"]["quality"] == pytest.approx(1.0)
-    assert result["methods"]["max"]["input"]["median"]["quality"] == pytest.approx(np.median([r["quality"] for r in _rows()]))
+    assert result["methods"]["max"]["input"]["median"]["quality"] == pytest.approx(
+        np.median([r["quality"] for r in _rows()])
+    )
 
 
 def test_tables_name_every_group_and_render_nan():
@@ -60,8 +81,15 @@ def test_tables_name_every_group_and_render_nan():
     for r in rows[30:]:
         r["realism"] = 0.0  # constant: no correlation defined
     result = validity.analyse(rows, resamples=50)
-    text = validity.markdown_tables(result, {"max": {m: {"difference": 0.1, "low": 0.0, "high": 0.2}
-                                                      for m in ("realism", "class_evidence", "voice_evidence")}})
+    text = validity.markdown_tables(
+        result,
+        {
+            "max": {
+                m: {"difference": 0.1, "low": 0.0, "high": 0.2}
+                for m in ("realism", "class_evidence", "voice_evidence")
+            }
+        },
+    )
     assert "| latent/max | 30 | distance | -1.00 [-1.00, -1.00]" in text
     assert "n/a (constant)" in text
     assert "| max | +0.100 [+0.000, +0.200] |" in text
@@ -73,15 +101,27 @@ def study(small_corpus, tmp_path_factory):
 
     keras.utils.set_random_seed(5)
     cache = tmp_path_factory.mktemp("cache")
-    splits = {s: pipeline.load_split(corpus_lib.read_corpus(small_corpus), s, cache) for s in ("train", "valid", "test")}
+    splits = {
+        s: pipeline.load_split(corpus_lib.read_corpus(small_corpus), s, cache)
+        for s in ("train", "valid", "test")
+    }
     mean, std = pipeline.band_stats(splits["train"].features)
     generator = Generator(mean, std, **PRESETS["dcgan_tiny"]["generator"])
     detector = SVDNet.from_preset("svdnet_tiny", mean, std)
     judge = measures.build_judge(splits["train"], splits["test"], bank_stride=5, heldout_stride=5)
-    config = validity.StudyConfig.from_grid("tiny", learning_rates=(0.1, 0.01), rps=(0.01,),
-                                            input_learning_rates=(0.1,), input_rps=(1.0, 0.01),
-                                            embedding="embedding_8", reference_k=10, bootstrap=50)
-    rows, examples = validity.run_study(generator, detector, splits["valid"], judge, config, log=lambda *a: None)
+    config = validity.StudyConfig.from_grid(
+        "tiny",
+        learning_rates=(0.1, 0.01),
+        rps=(0.01,),
+        input_learning_rates=(0.1,),
+        input_rps=(1.0, 0.01),
+        embedding="embedding_8",
+        reference_k=10,
+        bootstrap=50,
+    )
+    rows, examples = validity.run_study(
+        generator, detector, splits["valid"], judge, config, log=lambda *a: None
+    )
     return rows, examples, judge, config
 
 
@@ -90,11 +130,15 @@ def test_study_scores_every_setting_of_both_methods(study):
     assert len(rows) == 2 * (2 + 2) * 2  # directions x (latent pairs + input pairs) x iterations
     assert set(examples) == {(m, d) for m in validity.METHODS for d in ("max", "min")}
     for r in rows:
-        log_mel = examples[(r["method"], r["direction"])][(r["learning_rate"], r["rp"], r["iterations"])]
+        log_mel = examples[(r["method"], r["direction"])][
+            (r["learning_rate"], r["rp"], r["iterations"])
+        ]
         assert log_mel.shape == (3, 115, 80)
         m = judge.measure(log_mel, r["direction"])
         assert r["realism"] == pytest.approx(m["realism"].mean())
-        assert r["quality"] == pytest.approx(np.mean([r["realism"], r["class_evidence"], r["voice_evidence"]]))
+        assert r["quality"] == pytest.approx(
+            np.mean([r["realism"], r["class_evidence"], r["voice_evidence"]])
+        )
         assert np.isfinite(r["distance"]) and r["distance"] >= 0 and np.isfinite(r["distance_1d"])
 
 
@@ -103,16 +147,26 @@ def test_study_outputs_and_docs_block(study, tmp_path):
     analysis = validity.analyse(rows, 50)
     comparison = validity.compare_selected(rows, examples, judge, 50)
     assert set(comparison) == {"max", "min"}
-    out = validity.write_outputs(rows, examples, analysis, comparison, tmp_path / "out", {"command": "x"})
-    for name in ("settings.csv", "results.json", "tables.md", "distance_vs_quality.png", "correlations.png",
-                 "selected_examples.png"):
+    out = validity.write_outputs(
+        rows, examples, analysis, comparison, tmp_path / "out", {"command": "x"}
+    )
+    for name in (
+        "settings.csv",
+        "results.json",
+        "tables.md",
+        "distance_vs_quality.png",
+        "correlations.png",
+        "selected_examples.png",
+    ):
         assert (out / name).stat().st_size > 0, name
     results = json.loads((out / "results.json").read_text())
     assert len(results["settings"]) == len(rows)
     assert len((out / "settings.csv").read_text().splitlines()) == len(rows) + 1
     doc = tmp_path / "doc.md"
     doc.write_text(f"# Title\n\n{validity.BEGIN}\nold\n{validity.END}\n\nConclusion.\n")
-    markdown.replace_block(doc, validity.BEGIN, validity.END, validity.render_docs_block(out / "results.json", "out"))
+    markdown.replace_block(
+        doc, validity.BEGIN, validity.END, validity.render_docs_block(out / "results.json", "out")
+    )
     block = markdown.block(doc, validity.BEGIN, validity.END)
     assert "old" not in block and (out / "tables.md").read_text().strip() in block
     assert "![correlations](out/correlations.png)" in block
@@ -140,4 +194,5 @@ def test_docs_show_the_recorded_study():
     # The tables follow from the recorded settings.
     again = validity.analyse(recorded["settings"], recorded["meta"]["config"]["bootstrap"])
     assert validity.markdown_tables(again, recorded["comparison"]) == validity.markdown_tables(
-        recorded["analysis"], recorded["comparison"])
+        recorded["analysis"], recorded["comparison"]
+    )

@@ -20,7 +20,9 @@ def zoo_and_corpus(tmp_path_factory, small_corpus):
     tmp = tmp_path_factory.mktemp("explain")
     mean, std = np.full(80, -5.0), np.ones(80)
     detector_task.export_detector(SVDNet.from_preset("svdnet_tiny", mean, std), tmp / "zoo", {})
-    gan_task.export_generator(Generator(mean, std, **PRESETS["dcgan_tiny"]["generator"]), tmp / "zoo", {})
+    gan_task.export_generator(
+        Generator(mean, std, **PRESETS["dcgan_tiny"]["generator"]), tmp / "zoo", {}
+    )
     return tmp, small_corpus
 
 
@@ -28,10 +30,24 @@ def _explain(tmp, corpus, cwd, *flags, seeds=3):
     env = dict(os.environ, VOCAL_XAI_ZOO=str(tmp / "zoo"), VOCAL_XAI_CACHE=str(cwd / "cache"))
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
     return subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "explain.py"), "--direction=min", f"--data_dir={corpus}",
-         "--learning_rates=0.1,0.01", "--rps=0.01", "--iterations=2,4", f"--seeds={seeds}",
-         "--embedding=embedding_8", "--reference_k=10", "--bootstrap=10", *flags],
-        capture_output=True, text=True, env=env, cwd=cwd,
+        [
+            sys.executable,
+            str(ROOT / "tools" / "explain.py"),
+            "--direction=min",
+            f"--data_dir={corpus}",
+            "--learning_rates=0.1,0.01",
+            "--rps=0.01",
+            "--iterations=2,4",
+            f"--seeds={seeds}",
+            "--embedding=embedding_8",
+            "--reference_k=10",
+            "--bootstrap=10",
+            *flags,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
     )
 
 
@@ -41,13 +57,24 @@ def test_explain_cli_writes_every_output(zoo_and_corpus, tmp_path):
     result = _explain(tmp, corpus, tmp_path, f"--out={out}")
     assert result.returncode == 0, result.stderr[-3000:]
     # A normal run prints no TensorFlow log lines.
-    assert "cuFFT" not in result.stderr and "oneDNN" not in result.stderr and "\x1b[" not in result.stdout
+    assert (
+        "cuFFT" not in result.stderr
+        and "oneDNN" not in result.stderr
+        and "\x1b[" not in result.stdout
+    )
     report = json.loads((out / "report.json").read_text())
     assert report["config"]["direction"] == "min" and report["config"]["condition"] == "non_vocal"
     assert len(report["ranking"]) == 4
     assert report["selected"]["distance"] == min(r["distance"] for r in report["ranking"])
-    for name in ("ranking.csv", "examples.png", "curves.png", "distance_heatmap.png",
-                 "selected_log_mel.npy", "activation_trace.npy", "selected_seed0.wav"):
+    for name in (
+        "ranking.csv",
+        "examples.png",
+        "curves.png",
+        "distance_heatmap.png",
+        "selected_log_mel.npy",
+        "activation_trace.npy",
+        "selected_seed0.wav",
+    ):
         assert (out / name).is_file(), name
     assert "Selected: lr" in result.stdout
     # The models used are printed and recorded, with their versions.
@@ -71,7 +98,8 @@ def test_explain_cli_never_mixes_runs(zoo_and_corpus, tmp_path):
     assert again.returncode == 2
     assert again.stderr.strip().splitlines() == [
         f"error: Expected out to be a new or empty folder (or pass --overwrite to replace it). "
-        f"Received: out={str(out)!r} holds {len(before)} entries"]
+        f"Received: out={str(out)!r} holds {len(before)} entries"
+    ]
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     # With --overwrite the folder is replaced whole: no file of the old run
     # survives (the third seed's audio), and no temporary folder is left.
@@ -82,10 +110,16 @@ def test_explain_cli_never_mixes_runs(zoo_and_corpus, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out"]
 
 
-@pytest.mark.parametrize("flag, message", [
-    ("--learning_rates=abc", "Expected --learning_rates to be a comma-separated list of numbers > 0"),
-    ("--rps=-1", "Expected --rps to be a comma-separated list of numbers >= 0"),
-])
+@pytest.mark.parametrize(
+    "flag, message",
+    [
+        (
+            "--learning_rates=abc",
+            "Expected --learning_rates to be a comma-separated list of numbers > 0",
+        ),
+        ("--rps=-1", "Expected --rps to be a comma-separated list of numbers >= 0"),
+    ],
+)
 def test_explain_cli_refuses_bad_lists_in_one_line(zoo_and_corpus, tmp_path, flag, message):
     tmp, corpus = zoo_and_corpus
     result = _explain(tmp, corpus, tmp_path, flag, f"--out={tmp_path / 'out'}")
@@ -94,6 +128,11 @@ def test_explain_cli_refuses_bad_lists_in_one_line(zoo_and_corpus, tmp_path, fla
 
 
 def test_explain_cli_help_exits_zero():
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "explain.py"), "--help"],
-                            capture_output=True, text=True)
-    assert result.returncode == 0 and "--direction" in result.stdout and "--overwrite" in result.stdout
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "explain.py"), "--help"],
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        result.returncode == 0 and "--direction" in result.stdout and "--overwrite" in result.stdout
+    )

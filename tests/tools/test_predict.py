@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 import soundfile as sf
-
 from helpers import tone_song
+
 from vocal_xai import predict, spectral
 from vocal_xai.errors import ParameterError
 from vocal_xai.models.detector import SVDNet, song, task
@@ -64,9 +64,17 @@ def test_cli(setup, tmp_path):
     model, version, wav, tmp = setup
     env = dict(os.environ, VOCAL_XAI_ZOO=str(tmp / "zoo"), TF_CPP_MIN_LOG_LEVEL="2")
     out = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "predict.py"), str(wav), str(wav),
-         f"--out={tmp_path / 'p.json'}", f"--plot={tmp_path / 'f.png'}"],
-        capture_output=True, text=True, env=env,
+        [
+            sys.executable,
+            str(ROOT / "tools" / "predict.py"),
+            str(wav),
+            str(wav),
+            f"--out={tmp_path / 'p.json'}",
+            f"--plot={tmp_path / 'f.png'}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert (tmp_path / "f-a.png").is_file()
@@ -80,7 +88,12 @@ def test_cli_checks_outputs_first_and_records_the_detector(setup, tmp_path):
     model, version, wav, tmp = setup
     env = dict(os.environ, VOCAL_XAI_ZOO=str(tmp / "zoo"))
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)
-    cmd = [sys.executable, str(ROOT / "tools" / "predict.py"), str(wav), f"--out={tmp_path / 'p.csv'}"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "tools" / "predict.py"),
+        str(wav),
+        f"--out={tmp_path / 'p.csv'}",
+    ]
     first = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
     assert first.returncode == 0, first.stderr[-2000:]
     assert first.stderr.strip() == ""  # no TensorFlow log lines
@@ -92,7 +105,10 @@ def test_cli_checks_outputs_first_and_records_the_detector(setup, tmp_path):
     again = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
     assert again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1
     assert "pass --overwrite" in again.stderr and (tmp_path / "p.csv").read_bytes() == before
-    assert subprocess.run(cmd + ["--overwrite"], capture_output=True, env=env, cwd=tmp_path).returncode == 0
+    assert (
+        subprocess.run(cmd + ["--overwrite"], capture_output=True, env=env, cwd=tmp_path).returncode
+        == 0
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
 
 
@@ -103,9 +119,14 @@ def test_cli_refuses_audio_with_nan_in_one_line(setup, tmp_path):
     data[100] = np.nan
     sf.write(bad, data, 22050, subtype="FLOAT")
     env = dict(os.environ, VOCAL_XAI_ZOO=str(tmp / "zoo"))
-    result = subprocess.run([sys.executable, str(ROOT / "tools" / "predict.py"), str(bad)],
-                            capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "predict.py"), str(bad)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"error: {bad}: expected finite samples; received 1 NaN or infinite samples at 22050 Hz, the first "
-        "at 0.005 s: repair the file (e.g. replace them by 0) or leave it out"]
+        "at 0.005 s: repair the file (e.g. replace them by 0) or leave it out"
+    ]

@@ -60,9 +60,7 @@ def audio_info(path):
             f"received {ext}/{dtype.name}",
         )
     if num_samples <= 0 or rate <= 0:
-        raise AudioDecodeError(
-            path, f"empty audio: received {num_samples} samples at {rate} Hz"
-        )
+        raise AudioDecodeError(path, f"empty audio: received {num_samples} samples at {rate} Hz")
     return AudioInfo(num_samples, rate, channels, _BRANCHES.index((ext, dtype)))
 
 

@@ -109,9 +109,7 @@ def parse_lab(path):
             )
         tag = fields[2]
         if tag not in TAGS:
-            raise CorpusError(
-                path, f"expected tag in {sorted(TAGS)}; received {tag!r}", line_no
-            )
+            raise CorpusError(path, f"expected tag in {sorted(TAGS)}; received {tag!r}", line_no)
         if segments:
             prev = segments[-1]
             if start < prev.start:
@@ -142,9 +140,7 @@ def _parse_time(path, line_no, text):
             path, f"expected a time in seconds; received non-numeric {text!r}", line_no
         ) from None
     if not math.isfinite(value) or value < 0:
-        raise CorpusError(
-            path, f"expected a finite time >= 0; received {text!r}", line_no
-        )
+        raise CorpusError(path, f"expected a finite time >= 0; received {text!r}", line_no)
     return value
 
 
@@ -173,8 +169,7 @@ def read_filelist(path):
         if "/" in name or "\\" in name or os.sep in name or ".." in name:
             raise CorpusError(
                 path,
-                "expected a plain song name without path separators or '..'; "
-                f"received {name!r}",
+                f"expected a plain song name without path separators or '..'; received {name!r}",
                 line_no,
             )
         names.append(name)

@@ -36,7 +36,9 @@ def open_corpus(data_dir, default_dir, skip_undecodable=False, seed=0, version=N
             tmp = default_dir.with_name(default_dir.name + f".tmp-{os.getpid()}")
             if tmp.exists():
                 shutil.rmtree(tmp)
-            logging.info("Making the synthetic default corpus (version %d) in %s", version, default_dir)
+            logging.info(
+                "Making the synthetic default corpus (version %d) in %s", version, default_dir
+            )
             synthetic.make_corpus(tmp, seed=seed, version=version)
             try:
                 os.rename(tmp, default_dir)

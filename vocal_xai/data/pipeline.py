@@ -247,6 +247,7 @@ def mel_band_positions(shift):
     Returns:
         float32 positions. [shape=(batch, 80)]
     """
+
     def hz_to_mel(f):
         return 1127.0 * tf.math.log1p(f / 700.0)
 
@@ -286,9 +287,7 @@ def augmentation_params(seed, batch_size, aug):
         filter_width.
     """
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 5)
-    u = lambda i, lo, hi: tf.random.stateless_uniform(
-        [batch_size], seeds[i], minval=lo, maxval=hi
-    )
+    u = lambda i, lo, hi: tf.random.stateless_uniform([batch_size], seeds[i], minval=lo, maxval=hi)
     return {
         "stretch": u(0, 1.0 - aug.max_stretch, 1.0 + aug.max_stretch),
         "shift": u(1, 1.0 - aug.max_shift, 1.0 + aug.max_shift),
@@ -315,7 +314,8 @@ def augmented_excerpts(frames, centres, params):
     x = _lerp_gather(x, mel_band_positions(params["shift"]), axis=2, batch_dims=1)
     band = tf.range(spectral.NUM_MEL_BANDS, dtype=tf.float32)[None, :]
     bump = tf.exp(
-        -0.5 * tf.square((band - params["filter_centre"][:, None]) / params["filter_width"][:, None])
+        -0.5
+        * tf.square((band - params["filter_centre"][:, None]) / params["filter_width"][:, None])
     )
     gain = params["gain_db"][:, None] * (math.log(10.0) / 20.0) * bump  # dB -> nats of magnitude
     return tf.maximum(x + gain[:, None, :], spectral.LOG_MEL_MIN)

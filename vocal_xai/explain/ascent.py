@@ -70,7 +70,9 @@ def latents_from_seeds(seeds, latent_dim=128):
     """
     seeds = tf.cast(tf.convert_to_tensor(seeds), tf.int64)
     return tf.map_fn(
-        lambda s: tf.random.stateless_normal([latent_dim], seed=tf.stack([s, tf.constant(0, tf.int64)])),
+        lambda s: tf.random.stateless_normal(
+            [latent_dim], seed=tf.stack([s, tf.constant(0, tf.int64)])
+        ),
         seeds,
         fn_output_signature=tf.TensorSpec([latent_dim], tf.float32),
     )
@@ -102,7 +104,9 @@ class LatentParameterisation:
 
     def __init__(self, generator, detector, layers=(), precision="float32"):
         if precision not in PRECISIONS:
-            raise ParameterError(f"Expected precision in {PRECISIONS}. Received: precision={precision!r}")
+            raise ParameterError(
+                f"Expected precision in {PRECISIONS}. Received: precision={precision!r}"
+            )
         if precision != "float32":
             generator = with_dtype_policy(generator, precision)
             detector = with_dtype_policy(detector, precision)
@@ -120,7 +124,8 @@ class LatentParameterisation:
         self.detector = detector
         self.layers = tuple(sorted(names))
         self.probe = keras.Model(
-            detector.input, {n: detector.get_layer(n).output for n in self.layers},
+            detector.input,
+            {n: detector.get_layer(n).output for n in self.layers},
             name="detector_probe",
         )
         self.latent_dim = int(generator.latent_dim)
@@ -416,14 +421,16 @@ def _ascent_fn(param, objective, target, optimizer):
     names = row_names(objective, target)
     rows_spec = {name: tf.TensorSpec([None], tf.float32, name=name) for name in names}
 
-    @tf.function(input_signature=[
-        tf.TensorSpec([None, param.latent_dim], tf.float32),  # z0
-        tf.TensorSpec([None], tf.int32),  # class_ids
-        tf.TensorSpec([None], tf.float32),  # lr
-        rows_spec,  # per-row inputs, with the sign (+1 max, -1 min)
-        tf.TensorSpec([], tf.int32),  # steps
-        tf.TensorSpec([None], tf.int32),  # snapshot_steps
-    ])
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, param.latent_dim], tf.float32),  # z0
+            tf.TensorSpec([None], tf.int32),  # class_ids
+            tf.TensorSpec([None], tf.float32),  # lr
+            rows_spec,  # per-row inputs, with the sign (+1 max, -1 min)
+            tf.TensorSpec([], tf.int32),  # steps
+            tf.TensorSpec([None], tf.int32),  # snapshot_steps
+        ]
+    )
     def run(z0, class_ids, lr, rows, steps, snapshot_steps):
         sign = rows[objectives.SIGN]
         batch = tf.shape(z0)[0]
@@ -477,16 +484,32 @@ def checked_snapshots(direction, snapshots):
     """Check ``direction``; return the distinct iteration counts, sorted, as
     int32 (raises ``ParameterError`` for none or a negative one)."""
     if direction not in DIRECTIONS:
-        raise ParameterError(f"Expected direction in {sorted(DIRECTIONS)}. Received: direction={direction!r}")
+        raise ParameterError(
+            f"Expected direction in {sorted(DIRECTIONS)}. Received: direction={direction!r}"
+        )
     snapshots = np.asarray(sorted(set(int(s) for s in snapshots)), np.int32)
     if snapshots.size == 0 or snapshots[0] < 0:
-        raise ParameterError(f"Expected iteration counts >= 0. Received: snapshots={snapshots.tolist()}")
+        raise ParameterError(
+            f"Expected iteration counts >= 0. Received: snapshots={snapshots.tolist()}"
+        )
     return snapshots
 
 
-def latent_ascent(param, z0, class_ids, learning_rates, rps, direction, snapshots,
-                  target=None, optimizer="adam", chunk_size=128, progress=False,
-                  objective=None, rows=None):
+def latent_ascent(
+    param,
+    z0,
+    class_ids,
+    learning_rates,
+    rps,
+    direction,
+    snapshots,
+    target=None,
+    optimizer="adam",
+    chunk_size=128,
+    progress=False,
+    objective=None,
+    rows=None,
+):
     """Run gradient ascent on z for N rows, in chunks of ``chunk_size``.
 
     Args:
@@ -563,7 +586,12 @@ def latent_ascent(param, z0, class_ids, learning_rates, rps, direction, snapshot
             tf.constant(snapshots),
         )
         keep = stop - start
-        parts.append({k: v.numpy()[..., :keep] if k != "best_z" else v.numpy()[:, :keep] for k, v in out.items()})
+        parts.append(
+            {
+                k: v.numpy()[..., :keep] if k != "best_z" else v.numpy()[:, :keep]
+                for k, v in out.items()
+            }
+        )
         bar.add(keep)
     joined = {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
     return AscentResult(

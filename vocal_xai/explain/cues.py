@@ -74,7 +74,11 @@ def _check_track(track):
 
 def _check_positive(**values):
     for name, value in values.items():
-        if not (isinstance(value, (int, float, np.integer, np.floating)) and math.isfinite(value) and value > 0):
+        if not (
+            isinstance(value, (int, float, np.integer, np.floating))
+            and math.isfinite(value)
+            and value > 0
+        ):
             raise ParameterError(f"Expected {name} > 0. Received: {name}={value!r}")
 
 
@@ -102,7 +106,9 @@ def _peak_positions(x, band, floor_db, prominence_db):
     level = NATS_TO_DB * x[..., 1:-1]
     inside = (centres[1:-1] >= band[0]) & (centres[1:-1] <= band[1])
     is_peak = (
-        (mid > left) & (mid >= right) & inside
+        (mid > left)
+        & (mid >= right)
+        & inside
         & (level >= NATS_TO_DB * x.max(axis=-1, keepdims=True) - floor_db)
         & (mid >= 10.0 ** (prominence_db / 20.0) * np.minimum(left, right))
     )
@@ -126,7 +132,9 @@ def _weighted_median(values, weights):
     return np.where(cumulative[..., -1] > 0, out, np.nan)
 
 
-def pitch_shift_track(log_mel, band=PITCH_BAND, max_step_cents=MAX_STEP_CENTS, floor_db=30.0, prominence_db=3.0):
+def pitch_shift_track(
+    log_mel, band=PITCH_BAND, max_step_cents=MAX_STEP_CENTS, floor_db=30.0, prominence_db=3.0
+):
     """Relative pitch of raw log-mel excerpts from the motion of their partials.
 
     Harmonic peaks are found in every frame (their frequency read from the
@@ -206,14 +214,23 @@ def f0_track(waveform, sample_rate=spectral.SAMPLE_RATE, fmin=65.0, fmax=1050.0)
             f"Received: waveform.shape={np.shape(waveform)}"
         )
     if sample_rate != spectral.SAMPLE_RATE:
-        raise ParameterError(f"Expected sample_rate={spectral.SAMPLE_RATE}. Received: sample_rate={sample_rate}")
+        raise ParameterError(
+            f"Expected sample_rate={spectral.SAMPLE_RATE}. Received: sample_rate={sample_rate}"
+        )
     _check_positive(fmin=fmin, fmax=fmax)
     if not fmin < fmax < sample_rate / 2:
-        raise ParameterError(f"Expected fmin < fmax < {sample_rate / 2}. Received: fmin={fmin}, fmax={fmax}")
+        raise ParameterError(
+            f"Expected fmin < fmax < {sample_rate / 2}. Received: fmin={fmin}, fmax={fmax}"
+        )
     frames = spectral.num_frames(w.size)
     f0, voiced, _ = librosa.pyin(
-        w[spectral.FRAME_LENGTH // 2 :], fmin=fmin, fmax=fmax, sr=sample_rate,
-        frame_length=2048, hop_length=spectral.HOP_LENGTH, center=True,
+        w[spectral.FRAME_LENGTH // 2 :],
+        fmin=fmin,
+        fmax=fmax,
+        sr=sample_rate,
+        frame_length=2048,
+        hop_length=spectral.HOP_LENGTH,
+        center=True,
     )
     f0 = np.where(voiced, f0, np.nan)[:frames]
     return np.pad(f0, (0, frames - len(f0)), constant_values=np.nan)
@@ -268,8 +285,14 @@ def vibrato(track, frame_rate=spectral.FRAME_RATE, usable=None, rates=VIBRATO_RA
     x = _check_track(track)
     _check_positive(frame_rate=frame_rate)
     if not 0 < rates[0] < rates[1] < frame_rate / 2:
-        raise ParameterError(f"Expected 0 < rates[0] < rates[1] < {frame_rate / 2}. Received: rates={rates}")
-    usable = np.isfinite(x) if usable is None else np.asarray(usable, bool).reshape(x.shape) & np.isfinite(x)
+        raise ParameterError(
+            f"Expected 0 < rates[0] < rates[1] < {frame_rate / 2}. Received: rates={rates}"
+        )
+    usable = (
+        np.isfinite(x)
+        if usable is None
+        else np.asarray(usable, bool).reshape(x.shape) & np.isfinite(x)
+    )
     n = x.shape[1]
     window = np.hanning(n)
     pad = 16 * n
@@ -315,7 +338,11 @@ def glide_rate(track, frame_rate=spectral.FRAME_RATE, usable=None, speeds=GLIDE_
     """
     x = _check_track(track)
     _check_positive(frame_rate=frame_rate)
-    usable = np.isfinite(x) if usable is None else np.asarray(usable, bool).reshape(x.shape) & np.isfinite(x)
+    usable = (
+        np.isfinite(x)
+        if usable is None
+        else np.asarray(usable, bool).reshape(x.shape) & np.isfinite(x)
+    )
     out = {k: np.full(len(x), np.nan) for k in ("glide_speed", "glide_fraction")}
     # A running median over two vibrato periods holds the notes and glides.
     rates = vibrato(x, frame_rate, usable)["rate"]
@@ -356,7 +383,9 @@ def spectral_tilt(log_mel, band=(200.0, 8000.0)):
     centres = mel_centre_frequencies()
     keep = (centres >= band[0]) & (centres <= band[1])
     if keep.sum() < 2:
-        raise ParameterError(f"Expected a band holding at least two mel bands. Received: band={band}")
+        raise ParameterError(
+            f"Expected a band holding at least two mel bands. Received: band={band}"
+        )
     level = NATS_TO_DB * x.mean(axis=1)[:, keep]
     octave = np.log2(centres[keep])
     octave = octave - octave.mean()
@@ -412,7 +441,9 @@ def fast_decay(log_mel, lag=3, floor_db=30.0, quantile=95.0):
     db = NATS_TO_DB * x
     loud = db[:, :-lag] >= db.max(axis=(1, 2), keepdims=True) - floor_db
     fall = db[:, :-lag] - db[:, lag:]
-    return np.array([np.percentile(f[m], quantile) if m.any() else np.nan for f, m in zip(fall, loud)])
+    return np.array(
+        [np.percentile(f[m], quantile) if m.any() else np.nan for f, m in zip(fall, loud)]
+    )
 
 
 def high_band_ratio(log_mel, split_hz=4000.0):
@@ -425,7 +456,9 @@ def high_band_ratio(log_mel, split_hz=4000.0):
     x = _check_log_mel(log_mel, 1)
     power = np.exp(2.0 * (x - x.max(axis=(1, 2), keepdims=True))).sum(axis=1)
     high = mel_centre_frequencies() > split_hz
-    return 10.0 * np.log10(np.maximum(power[:, high].sum(-1), 1e-300) / np.maximum(power.sum(-1), 1e-300))
+    return 10.0 * np.log10(
+        np.maximum(power[:, high].sum(-1), 1e-300) / np.maximum(power.sum(-1), 1e-300)
+    )
 
 
 def excerpt_cues(log_mel, frame_rate=spectral.FRAME_RATE):
@@ -475,11 +508,22 @@ def _resonances(freqs, centres, bandwidths):
     freqs [T, K], centres [T, R], bandwidths [R] (Hz) -> [T, K]."""
     f2 = np.square(freqs)[..., None]
     c2 = np.square(centres)[:, None, :]
-    return np.prod(c2 / np.sqrt(np.square(c2 - f2) + np.square(bandwidths * freqs[..., None])), axis=-1)
+    return np.prod(
+        c2 / np.sqrt(np.square(c2 - f2) + np.square(bandwidths * freqs[..., None])), axis=-1
+    )
 
 
-def probe_line(seconds=6.0, vibrato_depth=0.0, vibrato_rate=5.5, glide=0.004, moving_envelope=False,
-               players=1, register=(62, 79), note_decay=0.0, seed=0):
+def probe_line(
+    seconds=6.0,
+    vibrato_depth=0.0,
+    vibrato_rate=5.5,
+    glide=0.004,
+    moving_envelope=False,
+    players=1,
+    register=(62, 79),
+    note_decay=0.0,
+    seed=0,
+):
     """A melodic line whose pitch and envelope cues are set, not drawn.
 
     Notes of 0.35-0.8 s walk over a major scale in ``register`` (MIDI);
@@ -510,18 +554,28 @@ def probe_line(seconds=6.0, vibrato_depth=0.0, vibrato_rate=5.5, glide=0.004, mo
     """
     _check_positive(seconds=seconds, vibrato_rate=vibrato_rate, glide=glide)
     if not (np.isfinite(vibrato_depth) and vibrato_depth >= 0):
-        raise ParameterError(f"Expected vibrato_depth >= 0. Received: vibrato_depth={vibrato_depth!r}")
+        raise ParameterError(
+            f"Expected vibrato_depth >= 0. Received: vibrato_depth={vibrato_depth!r}"
+        )
     if not (np.isfinite(note_decay) and note_decay >= 0):
         raise ParameterError(f"Expected note_decay >= 0. Received: note_decay={note_decay!r}")
     if isinstance(players, bool) or not isinstance(players, (int, np.integer)) or players < 1:
-        raise ParameterError(f"Expected players to be an integer >= 1. Received: players={players!r}")
+        raise ParameterError(
+            f"Expected players to be an integer >= 1. Received: players={players!r}"
+        )
     if not 0 < register[0] < register[1] <= 100:
-        raise ParameterError(f"Expected 0 < register[0] < register[1] <= 100. Received: register={register}")
+        raise ParameterError(
+            f"Expected 0 < register[0] < register[1] <= 100. Received: register={register}"
+        )
     rng = np.random.default_rng(seed)
     sr = spectral.SAMPLE_RATE
     n = int(round(seconds * sr))
     t = np.arange(n) / sr
-    scale = [m for m in range(register[0], register[1] + 1) if (m - register[0]) % 12 in (0, 2, 4, 5, 7, 9, 11)]
+    scale = [
+        m
+        for m in range(register[0], register[1] + 1)
+        if (m - register[0]) % 12 in (0, 2, 4, 5, 7, 9, 11)
+    ]
     onsets, pitches, pos = [0.0], [], len(scale) // 2
     while onsets[-1] < seconds:
         pos = int(np.clip(pos + rng.choice([-2, -1, 1, 2]), 0, len(scale) - 1))
@@ -536,14 +590,27 @@ def probe_line(seconds=6.0, vibrato_depth=0.0, vibrato_rate=5.5, glide=0.004, mo
     onset_vib = np.clip((since - 0.12) / 0.15, 0.0, 1.0)
     hop = 64
     tc, sc, ic = t[::hop], since[::hop], idx[::hop]
-    partials = int(8000.0 // (440.0 * 2.0 ** ((midi.min() - 69.0 - vibrato_depth / 200.0 - 0.2) / 12.0)))
+    partials = int(
+        8000.0 // (440.0 * 2.0 ** ((midi.min() - 69.0 - vibrato_depth / 200.0 - 0.2) / 12.0))
+    )
     k = np.arange(1, partials + 1)
     y = np.zeros(n)
     for player in range(players):
         # Each player of an ensemble has its own tuning, vibrato rate and phase.
-        detune, rate, lag = (0.0, vibrato_rate, 0.0) if player == 0 else (
-            rng.normal(0.0, 8.0), vibrato_rate * rng.uniform(0.9, 1.1), rng.uniform(0.0, 2 * np.pi))
-        cents = 100.0 * midi + detune + onset_vib * 0.5 * vibrato_depth * np.sin(2 * np.pi * rate * t + lag)
+        detune, rate, lag = (
+            (0.0, vibrato_rate, 0.0)
+            if player == 0
+            else (
+                rng.normal(0.0, 8.0),
+                vibrato_rate * rng.uniform(0.9, 1.1),
+                rng.uniform(0.0, 2 * np.pi),
+            )
+        )
+        cents = (
+            100.0 * midi
+            + detune
+            + onset_vib * 0.5 * vibrato_depth * np.sin(2 * np.pi * rate * t + lag)
+        )
         f0 = 440.0 * 2.0 ** ((cents / 100.0 - 69.0) / 12.0)
         phase = 2 * np.pi * (rng.uniform() + np.cumsum(f0) / sr)
         # Partial amplitudes through the spectral envelope, at a control rate of 64 samples.
@@ -553,7 +620,9 @@ def probe_line(seconds=6.0, vibrato_depth=0.0, vibrato_rate=5.5, glide=0.004, mo
             first = np.where((ic % 2)[:, None] == 0, a, b)
             second = np.where((ic % 2)[:, None] == 0, b, a)
             w = np.clip((sc - 0.1) / 0.25, 0.0, 1.0)[:, None]
-            envelope = _resonances(freqs, first + (second - first) * w, np.array([80.0, 100.0, 150.0]))
+            envelope = _resonances(
+                freqs, first + (second - first) * w, np.array([80.0, 100.0, 150.0])
+            )
         else:
             envelope = np.ones_like(freqs)
             for centre, width, gain in _BODY:
@@ -587,7 +656,9 @@ def reverberate(waveform, rt60=1.5, wet=0.5, seed=0):
     w = np.asarray(waveform, np.float64)
     _check_positive(rt60=rt60)
     if w.ndim != 1 or not len(w):
-        raise ParameterError(f"Expected a mono waveform. Received: waveform.shape={np.shape(waveform)}")
+        raise ParameterError(
+            f"Expected a mono waveform. Received: waveform.shape={np.shape(waveform)}"
+        )
     if not 0.0 <= wet <= 1.0:
         raise ParameterError(f"Expected 0 <= wet <= 1. Received: wet={wet!r}")
     t = np.arange(int(rt60 * spectral.SAMPLE_RATE)) / spectral.SAMPLE_RATE
@@ -600,8 +671,18 @@ def reverberate(waveform, rt60=1.5, wet=0.5, seed=0):
 PROBE_REGISTERS = ((62, 79), (55, 72), (48, 65), (67, 84))
 
 
-def probe_texture(seconds=6.0, vibrato_depth=0.0, moving_envelope=False, players=1, lines=1, rt60=0.0,
-                  vibrato_rate=5.5, glide=0.004, note_decay=0.0, seed=0):
+def probe_texture(
+    seconds=6.0,
+    vibrato_depth=0.0,
+    moving_envelope=False,
+    players=1,
+    lines=1,
+    rt60=0.0,
+    vibrato_rate=5.5,
+    glide=0.004,
+    note_decay=0.0,
+    seed=0,
+):
     """``lines`` independent ``probe_line`` melodies (registers from
     ``PROBE_REGISTERS``), each played by ``players``, mixed, and placed in a
     room of ``rt60`` seconds (0: dry).
@@ -609,13 +690,28 @@ def probe_texture(seconds=6.0, vibrato_depth=0.0, moving_envelope=False, players
     Returns:
         float32 waveform at 22050 Hz, peak 0.5. [shape=(round(seconds * 22050),)]
     """
-    if isinstance(lines, bool) or not isinstance(lines, (int, np.integer)) or not 1 <= lines <= len(PROBE_REGISTERS):
-        raise ParameterError(f"Expected lines in 1..{len(PROBE_REGISTERS)}. Received: lines={lines!r}")
+    if (
+        isinstance(lines, bool)
+        or not isinstance(lines, (int, np.integer))
+        or not 1 <= lines <= len(PROBE_REGISTERS)
+    ):
+        raise ParameterError(
+            f"Expected lines in 1..{len(PROBE_REGISTERS)}. Received: lines={lines!r}"
+        )
     if not (np.isfinite(rt60) and rt60 >= 0):
         raise ParameterError(f"Expected rt60 >= 0. Received: rt60={rt60!r}")
     y = sum(
-        probe_line(seconds, vibrato_depth, vibrato_rate, glide, moving_envelope, players, PROBE_REGISTERS[i],
-                   note_decay, seed=1000 * seed + i)
+        probe_line(
+            seconds,
+            vibrato_depth,
+            vibrato_rate,
+            glide,
+            moving_envelope,
+            players,
+            PROBE_REGISTERS[i],
+            note_decay,
+            seed=1000 * seed + i,
+        )
         for i in range(lines)
     )
     if rt60 > 0:

@@ -111,14 +111,16 @@ def _input_ascent_fn(param, objective, target, optimizer, jitter):
     names = ascent.row_names(objective, target)
     rows_spec = {name: tf.TensorSpec([None], tf.float32, name=name) for name in names}
 
-    @tf.function(input_signature=[
-        tf.TensorSpec([None, *SHAPE], tf.float32),  # u0
-        tf.TensorSpec([None], tf.float32),  # lr
-        rows_spec,  # per-row inputs, with the sign (+1 max, -1 min)
-        tf.TensorSpec([], tf.int32),  # steps
-        tf.TensorSpec([None], tf.int32),  # snapshot_steps
-        tf.TensorSpec([], tf.int64),  # seed of the jitter
-    ])
+    @tf.function(
+        input_signature=[
+            tf.TensorSpec([None, *SHAPE], tf.float32),  # u0
+            tf.TensorSpec([None], tf.float32),  # lr
+            rows_spec,  # per-row inputs, with the sign (+1 max, -1 min)
+            tf.TensorSpec([], tf.int32),  # steps
+            tf.TensorSpec([None], tf.int32),  # snapshot_steps
+            tf.TensorSpec([], tf.int64),  # seed of the jitter
+        ]
+    )
     def run(u0, lr, rows, steps, snapshot_steps, seed):
         n_snap = tf.shape(snapshot_steps)[0]
         u, slots = u0, optimizer.slots(u0)
@@ -127,7 +129,11 @@ def _input_ascent_fn(param, objective, target, optimizer, jitter):
         for t in tf.range(steps + 1):
             snaps = tf.where(tf.equal(snapshot_steps, t)[:, None, None, None], u[None], snaps)
             shift = tf.random.stateless_uniform(
-                [2], seed=tf.stack([seed, tf.cast(t, tf.int64)]), minval=-jitter, maxval=jitter + 1, dtype=tf.int32
+                [2],
+                seed=tf.stack([seed, tf.cast(t, tf.int64)]),
+                minval=-jitter,
+                maxval=jitter + 1,
+                dtype=tf.int32,
             )
             with tf.GradientTape() as tape:
                 tape.watch(u)
@@ -152,9 +158,22 @@ class InputAscentResult:
     activation: np.ndarray  # jittered activation along the way [steps + 1, N]
 
 
-def input_ascent(param, u0, learning_rates, rps, direction, snapshots, target=None,
-                 optimizer="adam", jitter=2, seed=0, chunk_size=64, progress=False,
-                 objective=None, rows=None):
+def input_ascent(
+    param,
+    u0,
+    learning_rates,
+    rps,
+    direction,
+    snapshots,
+    target=None,
+    optimizer="adam",
+    jitter=2,
+    seed=0,
+    chunk_size=64,
+    progress=False,
+    objective=None,
+    rows=None,
+):
     """Gradient ascent on the input for N rows (see the module docstring).
 
     Args:
@@ -191,7 +210,9 @@ def input_ascent(param, u0, learning_rates, rps, direction, snapshots, target=No
             f"rps {None if rp is None else rp.shape}"
         )
     if jitter < 0 or chunk_size < 1:
-        raise ParameterError(f"Expected jitter >= 0 and chunk_size >= 1. Received: jitter={jitter}, chunk_size={chunk_size}")
+        raise ParameterError(
+            f"Expected jitter >= 0 and chunk_size >= 1. Received: jitter={jitter}, chunk_size={chunk_size}"
+        )
     target = objectives.as_objective(objectives.activation() if target is None else target)
     if objective is None:
         objective = default_objective(target)
@@ -204,9 +225,12 @@ def input_ascent(param, u0, learning_rates, rps, direction, snapshots, target=No
     for start in range(0, n, chunk_size):
         stop = min(start + chunk_size, n)
         out = run(
-            tf.constant(u0[start:stop]), tf.constant(lr[start:stop]),
+            tf.constant(u0[start:stop]),
+            tf.constant(lr[start:stop]),
             {name: tf.constant(values[start:stop]) for name, values in row_values.items()},
-            tf.constant(int(snapshots[-1])), tf.constant(snapshots), tf.constant(seed, tf.int64),
+            tf.constant(int(snapshots[-1])),
+            tf.constant(snapshots),
+            tf.constant(seed, tf.int64),
         )
         snaps.append(out["snapshots"].numpy())
         acts.append(out["activation"].numpy())

@@ -11,8 +11,18 @@ from vocal_xai.explain import audio
 from vocal_xai.plotting import pyplot, save_figure, show_log_mel
 
 RANKING_COLUMNS = (
-    "rank_distance", "learning_rate", "rp", "iterations", "distance", "distance_low", "distance_high",
-    "distance_1d", "rank_distance_1d", "mean_activation", "min_activation", "max_activation",
+    "rank_distance",
+    "learning_rate",
+    "rp",
+    "iterations",
+    "distance",
+    "distance_low",
+    "distance_high",
+    "distance_1d",
+    "rank_distance_1d",
+    "mean_activation",
+    "min_activation",
+    "max_activation",
     "fraction_vocal",
 )
 
@@ -22,7 +32,9 @@ def write_ranking(result, path):
         writer = csv.DictWriter(f, fieldnames=RANKING_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         for row in result.ranking:
-            writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
+            writer.writerow(
+                {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
     return path
 
 
@@ -47,8 +59,11 @@ def plot_examples(result, path, count=4):
             if i == 0:
                 ax.set_ylabel(title, fontsize=9)
     s = result.selected
-    fig.suptitle(f"{result.config.direction} {result.config.neuron}: lr {s['learning_rate']:g}, "
-                 f"rp {s['rp']:g}, {s['iterations']} it", fontsize=10)
+    fig.suptitle(
+        f"{result.config.direction} {result.config.neuron}: lr {s['learning_rate']:g}, "
+        f"rp {s['rp']:g}, {s['iterations']} it",
+        fontsize=10,
+    )
     return save_figure(fig, path)
 
 
@@ -84,7 +99,12 @@ def plot_heatmap(result, path):
     values = np.log10(np.array(list(table.values())) + 1e-12)
     middle = (values.min() + values.max()) / 2
     for k, (ax, it) in enumerate(zip(axes[0], its)):
-        grid = np.array([[np.log10(table[(lr, rp, int(it))] + 1e-12) for rp in cfg.rps] for lr in cfg.learning_rates])
+        grid = np.array(
+            [
+                [np.log10(table[(lr, rp, int(it))] + 1e-12) for rp in cfg.rps]
+                for lr in cfg.learning_rates
+            ]
+        )
         im = ax.imshow(grid, cmap="viridis_r", vmin=values.min(), vmax=values.max())
         ax.set_xticks(range(len(cfg.rps)), [f"{v:g}" for v in cfg.rps])
         ax.set_yticks(range(len(cfg.learning_rates)), [f"{v:g}" for v in cfg.learning_rates])
@@ -96,7 +116,15 @@ def plot_heatmap(result, path):
             for j, rp in enumerate(cfg.rps):
                 # Dark text on the light (low-distance) end of viridis_r.
                 color = "k" if grid[i, j] < middle else "w"
-                ax.text(j, i, f"{table[(lr, rp, int(it))]:.3g}", ha="center", va="center", fontsize=7, color=color)
+                ax.text(
+                    j,
+                    i,
+                    f"{table[(lr, rp, int(it))]:.3g}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color=color,
+                )
     fig.colorbar(im, ax=axes[0].tolist(), label="log10 Fréchet distance")
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -122,13 +150,18 @@ def write_all(result, out_dir, versions=None, audio_count=4, griffin_lim_iterati
         wav = audio.log_mel_to_audio(selected[i], n_iter=griffin_lim_iterations, seed=i)
         wavs.append(str(audio.write_wav(out / f"selected_seed{i}.wav", wav)))
     report = {
-        "config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(result.config).items()},
+        "config": {
+            k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(result.config).items()
+        },
         "selected": result.selected,
         "selected_by_1d": min(result.ranking, key=lambda r: r["rank_distance_1d"]),
         "ranking": result.ranking,
-        "reference": {"count": int(result.reference.stats.count),
-                      "activation_mean": float(result.reference.activations.mean()),
-                      "activation_min": result.real_range[0], "activation_max": result.real_range[1]},
+        "reference": {
+            "count": int(result.reference.stats.count),
+            "activation_mean": float(result.reference.activations.mean()),
+            "activation_min": result.real_range[0],
+            "activation_max": result.real_range[1],
+        },
         "models": versions or {},
         "timings": result.timings,
         "audio": wavs,
@@ -145,8 +178,10 @@ def summary_table(result, top=10):
     rows = result.ranking[:top]
     interval = any(np.isfinite(r["distance_low"]) for r in rows)
     ci = f" {'95% CI':>21}" if interval else ""
-    lines = [f"{'rank':>4} {'lr':>7} {'rp':>7} {'iter':>5} {'distance':>10}{ci} "
-             f"{'1-D dist':>10} {'mean act':>9} {'vocal':>6}"]
+    lines = [
+        f"{'rank':>4} {'lr':>7} {'rp':>7} {'iter':>5} {'distance':>10}{ci} "
+        f"{'1-D dist':>10} {'mean act':>9} {'vocal':>6}"
+    ]
     for r in rows:
         ci = f" [{r['distance_low']:>8.4g}, {r['distance_high']:>8.4g}]" if interval else ""
         lines.append(
@@ -155,5 +190,7 @@ def summary_table(result, top=10):
             f"{r['distance_1d']:>10.4g} {r['mean_activation']:>9.3g} {r['fraction_vocal']:>6.0%}"
         )
     lo, hi = result.real_range
-    lines.append(f"real reference ({result.reference.stats.count} excerpts): activation {lo:.3g} .. {hi:.3g}")
+    lines.append(
+        f"real reference ({result.reference.stats.count} excerpts): activation {lo:.3g} .. {hi:.3g}"
+    )
     return "\n".join(lines)

@@ -79,7 +79,9 @@ class ExplainConfig:
 
     def __post_init__(self):
         if self.direction not in ascent.DIRECTIONS:
-            raise ParameterError(f"Expected direction in ['max', 'min']. Received: direction={self.direction!r}")
+            raise ParameterError(
+                f"Expected direction in ['max', 'min']. Received: direction={self.direction!r}"
+            )
         if self.condition is None:
             self.condition = "vocal" if self.direction == "max" else "non_vocal"
         if self.condition not in CONDITIONS:
@@ -90,10 +92,14 @@ class ExplainConfig:
         for name in ("learning_rates", "rps", "iterations"):
             values = tuple(getattr(self, name))
             if not values or any(v < 0 for v in values):
-                raise ParameterError(f"Expected a non-empty list of values >= 0. Received: {name}={values}")
+                raise ParameterError(
+                    f"Expected a non-empty list of values >= 0. Received: {name}={values}"
+                )
             setattr(self, name, values)
         if self.seeds < 2:
-            raise ParameterError(f"Expected seeds >= 2 (a distance needs two examples). Received: seeds={self.seeds}")
+            raise ParameterError(
+                f"Expected seeds >= 2 (a distance needs two examples). Received: seeds={self.seeds}"
+            )
 
     @classmethod
     def from_grid(cls, grid, **overrides):
@@ -157,7 +163,9 @@ def checked_detector(detector, config):
     return detector, dataclasses.replace(config, embedding=embedding)
 
 
-def explain(generator, detector, valid, config, reference_cache=None, reference_key=None, progress=False):
+def explain(
+    generator, detector, valid, config, reference_cache=None, reference_key=None, progress=False
+):
     """Run the grid, score every setting, rank them.
 
     Args:
@@ -183,14 +191,26 @@ def explain(generator, detector, valid, config, reference_cache=None, reference_
     # Reference statistics of real excerpts (cached per detector version).
     start = time.perf_counter()
     compute = lambda: selection.reference(
-        param.probe, valid, layer, unit, config.embedding, config.direction,
-        config.reference_k, config.reference_stride,
+        param.probe,
+        valid,
+        layer,
+        unit,
+        config.embedding,
+        config.direction,
+        config.reference_k,
+        config.reference_stride,
     )
     if reference_cache is None:
         ref = compute()
     else:
-        key = {**(reference_key or {}), "neuron": config.neuron, "direction": config.direction,
-               "embedding": config.embedding, "k": config.reference_k, "stride": config.reference_stride}
+        key = {
+            **(reference_key or {}),
+            "neuron": config.neuron,
+            "direction": config.direction,
+            "embedding": config.embedding,
+            "k": config.reference_k,
+            "stride": config.reference_stride,
+        }
         ref, _ = selection.cached_reference(reference_cache, key, compute)
     timings["reference_s"] = time.perf_counter() - start
 
@@ -203,8 +223,17 @@ def explain(generator, detector, valid, config, reference_cache=None, reference_
     classes = np.full(len(lr), CONDITIONS[config.condition], np.int32)
     start = time.perf_counter()
     result = ascent.latent_ascent(
-        param, z0, classes, lr, rp, config.direction, config.iterations, target=target,
-        optimizer=config.optimizer, chunk_size=config.chunk_size, progress=progress,
+        param,
+        z0,
+        classes,
+        lr,
+        rp,
+        config.direction,
+        config.iterations,
+        target=target,
+        optimizer=config.optimizer,
+        chunk_size=config.chunk_size,
+        progress=progress,
     )
     timings["ascent_s"] = time.perf_counter() - start
     timings["latent_iterations"] = int(len(lr) * int(result.snapshots[-1]))
@@ -225,7 +254,11 @@ def explain(generator, detector, valid, config, reference_cache=None, reference_
             idx = slice(p * len(seeds), (p + 1) * len(seeds))
             log_mel, acts, embs, prob = evaluate(result.best_z[s, idx])
             examples[(pair_lr, pair_rp, int(iterations))] = log_mel
-            row = {"learning_rate": float(pair_lr), "rp": float(pair_rp), "iterations": int(iterations)}
+            row = {
+                "learning_rate": float(pair_lr),
+                "rp": float(pair_rp),
+                "iterations": int(iterations),
+            }
             row.update(selection.score(embs, acts, ref, config.bootstrap, seed=s * 1000 + p))
             row["max_activation"] = float(np.max(acts))
             row["min_activation"] = float(np.min(acts))

@@ -35,8 +35,13 @@ class Reference:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         with open(tmp, "wb") as f:
-            np.savez(f, mean=self.stats.mean, covariance=self.stats.covariance,
-                     count=self.stats.count, activations=self.activations)
+            np.savez(
+                f,
+                mean=self.stats.mean,
+                covariance=self.stats.covariance,
+                count=self.stats.count,
+                activations=self.activations,
+            )
         tmp.replace(path)
 
     @classmethod
@@ -61,7 +66,9 @@ def reference(probe, split, layer, unit, embedding, direction, k, stride=5):
     """Statistics of the ``k`` valid excerpts with the highest (max) or lowest
     (min) activation, among excerpts centred every ``stride`` frames."""
     if direction not in ("max", "min"):
-        raise ParameterError(f"Expected direction in ['max', 'min']. Received: direction={direction!r}")
+        raise ParameterError(
+            f"Expected direction in ['max', 'min']. Received: direction={direction!r}"
+        )
     excerpts, _ = pipeline.excerpts_at(split, stride)
     if not 2 <= k <= len(excerpts):
         raise ParameterError(f"Expected 2 <= k <= {len(excerpts)}. Received: k={k}")
@@ -148,8 +155,12 @@ def score(embeddings, activations, ref, resamples=200, seed=0):
         dict: distance, its bootstrap interval, the 1-D distance on the
         activation, and the examples' mean activation.
     """
-    distance = float(frechet.frechet_distance_to_samples(embeddings, ref.stats.mean, ref.stats.covariance))
-    low, high = bootstrap_interval(embeddings, ref, resamples, seed) if resamples else (np.nan, np.nan)
+    distance = float(
+        frechet.frechet_distance_to_samples(embeddings, ref.stats.mean, ref.stats.covariance)
+    )
+    low, high = (
+        bootstrap_interval(embeddings, ref, resamples, seed) if resamples else (np.nan, np.nan)
+    )
     return {
         "distance": distance,
         "distance_low": low,

@@ -50,7 +50,9 @@ class ExplainerServing(tf.Module):
 
     def __init__(self, generator, detector):
         super().__init__(name="explainer")
-        self.model_variables = [v.value for v in generator.variables] + [v.value for v in detector.variables]
+        self.model_variables = [v.value for v in generator.variables] + [
+            v.value for v in detector.variables
+        ]
         self.param = ascent.LatentParameterisation(generator, detector)
         self.latent_dim = int(generator.latent_dim)
         target = objectives.activation("logit", 0)
@@ -88,14 +90,24 @@ class ExplainerServing(tf.Module):
 
     def _explain(self, z0, class_id, direction, learning_rate, rp, steps, checks):
         batch = tf.shape(z0)[0]
-        for name, value in [("class_id", class_id), ("direction", direction),
-                            ("learning_rate", learning_rate), ("rp", rp)]:
+        for name, value in [
+            ("class_id", class_id),
+            ("direction", direction),
+            ("learning_rate", learning_rate),
+            ("rp", rp),
+        ]:
             checks.rows(value, name, batch)
         checks.finite(learning_rate, "learning_rate")
         checks.finite(rp, "rp")
         checks.true(tf.equal(tf.size(steps), 1), "steps must be a scalar")
-        checks.true(tf.reduce_all((class_id >= 0) & (class_id <= 1)), "class_id must be 0 (non-vocal) or 1 (vocal)")
-        checks.true(tf.reduce_all((direction == "max") | (direction == "min")), "direction must be max or min")
+        checks.true(
+            tf.reduce_all((class_id >= 0) & (class_id <= 1)),
+            "class_id must be 0 (non-vocal) or 1 (vocal)",
+        )
+        checks.true(
+            tf.reduce_all((direction == "max") | (direction == "min")),
+            "direction must be max or min",
+        )
         checks.true(tf.reduce_all(learning_rate > 0.0), "learning_rate must be > 0")
         checks.true(tf.reduce_all(rp >= 0.0), "rp must be >= 0")
         checks.true(tf.reduce_all(steps >= 0), "steps must be >= 0")
@@ -116,7 +128,9 @@ class ExplainerServing(tf.Module):
         log_mel, _ = self.param(best_z, class_id)
         trace = tf.transpose(out["activation"])
         return {
-            "log_mel": tf.ensure_shape(log_mel, [None, spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS]),
+            "log_mel": tf.ensure_shape(
+                log_mel, [None, spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS]
+            ),
             "activation": sign * out["best_signed"][0],
             "z": best_z,
             "activation_trace": _hold_last_finite(trace),
@@ -131,7 +145,9 @@ def _hold_last_finite(trace):
     """``trace`` [batch, steps] with every non-finite entry replaced by the
     row's last finite one before it."""
     by_step = tf.transpose(trace)
-    held = tf.scan(lambda last, x: tf.where(tf.math.is_finite(x), x, last), by_step, initializer=by_step[0])
+    held = tf.scan(
+        lambda last, x: tf.where(tf.math.is_finite(x), x, last), by_step, initializer=by_step[0]
+    )
     return tf.transpose(held)
 
 
@@ -141,7 +157,10 @@ def export_explainer(generator, detector, export_base, metadata, version=None):
     module = ExplainerServing(generator, detector)
     metadata = {**metadata, "max_steps": MAX_STEPS}
     return export.export_module(
-        module, pathlib.Path(export_base) / "explainer", module.signatures(), version,
+        module,
+        pathlib.Path(export_base) / "explainer",
+        module.signatures(),
+        version,
         extra_files={export.METADATA_FILE: lambda path: export.write_metadata(path, metadata)},
     )
 
@@ -157,6 +176,9 @@ def export_from_zoo(detector="detector", generator="generator", export_base=None
         "generator": {"path": str(generator_dir), "version": int(generator_dir.name)},
     }
     return export_explainer(
-        zoo.load_generator(str(generator_dir)), zoo.load_detector(str(detector_dir)),
-        export_base or zoo.root(), metadata, version,
+        zoo.load_generator(str(generator_dir)),
+        zoo.load_detector(str(detector_dir)),
+        export_base or zoo.root(),
+        metadata,
+        version,
     )

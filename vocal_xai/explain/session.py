@@ -25,14 +25,27 @@ def reference_cache(detector, valid_songs, cache_dir=None, detector_output="auto
     the user cache folder, never beside the shipped models.
     """
     files = [p for song in valid_songs for p in (song.audio_path, song.label_path)]
-    key = {"detector": detector["path"], "content": detector["content"], "valid": cache.files_key(files)[:16]}
+    key = {
+        "detector": detector["path"],
+        "content": detector["content"],
+        "valid": cache.files_key(files)[:16],
+    }
     if detector_output != "auto":
         key["output"] = detector_output
     return cache.user_cache_dir(cache_dir) / "reference", key
 
 
-def run_cli(grid, overrides, detector_name, generator_name, data_dir, out, detector_output="auto",
-            cache_dir=None, overwrite=False):
+def run_cli(
+    grid,
+    overrides,
+    detector_name,
+    generator_name,
+    data_dir,
+    out,
+    detector_output="auto",
+    cache_dir=None,
+    overwrite=False,
+):
     """Run one explanation job end to end; return the written paths.
 
     ``out`` is checked first (a new or empty folder, or ``overwrite``), then
@@ -49,29 +62,45 @@ def run_cli(grid, overrides, detector_name, generator_name, data_dir, out, detec
     detector, config = run.checked_detector(detector, config)
     generator_dir = zoo.resolve(generator_name)
     generator = zoo.load_generator(str(generator_dir))
-    models = {"detector": zoo.describe_model(detector_path), "generator": zoo.describe_model(generator_dir)}
+    models = {
+        "detector": zoo.describe_model(detector_path),
+        "generator": zoo.describe_model(generator_dir),
+    }
     for name, info in models.items():
         version = "" if info["version"] is None else f", version {info['version']}"
         print(f"{name.capitalize()}: {info['path']}{version} (content {info['content']})")
     corpus = defaults.open_corpus(data_dir, default_corpus_dir(cache_dir))
     print(f"Reference data: valid split of {corpus.root}")
     valid = pipeline.load_split(corpus, "valid", cache.user_cache_dir(cache_dir) / "features")
-    folder, key = reference_cache(models["detector"], corpus.songs("valid"), cache_dir, detector_output)
-    print(f"Explaining {config.direction} {config.neuron} ({config.condition} prior), distance over "
-          f"{config.embedding}: {len(config.pairs)} (lr, rp) pairs x {config.seeds} seeds, "
-          f"iterations {list(config.iterations)}")
+    folder, key = reference_cache(
+        models["detector"], corpus.songs("valid"), cache_dir, detector_output
+    )
+    print(
+        f"Explaining {config.direction} {config.neuron} ({config.condition} prior), distance over "
+        f"{config.embedding}: {len(config.pairs)} (lr, rp) pairs x {config.seeds} seeds, "
+        f"iterations {list(config.iterations)}"
+    )
     result = run.explain(generator, detector, valid, config, folder, key, progress=True)
     result.timings["total_s"] = time.perf_counter() - start
-    versions = {"detector": str(detector_path), "generator": str(generator_dir), **{
-        f"{name}_{field}": info[field] for name, info in models.items() for field in ("version", "content")}}
+    versions = {
+        "detector": str(detector_path),
+        "generator": str(generator_dir),
+        **{
+            f"{name}_{field}": info[field]
+            for name, info in models.items()
+            for field in ("version", "content")
+        },
+    }
     versions["corpus"] = str(corpus.root)
     with outputs.atomic_dir(out, overwrite) as tmp:
         written = report.write_all(result, tmp, versions=versions)
     paths = {name: _moved(value, tmp, pathlib.Path(out)) for name, value in written.items()}
     print(report.summary_table(result))
-    print(f"Selected: lr {result.selected['learning_rate']:g}, rp {result.selected['rp']:g}, "
-          f"{result.selected['iterations']} iterations; outputs in {out} "
-          f"({result.timings['total_s']:.0f} s)")
+    print(
+        f"Selected: lr {result.selected['learning_rate']:g}, rp {result.selected['rp']:g}, "
+        f"{result.selected['iterations']} iterations; outputs in {out} "
+        f"({result.timings['total_s']:.0f} s)"
+    )
     return paths
 
 

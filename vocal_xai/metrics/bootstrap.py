@@ -50,7 +50,9 @@ class Estimate:
         return f"{self.value:{spec}} [{self.low:{spec}}, {self.high:{spec}}]"
 
 
-def bootstrap_interval(statistic, samples, resamples=1000, confidence=0.95, seed=0, method="percentile"):
+def bootstrap_interval(
+    statistic, samples, resamples=1000, confidence=0.95, seed=0, method="percentile"
+):
     """The bootstrap interval of ``statistic(*samples)``.
 
     Args:
@@ -99,7 +101,9 @@ def bootstrap_interval(statistic, samples, resamples=1000, confidence=0.95, seed
     )
     low, high = result.confidence_interval
     if method == "centred":
-        shift = np.mean(result.bootstrap_distribution, axis=-1) - np.asarray(statistic(*samples), np.float64)
+        shift = np.mean(result.bootstrap_distribution, axis=-1) - np.asarray(
+            statistic(*samples), np.float64
+        )
         low, high = low - shift, high - shift
     if np.ndim(low) == 0:
         return float(low), float(high)
@@ -114,7 +118,9 @@ def estimate(statistic, samples, resamples=1000, confidence=0.95, seed=0, method
     return Estimate(float(statistic(*samples)), low, high, confidence)
 
 
-def estimates(statistic, samples, names, resamples=1000, confidence=0.95, seed=0, method="percentile"):
+def estimates(
+    statistic, samples, names, resamples=1000, confidence=0.95, seed=0, method="percentile"
+):
     """Several statistics of the same samples, each with its interval, from
     one set of resamples.
 
@@ -133,8 +139,14 @@ def estimates(statistic, samples, names, resamples=1000, confidence=0.95, seed=0
         raise ParameterError(
             f"Expected the statistic to give {len(names)} values ({list(names)}). Received: shape={values.shape}"
         )
-    low, high = bootstrap_interval(lambda *s: np.asarray(statistic(*s), np.float64), samples, resamples,
-                                   confidence, seed, method)
+    low, high = bootstrap_interval(
+        lambda *s: np.asarray(statistic(*s), np.float64),
+        samples,
+        resamples,
+        confidence,
+        seed,
+        method,
+    )
     return {
         name: Estimate(float(v), float(lo), float(hi), confidence)
         for name, v, lo, hi in zip(names, values, low, high)

@@ -59,13 +59,17 @@ class C2STConfig:
 
     def __post_init__(self):
         if len(self.filters) != 3 or any(int(f) != f or f < 1 for f in self.filters):
-            raise ParameterError(f"Expected 3 positive channel counts. Received: filters={self.filters!r}")
+            raise ParameterError(
+                f"Expected 3 positive channel counts. Received: filters={self.filters!r}"
+            )
         for name, low in (("epochs", 1), ("batch_size", 1), ("folds", 2), ("blocks", 1)):
             value = getattr(self, name)
             if int(value) != value or value < low:
                 raise ParameterError(f"Expected {name} >= {low}. Received: {name}={value!r}")
         if not self.learning_rate > 0:
-            raise ParameterError(f"Expected learning_rate > 0. Received: learning_rate={self.learning_rate!r}")
+            raise ParameterError(
+                f"Expected learning_rate > 0. Received: learning_rate={self.learning_rate!r}"
+            )
 
 
 @dataclasses.dataclass
@@ -106,7 +110,10 @@ class C2STResult:
             "examples": self.examples,
             "mean_score_real": float(np.mean(self.real_scores)),
             "mean_score_generated": float(np.mean(self.generated_scores)),
-            "config": {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self.config).items()},
+            "config": {
+                k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(self.config).items()
+            },
         }
 
 
@@ -142,8 +149,11 @@ def build_classifier(input_shape, config=C2STConfig(), seed=0):
             # Average over time, keep frequency: where in the spectrum matters.
             keras.layers.Lambda(lambda t: keras.ops.mean(t, axis=1), name="mean_over_time"),
             keras.layers.Flatten(),
-            keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotUniform(seed=seed * 16 + 3),
-                               name="logit"),
+            keras.layers.Dense(
+                1,
+                kernel_initializer=keras.initializers.GlorotUniform(seed=seed * 16 + 3),
+                name="logit",
+            ),
         ],
         name="c2st_classifier",
     )
@@ -175,7 +185,9 @@ def _fit_and_score(x_train, y_train, x_test, config, seed):
     rng = np.random.default_rng(seed)
     batch_size = min(config.batch_size, len(x_train))
     steps = len(x_train) // batch_size
-    order = np.stack([rng.permutation(len(x_train))[: steps * batch_size] for _ in range(config.epochs)])
+    order = np.stack(
+        [rng.permutation(len(x_train))[: steps * batch_size] for _ in range(config.epochs)]
+    )
     x_all, y_all = tf.constant(x_train), tf.constant(y_train)
     batches = tf.data.Dataset.from_tensor_slices(order.reshape(-1, batch_size)).map(
         lambda rows: (tf.gather(x_all, rows), tf.gather(y_all, rows))
@@ -229,8 +241,10 @@ def classifier_two_sample_test(real, generated, config=C2STConfig(), confidence=
         raise ParameterError(f"Expected 0 < confidence < 1. Received: confidence={confidence!r}")
     n = len(real)
     if n < 2 * config.folds * config.blocks:
-        raise ParameterError(f"Expected at least {2 * config.folds * config.blocks} examples per side for "
-                             f"{config.folds} folds of {config.blocks} blocks. Received: {n}")
+        raise ParameterError(
+            f"Expected at least {2 * config.folds * config.blocks} examples per side for "
+            f"{config.folds} folds of {config.blocks} blocks. Received: {n}"
+        )
 
     # Stack both samples (label 1 = generated), each split into folds.
     x = np.concatenate([standardize_excerpts(real), standardize_excerpts(generated)])
@@ -244,7 +258,9 @@ def classifier_two_sample_test(real, generated, config=C2STConfig(), confidence=
         scores[test] = _fit_and_score(x[~test], y[~test], x[test], config, config.seed + k)
 
     correct = int(np.sum((scores > 0.5) == (y > 0.5)))
-    interval = scipy.stats.binomtest(correct, 2 * n).proportion_ci(confidence_level=confidence, method="exact")
+    interval = scipy.stats.binomtest(correct, 2 * n).proportion_ci(
+        confidence_level=confidence, method="exact"
+    )
     p_value = scipy.stats.binomtest(correct, 2 * n, 0.5, alternative="greater").pvalue
     return C2STResult(
         accuracy=correct / (2 * n),

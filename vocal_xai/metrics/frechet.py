@@ -61,7 +61,12 @@ def _trace_sqrt_product(sigma1, sigma2):
 def _check_stats(mu, sigma, name):
     mu = tf.convert_to_tensor(mu, tf.float64)
     sigma = tf.convert_to_tensor(sigma, tf.float64)
-    if mu.shape.rank != 1 or sigma.shape.rank != 2 or sigma.shape[0] != sigma.shape[1] or sigma.shape[0] != mu.shape[0]:
+    if (
+        mu.shape.rank != 1
+        or sigma.shape.rank != 2
+        or sigma.shape[0] != sigma.shape[1]
+        or sigma.shape[0] != mu.shape[0]
+    ):
         raise ParameterError(
             f"Expected {name} mean [d] and covariance [d, d]. "
             f"Received: mean.shape={mu.shape}, covariance.shape={sigma.shape}"
@@ -112,7 +117,12 @@ def frechet_distance_to_samples(samples, mu_ref, sigma_ref):
     """
     mu_ref, sigma_ref = _check_stats(mu_ref, sigma_ref, "reference")
     x = tf.convert_to_tensor(samples, tf.float64)
-    if x.shape.rank is None or x.shape.rank < 2 or x.shape[-1] != mu_ref.shape[0] or x.shape[-2] < 2:
+    if (
+        x.shape.rank is None
+        or x.shape.rank < 2
+        or x.shape[-1] != mu_ref.shape[0]
+        or x.shape[-2] < 2
+    ):
         raise ParameterError(
             f"Expected samples [..., n >= 2, d={mu_ref.shape[0]}]. Received: samples.shape={x.shape}"
         )
@@ -123,7 +133,12 @@ def frechet_distance_to_samples(samples, mu_ref, sigma_ref):
     trace_sqrt = _trace_sqrt_of_psd(small)
     trace_gen = tf.reduce_sum(centred * centred, axis=[-2, -1]) / (n - 1.0)
     diff = mu[..., 0, :] - mu_ref
-    distance = tf.reduce_sum(diff * diff, axis=-1) + tf.linalg.trace(sigma_ref) + trace_gen - 2.0 * trace_sqrt
+    distance = (
+        tf.reduce_sum(diff * diff, axis=-1)
+        + tf.linalg.trace(sigma_ref)
+        + trace_gen
+        - 2.0 * trace_sqrt
+    )
     return tf.maximum(distance, 0.0)
 
 
@@ -234,7 +249,10 @@ class FrechetStatistics(keras.metrics.Metric):
 
     def _state(self, shape, name):
         return self.add_variable(
-            shape=shape, initializer="zeros", dtype="float64", aggregation="only_first_replica",
+            shape=shape,
+            initializer="zeros",
+            dtype="float64",
+            aggregation="only_first_replica",
             name=name,
         )
 

@@ -44,7 +44,9 @@ SYLLABLE_RATE = (2.5, 8.0)  # Hz
 TARGET_LABEL = {"max": 1, "min": 0}
 
 
-def mel_centre_frequencies(num_bands=spectral.NUM_MEL_BANDS, fmin=spectral.FMIN, fmax=spectral.FMAX):
+def mel_centre_frequencies(
+    num_bands=spectral.NUM_MEL_BANDS, fmin=spectral.FMIN, fmax=spectral.FMAX
+):
     """Centre frequency (Hz) of each band of ``spectral.mel_filterbank`` (HTK mel)."""
     to_mel = lambda f: 1127.0 * np.log1p(np.asarray(f, np.float64) / 700.0)
     edges = np.linspace(to_mel(fmin), to_mel(fmax), num_bands + 2)
@@ -92,7 +94,9 @@ def formant_motion(log_mel, lag=MOTION_LAG):
     """
     envelope = _envelope(log_mel)
     if envelope.shape[1] <= lag:
-        raise ParameterError(f"Expected more than lag={lag} frames. Received: {envelope.shape[1]} frames")
+        raise ParameterError(
+            f"Expected more than lag={lag} frames. Received: {envelope.shape[1]} frames"
+        )
     step = envelope[:, lag:] - envelope[:, :-lag]
     return np.mean(np.linalg.norm(step, axis=-1), axis=-1)
 
@@ -134,7 +138,11 @@ class CueModel:
     def __init__(self, cues, labels, floor=1e-4):
         cues = np.asarray(cues, np.float64)
         labels = np.asarray(labels)
-        if cues.ndim != 2 or labels.shape != (len(cues),) or set(np.unique(labels).tolist()) != {0, 1}:
+        if (
+            cues.ndim != 2
+            or labels.shape != (len(cues),)
+            or set(np.unique(labels).tolist()) != {0, 1}
+        ):
             raise ParameterError(
                 "Expected cues [N, d] and labels [N] with both classes 0 and 1. "
                 f"Received: cues {cues.shape}, labels {labels.shape} with values {np.unique(labels).tolist()}"
@@ -229,7 +237,9 @@ class Judge:
         min, so higher is better for every measure but ``nn_distance_ratio``.
         """
         if direction not in TARGET_LABEL:
-            raise ParameterError(f"Expected direction in ['max', 'min']. Received: direction={direction!r}")
+            raise ParameterError(
+                f"Expected direction in ['max', 'min']. Received: direction={direction!r}"
+            )
         target = TARGET_LABEL[direction]
         log_mel = _check_excerpts(log_mel)
         d, idx = self.neighbours(log_mel, max(self.k_realism, self.k_class))
@@ -237,7 +247,8 @@ class Judge:
         cues = voice_cues(log_mel)
         p_vocal = self.cue_model(cues)
         return {
-            "realism": 1.0 - np.searchsorted(self.real_distances, near, side="right") / len(self.real_distances),
+            "realism": 1.0
+            - np.searchsorted(self.real_distances, near, side="right") / len(self.real_distances),
             "nn_distance_ratio": near / np.median(self.real_distances),
             "class_evidence": np.mean(self.bank_labels[idx[:, : self.k_class]] == target, axis=1),
             "formant_motion": cues[:, 0],
@@ -246,7 +257,15 @@ class Judge:
         }
 
 
-def build_judge(bank_split, heldout_split, bank_stride=10, heldout_stride=20, time_pool=5, k_realism=5, k_class=10):
+def build_judge(
+    bank_split,
+    heldout_split,
+    bank_stride=10,
+    heldout_stride=20,
+    time_pool=5,
+    k_realism=5,
+    k_class=10,
+):
     """A ``Judge`` from two splits of real songs.
 
     Args:
@@ -270,13 +289,19 @@ def build_judge(bank_split, heldout_split, bank_stride=10, heldout_stride=20, ti
     bank = _pool((bank_x - mean) / std, time_pool)
     cues = voice_cues(bank_x)
     judge = Judge(
-        mean=mean, std=std, bank=bank, bank_labels=bank_y, real_distances=np.zeros(1),
+        mean=mean,
+        std=std,
+        bank=bank,
+        bank_labels=bank_y,
+        real_distances=np.zeros(1),
         cue_model=CueModel(cues, bank_y),
         cue_reference={
             "vocal": np.median(cues[bank_y == 1], axis=0).tolist(),
             "non_vocal": np.median(cues[bank_y == 0], axis=0).tolist(),
         },
-        time_pool=time_pool, k_realism=k_realism, k_class=k_class,
+        time_pool=time_pool,
+        k_realism=k_realism,
+        k_class=k_class,
     )
     held_x, _ = pipeline.excerpts_at(heldout_split, heldout_stride)
     d, _ = judge.neighbours(held_x, k_realism)
@@ -303,7 +328,13 @@ def check_on_real(judge, split, stride=20, seed=0):
     }
     return {
         "excerpts": int(len(x)),
-        "auc": {k: auc(m[k], y) for k in ("voice_evidence", "formant_motion", "syllabic_modulation", "class_evidence")},
+        "auc": {
+            k: auc(m[k], y)
+            for k in ("voice_evidence", "formant_motion", "syllabic_modulation", "class_evidence")
+        },
         "realism_real": float(m["realism"].mean()),
-        "realism_fake": {k: float(judge.measure(v.astype(np.float32), "max")["realism"].mean()) for k, v in fakes.items()},
+        "realism_fake": {
+            k: float(judge.measure(v.astype(np.float32), "max")["realism"].mean())
+            for k, v in fakes.items()
+        },
     }

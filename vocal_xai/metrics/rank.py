@@ -28,7 +28,9 @@ def spearman_with_interval(x, y, resamples=1000, seed=0, level=0.95):
     """
     x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
     if x.shape != y.shape or x.ndim != 1 or len(x) < 3:
-        raise ParameterError(f"Expected two 1-D arrays of equal length >= 3. Received: {x.shape}, {y.shape}")
+        raise ParameterError(
+            f"Expected two 1-D arrays of equal length >= 3. Received: {x.shape}, {y.shape}"
+        )
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         return {"rho": float("nan"), "low": float("nan"), "high": float("nan"), "n": int(len(x))}
     rho = float(scipy.stats.spearmanr(x, y).statistic)
@@ -36,7 +38,9 @@ def spearman_with_interval(x, y, resamples=1000, seed=0, level=0.95):
     idx = rng.integers(0, len(x), (resamples, len(x)))
     xs, ys = x[idx], y[idx]
     varied = (np.ptp(xs, axis=1) > 0) & (np.ptp(ys, axis=1) > 0)
-    values = _pearson_rows(scipy.stats.rankdata(xs[varied], axis=1), scipy.stats.rankdata(ys[varied], axis=1))
+    values = _pearson_rows(
+        scipy.stats.rankdata(xs[varied], axis=1), scipy.stats.rankdata(ys[varied], axis=1)
+    )
     tail = (1.0 - level) / 2.0
     low, high = np.quantile(values, [tail, 1.0 - tail]) if len(values) else (np.nan, np.nan)
     return {"rho": rho, "low": float(low), "high": float(high), "n": int(len(x))}

@@ -23,7 +23,13 @@ from vocal_xai.data.synthetic.tables import Chance, OneOf, Uniform
 # the timbre's own settings. ``tail``: s a note sounds past its end.
 CHORD_TIMBRES = {
     # Two detuned sawtooths of 24 partials through a low-pass.
-    "pad": dict(pattern="sustain", strikes=OneOf((1, 2, 4)), tail=0.3, cutoff_hz=(800.0, 2500.0), detune=(3.0, 8.0)),
+    "pad": dict(
+        pattern="sustain",
+        strikes=OneOf((1, 2, 4)),
+        tail=0.3,
+        cutoff_hz=(800.0, 2500.0),
+        detune=(3.0, 8.0),
+    ),
     # Struck strings: 40 partials of weight k ** -slope, decaying faster the
     # higher they are, through a first-order low-pass at ``brightness_hz``.
     "piano": dict(
@@ -285,7 +291,9 @@ def _chord_events(rng, plan, inst, pattern):
         elif pattern == "arpeggio":
             n_steps = 2 * len(notes)
             step = span / n_steps
-            events += [(start + s * step, 2.0 * step, notes[s % len(notes)]) for s in range(n_steps)]
+            events += [
+                (start + s * step, 2.0 * step, notes[s % len(notes)]) for s in range(n_steps)
+            ]
         else:  # one short chord per beat
             n_beats = max(1, int(round(span / plan["beat"])))
             step = span / n_beats
@@ -344,7 +352,11 @@ def render_bass_line(rng, plan, kind, gate, n_buf):
             continue
         onsets, durations, midi = onsets[keep], durations[keep], np.asarray(midi, np.float64)[keep]
         c0 = int(round(onsets[0] * dsp.CONTROL_RATE))
-        if c0 >= n_ctrl - 1 or gate[c0 : min(n_ctrl, c0 + int((stop - onsets[0]) * dsp.CONTROL_RATE) + 1)].max() < 1e-3:
+        if (
+            c0 >= n_ctrl - 1
+            or gate[c0 : min(n_ctrl, c0 + int((stop - onsets[0]) * dsp.CONTROL_RATE) + 1)].max()
+            < 1e-3
+        ):
             continue
         notes = instruments.plan_line(rng, onsets - onsets[0], durations, midi, inst)
         dsp.add_at(buffer, c0 * dsp.CONTROL_HOP, instruments.render_line(rng, notes, inst))

@@ -45,7 +45,9 @@ def room_impulse(rng, rt60, predelay, damping_hz):
     for delay in rng.uniform(0.004, 0.05, int(rng.integers(3, 7))):
         i = int((predelay + delay) * SAMPLE_RATE)
         if i < n:
-            ir[i] += rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 1.0) * np.sqrt(np.sum(ir * ir) / 50.0)
+            ir[i] += (
+                rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 1.0) * np.sqrt(np.sum(ir * ir) / 50.0)
+            )
     return ir / max(float(np.sqrt(np.sum(ir * ir))), 1e-12)
 
 
@@ -126,7 +128,10 @@ def master(rng, accompaniment, vocal, gate):
     """
     if rng.random() < 0.85:
         ir = room_impulse(
-            rng, rt60=rng.uniform(0.3, 2.5), predelay=rng.uniform(0.0, 0.03), damping_hz=rng.uniform(2000.0, 7000.0)
+            rng,
+            rt60=rng.uniform(0.3, 2.5),
+            predelay=rng.uniform(0.0, 0.03),
+            damping_hz=rng.uniform(2000.0, 7000.0),
         )
         wet = rng.uniform(0.1, 0.45)
         accompaniment = reverberate(accompaniment, ir, wet)

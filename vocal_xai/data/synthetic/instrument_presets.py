@@ -104,9 +104,15 @@ _PLUCKED = dict(
 )
 
 INSTRUMENTS = {
-    "violin": dict(_BOWED, register=(55, 88), body_hz=(280.0, 5500.0), lowpass_hz=(5500.0, 8000.0), players=1),
-    "viola": dict(_BOWED, register=(48, 79), body_hz=(220.0, 4500.0), lowpass_hz=(4500.0, 7000.0), players=1),
-    "cello": dict(_BOWED, register=(36, 69), body_hz=(100.0, 4000.0), lowpass_hz=(3500.0, 6000.0), players=1),
+    "violin": dict(
+        _BOWED, register=(55, 88), body_hz=(280.0, 5500.0), lowpass_hz=(5500.0, 8000.0), players=1
+    ),
+    "viola": dict(
+        _BOWED, register=(48, 79), body_hz=(220.0, 4500.0), lowpass_hz=(4500.0, 7000.0), players=1
+    ),
+    "cello": dict(
+        _BOWED, register=(36, 69), body_hz=(100.0, 4000.0), lowpass_hz=(3500.0, 6000.0), players=1
+    ),
     "strings": dict(
         _BOWED,
         register=(48, 84),

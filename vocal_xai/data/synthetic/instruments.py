@@ -76,7 +76,11 @@ def draw_instrument(rng, name):
     body_gain = rng.uniform(*spec["body_gain"], n_peaks) if n_peaks else np.zeros(0)
     noise_shape = _noise_shape(spec["noise"], body_hz, body_hz / np.maximum(q, 1e-3), body_gain)
     tremolo = spec["tremolo"]
-    tremolo = (0.0, 0.0) if tremolo is None else (tables.draw(rng, tremolo[0]), tables.draw(rng, tremolo[1]))
+    tremolo = (
+        (0.0, 0.0)
+        if tremolo is None
+        else (tables.draw(rng, tremolo[0]), tables.draw(rng, tremolo[1]))
+    )
     decay = spec["decay"]
     return Instrument(
         name=name,
@@ -181,7 +185,9 @@ def render_line(rng, notes, inst):
     held = notes.duration[idx] * legato[idx]
     last = idx == n_notes - 1
     env *= np.where(
-        (legato[idx] < 0.98) | last, dsp.smoothstep((held + inst.release - since) / inst.release), 1.0
+        (legato[idx] < 0.98) | last,
+        dsp.smoothstep((held + inst.release - since) / inst.release),
+        1.0,
     )
     depth, rate = inst.tremolo
     if depth > 0.0:
@@ -200,7 +206,9 @@ def render_line(rng, notes, inst):
         gain = 10.0 ** (take.gain_db[idx] / 20.0)
         level = np.maximum(dsp.smooth(env * gain, 0.004), 0.0)
         cents = 0.0 if p == 0 else inst.detune * rng.standard_normal()
-        midi = music.pitch_contour(t, take) + cents / 100.0 + 0.03 * dsp.smooth_noise(rng, n_ctrl, 0.3)
+        midi = (
+            music.pitch_contour(t, take) + cents / 100.0 + 0.03 * dsp.smooth_noise(rng, n_ctrl, 0.3)
+        )
         f0 = dsp.midi_to_hz(midi)
         freqs = f0[:, None] * ratios
         level_db = 20.0 * np.log10(np.maximum(level, 1e-3))

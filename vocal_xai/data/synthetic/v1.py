@@ -89,7 +89,9 @@ def _render_backing(rng, plan, n_buf_ctrl):
     for j, layer in enumerate(layers):
         layer_buf = np.zeros(n_buf, np.float32)
         if layer == "drums":
-            layer_buf += backing.render_drums(rng, plan, flags[:, j], starts, n_buf).astype(np.float32)
+            layer_buf += backing.render_drums(rng, plan, flags[:, j], starts, n_buf).astype(
+                np.float32
+            )
             gain_db = rng.uniform(-8.0, -2.0)
         else:
             gate = backing.layer_gate(flags[:, j], starts, n_buf_ctrl)
@@ -143,7 +145,9 @@ def synthesize_song(seed, index, duration=song.DEFAULT_DURATION):
     # Mix at the drawn vocal-to-accompaniment ratio, then normalise the peak.
     sing = song.region_mask(segments, n)
     vocal_gain = (
-        10.0 ** (vocal_to_acc_db / 20.0) * dsp.rms(accompaniment[sing]) / max(dsp.rms(vocal[sing]), 1e-12)
+        10.0 ** (vocal_to_acc_db / 20.0)
+        * dsp.rms(accompaniment[sing])
+        / max(dsp.rms(vocal[sing]), 1e-12)
     )
     vocal *= vocal_gain
     mix = accompaniment + vocal

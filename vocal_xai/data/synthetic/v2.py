@@ -89,7 +89,18 @@ STYLES = {
         bass="bowed",
         drums=0.1,
         heavy=0.0,
-        leads=("violin", "viola", "cello", "strings", "flute", "oboe", "clarinet", "horn", "trumpet", "celesta"),
+        leads=(
+            "violin",
+            "viola",
+            "cello",
+            "strings",
+            "flute",
+            "oboe",
+            "clarinet",
+            "horn",
+            "trumpet",
+            "celesta",
+        ),
         weight=0.27,
     ),
     "jazz": dict(
@@ -98,7 +109,15 @@ STYLES = {
         bass="walking",
         drums=0.9,
         heavy=0.1,
-        leads=("saxophone", "trumpet", "trombone", "vibraphone", "clarinet", "electric_guitar", "piano"),
+        leads=(
+            "saxophone",
+            "trumpet",
+            "trombone",
+            "vibraphone",
+            "clarinet",
+            "electric_guitar",
+            "piano",
+        ),
         weight=0.15,
     ),
     "electronic": dict(
@@ -159,7 +178,9 @@ def _plan(rng, duration):
     names = tuple(VOICE_TYPES)
     voice_type = str(rng.choice(names))
     n_backing = int(rng.choice([0, 0, 1, 2]))
-    harmony = tuple(voice.draw_singer(rng, str(rng.choice(names)), SINGER) for _ in range(n_backing))
+    harmony = tuple(
+        voice.draw_singer(rng, str(rng.choice(names)), SINGER) for _ in range(n_backing)
+    )
     choices = _Song(
         style=plan["style"],
         voice=voice_type,
@@ -205,7 +226,9 @@ def _render_backing(rng, plan, n_buf_ctrl):
             backing.render_chord_timbre(rng, plan, layer, gate, layer_buf)
             gain_db = rng.uniform(-12.0, -4.0)
         else:
-            layer_buf = backing.render_instrument_chords(rng, plan, *_CHORD_LAYERS[layer], gate, n_buf)
+            layer_buf = backing.render_instrument_chords(
+                rng, plan, *_CHORD_LAYERS[layer], gate, n_buf
+            )
             gain_db = rng.uniform(-10.0, -3.0)
         rms = dsp.rms(layer_buf)
         if rms > 0.0:
@@ -277,18 +300,21 @@ def synthesize_song(seed, index, duration=song.DEFAULT_DURATION):
 
     # Render the stems.
     gate = song.vocal_gate(segments, n)
-    vocal = voice.render_vocals(
-        rng,
-        plan,
-        segments,
-        choices.singer,
-        register,
-        n_buf,
-        vib_limits=VIBRATO_LIMITS,
-        consonant_prob=choices.consonant_prob,
-        harmony=choices.harmony,
-        harmony_prob=choices.harmony_prob,
-    )[:n] * gate
+    vocal = (
+        voice.render_vocals(
+            rng,
+            plan,
+            segments,
+            choices.singer,
+            register,
+            n_buf,
+            vib_limits=VIBRATO_LIMITS,
+            consonant_prob=choices.consonant_prob,
+            harmony=choices.harmony,
+            harmony_prob=choices.harmony_prob,
+        )[:n]
+        * gate
+    )
     band = _render_backing(rng, plan, n_buf_ctrl)[:n]
     lead_stems = _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db)
     accompaniment = band + song.mix_leads(lead_stems, band, n)
@@ -296,7 +322,11 @@ def synthesize_song(seed, index, duration=song.DEFAULT_DURATION):
     # Mix at the drawn vocal-to-accompaniment ratio, master, normalise the peak.
     sing = song.region_mask(segments, n)
     if sing.any():
-        vocal *= 10.0 ** (vocal_to_acc_db / 20.0) * dsp.rms(accompaniment[sing]) / max(dsp.rms(vocal[sing]), 1e-12)
+        vocal *= (
+            10.0 ** (vocal_to_acc_db / 20.0)
+            * dsp.rms(accompaniment[sing])
+            / max(dsp.rms(vocal[sing]), 1e-12)
+        )
     accompaniment, vocal = effects.master(rng, accompaniment, vocal, gate)
     mix = accompaniment + vocal
     scale = song.PEAK / max(float(np.max(np.abs(mix))), 1e-12)

@@ -200,7 +200,12 @@ def render_vocals(
         )
         scoop = rng.uniform(0.3, 1.0) if rng.random() < 0.5 else 0.0
         phrase = sing_phrase(
-            rng, notes, syllables, singer, breath=None if breath is None else (0.0, breath), scoop=scoop
+            rng,
+            notes,
+            syllables,
+            singer,
+            breath=None if breath is None else (0.0, breath),
+            scoop=scoop,
         )
         if harmony and rng.random() < harmony_prob:
             lead_rms = dsp.rms(phrase)
@@ -213,7 +218,9 @@ def render_vocals(
                     vib_rate=notes.vib_rate + rng.uniform(-0.3, 0.3, len(onset)),
                 )
                 sung = sing_phrase(rng, take, syllables, backing_singer)
-                level = lead_rms / max(dsp.rms(sung), 1e-12) * 10.0 ** (-rng.uniform(3.0, 10.0) / 20.0)
+                level = (
+                    lead_rms / max(dsp.rms(sung), 1e-12) * 10.0 ** (-rng.uniform(3.0, 10.0) / 20.0)
+                )
                 m = min(len(phrase), len(sung))
                 phrase[:m] += sung[:m] * level
         dsp.add_at(out, int(math.ceil(offset * dsp.CONTROL_RATE)) * dsp.CONTROL_HOP, phrase)

@@ -97,7 +97,9 @@ def _write_song(job):
     track = versions.synthesize_song(seed, index, duration, version)
     _write_atomic(
         out_dir / "audio" / f"{track.name}.flac",
-        lambda p: soundfile.write(p, track.audio, song.SAMPLE_RATE, format="FLAC", subtype="PCM_16"),
+        lambda p: soundfile.write(
+            p, track.audio, song.SAMPLE_RATE, format="FLAC", subtype="PCM_16"
+        ),
     )
     _write_atomic(
         out_dir / "labels" / f"{track.name}.lab",
@@ -146,7 +148,9 @@ def make_corpus(
         raise ParameterError(f"Expected out_dir to be a path. Received: out_dir={out_dir!r}")
     versions.check_version(version)
     song.check_int("seed", seed, 0)
-    split_sizes = dict(versions.VERSIONS[version].DEFAULT_SPLIT_SIZES) if split_sizes is None else split_sizes
+    split_sizes = (
+        dict(versions.VERSIONS[version].DEFAULT_SPLIT_SIZES) if split_sizes is None else split_sizes
+    )
     _check_split_sizes(split_sizes)
     song.check_duration(duration)
     song.check_int("workers", workers, 1)
@@ -179,7 +183,12 @@ def make_corpus(
         text = "".join(f"{name}\n" for name in names[split])
         _write_atomic(out_dir / "filelists" / split, lambda p, text=text: p.write_text(text))
     if version > 1:
-        info = {"version": version, "seed": int(seed), "split_sizes": split_sizes, "duration": duration}
+        info = {
+            "version": version,
+            "seed": int(seed),
+            "split_sizes": split_sizes,
+            "duration": duration,
+        }
         if tuple(splits) != corpus.SPLITS:
             info["splits"] = [s for s in corpus.SPLITS if s in splits]
         text = json.dumps(info, indent=1, sort_keys=True) + "\n"

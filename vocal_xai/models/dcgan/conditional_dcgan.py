@@ -99,8 +99,17 @@ class ConditionalDCGAN(keras.Model):
         # build (and ``fit`` must not try to build it from a data batch).
         self.built = True
 
-    def compile(self, d_optimizer, g_optimizer, loss="hinge", aux_weight=1.0, r1_gamma=0.0, augment_policy="",
-                guide_weight=0.0, **kwargs):
+    def compile(
+        self,
+        d_optimizer,
+        g_optimizer,
+        loss="hinge",
+        aux_weight=1.0,
+        r1_gamma=0.0,
+        augment_policy="",
+        guide_weight=0.0,
+        **kwargs,
+    ):
         """``aux_weight`` weighs the auxiliary class losses; it has no effect
         when the discriminator has no class head. ``r1_gamma`` (>= 0) weighs
         the R1 penalty; ``augment_policy`` names the DiffAugment
@@ -114,7 +123,9 @@ class ConditionalDCGAN(keras.Model):
         if not r1_gamma >= 0:
             raise ParameterError(f"Expected r1_gamma >= 0. Received: r1_gamma={r1_gamma}")
         if not guide_weight >= 0:
-            raise ParameterError(f"Expected guide_weight >= 0. Received: guide_weight={guide_weight}")
+            raise ParameterError(
+                f"Expected guide_weight >= 0. Received: guide_weight={guide_weight}"
+            )
         if guide_weight > 0 and self.class_guide is None:
             raise ParameterError(
                 f"Expected a class_guide when guide_weight > 0. Received: guide_weight={guide_weight}, no guide"
@@ -149,7 +160,12 @@ class ConditionalDCGAN(keras.Model):
 
     @property
     def metrics(self):
-        trackers = [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+        trackers = [
+            self.d_loss_tracker,
+            self.g_loss_tracker,
+            self.d_real_tracker,
+            self.d_fake_tracker,
+        ]
         trackers += [self.d_aux_tracker, self.g_aux_tracker] if self.has_aux else []
         trackers += [self.guide_tracker] if self.guide_weight > 0 else []
         return trackers + ([self.r1_tracker] if self.r1_gamma > 0 else [])

@@ -69,8 +69,12 @@ class ConditionalBatchNorm(keras.layers.Layer):
         x_shape = input_shape[0]
         self.norm.build(x_shape)
         channels = int(x_shape[-1])
-        self.gamma = self.add_weight(shape=(self.num_classes, channels), initializer="ones", name="gamma")
-        self.beta = self.add_weight(shape=(self.num_classes, channels), initializer="zeros", name="beta")
+        self.gamma = self.add_weight(
+            shape=(self.num_classes, channels), initializer="ones", name="gamma"
+        )
+        self.beta = self.add_weight(
+            shape=(self.num_classes, channels), initializer="zeros", name="beta"
+        )
 
     def call(self, inputs, training=None):
         x, label = inputs
@@ -87,7 +91,9 @@ class ConditionalBatchNorm(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"num_classes": self.num_classes, "momentum": self.momentum, "epsilon": self.epsilon})
+        config.update(
+            {"num_classes": self.num_classes, "momentum": self.momentum, "epsilon": self.epsilon}
+        )
         return config
 
 
@@ -107,13 +113,29 @@ class Generator(keras.Model):
             ``"resize"`` (nearest-neighbour doubling, then a convolution).
     """
 
-    def __init__(self, mean, std, base_channels=128, kernel_size=4, class_dim=16,
-                 latent_dim=LATENT_DIM, conditional_norm=False, upsampling="transpose", **kwargs):
-        for name, value in [("base_channels", base_channels), ("kernel_size", kernel_size),
-                            ("class_dim", class_dim), ("latent_dim", latent_dim)]:
+    def __init__(
+        self,
+        mean,
+        std,
+        base_channels=128,
+        kernel_size=4,
+        class_dim=16,
+        latent_dim=LATENT_DIM,
+        conditional_norm=False,
+        upsampling="transpose",
+        **kwargs,
+    ):
+        for name, value in [
+            ("base_channels", base_channels),
+            ("kernel_size", kernel_size),
+            ("class_dim", class_dim),
+            ("latent_dim", latent_dim),
+        ]:
             _check(name, value)
         if upsampling not in UPSAMPLING:
-            raise ParameterError(f"Expected upsampling in {UPSAMPLING}. Received: upsampling={upsampling!r}")
+            raise ParameterError(
+                f"Expected upsampling in {UPSAMPLING}. Received: upsampling={upsampling!r}"
+            )
         if base_channels % 16:
             raise ParameterError(
                 f"Expected base_channels divisible by 16. Received: base_channels={base_channels}"
@@ -139,7 +161,9 @@ class Generator(keras.Model):
         for i in range(4):
             channels //= 2
             if upsampling == "resize":
-                x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i + 1}_resize")(x)
+                x = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"up{i + 1}_resize")(
+                    x
+                )
                 x = keras.layers.Conv2D(channels, kernel_size, padding="same", name=f"up{i + 1}")(x)
             else:
                 x = keras.layers.Conv2DTranspose(
@@ -150,7 +174,9 @@ class Generator(keras.Model):
 
         # One channel, centre 115 frames, back to raw units, floored.
         x = keras.layers.Conv2D(1, 5, padding="same", name="to_log_mel")(x)
-        x = keras.layers.Reshape((_GRID_FRAMES * 16, spectral.NUM_MEL_BANDS), name="drop_channel")(x)
+        x = keras.layers.Reshape((_GRID_FRAMES * 16, spectral.NUM_MEL_BANDS), name="drop_channel")(
+            x
+        )
         x = CropFrames(spectral.EXCERPT_FRAMES, name="crop")(x)
         x = Standardize(mean, std, invert=True, name="destandardize")(x)
         log_mel = FloorLogMel(name="log_mel")(x)
@@ -164,11 +190,16 @@ class Generator(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name, "trainable": self.trainable,
-            "mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
-            "base_channels": self.base_channels, "kernel_size": self.kernel_size,
-            "class_dim": self.class_dim, "latent_dim": self.latent_dim,
-            "conditional_norm": self.conditional_norm, "upsampling": self.upsampling,
+            "name": self.name,
+            "trainable": self.trainable,
+            "mean": [float(v) for v in self.mean],
+            "std": [float(v) for v in self.std],
+            "base_channels": self.base_channels,
+            "kernel_size": self.kernel_size,
+            "class_dim": self.class_dim,
+            "latent_dim": self.latent_dim,
+            "conditional_norm": self.conditional_norm,
+            "upsampling": self.upsampling,
         }
 
     @classmethod
@@ -218,15 +249,29 @@ class Discriminator(keras.Model):
             logit alone.
     """
 
-    def __init__(self, mean, std, base_channels=32, kernel_size=4, class_dim=64,
-                 spectral_norm=True, aux_classifier=False, **kwargs):
-        for name, value in [("base_channels", base_channels), ("kernel_size", kernel_size),
-                            ("class_dim", class_dim)]:
+    def __init__(
+        self,
+        mean,
+        std,
+        base_channels=32,
+        kernel_size=4,
+        class_dim=64,
+        spectral_norm=True,
+        aux_classifier=False,
+        **kwargs,
+    ):
+        for name, value in [
+            ("base_channels", base_channels),
+            ("kernel_size", kernel_size),
+            ("class_dim", class_dim),
+        ]:
             _check(name, value)
         log_mel = keras.Input((spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS), name="log_mel")
         label = keras.Input((), dtype="int32", name="class")
         x = Standardize(mean, std, name="standardize")(log_mel)
-        x = keras.layers.Reshape((spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS, 1), name="add_channel")(x)
+        x = keras.layers.Reshape(
+            (spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS, 1), name="add_channel"
+        )(x)
 
         def normed(layer):
             if not spectral_norm:
@@ -235,7 +280,9 @@ class Discriminator(keras.Model):
 
         channels = base_channels
         for i in range(4):
-            conv = keras.layers.Conv2D(channels, kernel_size, strides=2, padding="same", name=f"down{i + 1}")
+            conv = keras.layers.Conv2D(
+                channels, kernel_size, strides=2, padding="same", name=f"down{i + 1}"
+            )
             x = normed(conv)(x)
             x = keras.layers.LeakyReLU(negative_slope=0.2, name=f"down{i + 1}_act")(x)
             channels *= 2
@@ -249,7 +296,10 @@ class Discriminator(keras.Model):
         outputs = logit
         if aux_classifier:
             class_logit = normed(keras.layers.Dense(1, name="classifier"))(h)
-            outputs = {"logit": logit, "class_logit": keras.layers.Reshape((), name="class_logit")(class_logit)}
+            outputs = {
+                "logit": logit,
+                "class_logit": keras.layers.Reshape((), name="class_logit")(class_logit),
+            }
         super().__init__(inputs={"log_mel": log_mel, "class": label}, outputs=outputs, **kwargs)
 
         self.mean, self.std = list(mean), list(std)
@@ -260,10 +310,14 @@ class Discriminator(keras.Model):
 
     def get_config(self):
         return {
-            "name": self.name, "trainable": self.trainable,
-            "mean": [float(v) for v in self.mean], "std": [float(v) for v in self.std],
-            "base_channels": self.base_channels, "kernel_size": self.kernel_size,
-            "class_dim": self.class_dim, "spectral_norm": self.spectral_norm,
+            "name": self.name,
+            "trainable": self.trainable,
+            "mean": [float(v) for v in self.mean],
+            "std": [float(v) for v in self.std],
+            "base_channels": self.base_channels,
+            "kernel_size": self.kernel_size,
+            "class_dim": self.class_dim,
+            "spectral_norm": self.spectral_norm,
             "aux_classifier": self.aux_classifier,
         }
 

@@ -10,32 +10,77 @@ PRESETS = {
     # The same sizes with class-conditional BatchNorm in every generator block
     # and an auxiliary class head on the discriminator.
     "dcgan_conditional": {
-        "generator": {"base_channels": 128, "kernel_size": 4, "class_dim": 16, "conditional_norm": True},
-        "discriminator": {"base_channels": 32, "kernel_size": 4, "class_dim": 64, "aux_classifier": True},
+        "generator": {
+            "base_channels": 128,
+            "kernel_size": 4,
+            "class_dim": 16,
+            "conditional_norm": True,
+        },
+        "discriminator": {
+            "base_channels": 32,
+            "kernel_size": 4,
+            "class_dim": 64,
+            "aux_classifier": True,
+        },
     },
     # dcgan_conditional with nearest-neighbour resizing and 3x3 convolutions
     # in place of the transposed convolutions.
     "dcgan_resize": {
-        "generator": {"base_channels": 128, "kernel_size": 3, "class_dim": 16, "conditional_norm": True,
-                      "upsampling": "resize"},
-        "discriminator": {"base_channels": 32, "kernel_size": 4, "class_dim": 64, "aux_classifier": True},
+        "generator": {
+            "base_channels": 128,
+            "kernel_size": 3,
+            "class_dim": 16,
+            "conditional_norm": True,
+            "upsampling": "resize",
+        },
+        "discriminator": {
+            "base_channels": 32,
+            "kernel_size": 4,
+            "class_dim": 64,
+            "aux_classifier": True,
+        },
     },
     # dcgan_conditional trained with the usual stabilisers of small-compute
     # GANs: a moving average of the generator's weights (the one evaluated and
     # exported), DiffAugment before the discriminator and an R1 penalty.
     "dcgan_stable": {
-        "generator": {"base_channels": 128, "kernel_size": 4, "class_dim": 16, "conditional_norm": True},
-        "discriminator": {"base_channels": 32, "kernel_size": 4, "class_dim": 64, "aux_classifier": True},
+        "generator": {
+            "base_channels": 128,
+            "kernel_size": 4,
+            "class_dim": 16,
+            "conditional_norm": True,
+        },
+        "discriminator": {
+            "base_channels": 32,
+            "kernel_size": 4,
+            "class_dim": 64,
+            "aux_classifier": True,
+        },
         "training": {"ema_decay": 0.999, "r1_gamma": 10.0, "augment": "shift,cutout"},
     },
     # dcgan_stable with a lighter R1 penalty and a class guide: a small
     # classifier of real excerpts, trained first for 10,000 batches, whose
     # cross-entropy on the generator's excerpts joins the generator's loss.
     "dcgan_guided": {
-        "generator": {"base_channels": 128, "kernel_size": 4, "class_dim": 16, "conditional_norm": True},
-        "discriminator": {"base_channels": 32, "kernel_size": 4, "class_dim": 64, "aux_classifier": True},
-        "training": {"ema_decay": 0.999, "r1_gamma": 1.0, "augment": "shift,cutout", "guide_steps": 10000,
-                     "guide_weight": 1.0},
+        "generator": {
+            "base_channels": 128,
+            "kernel_size": 4,
+            "class_dim": 16,
+            "conditional_norm": True,
+        },
+        "discriminator": {
+            "base_channels": 32,
+            "kernel_size": 4,
+            "class_dim": 64,
+            "aux_classifier": True,
+        },
+        "training": {
+            "ema_decay": 0.999,
+            "r1_gamma": 1.0,
+            "augment": "shift,cutout",
+            "guide_steps": 10000,
+            "guide_weight": 1.0,
+        },
     },
     # Small models of the same shapes, for tests.
     "dcgan_tiny": {
@@ -43,23 +88,68 @@ PRESETS = {
         "discriminator": {"base_channels": 4, "kernel_size": 4, "class_dim": 8},
     },
     "dcgan_tiny_conditional": {
-        "generator": {"base_channels": 16, "kernel_size": 4, "class_dim": 4, "conditional_norm": True},
-        "discriminator": {"base_channels": 4, "kernel_size": 4, "class_dim": 8, "aux_classifier": True},
+        "generator": {
+            "base_channels": 16,
+            "kernel_size": 4,
+            "class_dim": 4,
+            "conditional_norm": True,
+        },
+        "discriminator": {
+            "base_channels": 4,
+            "kernel_size": 4,
+            "class_dim": 8,
+            "aux_classifier": True,
+        },
     },
     "dcgan_tiny_stable": {
-        "generator": {"base_channels": 16, "kernel_size": 4, "class_dim": 4, "conditional_norm": True},
-        "discriminator": {"base_channels": 4, "kernel_size": 4, "class_dim": 8, "aux_classifier": True},
+        "generator": {
+            "base_channels": 16,
+            "kernel_size": 4,
+            "class_dim": 4,
+            "conditional_norm": True,
+        },
+        "discriminator": {
+            "base_channels": 4,
+            "kernel_size": 4,
+            "class_dim": 8,
+            "aux_classifier": True,
+        },
         "training": {"ema_decay": 0.9, "r1_gamma": 1.0, "augment": "shift,cutout,level"},
     },
     "dcgan_tiny_resize": {
-        "generator": {"base_channels": 16, "kernel_size": 3, "class_dim": 4, "conditional_norm": True,
-                      "upsampling": "resize"},
-        "discriminator": {"base_channels": 4, "kernel_size": 4, "class_dim": 8, "aux_classifier": True},
+        "generator": {
+            "base_channels": 16,
+            "kernel_size": 3,
+            "class_dim": 4,
+            "conditional_norm": True,
+            "upsampling": "resize",
+        },
+        "discriminator": {
+            "base_channels": 4,
+            "kernel_size": 4,
+            "class_dim": 8,
+            "aux_classifier": True,
+        },
     },
     "dcgan_tiny_guided": {
-        "generator": {"base_channels": 16, "kernel_size": 4, "class_dim": 4, "conditional_norm": True},
-        "discriminator": {"base_channels": 4, "kernel_size": 4, "class_dim": 8, "aux_classifier": True},
-        "training": {"ema_decay": 0.9, "r1_gamma": 1.0, "augment": "shift,cutout,level", "guide_steps": 20,
-                     "guide_weight": 1.0},
+        "generator": {
+            "base_channels": 16,
+            "kernel_size": 4,
+            "class_dim": 4,
+            "conditional_norm": True,
+        },
+        "discriminator": {
+            "base_channels": 4,
+            "kernel_size": 4,
+            "class_dim": 8,
+            "aux_classifier": True,
+        },
+        "training": {
+            "ema_decay": 0.9,
+            "r1_gamma": 1.0,
+            "augment": "shift,cutout,level",
+            "guide_steps": 20,
+            "guide_weight": 1.0,
+        },
     },
 }

@@ -147,7 +147,11 @@ def frechet_distance(a, b):
     [shape=(n, d)], in float64."""
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
-    return float(frechet.frechet_distance(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False)))
+    return float(
+        frechet.frechet_distance(
+            a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False)
+        )
+    )
 
 
 @dataclasses.dataclass
@@ -187,15 +191,23 @@ def _frechet_rows(features, names, resamples, confidence, seed):
     bootstrap interval from one set of resamples."""
     rows = {}
     for name in names:
-        fake, valid, train, noise = (features[key][name] for key in ("generator", "valid", "train", "noise"))
+        fake, valid, train, noise = (
+            features[key][name] for key in ("generator", "valid", "train", "noise")
+        )
 
         def statistic(f, v, t, z):
             gen, floor = frechet_distance(f, v), frechet_distance(t, v)
             return [gen, floor, frechet_distance(z, v), gen / max(floor, 1e-12)]
 
-        found = bootstrap.estimates(statistic, [fake, valid, train, noise],
-                                    ["generator", "floor", "ceiling", "generator_over_floor"],
-                                    resamples, confidence, seed, method="centred")
+        found = bootstrap.estimates(
+            statistic,
+            [fake, valid, train, noise],
+            ["generator", "floor", "ceiling", "generator_over_floor"],
+            resamples,
+            confidence,
+            seed,
+            method="centred",
+        )
         rows[name] = {key: est.to_dict() for key, est in found.items()}
     return rows
 
@@ -211,7 +223,9 @@ def _measure_rows(judge, data, label, resamples, confidence, seed):
         p = found["voice_evidence"] if label == 1 else 1.0 - found["voice_evidence"]
         p_vocal[key] = p
         for row, values in (("class_evidence", found["class_evidence"]), ("p_vocal_cues", p)):
-            rows[row][key] = bootstrap.estimate(np.mean, [values], resamples, confidence, seed).to_dict()
+            rows[row][key] = bootstrap.estimate(
+                np.mean, [values], resamples, confidence, seed
+            ).to_dict()
     return rows, p_vocal
 
 
@@ -224,16 +238,38 @@ def _cue_difference(p_vocal, resamples, confidence, seed):
         real = np.mean(real_vocal) - np.mean(real_other)
         return [gen, real, gen / real if real != 0 else np.nan]
 
-    samples = [p_vocal["vocal"]["generator"], p_vocal["non_vocal"]["generator"],
-               p_vocal["vocal"]["valid"], p_vocal["non_vocal"]["valid"]]
-    found = bootstrap.estimates(statistic, samples, ["generator", "real", "generator_over_real"], resamples,
-                                confidence, seed)
+    samples = [
+        p_vocal["vocal"]["generator"],
+        p_vocal["non_vocal"]["generator"],
+        p_vocal["vocal"]["valid"],
+        p_vocal["non_vocal"]["valid"],
+    ]
+    found = bootstrap.estimates(
+        statistic,
+        samples,
+        ["generator", "real", "generator_over_real"],
+        resamples,
+        confidence,
+        seed,
+    )
     return {key: est.to_dict() for key, est in found.items()}
 
 
-def evaluate(generator, detector, train, valid, num_samples=5000, seed=0, embedding=None,
-             resamples=RESAMPLES, confidence=CONFIDENCE, c2st_samples=C2ST_SAMPLES,
-             c2st_config=c2st.C2STConfig(), c2st_floor=True, measures=True):
+def evaluate(
+    generator,
+    detector,
+    train,
+    valid,
+    num_samples=5000,
+    seed=0,
+    embedding=None,
+    resamples=RESAMPLES,
+    confidence=CONFIDENCE,
+    c2st_samples=C2ST_SAMPLES,
+    c2st_config=c2st.C2STConfig(),
+    c2st_floor=True,
+    measures=True,
+):
     """Every figure of the module docstring, per class and across classes.
 
     Args:
@@ -266,13 +302,17 @@ def evaluate(generator, detector, train, valid, num_samples=5000, seed=0, embedd
     names = tuple(detector.embedding_names)
     embedding = embedding or names[-1]
     if embedding not in names:
-        raise ParameterError(f"Expected embedding in {list(names)}. Received: embedding={embedding!r}")
+        raise ParameterError(
+            f"Expected embedding in {list(names)}. Received: embedding={embedding!r}"
+        )
 
     # How many excerpts each class has, and how many every row uses.
     counts = {}
     for label, name in CLASS_NAMES.items():
-        available = {"valid": pipeline.available_excerpts(valid, label),
-                     "train": pipeline.available_excerpts(train, label)}
+        available = {
+            "valid": pipeline.available_excerpts(valid, label),
+            "train": pipeline.available_excerpts(train, label),
+        }
         for split, count in available.items():
             if count < 2:
                 raise ParameterError(
@@ -298,22 +338,28 @@ def evaluate(generator, detector, train, valid, num_samples=5000, seed=0, embedd
         # Detector-judged figures.
         frechet_rows = _frechet_rows(features, names, resamples, confidence, seed + 4)
         called = (features["generator"]["probability"] > THRESHOLD) == bool(label)
-        consistency = bootstrap.estimate(np.mean, [called.astype(np.float64)], resamples, confidence, seed + 5)
+        consistency = bootstrap.estimate(
+            np.mean, [called.astype(np.float64)], resamples, confidence, seed + 5
+        )
 
         # The classifier two-sample tests, on the same footing for every generator.
         m = min(n, int(c2st_samples))
-        row_c2st = row_floor = {"skipped": f"{m} excerpts per side, fewer than {_c2st_minimum(c2st_config)}"}
+        row_c2st = row_floor = {
+            "skipped": f"{m} excerpts per side, fewer than {_c2st_minimum(c2st_config)}"
+        }
         tests[name] = None
         if m >= _c2st_minimum(c2st_config):
             index = _spread(n, m)
             m = len(index)
-            tests[name] = c2st.classifier_two_sample_test(data["valid"][index], data["generator"][:m],
-                                                          c2st_config, confidence)
+            tests[name] = c2st.classifier_two_sample_test(
+                data["valid"][index], data["generator"][:m], c2st_config, confidence
+            )
             tests_index[name] = index
             row_c2st = {**tests[name].to_dict(), "samples": m}
             if c2st_floor:
-                floor = c2st.classifier_two_sample_test(data["valid"][index], data["train"][index],
-                                                        c2st_config, confidence)
+                floor = c2st.classifier_two_sample_test(
+                    data["valid"][index], data["train"][index], c2st_config, confidence
+                )
                 row_floor = {**floor.to_dict(), "samples": m}
             else:
                 row_floor = {"skipped": "not asked for"}
@@ -358,9 +404,13 @@ def evaluate(generator, detector, train, valid, num_samples=5000, seed=0, embedd
     return GeneratorEvaluation(report, real, generated, tests, tests_index)
 
 
-def evaluate_generator(generator, detector, train, valid, num_samples=1000, seed=0, embedding=None, **kwargs):
+def evaluate_generator(
+    generator, detector, train, valid, num_samples=1000, seed=0, embedding=None, **kwargs
+):
     """The report of ``evaluate`` (a JSON-ready dict; see the module docstring)."""
-    return evaluate(generator, detector, train, valid, num_samples, seed, embedding, **kwargs).report
+    return evaluate(
+        generator, detector, train, valid, num_samples, seed, embedding, **kwargs
+    ).report
 
 
 def class_rows(report):
@@ -386,9 +436,13 @@ def format_report(report):
     for name, r in rows.items():
         note = "" if r.get("samples") == r.get("requested") else " (fewer than asked: all there is)"
         available = r.get("available")
-        held = f" (valid holds {available['valid']}, train {available['train']})" if available else ""
-        lines.append(f"- {name}: {r['samples']} excerpts per row of {r.get('requested', r['samples'])} asked"
-                     f"{held}{note}")
+        held = (
+            f" (valid holds {available['valid']}, train {available['train']})" if available else ""
+        )
+        lines.append(
+            f"- {name}: {r['samples']} excerpts per row of {r.get('requested', r['samples'])} asked"
+            f"{held}{note}"
+        )
     lines += [
         "",
         "| class | FD generator | FD floor (train vs valid) | FD ceiling (matched noise) | generator / floor | "
@@ -412,8 +466,10 @@ def format_report(report):
     ]
     for name, r in rows.items():
         for emb, f in r["frechet"].items():
-            lines.append(f"| {name} | {emb} | {_ci(f['generator'])} | {_ci(f['floor'])} | "
-                         f"{_ci(f['ceiling'], '.2f')} | {_ci(f['generator_over_floor'], '.2f')} |")
+            lines.append(
+                f"| {name} | {emb} | {_ci(f['generator'])} | {_ci(f['floor'])} | "
+                f"{_ci(f['ceiling'], '.2f')} | {_ci(f['generator_over_floor'], '.2f')} |"
+            )
     lines += [
         "",
         "| class | class consistency (detector, p > 0.5) | C2ST accuracy, generated vs valid | "
@@ -422,8 +478,10 @@ def format_report(report):
     ]
     for name, r in rows.items():
         c = r["class_consistency"]
-        lines.append(f"| {name} | {c['value']:.1%} [{c['low']:.1%}, {c['high']:.1%}] | {_c2st_cell(r['c2st'])} | "
-                     f"{_c2st_cell(r['c2st_floor'])} |")
+        lines.append(
+            f"| {name} | {c['value']:.1%} [{c['low']:.1%}, {c['high']:.1%}] | {_c2st_cell(r['c2st'])} | "
+            f"{_c2st_cell(r['c2st_floor'])} |"
+        )
     if all("class_evidence" in r for r in rows.values()):
         lines += [
             "",
@@ -435,16 +493,24 @@ def format_report(report):
         ]
         for name, r in rows.items():
             e, p = r["class_evidence"], r["p_vocal_cues"]
-            lines.append(f"| {name} | {_ci(e['generator'])} | {_ci(e['valid'])} | {_ci(p['generator'])} | "
-                         f"{_ci(p['valid'])} |")
+            lines.append(
+                f"| {name} | {_ci(e['generator'])} | {_ci(e['valid'])} | {_ci(p['generator'])} | "
+                f"{_ci(p['valid'])} |"
+            )
     if "cue_difference" in report:
         d = report["cue_difference"]
-        lines += ["", f"P(vocal | cues), vocal minus non-vocal: generated {_ci(d['generator'])}, real "
-                      f"{_ci(d['real'])}; ratio {_ci(d['generator_over_real'], '.2f')}."]
+        lines += [
+            "",
+            f"P(vocal | cues), vocal minus non-vocal: generated {_ci(d['generator'])}, real "
+            f"{_ci(d['real'])}; ratio {_ci(d['generator_over_real'], '.2f')}.",
+        ]
     if "class_matters" in report:
         m = report["class_matters"]
-        lines += ["", f"The class matters: logit(G(z, vocal)) > logit(G(z, non-vocal)) for "
-                      f"{m['value']:.1%} [{m['low']:.1%}, {m['high']:.1%}] of {m['samples']} z."]
+        lines += [
+            "",
+            f"The class matters: logit(G(z, vocal)) > logit(G(z, non-vocal)) for "
+            f"{m['value']:.1%} [{m['low']:.1%}, {m['high']:.1%}] of {m['samples']} z.",
+        ]
     return "\n".join(lines)
 
 
@@ -464,7 +530,9 @@ def _label_axes(ax, frames, bands, left, bottom):
     centres = mel_band_frequencies(bands)
     hz = [f for f in (100, 500, 1000, 2000, 4000, 8000) if centres[0] <= f <= centres[-1]]
     ax.set_yticks(np.interp(hz, centres, np.arange(bands)))
-    ax.set_yticklabels([f"{f:g}" if f < 1000 else f"{f / 1000:g}k" for f in hz] if left else [], fontsize=7)
+    ax.set_yticklabels(
+        [f"{f:g}" if f < 1000 else f"{f / 1000:g}k" for f in hz] if left else [], fontsize=7
+    )
     if bottom:
         ax.set_xlabel("time (s)", fontsize=8)
 
@@ -493,7 +561,9 @@ def plot_excerpts(rows, png, dynamic_range=12.0, title=None):
         for c in range(columns):
             ax = fig.add_subplot(grid[r, c])
             plotting.show_log_mel(ax, excerpts[c], top=top, dynamic_range=dynamic_range)
-            _label_axes(ax, excerpts.shape[1], excerpts.shape[2], left=c == 0, bottom=r == len(rows) - 1)
+            _label_axes(
+                ax, excerpts.shape[1], excerpts.shape[2], left=c == 0, bottom=r == len(rows) - 1
+            )
             if captions is not None:
                 ax.set_title(captions[c], fontsize=7)
             if c == 0:
@@ -524,16 +594,27 @@ def plot_evaluation(result, png, per_class=4):
     for name in CLASS_NAMES.values():
         test = result.c2st.get(name)
         if test is not None:
-            shown = np.asarray(result.c2st_real_index[name])[_spread(len(result.c2st_real_index[name]), columns)]
-            real_caption = [f"P(generated) {p:.2f}" for p in test.real_scores[_spread(len(test.real_scores), columns)]]
-            generated_caption = [f"z{i}: P(generated) {test.generated_scores[i]:.2f}" for i in range(columns)]
+            shown = np.asarray(result.c2st_real_index[name])[
+                _spread(len(result.c2st_real_index[name]), columns)
+            ]
+            real_caption = [
+                f"P(generated) {p:.2f}"
+                for p in test.real_scores[_spread(len(test.real_scores), columns)]
+            ]
+            generated_caption = [
+                f"z{i}: P(generated) {test.generated_scores[i]:.2f}" for i in range(columns)
+            ]
         else:
             shown = _spread(len(result.real[name]), columns)
             real_caption, generated_caption = None, [f"z{i}" for i in range(columns)]
         rows.append((f"real {name}", result.real[name][shown], real_caption))
         rows.append((f"G(z, {name})", result.generated[name][:columns], generated_caption))
-    return plot_excerpts(rows, png, title="Real valid excerpts above generated ones, per class; "
-                                          "the same z in a column (captions: the C2ST's held-out score)")
+    return plot_excerpts(
+        rows,
+        png,
+        title="Real valid excerpts above generated ones, per class; "
+        "the same z in a column (captions: the C2ST's held-out score)",
+    )
 
 
 def plot_samples(generator, valid, png, per_class=4, seed=0):
@@ -551,5 +632,15 @@ def plot_samples(generator, valid, png, per_class=4, seed=0):
     for label, name in CLASS_NAMES.items():
         real, _ = pipeline.sample_excerpts(valid, per_class, label=label, seed=seed)
         rows.append((f"real {name}", real, None))
-        rows.append((f"G(z, {name})", generate_from(generator, z, label), [f"z{i}" for i in range(per_class)]))
-    return plot_excerpts(rows, png, title="Real valid excerpts above generated ones, per class; the same z in a column")
+        rows.append(
+            (
+                f"G(z, {name})",
+                generate_from(generator, z, label),
+                [f"z{i}" for i in range(per_class)],
+            )
+        )
+    return plot_excerpts(
+        rows,
+        png,
+        title="Real valid excerpts above generated ones, per class; the same z in a column",
+    )

@@ -67,7 +67,9 @@ def read(log_dir):
     """
     files = sorted(pathlib.Path(log_dir, "train").glob("events.out.tfevents.*"))
     if not files:
-        raise ParameterError(f"Expected TensorBoard event files in {pathlib.Path(log_dir, 'train')}. Received: none")
+        raise ParameterError(
+            f"Expected TensorBoard event files in {pathlib.Path(log_dir, 'train')}. Received: none"
+        )
     values, stretches = {}, []
     for path in files:
         opened, logged = None, []
@@ -76,9 +78,13 @@ def read(log_dir):
             for value in event.summary.value:
                 if not value.tag.startswith(PREFIX) or value.tag in IGNORED:
                     continue
-                number = float(tf.make_ndarray(value.tensor)) if value.HasField("tensor") else value.simple_value
+                number = (
+                    float(tf.make_ndarray(value.tensor))
+                    if value.HasField("tensor")
+                    else value.simple_value
+                )
                 epoch = int(event.step) + 1
-                values.setdefault(value.tag[len(PREFIX):], {})[epoch] = (event.wall_time, number)
+                values.setdefault(value.tag[len(PREFIX) :], {})[epoch] = (event.wall_time, number)
                 logged.append((epoch, event.wall_time))
         if logged:
             epochs = [e for e, _ in logged]
@@ -93,12 +99,19 @@ def read(log_dir):
 
 def stretch_table(stretches, steps_per_epoch):
     """A markdown table of the stretches: epochs, steps, wall time, steps/s."""
-    lines = ["| stretch | started (UTC) | epochs | steps | wall time | s per step |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| stretch | started (UTC) | epochs | steps | wall time | s per step |",
+        "|---|---|---|---|---|---|",
+    ]
     for i, s in enumerate(stretches, 1):
-        started = datetime.datetime.fromtimestamp(s.started, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        started = datetime.datetime.fromtimestamp(s.started, datetime.timezone.utc).strftime(
+            "%Y-%m-%d %H:%M"
+        )
         steps = s.epochs * steps_per_epoch
-        lines.append(f"| {i} | {started} | {s.first_epoch}-{s.last_epoch} | {steps:,} | "
-                     f"{s.seconds / 60:.0f} min | {s.seconds / steps:.2f} |")
+        lines.append(
+            f"| {i} | {started} | {s.first_epoch}-{s.last_epoch} | {steps:,} | "
+            f"{s.seconds / 60:.0f} min | {s.seconds / steps:.2f} |"
+        )
     return "\n".join(lines)
 
 

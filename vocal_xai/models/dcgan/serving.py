@@ -36,7 +36,10 @@ class GeneratorServing(tf.Module):
         checks = InputChecks()
         checks.shape(z, "z", 2, f"[batch, {self.latent_dim}]", sizes={1: self.latent_dim})
         checks.rows(class_id, "class_id", tf.shape(z)[0])
-        checks.true(tf.reduce_all((class_id >= 0) & (class_id <= 1)), "class_id must be 0 (non-vocal) or 1 (vocal)")
+        checks.true(
+            tf.reduce_all((class_id >= 0) & (class_id <= 1)),
+            "class_id must be 0 (non-vocal) or 1 (vocal)",
+        )
         checks.finite(z, "z")
         z, class_id = checks.passed(z, class_id)
         z = with_static_shape(z, 2, {1: self.latent_dim})

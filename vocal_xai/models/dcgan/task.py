@@ -25,7 +25,13 @@ from vocal_xai.models.detector import task as detector_task
 
 # The stabilisers and class guide a preset without a ``training`` entry
 # trains with.
-STABILISERS_OFF = {"ema_decay": 0.0, "r1_gamma": 0.0, "augment": "", "guide_steps": 0, "guide_weight": 0.0}
+STABILISERS_OFF = {
+    "ema_decay": 0.0,
+    "r1_gamma": 0.0,
+    "augment": "",
+    "guide_steps": 0,
+    "guide_weight": 0.0,
+}
 
 # The class guide: an SVDNet of this preset, trained with the detector's
 # recipe (its augmentation, soft targets and learning-rate decay) on
@@ -73,15 +79,21 @@ class GanConfig:
     def __post_init__(self):
         for name in ("epochs", "steps_per_epoch", "batch_size"):
             if getattr(self, name) < 1:
-                raise ParameterError(f"Expected {name} >= 1. Received: {name}={getattr(self, name)}")
+                raise ParameterError(
+                    f"Expected {name} >= 1. Received: {name}={getattr(self, name)}"
+                )
         if self.preset not in PRESETS:
-            raise ParameterError(f"Expected preset in {sorted(PRESETS)}. Received: preset={self.preset!r}")
+            raise ParameterError(
+                f"Expected preset in {sorted(PRESETS)}. Received: preset={self.preset!r}"
+            )
         training = {**STABILISERS_OFF, **PRESETS[self.preset].get("training", {})}
         for name, value in training.items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
         if not 0.0 <= self.ema_decay < 1.0:
-            raise ParameterError(f"Expected 0 <= ema_decay < 1. Received: ema_decay={self.ema_decay}")
+            raise ParameterError(
+                f"Expected 0 <= ema_decay < 1. Received: ema_decay={self.ema_decay}"
+            )
         if not self.r1_gamma >= 0:
             raise ParameterError(f"Expected r1_gamma >= 0. Received: r1_gamma={self.r1_gamma}")
         if self.guide_steps < 0 or (self.guide_steps and self.guide_steps < GUIDE_EPOCHS):
@@ -89,7 +101,9 @@ class GanConfig:
                 f"Expected guide_steps = 0 (no guide) or >= {GUIDE_EPOCHS}. Received: guide_steps={self.guide_steps}"
             )
         if not self.guide_weight >= 0:
-            raise ParameterError(f"Expected guide_weight >= 0. Received: guide_weight={self.guide_weight}")
+            raise ParameterError(
+                f"Expected guide_weight >= 0. Received: guide_weight={self.guide_weight}"
+            )
         if self.guide_weight > 0 and not self.guide_steps:
             raise ParameterError(
                 "Expected guide_steps > 0 when guide_weight > 0 (the guide must be trained). "
@@ -105,8 +119,13 @@ def build(config, mean, std, strategy, class_guide=None):
     with strategy.scope():
         generator = Generator(mean, std, name="generator", **preset["generator"])
         discriminator = Discriminator(mean, std, name="discriminator", **preset["discriminator"])
-        gan = ConditionalDCGAN(generator, discriminator, seed=config.seed, ema_decay=config.ema_decay,
-                               class_guide=class_guide)
+        gan = ConditionalDCGAN(
+            generator,
+            discriminator,
+            seed=config.seed,
+            ema_decay=config.ema_decay,
+            class_guide=class_guide,
+        )
         gan.compile(
             d_optimizer=keras.optimizers.Adam(config.d_learning_rate, config.beta_1, config.beta_2),
             g_optimizer=keras.optimizers.Adam(config.g_learning_rate, config.beta_1, config.beta_2),
@@ -142,8 +161,14 @@ def train_guide(config, corpus, model_dir, strategy, cache_dir=None, verbose="au
         seed=config.seed,
     )
     verbose = cli.progress_verbosity() if verbose == "auto" else verbose
-    guide, info = detector_task.train(guide_config, corpus, pathlib.Path(model_dir) / "guide", strategy, cache_dir,
-                                      verbose=bool(verbose))
+    guide, info = detector_task.train(
+        guide_config,
+        corpus,
+        pathlib.Path(model_dir) / "guide",
+        strategy,
+        cache_dir,
+        verbose=bool(verbose),
+    )
     valid = pipeline.load_split(corpus, "valid", cache_dir)
     error = detector_task.excerpt_error(guide, valid, seed=config.seed)
     guide = guide.logit_model()
@@ -227,8 +252,12 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
         ).history
     if chief and history:
         scalars, _ = gan_history.read(model_dir / "logs")
-        gan_history.plot_learning_curves(scalars, model_dir / "learning_curves.png", config.steps_per_epoch,
-                                         title=f"{config.preset}, batch {config.batch_size}")
+        gan_history.plot_learning_curves(
+            scalars,
+            model_dir / "learning_curves.png",
+            config.steps_per_epoch,
+            title=f"{config.preset}, batch {config.batch_size}",
+        )
     info = {
         "train_seconds_this_run": round(time.time() - start, 1),
         "epochs_done": max(initial_epoch, config.epochs),
@@ -246,7 +275,9 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
 
 def evaluate(generator, detector, corpus, cache_dir=None, num_samples=1000, seed=0, **kwargs):
     """The report of ``evaluation.evaluate`` on the corpus (a JSON-ready dict)."""
-    return run_evaluation(generator, detector, corpus, cache_dir, num_samples, seed, **kwargs).report
+    return run_evaluation(
+        generator, detector, corpus, cache_dir, num_samples, seed, **kwargs
+    ).report
 
 
 def run_evaluation(generator, detector, corpus, cache_dir=None, num_samples=5000, seed=0, **kwargs):
@@ -313,13 +344,26 @@ def evaluation_corpus(generator_dir, data_dir=None, cache_dir=None):
         version = synthetic.DEFAULT_VERSION
         reason = "the default version: its metadata records none; pass --data_dir for the corpus it was trained on"
     folder = cache.synthetic_corpus_dir(version, cache_dir)
-    found = "" if not named else f"the generator's metadata names {named}, which is not a folder here; "
-    return (defaults.open_corpus(None, folder, version=version),
-            f"{folder}: {found}the synthetic corpus version {version}, {reason}")
+    found = (
+        "" if not named else f"the generator's metadata names {named}, which is not a folder here; "
+    )
+    return (
+        defaults.open_corpus(None, folder, version=version),
+        f"{folder}: {found}the synthetic corpus version {version}, {reason}",
+    )
 
 
-def evaluate_generator_cli(generator, detector, data_dir, out, num_samples=5000, seed=0, overwrite=False,
-                           cache_dir=None, **kwargs):
+def evaluate_generator_cli(
+    generator,
+    detector,
+    data_dir,
+    out,
+    num_samples=5000,
+    seed=0,
+    overwrite=False,
+    cache_dir=None,
+    **kwargs,
+):
     """Judge any generator version and write ``out`` whole (the logic behind
     ``recipes/evaluate_gan.py``).
 
@@ -349,8 +393,15 @@ def evaluate_generator_cli(generator, detector, data_dir, out, num_samples=5000,
     print(f"Corpus: {why}")
     model = load_generator(generator_dir)
     judge = zoo.load_detector(str(detector_path))
-    result = run_evaluation(model, judge, corpus, cache.user_cache_dir(cache_dir) / "features", num_samples, seed,
-                            **kwargs)
+    result = run_evaluation(
+        model,
+        judge,
+        corpus,
+        cache.user_cache_dir(cache_dir) / "features",
+        num_samples,
+        seed,
+        **kwargs,
+    )
     extra = {
         "generator": zoo.describe_model(generator_dir),
         "detector": zoo.describe_model(detector_path),
@@ -397,7 +448,9 @@ def publish(model_dir, export_base, version=None):
     model_dir = pathlib.Path(model_dir)
     marker, report = model_dir / "exported.json", model_dir / "evaluation.json"
     if not marker.is_file():
-        raise ParameterError(f"Expected a finished run with {marker}. Received: model_dir={model_dir}")
+        raise ParameterError(
+            f"Expected a finished run with {marker}. Received: model_dir={model_dir}"
+        )
     exported = pathlib.Path(json.loads(marker.read_text())["version_dir"])
     if not report.is_file():
         raise ParameterError(f"Expected the run's evaluation in {report}. Received: none")
@@ -413,7 +466,12 @@ def export_generator(generator, export_base, metadata, version=None):
     """Write ``<export_base>/generator/<version>/`` with the Keras
     architecture and metadata in ``assets.extra/``."""
     return export.export_keras(
-        generator, GeneratorServing(generator), pathlib.Path(export_base) / "generator", KERAS_NAME, metadata, version
+        generator,
+        GeneratorServing(generator),
+        pathlib.Path(export_base) / "generator",
+        KERAS_NAME,
+        metadata,
+        version,
     )
 
 

@@ -58,13 +58,28 @@ KERAS_SUFFIXES = (".keras", ".h5")
 
 # Layers that pass values through unchanged at inference: never embeddings.
 _PASS_THROUGH = (
-    keras.layers.Dropout, keras.layers.SpatialDropout1D, keras.layers.SpatialDropout2D,
-    keras.layers.SpatialDropout3D, keras.layers.GaussianNoise, keras.layers.GaussianDropout,
-    keras.layers.AlphaDropout, keras.layers.ActivityRegularization, keras.layers.Identity,
+    keras.layers.Dropout,
+    keras.layers.SpatialDropout1D,
+    keras.layers.SpatialDropout2D,
+    keras.layers.SpatialDropout3D,
+    keras.layers.GaussianNoise,
+    keras.layers.GaussianDropout,
+    keras.layers.AlphaDropout,
+    keras.layers.ActivityRegularization,
+    keras.layers.Identity,
 )
 # Operations that move or cast values without changing them.
-_SHAPE_OPS = {"Identity", "Reshape", "Squeeze", "ExpandDims", "StridedSlice", "Cast", "Snapshot",
-              "EnsureShape", "CheckNumerics"}
+_SHAPE_OPS = {
+    "Identity",
+    "Reshape",
+    "Squeeze",
+    "ExpandDims",
+    "StridedSlice",
+    "Cast",
+    "Snapshot",
+    "EnsureShape",
+    "CheckNumerics",
+}
 _CALL_OPS = {"PartitionedCall", "StatefulPartitionedCall"}
 _PROBABILITY_OPS = {"Sigmoid", "Softmax"}
 
@@ -136,8 +151,14 @@ class ScoreHead(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"kind": self.kind, "units": self.units, "output": self.output_kind,
-                       "epsilon": self.epsilon})
+        config.update(
+            {
+                "kind": self.kind,
+                "units": self.units,
+                "output": self.output_kind,
+                "epsilon": self.epsilon,
+            }
+        )
         return config
 
 
@@ -201,7 +222,7 @@ def _last_value_op(graph, tensor):
 
 
 def _score_kind(name, output, last_op):
-    """"logit" or "probability" for score output ``name``.
+    """ "logit" or "probability" for score output ``name``.
 
     Args:
         name: the output's name.
@@ -286,8 +307,11 @@ def _input_layout(model, graph):
         inputs = graph[0]
         shape = tuple(inputs[0].shape[1:]) if len(inputs) == 1 else None
         for layout in layouts:
-            if shape is not None and len(shape) == len(layout) and all(
-                    s in (None, want) for s, want in zip(shape, layout)):
+            if (
+                shape is not None
+                and len(shape) == len(layout)
+                and all(s in (None, want) for s, want in zip(shape, layout))
+            ):
                 return layout
         received = [tuple(i.shape) for i in inputs]
     else:
@@ -344,7 +368,8 @@ class KerasDetector(keras.Model):
         if graph is not None:
             named = {l.name: l for l in model.layers if not isinstance(l, keras.layers.InputLayer)}
             specs = keras.Model(graph[0], [l.output for l in named.values()]).compute_output_spec(
-                keras.KerasTensor((None,) + layout))
+                keras.KerasTensor((None,) + layout)
+            )
             shapes = {n: tuple(s.shape[1:]) for n, s in zip(named, specs)}
             struct = graph[1]
         else:
@@ -359,17 +384,24 @@ class KerasDetector(keras.Model):
         # Embeddings: layers with one vector per excerpt, not the score.
         score_layer = next((n for n, l in named.items() if l.output is outputs.get(score)), None)
         embeddings = tuple(
-            n for n, l in named.items()
-            if len(shapes[n]) == 1 and (shapes[n][0] or 0) > 1 and n != score_layer
-            and n not in KINDS and not isinstance(l, _PASS_THROUGH)
+            n
+            for n, l in named.items()
+            if len(shapes[n]) == 1
+            and (shapes[n][0] or 0) > 1
+            and n != score_layer
+            and n not in KINDS
+            and not isinstance(l, _PASS_THROUGH)
         )
         requested = [n for n in (layers or ()) if n in named and n not in KINDS]
         exposed = tuple(dict.fromkeys(embeddings + tuple(requested)))
         # A Dense head with a sigmoid (or a two-unit softmax) gives its logit
         # exactly, before the activation saturates.
         head = named.get(score_layer)
-        exact = (kind == "probability" and isinstance(head, keras.layers.Dense)
-                 and getattr(head.activation, "__name__", "") == {1: "sigmoid", 2: "softmax"}[units])
+        exact = (
+            kind == "probability"
+            and isinstance(head, keras.layers.Dense)
+            and getattr(head.activation, "__name__", "") == {1: "sigmoid", 2: "softmax"}[units]
+        )
 
         # Raw log-mel in; the model's layers and score out, under their names.
         inputs = keras.Input(EXCERPT_SHAPE, name=_fresh_name("log_mel", named))
@@ -377,7 +409,11 @@ class KerasDetector(keras.Model):
         if len(layout) == 3:
             x = keras.layers.Reshape(layout, name=_fresh_name("add_channel", named))(x)
         if graph is not None:
-            tensors = [named[n].output for n in exposed] + [outputs[score]] + ([head.input] if exact else [])
+            tensors = (
+                [named[n].output for n in exposed]
+                + [outputs[score]]
+                + ([head.input] if exact else [])
+            )
             view = keras.Model(graph[0], tensors, name=_fresh_name(f"{model.name}_view", named))
             values = view(x)
             values = list(values) if isinstance(values, (list, tuple)) else [values]
@@ -391,7 +427,9 @@ class KerasDetector(keras.Model):
             result["logit"] = ScoreHead("logit", units, "logit", name="logit")(logits)
         else:
             result["logit"] = ScoreHead(kind, units, "logit", name="logit")(score_value)
-        result["probability"] = ScoreHead(kind, units, "probability", name="probability")(score_value)
+        result["probability"] = ScoreHead(kind, units, "probability", name="probability")(
+            score_value
+        )
         super().__init__(inputs=inputs, outputs=result, **kwargs)
 
         self.source = model
@@ -399,12 +437,20 @@ class KerasDetector(keras.Model):
         self.score = score
         self.exposed = exposed
         self.exact_logit = kind == "logit" or exact
-        self.layer_shapes = {**{n: s for n, s in shapes.items() if n not in KINDS}, "logit": (1,),
-                             "probability": (1,)}
+        self.layer_shapes = {
+            **{n: s for n, s in shapes.items() if n not in KINDS},
+            "logit": (1,),
+            "probability": (1,),
+        }
         self._embedding_names = embeddings
-        self.limits = "" if graph is not None else (
-            " A subclassed Keras model exposes only its outputs; its inner layers are out of reach: "
-            "rebuild it as a functional or Sequential model to explain one.")
+        self.limits = (
+            ""
+            if graph is not None
+            else (
+                " A subclassed Keras model exposes only its outputs; its inner layers are out of reach: "
+                "rebuild it as a functional or Sequential model to explain one."
+            )
+        )
 
     @property
     def embedding_names(self):
@@ -412,7 +458,9 @@ class KerasDetector(keras.Model):
 
     def with_layers(self, layers):
         """This detector with ``layers`` exposed too (the same weights)."""
-        missing = [n for n in layers if n in self.layer_shapes and n not in self.exposed and n not in KINDS]
+        missing = [
+            n for n in layers if n in self.layer_shapes and n not in self.exposed and n not in KINDS
+        ]
         if not missing:
             return self
         return KerasDetector(self.source, self.exposed + tuple(missing), self.kind, self.score)
@@ -470,7 +518,10 @@ def _under_global_policy(model):
         return model
     try:
         return keras.models.clone_model(
-            model, clone_function=lambda layer: layer.__class__.from_config({**layer.get_config(), "dtype": policy})
+            model,
+            clone_function=lambda layer: layer.__class__.from_config(
+                {**layer.get_config(), "dtype": policy}
+            ),
         )
     except (ValueError, TypeError):  # a subclassed model keeps its own policy
         return model
@@ -503,7 +554,9 @@ class SignatureCall(keras.layers.Layer):
         return {n: tf.reshape(tf.cast(out[n], tf.float32), [-1, u]) for n, u in self._units.items()}
 
     def compute_output_spec(self, log_mel):
-        return {n: keras.KerasTensor((log_mel.shape[0], u), "float32") for n, u in self._units.items()}
+        return {
+            n: keras.KerasTensor((log_mel.shape[0], u), "float32") for n, u in self._units.items()
+        }
 
 
 @dataclasses.dataclass
@@ -535,7 +588,7 @@ def _signature_inputs(function):
     kwargs = function.structured_input_signature[1]
     if len(kwargs) != 1 or function.structured_input_signature[0]:
         return None
-    (name, spec), = kwargs.items()
+    ((name, spec),) = kwargs.items()
     return (name, spec) if spec.dtype.is_floating else None
 
 
@@ -547,7 +600,9 @@ def _probe(function, name, spec, rows):
     except (tf.errors.OpError, ValueError, TypeError):
         return None
     out = {k: v.numpy() for k, v in out.items()}
-    return out if out and all(v.ndim >= 1 and v.shape[0] == len(rows) for v in out.values()) else None
+    return (
+        out if out and all(v.ndim >= 1 and v.shape[0] == len(rows) for v in out.values()) else None
+    )
 
 
 def _signature_kind(function, name, spec):
@@ -624,7 +679,8 @@ class SavedModelSignatures:
             loaded = tf.saved_model.load(str(path))
         except (OSError, tf.errors.OpError, ValueError) as err:
             raise ParameterError(
-                f"Expected a SavedModel at {path}. Received: {str(err).splitlines()[0]}") from None
+                f"Expected a SavedModel at {path}. Received: {str(err).splitlines()[0]}"
+            ) from None
         log_mel, waveforms, refused = {}, {}, []
         for name, function in loaded.signatures.items():
             inputs = _signature_inputs(function)
@@ -637,12 +693,16 @@ class SavedModelSignatures:
             names = sorted(function.structured_outputs)
 
             def kind_of(score):
-                last_op = lambda: _last_value_op(function.graph, function.outputs[names.index(score)])
+                last_op = lambda: _last_value_op(
+                    function.graph, function.outputs[names.index(score)]
+                )
                 return _score_kind(score, output, last_op)
 
             if reads == "log_mel":
                 score = _pick_score(units)
-                log_mel[name] = LogMelSignature(name, function, inputs[0], channel, units, score, kind_of(score))
+                log_mel[name] = LogMelSignature(
+                    name, function, inputs[0], channel, units, score, kind_of(score)
+                )
                 continue
             # A waveform signature: one value (or two) per frame, or per excerpt.
             frames = spectral.EXCERPT_FRAMES
@@ -653,7 +713,8 @@ class SavedModelSignatures:
                 continue
             score = _pick_score(table)
             waveforms[name] = WaveformSignature(
-                name, function, inputs[0], score, kind_of(score), table[score], bool(per_frame))
+                name, function, inputs[0], score, kind_of(score), table[score], bool(per_frame)
+            )
         if not log_mel and not waveforms:
             raise ParameterError(
                 "Expected a SavedModel signature from log-mel [batch, 115, 80] or from a waveform "
@@ -685,7 +746,9 @@ class SavedModelDetector(keras.Model):
     def __init__(self, signatures, signature=None, **kwargs):
         available = signatures.log_mel
         if signature is None and available:
-            signature = "serving_default" if "serving_default" in available else sorted(available)[0]
+            signature = (
+                "serving_default" if "serving_default" in available else sorted(available)[0]
+            )
         if signature not in available:
             raise ParameterError(
                 f"Expected a signature from log-mel [batch, 115, 80] in {signatures.path}, one of "
@@ -694,12 +757,19 @@ class SavedModelDetector(keras.Model):
         sig = available[signature]
 
         inputs = keras.Input(EXCERPT_SHAPE, name=_fresh_name("log_mel", sig.units))
-        values = SignatureCall(sig.function, sig.input_name, sig.channel, sig.units,
-                               name=_fresh_name("signature", sig.units))(inputs)
+        values = SignatureCall(
+            sig.function,
+            sig.input_name,
+            sig.channel,
+            sig.units,
+            name=_fresh_name("signature", sig.units),
+        )(inputs)
         exposed = tuple(n for n in sig.units if n not in KINDS)
         result = {n: keras.layers.Identity(name=n)(values[n]) for n in exposed}
         for name in KINDS:
-            result[name] = ScoreHead(sig.kind, sig.units[sig.score], name, name=name)(values[sig.score])
+            result[name] = ScoreHead(sig.kind, sig.units[sig.score], name, name=name)(
+                values[sig.score]
+            )
         super().__init__(inputs=inputs, outputs=result, **kwargs)
 
         self.signatures_read = signatures
@@ -709,20 +779,29 @@ class SavedModelDetector(keras.Model):
         self.score = sig.score
         self.exposed = exposed
         self.waveform = signatures.waveform
-        self.layer_shapes = {**{n: (sig.units[n],) for n in exposed}, "logit": (1,), "probability": (1,)}
+        self.layer_shapes = {
+            **{n: (sig.units[n],) for n in exposed},
+            "logit": (1,),
+            "probability": (1,),
+        }
         self._embedding_names = tuple(n for n in exposed if n != sig.score and sig.units[n] > 1)
         self.limits = (
             f" A SavedModel exposes only the outputs of its signature ({signature!r}), with gradients "
             "through its concrete function; its inner layers are out of reach: pass the Keras model "
-            "(a .keras file) to explain one.")
+            "(a .keras file) to explain one."
+        )
 
     @property
     def embedding_names(self):
         return self._embedding_names
 
     def get_config(self):
-        return {"name": self.name, "path": self.saved_model_path, "signature": self.signature,
-                "output": self.kind}
+        return {
+            "name": self.name,
+            "path": self.saved_model_path,
+            "signature": self.signature,
+            "output": self.kind,
+        }
 
     @classmethod
     def from_config(cls, config):
@@ -741,7 +820,9 @@ class WaveformDetector:
 
     def __init__(self, signatures):
         if signatures.waveform is None:
-            raise ParameterError(f"Expected a waveform signature in {signatures.path}. Received: none")
+            raise ParameterError(
+                f"Expected a waveform signature in {signatures.path}. Received: none"
+            )
         self.signatures_read = signatures
         self.saved_model_path = signatures.path
         self.waveform = signatures.waveform
@@ -752,7 +833,9 @@ def load_keras(path, output="auto"):
     try:
         model = keras.models.load_model(str(path))
     except (OSError, ValueError) as err:
-        raise ParameterError(f"Expected a Keras model file at {path}. Received: {str(err).splitlines()[0]}") from None
+        raise ParameterError(
+            f"Expected a Keras model file at {path}. Received: {str(err).splitlines()[0]}"
+        ) from None
     return KerasDetector(model, output=output)
 
 
@@ -797,8 +880,11 @@ def layer_shapes(detector):
         return {}
     shapes = getattr(detector, "layer_shapes", None)
     if shapes is None:
-        shapes = {l.name: tuple(l.output.shape[1:]) for l in detector.layers
-                  if not isinstance(l, keras.layers.InputLayer)}
+        shapes = {
+            l.name: tuple(l.output.shape[1:])
+            for l in detector.layers
+            if not isinstance(l, keras.layers.InputLayer)
+        }
     return shapes
 
 

@@ -39,9 +39,7 @@ def binary_metrics(predictions, labels):
     p = np.asarray(predictions).astype(bool)
     y = np.asarray(labels).astype(bool)
     if p.shape != y.shape or p.size == 0:
-        raise ParameterError(
-            f"Expected equal non-empty shapes. Received: {p.shape} and {y.shape}"
-        )
+        raise ParameterError(f"Expected equal non-empty shapes. Received: {p.shape} and {y.shape}")
     tp = int(np.sum(p & y))
     fp = int(np.sum(p & ~y))
     fn = int(np.sum(~p & y))
@@ -72,6 +70,7 @@ def evaluate(model, valid, test, median_frames=MEDIAN_FRAMES):
     Returns:
         dict with the threshold, and raw and median-filtered test metrics.
     """
+
     def smoothed(split):
         probs = song_probabilities(model, split.features)
         raw = np.concatenate(probs)

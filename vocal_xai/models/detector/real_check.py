@@ -131,13 +131,17 @@ def read_manifest(folder):
         rows = list(csv.reader(f))
     if not rows or tuple(c.strip() for c in rows[0]) != COLUMNS:
         header = ",".join(rows[0]) if rows else ""
-        raise CorpusError(path, f"expected the header {','.join(COLUMNS)!r}, received {header!r}", line=1)
+        raise CorpusError(
+            path, f"expected the header {','.join(COLUMNS)!r}, received {header!r}", line=1
+        )
     recordings = []
     for line, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(COLUMNS):
-            raise CorpusError(path, f"expected {len(COLUMNS)} fields, received {len(row)}", line=line)
+            raise CorpusError(
+                path, f"expected {len(COLUMNS)} fields, received {len(row)}", line=line
+            )
         name, kind, description = (c.strip() for c in row)
         if kind not in KINDS:
             raise CorpusError(path, f"expected kind in {KINDS}, received {kind!r}", line=line)
@@ -150,10 +154,14 @@ def read_manifest(folder):
         raise CorpusError(path, "expected at least one recording, received none")
     listed = {r.name for r in recordings}
     unlisted = sorted(
-        p.name for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES and p.name not in listed
+        p.name
+        for p in folder.iterdir()
+        if p.suffix.lower() in AUDIO_SUFFIXES and p.name not in listed
     )
     if unlisted:
-        raise CorpusError(path, f"expected every audio file of the folder listed, received unlisted {unlisted}")
+        raise CorpusError(
+            path, f"expected every audio file of the folder listed, received unlisted {unlisted}"
+        )
     return recordings
 
 
@@ -309,7 +317,9 @@ def format_table(results):
     """A plain-text table: recording, kind, share vocal, mean probability,
     target, pass/fail."""
     width = max([len("recording")] + [len(r.file) for r in results])
-    lines = [f"{'recording':<{width}}  {'kind':<12}{'vocal':>7}{'mean p':>8}  {'target':<10}verdict"]
+    lines = [
+        f"{'recording':<{width}}  {'kind':<12}{'vocal':>7}{'mean p':>8}  {'target':<10}verdict"
+    ]
     for r in results:
         lines.append(
             f"{r.file:<{width}}  {r.kind:<12}{r.share_vocal:>7.1%}{r.mean_probability:>8.3f}  "
@@ -347,7 +357,9 @@ def markdown_table(results_by_detector):
         cells = []
         for label in labels:
             x = results_by_detector[label][i]
-            cells.append(f"{x.share_vocal:.2f} ({x.mean_probability:.2f}) {_verdict_text(x.passed)}")
+            cells.append(
+                f"{x.share_vocal:.2f} ({x.mean_probability:.2f}) {_verdict_text(x.passed)}"
+            )
         lines.append(f"| {r.description} | {r.kind} | {r.target} | " + " | ".join(cells) + " |")
     totals = []
     for label in labels:

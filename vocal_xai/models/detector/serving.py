@@ -39,7 +39,9 @@ class DetectorServing(tf.Module):
     def serve(self, log_mel):
         frames, bands = spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS
         checks = InputChecks()
-        checks.shape(log_mel, "log_mel", 3, f"[batch, {frames}, {bands}]", sizes={1: frames, 2: bands})
+        checks.shape(
+            log_mel, "log_mel", 3, f"[batch, {frames}, {bands}]", sizes={1: frames, 2: bands}
+        )
         checks.finite(log_mel, "log_mel")
         log_mel = with_static_shape(checks.passed(log_mel), 3, {1: frames, 2: bands})
         out = self._model(log_mel)

@@ -20,6 +20,7 @@ one prediction per frame, at 70 frames/s.
 import tensorflow as tf
 
 from vocal_xai import spectral
+
 HALF = spectral.EXCERPT_FRAMES // 2
 
 

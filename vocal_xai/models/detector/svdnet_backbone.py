@@ -52,16 +52,13 @@ class SVDNet(keras.Model):
             )
         if not dense_units or min(dense_units) < 1 or len(set(dense_units)) != len(dense_units):
             raise ParameterError(
-                "Expected distinct positive dense units. "
-                f"Received: dense_units={dense_units}"
+                f"Expected distinct positive dense units. Received: dense_units={dense_units}"
             )
         if not 0.0 <= dropout < 1.0:
             raise ParameterError(f"Expected 0 <= dropout < 1. Received: dropout={dropout}")
 
         # Standardise raw log-mel, then add a channel axis.
-        inputs = keras.Input(
-            (spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS), name="log_mel"
-        )
+        inputs = keras.Input((spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS), name="log_mel")
         x = Standardize(mean, std, name="standardize")(inputs)
         x = keras.layers.Reshape(
             (spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS, 1), name="add_channel"
@@ -99,7 +96,9 @@ class SVDNet(keras.Model):
     def from_preset(cls, preset, mean, std, **kwargs):
         """Build a named preset (see ``PRESETS``) with the given statistics."""
         if preset not in PRESETS:
-            raise ParameterError(f"Expected preset in {sorted(PRESETS)}. Received: preset={preset!r}")
+            raise ParameterError(
+                f"Expected preset in {sorted(PRESETS)}. Received: preset={preset!r}"
+            )
         return cls(mean, std, **{**PRESETS[preset], **kwargs})
 
     @property

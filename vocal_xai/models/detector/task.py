@@ -45,7 +45,9 @@ class TrainConfig:
     def __post_init__(self):
         for name in ("epochs", "steps_per_epoch", "batch_size"):
             if getattr(self, name) < 1:
-                raise ParameterError(f"Expected {name} >= 1. Received: {name}={getattr(self, name)}")
+                raise ParameterError(
+                    f"Expected {name} >= 1. Received: {name}={getattr(self, name)}"
+                )
         if not 0 <= self.soft_target < 0.5:
             raise ParameterError(
                 f"Expected 0 <= soft_target < 0.5. Received: soft_target={self.soft_target}"
@@ -177,7 +179,12 @@ def export_detector(detector, export_base, metadata, version=None):
     """Write ``<export_base>/detector/<version>/`` with the Keras
     architecture and metadata in ``assets.extra/``."""
     return export.export_keras(
-        detector, DetectorServing(detector), pathlib.Path(export_base) / "detector", KERAS_NAME, metadata, version
+        detector,
+        DetectorServing(detector),
+        pathlib.Path(export_base) / "detector",
+        KERAS_NAME,
+        metadata,
+        version,
     )
 
 
@@ -188,15 +195,21 @@ def load_detector(version_dir):
 
 def print_metrics(metrics):
     """Print the evaluation as a small table."""
-    print(f"threshold {metrics['threshold']:.3f} (picked on valid), median filter "
-          f"{metrics['median_frames']} frames")
+    print(
+        f"threshold {metrics['threshold']:.3f} (picked on valid), median filter "
+        f"{metrics['median_frames']} frames"
+    )
     print(f"{'split':<18}{'error':>8}{'precision':>11}{'recall':>8}{'F1':>8}{'frames':>9}")
     for key in ("valid", "test", "test_unfiltered"):
         m = metrics[key]
-        print(f"{key:<18}{m['error']:>8.2%}{m['precision']:>11.3f}{m['recall']:>8.3f}"
-              f"{m['f1']:>8.3f}{m['frames']:>9d}")
+        print(
+            f"{key:<18}{m['error']:>8.2%}{m['precision']:>11.3f}{m['recall']:>8.3f}"
+            f"{m['f1']:>8.3f}{m['frames']:>9d}"
+        )
     real = metrics.get("real_recordings")
     if real is not None:
-        print(f"real recordings (a check, never training data), threshold {real['threshold']:.2f} (fixed):")
+        print(
+            f"real recordings (a check, never training data), threshold {real['threshold']:.2f} (fixed):"
+        )
         results = [real_check.RecordingResult(**r) for r in real["recordings"]]
         print(real_check.format_table(results))
