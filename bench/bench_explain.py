@@ -189,8 +189,9 @@ def main(argv):
         rows_table,
     )
     print(
-        f"FLOPs per latent iteration: {flops / 1e9:.2f} GFLOP; batched rate {flops * batched_rate / 1e9:.0f} "
-        f"GFLOP/s = {flops * batched_rate / peak:.0%} of the fp32 matmul peak ({peak / 1e9:.0f} GFLOP/s)"
+        f"FLOPs per latent iteration: {flops / 1e9:.2f} GFLOP; "
+        f"batched rate {flops * batched_rate / 1e9:.0f} GFLOP/s = "
+        f"{flops * batched_rate / peak:.0%} of the fp32 matmul peak ({peak / 1e9:.0f} GFLOP/s)"
     )
     print(f"Mixed precision speed-up: {mixed_rate / batched_rate:.2f}x")
     print(

@@ -71,7 +71,9 @@ def main(argv):
 
             # Baseline: scipy sqrtm of the non-symmetric product.
             base_s, base_fd = _timed(
-                lambda: scipy_fd(gen.mean, gen.covariance, ref.mean, ref.covariance),
+                lambda gen=gen, ref=ref: scipy_fd(
+                    gen.mean, gen.covariance, ref.mean, ref.covariance
+                ),
                 scipy_repeats,
                 scipy_warmup,
             )
@@ -79,7 +81,7 @@ def main(argv):
             results.append(
                 ("ours frechet_distance",)
                 + _timed(
-                    lambda: float(
+                    lambda gen=gen, ref=ref: float(
                         frechet.frechet_distance(gen.mean, gen.covariance, ref.mean, ref.covariance)
                     ),
                     ours_repeats,
@@ -90,7 +92,7 @@ def main(argv):
                 results.append(
                     ("ours frechet_distance_to_samples",)
                     + _timed(
-                        lambda: float(
+                        lambda x=x, ref=ref: float(
                             frechet.frechet_distance_to_samples(x, ref.mean, ref.covariance)
                         ),
                         ours_repeats,

@@ -1,6 +1,7 @@
-"""GAN training throughput: a preset against the previous one, in the same run.
+r"""GAN training throughput: a preset against the previous one, in the same run.
 
-    python bench/bench_gan.py [--presets=dcgan_conditional,dcgan_stable,dcgan_guided] [--batch_size=32]
+    python bench/bench_gan.py [--presets=dcgan_conditional,dcgan_stable,dcgan_guided] \
+        [--batch_size=32]
 
 Times one compiled training step (discriminator then generator, with the
 preset's stabilisers: DiffAugment, R1, the generator's weight average, and
@@ -52,7 +53,7 @@ def main(argv):
         step = tf.function(gan.train_step)
         update = tf.function(gan.update_ema) if gan.ema_generator is not None else None
 
-        def run():
+        def run(step=step, update=update):
             for _ in range(FLAGS.steps):
                 logs = step((real, labels))
                 if update is not None:

@@ -514,7 +514,8 @@ def markdown_tables(results):
         for g, s in results["pyin"]["groups"].items():
             lines.append(
                 f"| {g} | {s['vibrato_depth']['n']} | {fmt(s['vibrato_depth']['median'])} | "
-                f"{fmt(s['vibrato_strength']['median'], 2)} | {fmt(s['glide_fraction']['median'], 2)} | "
+                f"{fmt(s['vibrato_strength']['median'], 2)} | "
+                f"{fmt(s['glide_fraction']['median'], 2)} | "
                 f"{fmt(s['log_mel_depth']['median'])} |"
             )
         lines.append(
@@ -821,11 +822,16 @@ def main(argv):
         plot_sweep(results["probe_sweep"], tmp / "sweep.png")
 
     # 8. Figures.
-    top = lambda g, k: groups[g]["excerpts"][np.argsort(-groups[g]["logit"])[:k]]
+    def top(g, k):
+        return groups[g]["excerpts"][np.argsort(-groups[g]["logit"])[:k]]
+
     rng = np.random.default_rng(0)
-    pick = lambda g, k: groups[g]["excerpts"][
-        np.sort(rng.choice(len(groups[g]["excerpts"]), k, replace=False))
-    ]
+
+    def pick(g, k):
+        return groups[g]["excerpts"][
+            np.sort(rng.choice(len(groups[g]["excerpts"]), k, replace=False))
+        ]
+
     rows = [("expl. logit", explained["logit:0"][:8])]
     rows += [(f"expl. unit {u}", explained[f"embedding_64:{u}"][:8]) for u in units]
     rows += [

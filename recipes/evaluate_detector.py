@@ -1,4 +1,4 @@
-"""
+r"""
 Title: Evaluate a detector on a corpus
 Description: Song-level error of any detector version on any corpus, and the real-recordings check.
 
@@ -10,8 +10,10 @@ versions across corpora, e.g. a detector on a corpus it was not trained on:
 
 ```
 python recipes/make_corpus.py --out=corpora/synthetic-v2
-python recipes/evaluate_detector.py --detector=saved_models/detector/3 --data_dir=corpora/synthetic-v2
-python recipes/evaluate_detector.py --detector=saved_models/detector/4 --data_dir=corpora/synthetic --out=eval.json
+python recipes/evaluate_detector.py --detector=saved_models/detector/3 \
+    --data_dir=corpora/synthetic-v2
+python recipes/evaluate_detector.py --detector=saved_models/detector/4 \
+    --data_dir=corpora/synthetic --out=eval.json
 ```
 """
 

@@ -171,7 +171,8 @@ def run_study(generator, detector, valid, judge, config, progress=False, log=pri
             config.embedding,
         )
         log(
-            f"latent {direction}: {len(latent.examples)} settings in {time.perf_counter() - start:.0f} s"
+            f"latent {direction}: {len(latent.examples)} settings in "
+            f"{time.perf_counter() - start:.0f} s"
         )
         start = time.perf_counter()
         inp = run_input_space(param, config, direction, progress=progress)
@@ -313,7 +314,8 @@ def markdown_tables(analysis, comparison):
     lines = [
         "### Spearman correlation between distance and quality",
         "",
-        "Negative: a lower distance goes with better quality. 95 % bootstrap intervals over settings.",
+        "Negative: a lower distance goes with better quality. "
+        "95 % bootstrap intervals over settings.",
         "",
         "| group | settings | distance | " + " | ".join(MEASURES) + " |",
         "|---|---|---|" + "---|" * len(MEASURES),
@@ -330,8 +332,8 @@ def markdown_tables(analysis, comparison):
         "Quality percentile of the chosen setting within its group (1.00: the best); "
         "top decile: quality at or above the group's 90th percentile.",
         "",
-        "| group | selector | setting (method, lr, rp, iterations) | quality | percentile | top decile | "
-        "realism | class evidence | voice evidence |",
+        "| group | selector | setting (method, lr, rp, iterations) | quality | percentile "
+        "| top decile | realism | class evidence | voice evidence |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, sel in analysis["selectors"].items():
@@ -339,8 +341,10 @@ def markdown_tables(analysis, comparison):
             s = sel[selector]
             st = s["setting"]
             lines.append(
-                f"| {name} | {selector} | {st['method']}, {st['learning_rate']:g}, {st['rp']:g}, {st['iterations']} | "
-                f"{s['quality']:.3f} | {s['percentile']:.2f} | {'yes' if s['top_decile'] else 'no'} | "
+                f"| {name} | {selector} | "
+                f"{st['method']}, {st['learning_rate']:g}, {st['rp']:g}, {st['iterations']} | "
+                f"{s['quality']:.3f} | {s['percentile']:.2f} | "
+                f"{'yes' if s['top_decile'] else 'no'} | "
                 f"{s['realism']:.3f} | {s['class_evidence']:.3f} | {s['voice_evidence']:.3f} |"
             )
         b = sel["best"]
@@ -353,7 +357,8 @@ def markdown_tables(analysis, comparison):
         "",
         "### GAN latent vs input space",
         "",
-        "Each method's distance-selected setting, its median over all settings, and its best setting.",
+        "Each method's distance-selected setting, its median over all settings, "
+        "and its best setting.",
         "",
         "| direction | method | "
         + " | ".join(f"{m} (selected / median / best)" for m in MEASURES)
@@ -370,7 +375,8 @@ def markdown_tables(analysis, comparison):
     if comparison:
         lines += [
             "",
-            "Latent minus input space on the selected settings' examples (95 % bootstrap interval):",
+            "Latent minus input space on the selected settings' examples "
+            "(95 % bootstrap interval):",
             "",
             "| direction | realism | class evidence | voice evidence |",
             "|---|---|---|---|",
@@ -520,8 +526,10 @@ def render_docs_block(results_json, figures_dir):
     results = json.loads(pathlib.Path(results_json).read_text())
     meta = results["meta"]
     head = (
-        f"Run: `{meta.get('command', '')}` ({meta.get('detector', '')}, {meta.get('generator', '')}; "
-        f"{meta.get('settings', 0)} settings x {meta.get('seeds', 0)} seeds, {meta.get('seconds', 0):.0f} s)."
+        f"Run: `{meta.get('command', '')}` "
+        f"({meta.get('detector', '')}, {meta.get('generator', '')}; "
+        f"{meta.get('settings', 0)} settings x {meta.get('seeds', 0)} seeds, "
+        f"{meta.get('seconds', 0):.0f} s)."
     )
     figures = "\n".join(
         f"![{name}]({figures_dir}/{name}.png)"
@@ -564,7 +572,8 @@ def run_cli(
     # from the selectors' reference (valid).
     judge = measures.build_judge(splits["train"], splits["test"])
     print(
-        f"Judge: {len(judge.bank)} bank excerpts, {len(judge.real_distances)} real-to-real distances"
+        f"Judge: {len(judge.bank)} bank excerpts, "
+        f"{len(judge.real_distances)} real-to-real distances"
     )
     # Checked on excerpts that neither the bank nor the baseline holds.
     check = measures.check_on_real(judge, splits["valid"])

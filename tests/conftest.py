@@ -17,7 +17,7 @@ def tiny_corpus(tmp_path):
     """Three 6-second songs, one per split; sing from 2 s to 4 s."""
     S = corpus_lib.Segment
     segments = (S(0.0, 2.0, False), S(2.0, 4.0, True), S(4.0, 6.0, False))
-    for i, split in enumerate(corpus_lib.SPLITS):
+    for i, _split in enumerate(corpus_lib.SPLITS):
         write_song(tmp_path, f"s{i}", tone_song(6.0, seed=i), 22050, segments)
     write_filelists(tmp_path, {split: [f"s{i}"] for i, split in enumerate(corpus_lib.SPLITS)})
     return tmp_path

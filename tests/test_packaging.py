@@ -45,7 +45,10 @@ def test_import_vocal_xai_is_light():
     import subprocess
     import sys
 
-    code = "import sys, vocal_xai; print(sorted(m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules))"
+    code = (
+        "import sys, vocal_xai; "
+        "print(sorted(m for m in ('tensorflow', 'keras', 'numpy') if m in sys.modules))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -1,11 +1,13 @@
-"""Explain a singing-voice detector: GAN-latent activation maximisation over
+r"""Explain a singing-voice detector: GAN-latent activation maximisation over
 a grid of settings, with the best setting chosen by a Fréchet distance to real
 data.
 
     python tools/explain.py --direction=max --out=explanations/max
     python tools/explain.py --direction=min --grid=paper --out=explanations/min
-    python tools/explain.py --direction=max --neuron=embedding_64:12 --learning_rates=0.1,0.01 --seeds=20 --out=e12
-    python tools/explain.py --detector=model.keras --neuron=dense:3 --embedding=dense --direction=max --out=dense3
+    python tools/explain.py --direction=max --neuron=embedding_64:12 --learning_rates=0.1,0.01 \
+        --seeds=20 --out=e12
+    python tools/explain.py --detector=model.keras --neuron=dense:3 --embedding=dense \
+        --direction=max --out=dense3
 
 The detector is the shipped SVDNet, a .keras file or any SavedModel with a
 log-mel signature; the neuron and the embedding are checked against it

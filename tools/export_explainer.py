@@ -1,7 +1,8 @@
-"""Export the latent gradient ascent (generator + detector + loop) as a new
+r"""Export the latent gradient ascent (generator + detector + loop) as a new
 version of ``<export_base>/explainer/`` for TF Serving.
 
-    python tools/export_explainer.py --export_base=runs/explainer [--generator=generator] [--detector=detector]
+    python tools/export_explainer.py --export_base=runs/explainer \
+        [--generator=generator] [--detector=detector]
     python tools/export_explainer.py --export_base=saved_models   # publish into the zoo
 
 ``--generator`` and ``--detector`` are zoo names (newest version) or paths

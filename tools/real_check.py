@@ -1,9 +1,10 @@
-"""Check detectors on the real recordings: the share of frames each one
+r"""Check detectors on the real recordings: the share of frames each one
 calls vocal, against whole-file targets (instrumental at most 10 %, the song
 with a singer at least 60 %, speech reported only).
 
     python tools/real_check.py
-    python tools/real_check.py --detector=saved_models/detector/3,saved_models/detector/4 --out=check.json
+    python tools/real_check.py \
+        --detector=saved_models/detector/3,saved_models/detector/4 --out=check.json
 
 The recordings are a held-out check, never training or tuning data; the
 threshold is fixed (0.5 by default) and never picked on them. With
@@ -63,7 +64,8 @@ def main(argv):
             {"detector": str(version_dir), **real_check.report(results, FLAGS.threshold, folder)}
         )
         print(
-            f"{label} ({version_dir}), threshold {FLAGS.threshold:.2f} (fixed), backend {FLAGS.backend}:"
+            f"{label} ({version_dir}), threshold {FLAGS.threshold:.2f} (fixed), "
+            f"backend {FLAGS.backend}:"
         )
         print(real_check.format_table(results))
         print()

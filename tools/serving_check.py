@@ -27,7 +27,7 @@ def main(argv):
     try:
         paths = [p for arg in argv[1:] for p in serving_check.expand(arg)]
     except ParameterError as e:
-        raise app.UsageError(str(e))
+        raise app.UsageError(str(e)) from e
     if not paths:
         paths = serving_check.find_saved_models(zoo.root())
         if not paths:

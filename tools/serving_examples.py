@@ -1,7 +1,8 @@
 """Write or check the TF Serving REST examples of the shipped models.
 
     python tools/serving_examples.py            # check docs/serving against the zoo
-    python tools/serving_examples.py --write    # (re)write them from the newest versions, and the README
+    python tools/serving_examples.py --write    # (re)write them from the newest versions,
+                                                # and the README
 
 Each example is a request body (``<model>.<signature>.request.json``) and the
 response TF Serving gives for it (``.response.json``), computed with

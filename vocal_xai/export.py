@@ -115,8 +115,8 @@ def export_keras(model, module, model_base, name, metadata, version=None):
         or any(tuple(t.shape) != tuple(v.shape) for t, v in zip(tracked, model.variables))
     ):
         raise ParameterError(
-            f"Expected the serving module to track the model's {len(model.variables)} variables, in "
-            f"order, as `{MODEL_VARIABLES}`. Received: "
+            "Expected the serving module to track the model's "
+            f"{len(model.variables)} variables, in order, as `{MODEL_VARIABLES}`. Received: "
             f"{'none' if tracked is None else f'{len(tracked)} variables'}"
         )
     import keras
@@ -156,7 +156,8 @@ def load_keras(version_dir, name):
     path = version_dir / EXTRA / f"{name}.json"
     if not path.is_file():
         raise ParameterError(
-            f"Expected a Keras architecture at {path} (or a model at {legacy}). Received: no such file"
+            f"Expected a Keras architecture at {path} (or a model at {legacy}). "
+            "Received: no such file"
         )
     architecture = json.loads(path.read_text())
     model = keras.saving.deserialize_keras_object(architecture["model"])
@@ -170,7 +171,8 @@ def load_keras(version_dir, name):
     )
     if stored != len(model.variables):
         raise ParameterError(
-            f"Expected {len(model.variables)} variables in {version_dir} for the architecture in {path}. "
+            f"Expected {len(model.variables)} variables in {version_dir} "
+            f"for the architecture in {path}. "
             f"Received: {stored}"
         )
     for index, variable in enumerate(model.variables):

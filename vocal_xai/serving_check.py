@@ -398,7 +398,8 @@ except Exception as e:
 imported = sorted({m.split(".")[0] for m in sys.modules} & {"vocal_xai", "tensorflow_io"})
 if imported:
     result["ok"] = False
-    result["error"] = (result.get("error", "") + f" (the fresh process imported {imported})").strip()
+    suffix = f" (the fresh process imported {imported})"
+    result["error"] = (result.get("error", "") + suffix).strip()
 with open(result_file, "w") as f:
     json.dump(result, f)
 """
@@ -470,7 +471,8 @@ def run_in_fresh_process(path, timeout=300, example_inputs=None):
     unknown = sorted(set(example_inputs) - set(sigs))
     if unknown:
         raise ParameterError(
-            f"Expected example inputs for signatures among {sorted(sigs)} of {path}. Received: {unknown}"
+            f"Expected example inputs for signatures among {sorted(sigs)} of {path}. "
+            f"Received: {unknown}"
         )
     results = {}
     for key, signature in sigs.items():

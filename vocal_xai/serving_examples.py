@@ -45,7 +45,9 @@ EXAMPLES = (
         {
             # One excerpt whose log-mel falls from -2 (low bands) to -9 (high
             # bands), in steps of 0.1 (short enough for a command line).
-            "log_mel": "np.round(np.tile(np.linspace(-2.0, -9.0, 80), (1, 115, 1)), 1).astype(np.float32)",
+            "log_mel": (
+                "np.round(np.tile(np.linspace(-2.0, -9.0, 80), (1, 115, 1)), 1).astype(np.float32)"
+            ),
         },
     ),
     Example(
@@ -53,7 +55,9 @@ EXAMPLES = (
         "frames",
         {
             # 0.2 s of a 440 Hz sine.
-            "waveform": "(0.1 * np.sin(2 * np.pi * 440 * np.arange(4410) / 22050)).astype(np.float32)[None]",
+            "waveform": (
+                "(0.1 * np.sin(2 * np.pi * 440 * np.arange(4410) / 22050)).astype(np.float32)[None]"
+            ),
         },
     ),
     Example(

@@ -142,7 +142,8 @@ def load_detector(name_or_path="detector", version=None, output="auto"):
     ).is_file():
         if output == "probability":
             raise ParameterError(
-                f"Expected output in ['auto', 'logit'] for SVDNet {path}. Received: output='probability'"
+                f"Expected output in ['auto', 'logit'] for SVDNet {path}. "
+                "Received: output='probability'"
             )
         return task.load_detector(path)
     return adapter.load_saved_model(path, output)
@@ -190,7 +191,8 @@ def inventory(zoo_root=None):
         for i, sig in enumerate(serving_check.signatures(path).values()):
             first = i == 0
             lines.append(
-                f"| {path.parent.name if first else ''} | {path.name if first else ''} | `{sig.key}` | "
+                f"| {path.parent.name if first else ''} | {path.name if first else ''} | "
+                f"`{sig.key}` | "
                 + ", ".join(spec(t) for t in sig.inputs.values())
                 + " | "
                 + ", ".join(spec(t) for t in sig.outputs.values())

@@ -105,9 +105,12 @@ def test_excerpts_shapes_and_label_alignment():
 
 def test_stream_is_deterministic_per_seed():
     split = _ramp_split([500])
-    take = lambda seed: np.stack(
-        [x.numpy() for x, _ in pipeline.excerpt_dataset(split, 8, seed=seed).take(3)]
-    )
+
+    def take(seed):
+        return np.stack(
+            [x.numpy() for x, _ in pipeline.excerpt_dataset(split, 8, seed=seed).take(3)]
+        )
+
     np.testing.assert_array_equal(take(7), take(7))
     assert not np.array_equal(take(7), take(8))
     # Starting at batch 2 continues the same stream.
@@ -117,12 +120,15 @@ def test_stream_is_deterministic_per_seed():
 
 def test_class_balance():
     split = _ramp_split([2000], vocal_from=0.85)  # about 15 % vocal centres
-    ys = lambda balance: np.concatenate(
-        [
-            y.numpy()
-            for _, y in pipeline.excerpt_dataset(split, 256, seed=0, balance=balance).take(8)
-        ]
-    )
+
+    def ys(balance):
+        return np.concatenate(
+            [
+                y.numpy()
+                for _, y in pipeline.excerpt_dataset(split, 256, seed=0, balance=balance).take(8)
+            ]
+        )
+
     assert ys(False).mean() == pytest.approx(0.13, abs=0.04)
     assert ys(True).mean() == pytest.approx(0.5, abs=0.04)
 
@@ -147,7 +153,9 @@ def test_augmentation_parameter_ranges():
 
 
 def _params(n=1, stretch=1.0, shift=1.0, gain_db=0.0, centre=40.0, width=5.0):
-    f = lambda v: tf.fill([n], tf.constant(v, tf.float32))
+    def f(v):
+        return tf.fill([n], tf.constant(v, tf.float32))
+
     return {
         "stretch": f(stretch),
         "shift": f(shift),
@@ -182,7 +190,10 @@ def test_pitch_shift_moves_a_partial(shift):
     # A log-mel with one bright band at 1 kHz moves to shift * 1 kHz.
     fb = spectral.mel_filterbank().numpy()
     freqs = np.arange(513) * 22050 / 1024
-    centre_bin = lambda hz: np.argmax(fb[np.argmin(np.abs(freqs - hz))])
+
+    def centre_bin(hz):
+        return np.argmax(fb[np.argmin(np.abs(freqs - hz))])
+
     frames = np.full((200, 80), -5.0, np.float32)
     frames[:, centre_bin(1000.0)] = 5.0
     x = pipeline.augmented_excerpts(

@@ -78,7 +78,10 @@ def test_regularisers_pull_the_input_to_the_mean_and_smooth_it(param):
         param, u0, lr, np.full(2, 1e4, np.float32), "max", (20,), jitter=0
     )
     assert np.mean(strong.inputs[-1] ** 2) < 0.5 * np.mean(weak.inputs[-1] ** 2)
-    tv = lambda u: input_space.total_variation(tf.constant(u)).numpy()
+
+    def tv(u):
+        return input_space.total_variation(tf.constant(u)).numpy()
+
     assert np.all(tv(strong.inputs[-1]) < tv(weak.inputs[-1]))
 
 

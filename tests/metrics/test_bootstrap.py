@@ -20,7 +20,10 @@ def test_interval_of_a_mean_matches_the_normal_theory():
 def test_two_independent_samples_of_rows():
     rng = np.random.default_rng(1)
     a, b = rng.normal(0.0, 1.0, (500, 3)), rng.normal(1.0, 1.0, (300, 3))
-    stat = lambda x, y: float(np.linalg.norm(x.mean(0) - y.mean(0)))
+
+    def stat(x, y):
+        return float(np.linalg.norm(x.mean(0) - y.mean(0)))
+
     est = bootstrap.estimate(stat, [a, b], resamples=500, seed=2)
     assert est.low < est.value < est.high
     assert est.low > 1.4 and est.high < 2.1  # the true distance is sqrt(3) = 1.73

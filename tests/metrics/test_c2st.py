@@ -149,7 +149,8 @@ def test_metrics_import_neither_models_nor_explain():
 
     code = (
         "import sys, vocal_xai.metrics; "
-        "print(sorted(m for m in sys.modules if m.startswith(('vocal_xai.models', 'vocal_xai.explain'))))"
+        "print(sorted(m for m in sys.modules "
+        "if m.startswith(('vocal_xai.models', 'vocal_xai.explain'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -66,7 +66,7 @@ def test_the_guide_loss_pulls_the_classes_apart_along_the_guide():
         guide = _toy_guide(offset=float(np.mean(mean[HIGH_BANDS:])))
         gan, mean = _gan(guide, weight)
         rng = np.random.default_rng(1)
-        for step in range(40):
+        for _step in range(40):
             real = mean + rng.normal(0, 1, (16, 115, 80)).astype(np.float32)
             logs = gan.train_step(
                 (tf.constant(real, tf.float32), tf.constant([0, 1] * 8, tf.int32))

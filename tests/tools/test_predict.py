@@ -127,6 +127,6 @@ def test_cli_refuses_audio_with_nan_in_one_line(setup, tmp_path):
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"error: {bad}: expected finite samples; received 1 NaN or infinite samples at 22050 Hz, the first "
-        "at 0.005 s: repair the file (e.g. replace them by 0) or leave it out"
+        f"error: {bad}: expected finite samples; received 1 NaN or infinite samples at 22050 Hz, "
+        "the first at 0.005 s: repair the file (e.g. replace them by 0) or leave it out"
     ]

@@ -122,7 +122,8 @@ def load_audio(path):
         raise AudioDecodeError(
             path,
             f"expected finite samples; received {int(bad.sum())} NaN or infinite samples at "
-            f"22050 Hz, the first at {first:.3f} s: repair the file (e.g. replace them by 0) or leave it out",
+            f"22050 Hz, the first at {first:.3f} s: repair the file (e.g. replace them by 0) "
+            "or leave it out",
         )
     return waveform
 

@@ -50,7 +50,8 @@ def open_corpus(data_dir, default_dir, skip_undecodable=False, seed=0, version=N
         if info["version"] != version or info.get("seed", seed) != seed:
             raise ParameterError(
                 f"Expected the synthetic corpus in {default_dir} to be version {version} with seed "
-                f"{seed}. Received: version {info['version']}, seed {info.get('seed', 'unrecorded')}; "
+                f"{seed}. Received: version {info['version']}, "
+                f"seed {info.get('seed', 'unrecorded')}; "
                 "remove the folder or pass another one"
             )
         data_dir = default_dir

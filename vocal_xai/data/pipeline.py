@@ -287,7 +287,10 @@ def augmentation_params(seed, batch_size, aug):
         filter_width.
     """
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 5)
-    u = lambda i, lo, hi: tf.random.stateless_uniform([batch_size], seeds[i], minval=lo, maxval=hi)
+
+    def u(i, lo, hi):
+        return tf.random.stateless_uniform([batch_size], seeds[i], minval=lo, maxval=hi)
+
     return {
         "stretch": u(0, 1.0 - aug.max_stretch, 1.0 + aug.max_stretch),
         "shift": u(1, 1.0 - aug.max_shift, 1.0 + aug.max_shift),

@@ -571,7 +571,7 @@ def latent_ascent(
         stop = min(start + size, n)
         pad = size - (stop - start)  # keep one shape, so one trace
 
-        def chunk(a, dtype):
+        def chunk(a, dtype, start=start, stop=stop, pad=pad):
             a = a[start:stop]
             if pad:
                 a = np.concatenate([a, np.repeat(a[-1:], pad, axis=0)])

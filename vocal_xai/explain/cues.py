@@ -67,7 +67,8 @@ def _check_track(track):
         x = x[None]
     if x.ndim != 2 or x.shape[1] < 8:
         raise ParameterError(
-            f"Expected a pitch track of shape [N, frames >= 8] or [frames]. Received: track.shape={np.shape(track)}"
+            "Expected a pitch track of shape [N, frames >= 8] or [frames]. "
+            f"Received: track.shape={np.shape(track)}"
         )
     return x
 
@@ -165,7 +166,8 @@ def pitch_shift_track(
     centres = mel_centre_frequencies()
     if not centres[0] <= band[0] < band[1] <= centres[-1]:
         raise ParameterError(
-            f"Expected {centres[0]:.1f} <= band[0] < band[1] <= {centres[-1]:.1f} Hz. Received: band={band}"
+            f"Expected {centres[0]:.1f} <= band[0] < band[1] <= {centres[-1]:.1f} Hz. "
+            f"Received: band={band}"
         )
     is_peak, freq, weight = _peak_positions(x, band, floor_db, prominence_db)
     now, before = is_peak[:, 1:], is_peak[:, :-1]

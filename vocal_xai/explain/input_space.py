@@ -211,7 +211,8 @@ def input_ascent(
         )
     if jitter < 0 or chunk_size < 1:
         raise ParameterError(
-            f"Expected jitter >= 0 and chunk_size >= 1. Received: jitter={jitter}, chunk_size={chunk_size}"
+            "Expected jitter >= 0 and chunk_size >= 1. "
+            f"Received: jitter={jitter}, chunk_size={chunk_size}"
         )
     target = objectives.as_objective(objectives.activation() if target is None else target)
     if objective is None:

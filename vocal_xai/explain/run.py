@@ -86,7 +86,8 @@ class ExplainConfig:
             self.condition = "vocal" if self.direction == "max" else "non_vocal"
         if self.condition not in CONDITIONS:
             raise ParameterError(
-                f"Expected condition in {sorted(CONDITIONS)}. Received: condition={self.condition!r}"
+                f"Expected condition in {sorted(CONDITIONS)}. "
+                f"Received: condition={self.condition!r}"
             )
         objectives.parse_neuron(self.neuron)
         for name in ("learning_rates", "rps", "iterations"):
@@ -190,16 +191,19 @@ def explain(
 
     # Reference statistics of real excerpts (cached per detector version).
     start = time.perf_counter()
-    compute = lambda: selection.reference(
-        param.probe,
-        valid,
-        layer,
-        unit,
-        config.embedding,
-        config.direction,
-        config.reference_k,
-        config.reference_stride,
-    )
+
+    def compute():
+        return selection.reference(
+            param.probe,
+            valid,
+            layer,
+            unit,
+            config.embedding,
+            config.direction,
+            config.reference_k,
+            config.reference_stride,
+        )
+
     if reference_cache is None:
         ref = compute()
     else:

@@ -24,3 +24,23 @@ from vocal_xai.metrics.frechet import (
     gaussian_stats,
 )
 from vocal_xai.metrics.measures import Judge, build_judge, voice_cues
+
+__all__ = [
+    "C2STConfig",
+    "C2STResult",
+    "Estimate",
+    "FrechetStatistics",
+    "GaussianStats",
+    "Judge",
+    "bootstrap_interval",
+    "build_judge",
+    "classifier_two_sample_test",
+    "distance_between",
+    "estimate",
+    "estimates",
+    "frechet_distance",
+    "frechet_distance_1d",
+    "frechet_distance_to_samples",
+    "gaussian_stats",
+    "voice_cues",
+]

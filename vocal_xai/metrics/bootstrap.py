@@ -137,7 +137,8 @@ def estimates(
     values = np.asarray(statistic(*samples), np.float64)
     if values.shape != (len(names),):
         raise ParameterError(
-            f"Expected the statistic to give {len(names)} values ({list(names)}). Received: shape={values.shape}"
+            f"Expected the statistic to give {len(names)} values ({list(names)}). "
+            f"Received: shape={values.shape}"
         )
     low, high = bootstrap_interval(
         lambda *s: np.asarray(statistic(*s), np.float64),

@@ -136,7 +136,10 @@ def build_classifier(input_shape, config=C2STConfig(), seed=0):
     """The C2ST classifier: standardised excerpts [batch, frames, bands] ->
     logit of "generated" [batch, 1]. Its weights are drawn from ``seed``."""
     f1, f2, f3 = config.filters
-    init = lambda i: keras.initializers.HeUniform(seed=seed * 16 + i)
+
+    def init(i):
+        return keras.initializers.HeUniform(seed=seed * 16 + i)
+
     return keras.Sequential(
         [
             keras.Input(input_shape),

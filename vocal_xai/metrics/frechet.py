@@ -88,7 +88,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2):
     mu2, sigma2 = _check_stats(mu2, sigma2, "second")
     if mu1.shape[0] != mu2.shape[0]:
         raise ParameterError(
-            f"Expected statistics of the same dimension. Received: d={mu1.shape[0]} and d={mu2.shape[0]}"
+            "Expected statistics of the same dimension. "
+            f"Received: d={mu1.shape[0]} and d={mu2.shape[0]}"
         )
     trace_sqrt = _trace_sqrt_product(0.5 * (sigma1 + tf.transpose(sigma1)), sigma2)
     diff = mu1 - mu2
@@ -124,7 +125,8 @@ def frechet_distance_to_samples(samples, mu_ref, sigma_ref):
         or x.shape[-2] < 2
     ):
         raise ParameterError(
-            f"Expected samples [..., n >= 2, d={mu_ref.shape[0]}]. Received: samples.shape={x.shape}"
+            f"Expected samples [..., n >= 2, d={mu_ref.shape[0]}]. "
+            f"Received: samples.shape={x.shape}"
         )
     n = tf.cast(tf.shape(x)[-2], tf.float64)
     mu = tf.reduce_mean(x, axis=-2, keepdims=True)

@@ -22,9 +22,9 @@ in standardised log-mel (per-band mean and std of the bank), averaged over
 ``time_pool`` frames so that a shift of a few frames does not dominate the
 distance, and each excerpt is then centred and scaled to unit norm. Distances
 thus compare shapes: without the scaling, a flat or faint excerpt near the
-mean spectrum would be close to everything and pass for realistic. The real-to-real baseline uses excerpts of other songs (the
-validation split), so no excerpt is compared with an overlapping copy of
-itself.
+mean spectrum would be close to everything and pass for realistic. The
+real-to-real baseline uses excerpts of other songs (the validation split),
+so no excerpt is compared with an overlapping copy of itself.
 """
 
 import dataclasses
@@ -48,7 +48,10 @@ def mel_centre_frequencies(
     num_bands=spectral.NUM_MEL_BANDS, fmin=spectral.FMIN, fmax=spectral.FMAX
 ):
     """Centre frequency (Hz) of each band of ``spectral.mel_filterbank`` (HTK mel)."""
-    to_mel = lambda f: 1127.0 * np.log1p(np.asarray(f, np.float64) / 700.0)
+
+    def to_mel(f):
+        return 1127.0 * np.log1p(np.asarray(f, np.float64) / 700.0)
+
     edges = np.linspace(to_mel(fmin), to_mel(fmax), num_bands + 2)
     return 700.0 * np.expm1(edges[1:-1] / 1127.0)
 
@@ -145,7 +148,8 @@ class CueModel:
         ):
             raise ParameterError(
                 "Expected cues [N, d] and labels [N] with both classes 0 and 1. "
-                f"Received: cues {cues.shape}, labels {labels.shape} with values {np.unique(labels).tolist()}"
+                f"Received: cues {cues.shape}, labels {labels.shape} "
+                f"with values {np.unique(labels).tolist()}"
             )
         self.mean, self.std = cues.mean(axis=0), cues.std(axis=0) + 1e-12
         z = (cues - self.mean) / self.std

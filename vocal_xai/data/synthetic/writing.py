@@ -156,7 +156,8 @@ def make_corpus(
     song.check_int("workers", workers, 1)
     if isinstance(splits, str) or not set(splits) <= set(corpus.SPLITS) or not splits:
         raise ParameterError(
-            f"Expected splits to be a non-empty subset of {list(corpus.SPLITS)}. Received: splits={splits!r}"
+            f"Expected splits to be a non-empty subset of {list(corpus.SPLITS)}. "
+            f"Received: splits={splits!r}"
         )
 
     out_dir = pathlib.Path(out_dir)

@@ -36,7 +36,8 @@ def parse_policy(policy):
     unknown = [p for p in names if p not in POLICIES]
     if unknown:
         raise ParameterError(
-            f"Expected augmentations among {list(POLICIES)}, comma-separated. Received: policy={policy!r}"
+            f"Expected augmentations among {list(POLICIES)}, comma-separated. "
+            f"Received: policy={policy!r}"
         )
     return names
 

@@ -128,7 +128,8 @@ class ConditionalDCGAN(keras.Model):
             )
         if guide_weight > 0 and self.class_guide is None:
             raise ParameterError(
-                f"Expected a class_guide when guide_weight > 0. Received: guide_weight={guide_weight}, no guide"
+                "Expected a class_guide when guide_weight > 0. "
+                f"Received: guide_weight={guide_weight}, no guide"
             )
         super().compile(**kwargs)
         self.d_optimizer = d_optimizer

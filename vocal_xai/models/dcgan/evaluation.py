@@ -77,6 +77,7 @@ THRESHOLD = 0.5  # detector probability above which an excerpt is called vocal
 C2ST_SAMPLES = 1000  # most excerpts per side of the classifier two-sample test
 RESAMPLES = 500  # bootstrap resamples
 CONFIDENCE = 0.95
+C2ST_CONFIG = c2st.C2STConfig()  # the default classifier and schedule (frozen)
 
 
 def detector_outputs(detector, log_mel, embedding=None, batch_size=256):
@@ -266,7 +267,7 @@ def evaluate(
     resamples=RESAMPLES,
     confidence=CONFIDENCE,
     c2st_samples=C2ST_SAMPLES,
-    c2st_config=c2st.C2STConfig(),
+    c2st_config=C2ST_CONFIG,
     c2st_floor=True,
     measures=True,
 ):
@@ -316,7 +317,8 @@ def evaluate(
         for split, count in available.items():
             if count < 2:
                 raise ParameterError(
-                    f"Expected at least 2 excerpts of class {name} in the {split} split. Received: {count}"
+                    f"Expected at least 2 excerpts of class {name} in the {split} split. "
+                    f"Received: {count}"
                 )
         counts[name] = (min(int(num_samples), *available.values()), available)
     z = latents(max(n for n, _ in counts.values()), seed + 2, generator.latent_dim)
@@ -397,7 +399,10 @@ def evaluate(
         "threshold": THRESHOLD,
         "resamples": int(resamples),
         "confidence": confidence,
-        "interval": "percentile bootstrap (Fréchet distances: centred on the estimate); C2ST: exact binomial",
+        "interval": (
+            "percentile bootstrap (Fréchet distances: centred on the estimate); "
+            "C2ST: exact binomial"
+        ),
         "seed": int(seed),
         "c2st_samples": int(c2st_samples),
     }
@@ -425,7 +430,10 @@ def _ci(entry, spec=".3f"):
 def _c2st_cell(entry):
     if "skipped" in entry:
         return f"skipped ({entry['skipped']})"
-    return f"{entry['accuracy']:.1%} [{entry['low']:.1%}, {entry['high']:.1%}] (n = {entry['examples']})"
+    return (
+        f"{entry['accuracy']:.1%} [{entry['low']:.1%}, {entry['high']:.1%}] "
+        f"(n = {entry['examples']})"
+    )
 
 
 def format_report(report):
@@ -445,14 +453,15 @@ def format_report(report):
         )
     lines += [
         "",
-        "| class | FD generator | FD floor (train vs valid) | FD ceiling (matched noise) | generator / floor | "
-        "ceiling / generator | class consistency |",
+        "| class | FD generator | FD floor (train vs valid) | FD ceiling (matched noise) "
+        "| generator / floor | ceiling / generator | class consistency |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, r in rows.items():
         lines.append(
             f"| {name} | {r['generator']:.3f} | {r['floor']:.3f} | {r['ceiling']:.1f} | "
-            f"{r['generator'] / max(r['floor'], 1e-12):.2f} | {r['ceiling'] / max(r['generator'], 1e-12):.1f} | "
+            f"{r['generator'] / max(r['floor'], 1e-12):.2f} | "
+            f"{r['ceiling'] / max(r['generator'], 1e-12):.1f} | "
             f"{r['consistency']:.1%} |"
         )
     if not all("frechet" in r for r in rows.values()):
@@ -479,7 +488,8 @@ def format_report(report):
     for name, r in rows.items():
         c = r["class_consistency"]
         lines.append(
-            f"| {name} | {c['value']:.1%} [{c['low']:.1%}, {c['high']:.1%}] | {_c2st_cell(r['c2st'])} | "
+            f"| {name} | {c['value']:.1%} [{c['low']:.1%}, {c['high']:.1%}] | "
+            f"{_c2st_cell(r['c2st'])} | "
             f"{_c2st_cell(r['c2st_floor'])} |"
         )
     if all("class_evidence" in r for r in rows.values()):
@@ -517,7 +527,10 @@ def format_report(report):
 def mel_band_frequencies(num_bands=spectral.NUM_MEL_BANDS, fmin=spectral.FMIN, fmax=spectral.FMAX):
     """Centre frequency (Hz) of each band of ``spectral.mel_filterbank``
     (HTK mel). [shape=(num_bands,)]"""
-    to_mel = lambda f: 1127.0 * np.log1p(np.asarray(f, np.float64) / 700.0)
+
+    def to_mel(f):
+        return 1127.0 * np.log1p(np.asarray(f, np.float64) / 700.0)
+
     edges = np.linspace(to_mel(fmin), to_mel(fmax), num_bands + 2)
     return 700.0 * np.expm1(edges[1:-1] / 1127.0)
 

@@ -98,7 +98,8 @@ class GanConfig:
             raise ParameterError(f"Expected r1_gamma >= 0. Received: r1_gamma={self.r1_gamma}")
         if self.guide_steps < 0 or (self.guide_steps and self.guide_steps < GUIDE_EPOCHS):
             raise ParameterError(
-                f"Expected guide_steps = 0 (no guide) or >= {GUIDE_EPOCHS}. Received: guide_steps={self.guide_steps}"
+                f"Expected guide_steps = 0 (no guide) or >= {GUIDE_EPOCHS}. "
+                f"Received: guide_steps={self.guide_steps}"
             )
         if not self.guide_weight >= 0:
             raise ParameterError(
@@ -342,7 +343,10 @@ def evaluation_corpus(generator_dir, data_dir=None, cache_dir=None):
     reason = "the version its metadata records"
     if version is None:
         version = synthetic.DEFAULT_VERSION
-        reason = "the default version: its metadata records none; pass --data_dir for the corpus it was trained on"
+        reason = (
+            "the default version: its metadata records none; "
+            "pass --data_dir for the corpus it was trained on"
+        )
     folder = cache.synthetic_corpus_dir(version, cache_dir)
     found = (
         "" if not named else f"the generator's metadata names {named}, which is not a folder here; "
@@ -457,7 +461,8 @@ def publish(model_dir, export_base, version=None):
     metadata = json.loads(report.read_text())
     if pathlib.Path(metadata.get("export", "")).resolve() != exported.resolve():
         raise ParameterError(
-            f"Expected {report} to evaluate the run's export {exported}. Received: export={metadata.get('export')!r}"
+            f"Expected {report} to evaluate the run's export {exported}. "
+            f"Received: export={metadata.get('export')!r}"
         )
     return export_generator(load_generator(exported), export_base, metadata, version)
 

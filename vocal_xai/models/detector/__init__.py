@@ -4,3 +4,5 @@ detector behind its interface (``adapter``)."""
 from vocal_xai.models.detector.adapter import KerasDetector, SavedModelDetector, WaveformDetector
 from vocal_xai.models.detector.svdnet_backbone import SVDNet
 from vocal_xai.models.detector.svdnet_presets import PRESETS
+
+__all__ = ["PRESETS", "KerasDetector", "SVDNet", "SavedModelDetector", "WaveformDetector"]

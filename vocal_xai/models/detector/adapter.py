@@ -132,7 +132,8 @@ class ScoreHead(keras.layers.Layer):
         super().__init__(**kwargs)
         if kind not in KINDS or output not in KINDS:
             raise ParameterError(
-                f"Expected kind and output in {list(KINDS)}. Received: kind={kind!r}, output={output!r}"
+                f"Expected kind and output in {list(KINDS)}. "
+                f"Received: kind={kind!r}, output={output!r}"
             )
         if units not in (1, 2):
             raise ParameterError(f"Expected units in [1, 2]. Received: units={units!r}")
@@ -239,7 +240,8 @@ def _score_kind(name, output, last_op):
     op = last_op()
     if op is None:
         raise ParameterError(
-            f"Expected to tell whether output {name!r} is a logit or a probability; neither its name nor "
+            f"Expected to tell whether output {name!r} is a logit or a probability; "
+            "neither its name nor "
             "its last operation says. Pass output='logit' or output='probability' "
             "(--detector_output= in the tools). Received: output='auto'"
         )
@@ -265,7 +267,8 @@ def _pick_score(units, score=None):
                 score = candidates[0]
     if score not in units or units[score] not in (1, 2):
         raise ParameterError(
-            "Expected one output of one unit (a vocal logit or probability) or two (non-vocal, vocal), "
+            "Expected one output of one unit (a vocal logit or probability) "
+            "or two (non-vocal, vocal), "
             "or an output named 'logit' or 'probability'. Received: outputs "
             + ", ".join(f"{n!r} ({u} units)" for n, u in units.items())
         )
@@ -447,7 +450,8 @@ class KerasDetector(keras.Model):
             ""
             if graph is not None
             else (
-                " A subclassed Keras model exposes only its outputs; its inner layers are out of reach: "
+                " A subclassed Keras model exposes only its outputs; "
+                "its inner layers are out of reach: "
                 "rebuild it as a functional or Sequential model to explain one."
             )
         )
@@ -692,10 +696,10 @@ class SavedModelSignatures:
             units = {n: _units(probe[n].shape[1:]) for n in sorted(probe)}
             names = sorted(function.structured_outputs)
 
-            def kind_of(score):
-                last_op = lambda: _last_value_op(
-                    function.graph, function.outputs[names.index(score)]
-                )
+            def kind_of(score, function=function, names=names):
+                def last_op():
+                    return _last_value_op(function.graph, function.outputs[names.index(score)])
+
                 return _score_kind(score, output, last_op)
 
             if reads == "log_mel":
@@ -718,8 +722,8 @@ class SavedModelSignatures:
         if not log_mel and not waveforms:
             raise ParameterError(
                 "Expected a SavedModel signature from log-mel [batch, 115, 80] or from a waveform "
-                f"[batch, samples] at 22050 Hz to a vocal logit or probability in {path}. Received: "
-                f"signatures {sorted(refused)}"
+                "[batch, samples] at 22050 Hz to a vocal logit or probability in "
+                f"{path}. Received: signatures {sorted(refused)}"
             )
         # Per-frame signatures first, vocal_xai's "frames" first of all.
         order = sorted(waveforms, key=lambda n: (not waveforms[n].per_frame, n != "frames", n))
@@ -786,9 +790,9 @@ class SavedModelDetector(keras.Model):
         }
         self._embedding_names = tuple(n for n in exposed if n != sig.score and sig.units[n] > 1)
         self.limits = (
-            f" A SavedModel exposes only the outputs of its signature ({signature!r}), with gradients "
-            "through its concrete function; its inner layers are out of reach: pass the Keras model "
-            "(a .keras file) to explain one."
+            f" A SavedModel exposes only the outputs of its signature ({signature!r}), "
+            "with gradients through its concrete function; its inner layers are out of reach: "
+            "pass the Keras model (a .keras file) to explain one."
         )
 
     @property
@@ -901,12 +905,14 @@ def check_explainable(detector, precision="float32"):
     if isinstance(detector, WaveformDetector):
         raise ParameterError(
             f"Expected a detector on log-mel excerpts to explain (the generator makes log-mel); "
-            f"{detector.saved_model_path} has only the waveform signature {detector.waveform.name!r}, which serves "
+            f"{detector.saved_model_path} has only the waveform signature "
+            f"{detector.waveform.name!r}, which serves "
             "whole-song prediction. Received: a waveform-only SavedModel"
         )
     if precision != "float32" and isinstance(detector, SavedModelDetector):
         raise ParameterError(
-            "Expected precision='float32' for a SavedModel detector (its graph keeps its own dtypes). "
+            "Expected precision='float32' for a SavedModel detector "
+            "(its graph keeps its own dtypes). "
             f"Received: precision={precision!r}"
         )
 
@@ -925,7 +931,8 @@ def check_neuron(detector, layer, unit):
     if not isinstance(unit, (int, np.integer)) or unit < 0 or (units is not None and unit >= units):
         high = "?" if units is None else units - 1
         raise ParameterError(
-            f"Expected unit in [0, {high}] for layer {layer!r} ({units} unit{'' if units == 1 else 's'} per "
+            f"Expected unit in [0, {high}] for layer {layer!r} "
+            f"({units} unit{'' if units == 1 else 's'} per "
             f"excerpt). Received: unit={unit}"
         )
 

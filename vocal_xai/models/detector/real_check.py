@@ -291,7 +291,8 @@ def check(detector, folder, threshold=DEFAULT_THRESHOLD, recordings=None):
         detector = keras_probabilities(detector)
     elif not callable(detector):
         raise ParameterError(
-            f"Expected a Keras SVDNet or a function waveform -> probabilities. Received: detector={detector!r}"
+            "Expected a Keras SVDNet or a function waveform -> probabilities. "
+            f"Received: detector={detector!r}"
         )
     return [summarise(r, detector(load_waveform(r)), threshold) for r in recordings]
 

@@ -209,7 +209,8 @@ def print_metrics(metrics):
     real = metrics.get("real_recordings")
     if real is not None:
         print(
-            f"real recordings (a check, never training data), threshold {real['threshold']:.2f} (fixed):"
+            "real recordings (a check, never training data), "
+            f"threshold {real['threshold']:.2f} (fixed):"
         )
         results = [real_check.RecordingResult(**r) for r in real["recordings"]]
         print(real_check.format_table(results))
