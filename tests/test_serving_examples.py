@@ -1,6 +1,7 @@
 """The REST examples: requests from the expressions, responses from
 saved_model_cli, and a check that notices when they no longer hold."""
 
+import dataclasses
 import json
 import pathlib
 
@@ -117,3 +118,28 @@ def test_markdown_shortens_long_arrays(zoo_root, tmp_path):
 
 def test_readme_shows_the_recorded_examples():
     assert serving_examples.markdown(ROOT / "docs" / "serving") in (ROOT / "README.md").read_text()
+
+
+def test_verify_holds_each_example_to_its_own_tolerance(zoo_root, tmp_path):
+    loose = tuple(dataclasses.replace(e, tolerance=0.05) for e in EXAMPLES[:1]) + EXAMPLES[1:]
+    index = serving_examples.write(tmp_path, zoo_root, loose)
+    assert [e["tolerance"] for e in index] == [0.05] + [serving_examples.TOLERANCE] * (
+        len(EXAMPLES) - 1
+    )
+    path = tmp_path / "toy.serving_default.response.json"
+    body = json.loads(path.read_text())
+    body["outputs"]["total"][1] += 0.01
+    path.write_text(json.dumps(body))
+    assert serving_examples.verify(tmp_path, zoo_root) == []
+    body["outputs"]["total"][1] += 0.1
+    path.write_text(json.dumps(body))
+    assert serving_examples.verify(tmp_path, zoo_root) == [
+        "toy.serving_default.response.json.outputs.total: max abs difference 0.11 > 0.05"
+    ]
+
+
+def test_only_the_ascent_examples_are_held_loosely():
+    tolerances = {(e.model, e.signature): e.tolerance for e in serving_examples.EXAMPLES}
+    assert tolerances.pop(("explainer", "serving_default")) == serving_examples.ASCENT_TOLERANCE
+    assert tolerances.pop(("explainer", "from_latent")) == serving_examples.ASCENT_TOLERANCE
+    assert set(tolerances.values()) == {serving_examples.TOLERANCE} == {2e-4}

@@ -25,6 +25,13 @@ from vocal_xai.errors import ParameterError
 INDEX_FILE = "examples.json"
 DECIMALS = 5  # floats in the recorded responses
 TOLERANCE = 2e-4  # |recorded - recomputed| allowed by ``verify`` (rounding and CPU differences)
+# The explainer's outputs end an Adam ascent. Its first steps follow the sign
+# of each gradient component, so a component near zero can take the other
+# sign under another CPU's rounding of the batched kernels, and the
+# trajectory moves on from there: between two x86 CPU types the recorded
+# responses differ by up to 0.05 in z and the activation and 0.15 in log-mel.
+# Another model version differs by whole units.
+ASCENT_TOLERANCE = 0.5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +39,7 @@ class Example:
     model: str
     signature: str
     input_exprs: dict  # input name -> NumPy expression of its value (``np`` is numpy)
+    tolerance: float = TOLERANCE  # of ``verify``, on the response's floats
 
     @property
     def stem(self):
@@ -79,6 +87,7 @@ EXAMPLES = (
             "rp": "np.array([0.01, 0.01], np.float32)",
             "steps": "np.int32(25)",
         },
+        ASCENT_TOLERANCE,
     ),
     Example(
         "explainer",
@@ -91,6 +100,7 @@ EXAMPLES = (
             "rp": "np.array([0.01], np.float32)",
             "steps": "np.int32(10)",
         },
+        ASCENT_TOLERANCE,
     ),
 )
 
@@ -192,6 +202,7 @@ def write(docs_dir, zoo_root=None, examples=EXAMPLES):
                 "version": int(version_dir.name),
                 "signature": example.signature,
                 "input_exprs": example.input_exprs,
+                "tolerance": example.tolerance,
                 "request": f"{example.stem}.request.json",
                 "response": f"{example.stem}.response.json",
             }
@@ -204,19 +215,23 @@ def _dump(path, value, indent=None):
     path.write_text(json.dumps(value, indent=indent) + "\n")
 
 
-def _compare(recorded, computed, where):
-    """Differences between two JSON values (floats within ``TOLERANCE``)."""
+def _compare(recorded, computed, where, tolerance=TOLERANCE):
+    """Differences between two JSON values (floats within ``tolerance``)."""
     if isinstance(recorded, dict) and isinstance(computed, dict):
         if set(recorded) != set(computed):
             return [f"{where}: keys {sorted(recorded)} != {sorted(computed)}"]
-        return [d for k in recorded for d in _compare(recorded[k], computed[k], f"{where}.{k}")]
+        return [
+            d
+            for k in recorded
+            for d in _compare(recorded[k], computed[k], f"{where}.{k}", tolerance)
+        ]
     a, b = np.asarray(recorded), np.asarray(computed)
     if a.shape != b.shape:
         return [f"{where}: shape {a.shape} != {b.shape}"]
     if a.dtype.kind in "fiu" and b.dtype.kind in "fiu":
         worst = float(np.max(np.abs(a - b))) if a.size else 0.0
         return (
-            [] if worst <= TOLERANCE else [f"{where}: max abs difference {worst:.3g} > {TOLERANCE}"]
+            [] if worst <= tolerance else [f"{where}: max abs difference {worst:.3g} > {tolerance}"]
         )
     return [] if a.tolist() == b.tolist() else [f"{where}: values differ"]
 
@@ -227,13 +242,18 @@ def verify(docs_dir, zoo_root=None):
     docs_dir = pathlib.Path(docs_dir)
     problems = []
     for entry in json.loads((docs_dir / INDEX_FILE).read_text()):
-        example = Example(entry["model"], entry["signature"], entry["input_exprs"])
+        example = Example(
+            entry["model"], entry["signature"], entry["input_exprs"], entry["tolerance"]
+        )
         version_dir = _version_dir(example.model, zoo_root, entry["version"])
         recorded_request = json.loads((docs_dir / entry["request"]).read_text())
         problems += _compare(recorded_request, request(example), entry["request"])
         recorded = json.loads((docs_dir / entry["response"]).read_text())
         problems += _compare(
-            recorded, response(run_saved_model_cli(version_dir, example)), entry["response"]
+            recorded,
+            response(run_saved_model_cli(version_dir, example)),
+            entry["response"],
+            example.tolerance,
         )
     return problems
 
