@@ -70,6 +70,7 @@ def test_progress_bars_are_plain_when_output_is_not_a_terminal(monkeypatch):
     assert cli.progress_verbosity() == 1
 
 
+@pytest.mark.slow
 def test_a_normal_run_prints_no_tensorflow_log_lines(script):
     result = _run(script, "--rate=2")
     assert result.returncode == 0 and result.stdout.strip() == "sum 6.0"
@@ -83,6 +84,7 @@ def test_help_exits_zero_and_lists_the_flags(script):
     assert result.returncode == 0 and "--rate" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_user_error_is_one_line_and_exit_2(script):
     result = _run(script, "--rate=-1")
     assert result.returncode == 2

@@ -20,6 +20,7 @@ def test_the_readme_has_python_blocks():
     assert len(BLOCKS) >= 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_readme_python_block_runs(index, tmp_path):
     """Run block ``index`` in a fresh interpreter in an empty folder."""

@@ -93,6 +93,7 @@ def test_find_saved_models_sorts_versions_and_ignores_hidden(tmp_path):
         serving_check.expand(tmp_path / "c")
 
 
+@pytest.mark.slow
 def test_op_types_include_the_function_library(zoo):
     path = zoo / "good" / "1"
     ops = serving_check.op_types(path)
@@ -106,6 +107,7 @@ def test_op_types_include_the_function_library(zoo):
     assert serving_check.non_core_ops(ops) == set()
 
 
+@pytest.mark.slow
 def test_non_core_ops():
     ops = {
         "MatMul",
@@ -171,6 +173,7 @@ def test_automatic_inputs():
         serving_check.example_inputs_for(explain, {"nope": 1})
 
 
+@pytest.mark.slow
 def test_check_passes_a_core_model_with_explicit_and_automatic_inputs(zoo):
     path = zoo / "good" / "1"
     report = serving_check.check(
@@ -188,6 +191,7 @@ def test_check_passes_a_core_model_with_explicit_and_automatic_inputs(zoo):
     assert explain.inputs["steps"] == [] and explain.inputs["direction"] == [1]
 
 
+@pytest.mark.slow
 def test_check_flags_py_function(zoo):
     path = zoo / "bad" / "1"
     assert {"EagerPyFunc"} <= serving_check.op_types(path)
@@ -220,6 +224,7 @@ def _script(*args):
     )
 
 
+@pytest.mark.slow
 def test_script_passes_a_core_model(zoo):
     result = _script(zoo / "good" / "1")
     assert result.returncode == 0, result.stderr[-3000:]
@@ -228,6 +233,7 @@ def test_script_passes_a_core_model(zoo):
     assert "serving check ok: 1 models" in result.stdout
 
 
+@pytest.mark.slow
 def test_script_fails_a_py_function_model(zoo):
     path = zoo / "bad" / "1"
     result = _script(path)
@@ -236,11 +242,13 @@ def test_script_fails_a_py_function_model(zoo):
     assert f"{path}: signature 'serving_default' failed" in result.stderr
 
 
+@pytest.mark.slow
 def test_script_rejects_a_path_without_saved_model(tmp_path):
     result = _script(tmp_path / "missing")
     assert result.returncode != 0 and "missing" in result.stderr
 
 
+@pytest.mark.slow
 def test_script_passes_the_shipped_models():
     result = _script()
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]

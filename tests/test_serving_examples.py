@@ -64,6 +64,7 @@ def test_request_is_the_columnar_rest_body():
     json.dumps(body)  # plain JSON
 
 
+@pytest.mark.slow
 def test_write_records_saved_model_cli_outputs(zoo_root, tmp_path):
     index = serving_examples.write(tmp_path, zoo_root, EXAMPLES)
     assert [(e["model"], e["version"], e["signature"]) for e in index] == [
@@ -79,6 +80,7 @@ def test_write_records_saved_model_cli_outputs(zoo_root, tmp_path):
     assert serving_examples.verify(tmp_path, zoo_root) == []
 
 
+@pytest.mark.slow
 def test_verify_reports_a_changed_response_and_request(zoo_root, tmp_path):
     serving_examples.write(tmp_path, zoo_root, EXAMPLES)
     path = tmp_path / "toy.serving_default.response.json"
@@ -96,6 +98,7 @@ def test_verify_reports_a_changed_response_and_request(zoo_root, tmp_path):
     assert len(problems) == 2
 
 
+@pytest.mark.slow
 def test_shipped_examples_hold():
     """Every REST example in docs/serving matches saved_model_cli on the
     recorded model version."""
@@ -107,6 +110,7 @@ def test_shipped_examples_hold():
     assert serving_examples.verify(docs) == []
 
 
+@pytest.mark.slow
 def test_markdown_shortens_long_arrays(zoo_root, tmp_path):
     serving_examples.write(tmp_path, zoo_root, EXAMPLES)
     text = serving_examples.markdown(tmp_path)
@@ -120,6 +124,7 @@ def test_readme_shows_the_recorded_examples():
     assert serving_examples.markdown(ROOT / "docs" / "serving") in (ROOT / "README.md").read_text()
 
 
+@pytest.mark.slow
 def test_verify_holds_each_example_to_its_own_tolerance(zoo_root, tmp_path):
     loose = tuple(dataclasses.replace(e, tolerance=0.05) for e in EXAMPLES[:1]) + EXAMPLES[1:]
     index = serving_examples.write(tmp_path, zoo_root, loose)

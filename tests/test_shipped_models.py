@@ -30,6 +30,7 @@ def test_every_registered_model_is_shipped():
         assert (zoo.root() / name / "README.md").is_file(), f"no model card for {name!r}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, version", [v for v in SHIPPED if v[0] == "detector"])
 def test_shipped_detector_in_fresh_process(name, version, tmp_path):
     path = zoo.resolve(name, version)
@@ -82,6 +83,7 @@ def test_shipped_detector_in_fresh_process(name, version, tmp_path):
         assert np.all((probability >= 0) & (probability <= 1))
 
 
+@pytest.mark.slow
 def test_shipped_detector_reproduces_its_card(default_corpus, evaluation_corpus):
     """Re-evaluate the newest shipped detector on the synthetic corpus it was
     trained on (version 1 unless its metadata names another): the threshold
@@ -103,6 +105,7 @@ def test_shipped_detector_reproduces_its_card(default_corpus, evaluation_corpus)
     assert metrics["test"]["error"] < 0.25 * min(vocal, 1 - vocal)
 
 
+@pytest.mark.slow
 def test_shipped_generator_reproduces_its_card(default_corpus, evaluation_corpus):
     """Re-evaluate the newest shipped generator with the detector it was
     judged by, on the synthetic corpus it was trained on (version 1 unless
@@ -145,6 +148,7 @@ assert "vocal_xai" not in sys.modules and "tensorflow_io" not in sys.modules
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, version", [v for v in SHIPPED if v[0] == "generator"])
 def test_shipped_generator_in_fresh_process(name, version, tmp_path):
     path = zoo.resolve(name, version)
@@ -192,6 +196,7 @@ def test_shipped_generator_in_fresh_process(name, version, tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "cli" / "log_mel.npy"), served, atol=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, version", [v for v in SHIPPED if v[0] == "explainer"])
 def test_shipped_explainer_matches_the_python_loop(name, version):
     """The exported ascent gives what ``tools/explain.py``'s loop gives on the

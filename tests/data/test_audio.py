@@ -13,6 +13,7 @@ def _chirp(rate, seconds=2.0, channels=1):
     return np.stack([y * (1.0 if c == 0 else 0.5) for c in range(channels)], axis=1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "fmt, subtype, rate, channels",
     [

@@ -6,6 +6,7 @@ from vocal_xai.data import defaults, synthetic
 from vocal_xai.errors import ParameterError
 
 
+@pytest.mark.slow
 def test_an_existing_default_corpus_must_hold_the_version_asked_for(tmp_path):
     root = synthetic.make_corpus(
         tmp_path / "corpus",
@@ -27,6 +28,7 @@ def test_an_existing_default_corpus_must_hold_the_version_asked_for(tmp_path):
         defaults.open_corpus(None, root, seed=5)
 
 
+@pytest.mark.slow
 def test_a_version_1_folder_has_no_info_file_and_counts_as_version_1(tmp_path):
     root = synthetic.make_corpus(
         tmp_path / "v1",
@@ -39,3 +41,11 @@ def test_a_version_1_folder_has_no_info_file_and_counts_as_version_1(tmp_path):
     assert synthetic.corpus_info(root) is None
     with pytest.raises(ParameterError, match="Received: version 1, seed unrecorded"):
         defaults.open_corpus(None, root)
+
+
+def test_a_given_corpus_is_read_as_it_is_and_no_default_is_made(tiny_corpus, tmp_path):
+    default_dir = tmp_path / "default"
+    corpus = defaults.open_corpus(tiny_corpus, default_dir)
+    assert [s.name for s in corpus.songs("train")] == ["s0"]
+    assert [s.name for s in corpus.songs("test")] == ["s2"]
+    assert not default_dir.exists()

@@ -24,6 +24,7 @@ def _ramp_split(lengths, vocal_from=0.5):
     )
 
 
+@pytest.mark.slow
 def test_load_split_features_and_labels(tiny_corpus):
     corpus = corpus_lib.read_corpus(tiny_corpus)
     split = pipeline.load_split(corpus, "train")
@@ -34,6 +35,7 @@ def test_load_split_features_and_labels(tiny_corpus):
     assert split.labels[0].sum() == pytest.approx(2.0 * spectral.FRAME_RATE, abs=2)
 
 
+@pytest.mark.slow
 def test_feature_cache_is_written_and_reused(tiny_corpus, tmp_path, monkeypatch):
     corpus = corpus_lib.read_corpus(tiny_corpus)
     cache = tmp_path / "cache"
@@ -66,6 +68,7 @@ def test_feature_cache_is_written_and_reused(tiny_corpus, tmp_path, monkeypatch)
     assert pipeline.cache_key(corpus.songs("valid")) != key
 
 
+@pytest.mark.slow
 def test_load_split_names_undecodable_file(tiny_corpus):
     corpus = corpus_lib.read_corpus(tiny_corpus)
     path = tiny_corpus / "audio" / "s0.flac"
@@ -86,6 +89,7 @@ def test_band_stats_matches_numpy():
         pipeline.band_stats([])
 
 
+@pytest.mark.slow
 def test_excerpts_shapes_and_label_alignment():
     split = _ramp_split([400, 300])
     frames = np.concatenate(split.features)
@@ -103,6 +107,7 @@ def test_excerpts_shapes_and_label_alignment():
         np.testing.assert_array_equal(y, labels[centres])
 
 
+@pytest.mark.slow
 def test_stream_is_deterministic_per_seed():
     split = _ramp_split([500])
 
@@ -118,6 +123,7 @@ def test_stream_is_deterministic_per_seed():
     np.testing.assert_array_equal(later, take(7)[2])
 
 
+@pytest.mark.slow
 def test_class_balance():
     split = _ramp_split([2000], vocal_from=0.85)  # about 15 % vocal centres
 

@@ -49,6 +49,7 @@ V2_SONG_SHA256 = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "version, index",
     [(1, i) for i in sorted(V1_SONG_SHA256)] + [(2, i) for i in sorted(V2_SONG_SHA256)],
@@ -75,6 +76,7 @@ def _files(root):
     return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_files_and_other_seed_differs(tiny_corpus, tmp_path):
     version = _version(tiny_corpus)
     again = synthetic.make_corpus(
@@ -101,6 +103,7 @@ def test_same_seed_gives_byte_identical_files_and_other_seed_differs(tiny_corpus
     assert np.mean(np.abs(a - c)) > 0.01
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version", [1, 2])
 def test_synthesize_song_is_deterministic_per_seed_and_index(version):
     a = synthetic.synthesize_song(11, 2, 7.0, version)
@@ -113,6 +116,7 @@ def test_synthesize_song_is_deterministic_per_seed_and_index(version):
     assert not np.array_equal(a.audio, c.audio)
 
 
+@pytest.mark.slow
 def test_vocal_energy_lies_inside_sing_regions(songs):
     _, songs = songs
     for song in songs:
@@ -130,6 +134,7 @@ def test_vocal_energy_lies_inside_sing_regions(songs):
                 assert np.sqrt(np.mean(energy[i0:i1])) > 1e-3
 
 
+@pytest.mark.slow
 def test_segments_structure_and_vocal_fraction(songs):
     version, songs = songs
     fractions = []
@@ -183,6 +188,7 @@ def test_audio_is_finite_unclipped_and_normalised(songs):
         assert song.singer in singers
 
 
+@pytest.mark.slow
 def test_flac_and_labels_read_back(tiny_corpus):
     names = []
     for split in corpus.SPLITS:
@@ -201,6 +207,7 @@ def test_flac_and_labels_read_back(tiny_corpus):
         assert corpus.parse_lab(tiny_corpus / "labels" / f"{name}.lab") == song.segments
 
 
+@pytest.mark.slow
 def test_summarize_corpus_counts(tiny_corpus):
     summary = synthetic.summarize_corpus(tiny_corpus)
     assert summary.songs_per_split == TINY_SPLITS
@@ -501,6 +508,7 @@ def test_version_2_plans_cover_every_style_voice_and_songs_without_singing():
     assert 0.3 <= harmonised <= 0.7
 
 
+@pytest.mark.slow
 def test_make_corpus_writes_chosen_splits_numbered_as_in_the_whole_corpus(tmp_path):
     sizes = {"train": 2, "valid": 1, "test": 1}
     root = synthetic.make_corpus(

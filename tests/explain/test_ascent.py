@@ -33,6 +33,7 @@ def test_initial_latents_are_seeded_normals():
     assert abs(big.mean()) < 0.02 and abs(big.std() - 1) < 0.02
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("direction", ["max", "min"])
 def test_objective_moves_the_activation(param, direction):
     z0, c, lr, rp = _rows(6, lr=0.1, rp=0.0)
@@ -59,6 +60,7 @@ def test_snapshots_keep_the_best_so_far(param):
     )
 
 
+@pytest.mark.slow
 def test_fused_adam_matches_keras_adam(param):
     z0, c, lr, rp = _rows(3, lr=0.05, rp=0.1)
     steps = 8
@@ -78,6 +80,7 @@ def test_fused_adam_matches_keras_adam(param):
     np.testing.assert_allclose(res.activation, np.stack(trace), rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_sgd_step_and_per_row_learning_rates(param):
     z0, c, _, rp = _rows(2)
     lr = np.array([0.0, 0.01])
@@ -94,6 +97,7 @@ def test_sgd_step_and_per_row_learning_rates(param):
     np.testing.assert_allclose(res.z_norm[1, 1], np.linalg.norm(z0[1] + 0.01 * grad[1]), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_regularisation_shrinks_the_latent(param):
     z0, c, lr, _ = _rows(4, lr=0.1)
     weak = ascent.latent_ascent(param, z0, c, lr, np.full(4, 0.0), "max", snapshots=[40])
@@ -113,6 +117,7 @@ def test_chunks_give_identical_results(param):
     np.testing.assert_array_equal(b.best_z, again.best_z)
 
 
+@pytest.mark.slow
 def test_other_layer_and_unit(param):
     z0, c, lr, rp = _rows(2, lr=0.1, rp=0.0)
     target = objectives.activation("embedding_8", 3)
@@ -153,6 +158,7 @@ def test_bad_arguments(param):
         ascent.LatentParameterisation(param.generator, param.detector, layers=["conv9"])
 
 
+@pytest.mark.slow
 def test_mixed_precision_agrees_with_float32(param):
     mixed = ascent.LatentParameterisation(
         param.generator, param.detector, precision="mixed_bfloat16"
@@ -171,6 +177,7 @@ def test_mixed_precision_agrees_with_float32(param):
         ascent.LatentParameterisation(param.generator, param.detector, precision="fp8")
 
 
+@pytest.mark.slow
 def test_default_objective_is_the_old_formula(param):
     # Today's defaults against the formula the ascent used to hard-code,
     # written as a user's function of (z, outputs).
@@ -204,6 +211,7 @@ def test_default_objective_is_the_old_formula(param):
         np.testing.assert_array_equal(default.best_z, explicit.best_z)
 
 
+@pytest.mark.slow
 def test_same_name_different_weights_are_different_objectives(param):
     z0, c, lr, rp = _rows(4, lr=0.1, rp=0.01)
     target = objectives.activation("logit", 0)
@@ -243,6 +251,7 @@ def test_same_name_different_weights_are_different_objectives(param):
     )
 
 
+@pytest.mark.slow
 def test_composed_regularisers(param):
     z0, c, lr, rp = _rows(4, lr=0.1, rp=0.0)
     target = objectives.activation("logit", 0)

@@ -1,9 +1,11 @@
 import numpy as np
+import pytest
 
 from vocal_xai import spectral
 from vocal_xai.explain import audio
 
 
+@pytest.mark.slow
 def test_inversion_recovers_a_tone(tmp_path):
     t = np.arange(int(1.6 * 22050)) / 22050
     y = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
@@ -21,3 +23,13 @@ def test_inversion_recovers_a_tone(tmp_path):
     assert np.mean(np.abs(again[:n][top] - log_mel[:n][top] - shift)) < 0.5
     path = audio.write_wav(tmp_path / "x.wav", back)
     assert path.stat().st_size > 40000
+
+
+def test_write_wav_keeps_the_samples_at_the_sample_rate(tmp_path):
+    import soundfile as sf
+
+    y = (0.25 * np.sin(2 * np.pi * 440 * np.arange(2205) / spectral.SAMPLE_RATE)).astype(np.float32)
+    path = audio.write_wav(tmp_path / "x.wav", y)
+    back, rate = sf.read(path, dtype="float32")
+    assert rate == spectral.SAMPLE_RATE == 22050 and back.shape == y.shape
+    np.testing.assert_allclose(back, y, atol=1 / 32768)

@@ -108,6 +108,7 @@ def test_noise_gives_low_confidence_and_no_pitch_cues():
     assert np.isnan(c["vibrato_depth"][0]) and np.isnan(c["glide_fraction"][0])
 
 
+@pytest.mark.slow
 def test_f0_track_by_pyin_lines_up_with_the_log_mel_frames():
     w = _tone(300.0, 6.0, 50.0)
     f0 = cues.f0_track(w)
@@ -164,6 +165,7 @@ def test_fast_decay_is_slower_in_a_room():
     assert decay[0] > 10.0 and decay[1] < 0.5 * decay[0]
 
 
+@pytest.mark.slow
 def test_probe_line_carries_the_cues_it_is_given():
     seconds = 2.0
     line = cues.probe_line(seconds, vibrato_depth=60.0, register=(69, 70), seed=3)

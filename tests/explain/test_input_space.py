@@ -53,6 +53,7 @@ def test_log_mel_is_mean_plus_scaled_input_above_the_floor(param):
     assert x[0, 0, 0] == pytest.approx(spectral.LOG_MEL_MIN)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("direction", ["max", "min"])
 def test_ascent_moves_the_activation_and_snapshots_are_iterates(param, direction):
     u0, lr, rp = _rows(4)
@@ -85,6 +86,7 @@ def test_regularisers_pull_the_input_to_the_mean_and_smooth_it(param):
     assert np.all(tv(strong.inputs[-1]) < tv(weak.inputs[-1]))
 
 
+@pytest.mark.slow
 def test_same_seed_same_result_and_jitter_changes_it(param):
     u0, lr, rp = _rows(3)
     a = input_space.input_ascent(param, u0, lr, rp, "max", (5,), jitter=2, seed=7, chunk_size=2)
@@ -96,6 +98,7 @@ def test_same_seed_same_result_and_jitter_changes_it(param):
     assert not np.allclose(a.inputs, c.inputs)
 
 
+@pytest.mark.slow
 def test_other_target_and_bad_arguments(param):
     u0, lr, rp = _rows(2)
     target = objectives.activation("embedding_8", 3)
@@ -115,6 +118,7 @@ def test_other_target_and_bad_arguments(param):
         input_space.input_ascent(param, u0, lr, rp, "max", (4,), optimizer="rmsprop")
 
 
+@pytest.mark.slow
 def test_default_objective_is_the_old_formula(param):
     u0, lr, rp = _rows(3, rp=0.5)
     u0 = u0 * 10.0
@@ -134,6 +138,7 @@ def test_default_objective_is_the_old_formula(param):
     np.testing.assert_allclose(default.activation, formula.activation, rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_composed_objective_and_keras_optimizer(param, detector):
     u0, _, _ = _rows(2)
     u0 = u0 * 20.0

@@ -35,6 +35,7 @@ def result():
     return run.explain(generator, detector, valid, config)
 
 
+@pytest.mark.slow
 def test_every_setting_is_ranked(result):
     assert len(result.ranking) == 2 * 2 * 2
     distances = [r["distance"] for r in result.ranking]
@@ -53,6 +54,7 @@ def test_every_setting_is_ranked(result):
             assert rows[(lr, rp, 6)]["max_activation"] >= rows[(lr, rp, 2)]["max_activation"] - 1e-6
 
 
+@pytest.mark.slow
 def test_outputs(result, tmp_path):
     paths = report.write_all(
         result, tmp_path, versions={"detector": "test"}, audio_count=2, griffin_lim_iterations=5

@@ -106,6 +106,7 @@ def _coverage(method_interval, trials=100):
     return hits / trials
 
 
+@pytest.mark.slow
 def test_bootstrap_interval_covers_the_true_distance_at_its_nominal_rate():
     import scipy.stats
 

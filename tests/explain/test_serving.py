@@ -74,6 +74,7 @@ def _python_loop(models, z0, steps=STEPS):
     return out
 
 
+@pytest.mark.slow
 def test_export_layout_and_metadata(exported):
     path, loaded = exported
     assert path.name == "1" and (path / "saved_model.pb").is_file()
@@ -86,6 +87,7 @@ def test_export_layout_and_metadata(exported):
     assert spec["seed"].shape.rank is None and spec["class_id"].shape.rank is None
 
 
+@pytest.mark.slow
 def test_seed_signature_matches_the_python_loop(models, exported):
     out = exported[1].signatures["serving_default"](**_inputs())
     ref = _python_loop(models, ascent.initial_latents(SEEDS))
@@ -99,6 +101,7 @@ def test_seed_signature_matches_the_python_loop(models, exported):
     assert np.all(sign * (out["activation"].numpy() - trace[:, 0]) > 0)
 
 
+@pytest.mark.slow
 def test_latent_signature_matches_the_python_loop(models, exported):
     z0 = np.random.default_rng(5).standard_normal((len(SEEDS), 128)).astype(np.float32)
     inputs = _inputs(z0=tf.constant(z0))

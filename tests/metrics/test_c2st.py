@@ -31,6 +31,7 @@ def halves(tmp_path_factory):
     return x[0::2], x[1::2]
 
 
+@pytest.mark.slow
 def test_real_against_real_is_chance(halves):
     a, b = halves
     result = c2st.classifier_two_sample_test(a, b)
@@ -46,6 +47,7 @@ def test_real_against_real_is_chance(halves):
     assert result.accuracy == pytest.approx(right / (2 * PER_SIDE))
 
 
+@pytest.mark.slow
 def test_blurred_real_is_told_apart(halves):
     a, b = halves
     blurred = scipy.ndimage.uniform_filter(b, size=(1, 3, 3))  # 3 frames x 3 bands
@@ -59,6 +61,7 @@ def test_blurred_real_is_told_apart(halves):
     assert summary["examples"] == 2 * PER_SIDE and summary["config"]["filters"] == [16, 32, 32]
 
 
+@pytest.mark.slow
 def test_noise_is_always_told_apart(halves):
     a, b = halves
     rng = np.random.default_rng(0)
@@ -87,6 +90,7 @@ def test_standardize_excerpts():
     )  # level and scale gone
 
 
+@pytest.mark.slow
 def test_same_seed_same_scores():
     rng = np.random.default_rng(1)
     a = rng.normal(0, 1, (16, 24, 18)).astype(np.float32)
@@ -143,6 +147,7 @@ def test_bad_config(kwargs, pattern):
         c2st.C2STConfig(**kwargs)
 
 
+@pytest.mark.slow
 def test_metrics_import_neither_models_nor_explain():
     import subprocess
     import sys

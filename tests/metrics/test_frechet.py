@@ -562,6 +562,7 @@ np.savez(
 """
 
 
+@pytest.mark.slow
 def test_metric_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
     rng = np.random.default_rng(24)
     # 57 = 7 batches of 8 and one of 1: a replica gets an empty last batch.

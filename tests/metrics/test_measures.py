@@ -143,6 +143,7 @@ def test_bad_input(judge):
         measures.build_judge(_split(0), _split(1), time_pool=0)
 
 
+@pytest.mark.slow
 def test_measures_separate_vocal_from_non_vocal_on_the_default_corpus(
     default_corpus, tmp_path_factory
 ):

@@ -285,6 +285,7 @@ def test_train_step_updates_both_players(loss):
         assert unchanged == allowed
 
 
+@pytest.mark.slow
 def test_hinge_training_separates_real_from_fake():
     # Real excerpts are flat and 8 band stds above the mean the generator
     # starts from: a few steps of D should tell them apart.
@@ -317,6 +318,7 @@ def _train_weights(seed, steps=3):
     return gan.generator.get_weights() + gan.discriminator.get_weights()
 
 
+@pytest.mark.slow
 def test_same_seed_gives_same_weights():
     first, second = _train_weights(7), _train_weights(7)
     assert len(first) == len(second)
@@ -394,6 +396,7 @@ class RealExcerpts:
         return tf.gather(self.table, inputs["class"][0])[: tf.shape(inputs["z"])[0]]
 
 
+@pytest.mark.slow
 def test_evaluate_generator_rows(splits, detector):
     train, valid = splits
     keras.utils.set_random_seed(0)
@@ -439,6 +442,7 @@ def test_evaluate_generator_rows(splits, detector):
     assert f"for {report['class_matters']['value']:.1%}" in text
 
 
+@pytest.mark.slow
 def test_evaluate_generator_scores_real_excerpts_as_perfect(splits, detector):
     train, valid = splits
     report = evaluation.evaluate_generator(
@@ -507,6 +511,7 @@ def test_export_layout(exported):
         task.export_generator(generator, base, {}, version=1)
 
 
+@pytest.mark.slow
 def test_fresh_process_matches_in_process_generator(exported, tmp_path):
     generator, _, path = exported
     z, labels = _served_inputs()
@@ -534,6 +539,7 @@ def test_fresh_process_matches_in_process_generator(exported, tmp_path):
     np.testing.assert_allclose(served, want, rtol=0, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_saved_model_cli_runs(exported, tmp_path):
     generator, _, path = exported
     z, labels = _served_inputs(batch=2, seed=2)

@@ -444,6 +444,7 @@ REAL = random_log_mel(8, seed=1)
 LABELS = tf.constant([1, 1, 0, 1, 1, 1, 0, 1], tf.int32)  # unbalanced: a clear class gradient
 
 
+@pytest.mark.slow
 def test_train_step_logs_d_aux_of_the_real_batch_before_the_step():
     gan = _gan(seed=0)
     assert gan.has_aux and gan.aux_weight == 1.0
@@ -470,6 +471,7 @@ def test_train_step_logs_d_aux_of_the_real_batch_before_the_step():
     )
 
 
+@pytest.mark.slow
 def test_g_aux_is_the_class_loss_of_the_generated_batch():
     # With a frozen D (learning rate 0), the G step sees D as it was, apart
     # from the spectral-norm power iterations of its training-mode calls.
@@ -506,6 +508,7 @@ def _sgd_step(aux_weight, models):
     return _by_path(gan.discriminator), _by_path(gan.generator)
 
 
+@pytest.mark.slow
 def test_aux_weight_weighs_the_class_losses():
     keras.utils.set_random_seed(2)
     mean, std = random_band_stats()
@@ -569,6 +572,7 @@ def test_compile_rejects_bad_aux_weight(aux_weight):
         gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), aux_weight=aux_weight)
 
 
+@pytest.mark.slow
 def test_fit_runs_compiled_and_reports_aux_metrics():
     gan = _gan(seed=3)
     data = tf.data.Dataset.from_tensor_slices((REAL, LABELS)).batch(4).repeat()

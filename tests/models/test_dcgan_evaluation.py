@@ -71,6 +71,7 @@ def splits(tmp_path_factory):
     return pipeline.load_split(songs, "train"), pipeline.load_split(songs, "valid")
 
 
+@pytest.mark.slow
 def test_a_split_with_fewer_excerpts_than_asked_is_used_whole(splits):
     train, valid = splits
     available = {
@@ -100,6 +101,7 @@ def test_a_split_with_fewer_excerpts_than_asked_is_used_whole(splits):
         ) in text
 
 
+@pytest.mark.slow
 def test_intervals_bracket_their_estimates(splits):
     train, valid = splits
     report = evaluation.evaluate_generator(
@@ -116,6 +118,7 @@ def test_intervals_bracket_their_estimates(splits):
     assert m["low"] <= m["value"] <= m["high"]
 
 
+@pytest.mark.slow
 def test_consistency_and_the_class_matters_on_known_answers(splits):
     train, valid = splits
     # The vocal shift raises every excerpt's logit by 1: the class always matters.
@@ -178,6 +181,7 @@ def test_c2st_skipped_below_its_minimum(splits):
     assert "skipped (10 excerpts per side" in evaluation.format_report(report)
 
 
+@pytest.mark.slow
 def test_written_files(splits, tmp_path):
     train, valid = splits
     result = evaluation.evaluate(
@@ -249,6 +253,7 @@ def test_evaluation_corpus_follows_the_metadata(tmp_path):
     assert why.endswith("(--data_dir)")
 
 
+@pytest.mark.slow
 def test_export_once_exports_a_finished_training_once(tmp_path):
     from vocal_xai.models.dcgan import PRESETS, Generator
 
@@ -282,6 +287,7 @@ class ReplayGenerator:
         return tf.gather(tf.gather(stacked, label[0]), rows)
 
 
+@pytest.mark.slow
 def test_detector_free_measures_on_known_answers(splits):
     train, valid = splits
     honest = evaluation.evaluate_generator(

@@ -57,6 +57,7 @@ def _class_gap(gan, guide):
     return float(logits[1] - logits[0])
 
 
+@pytest.mark.slow
 def test_the_guide_loss_pulls_the_classes_apart_along_the_guide():
     # Real batches with no class difference: only the guide tells the classes
     # apart, so without it the generator has no reason to separate them.
@@ -128,6 +129,7 @@ def test_bad_guide_settings():
     assert task.GanConfig(preset="dcgan_guided").guide_steps == 10000
 
 
+@pytest.mark.slow
 def test_train_guide_learns_the_classes_and_resumes_finished(small_corpus, tmp_path):
     corpus = corpus_lib.read_corpus(small_corpus)
     config = task.GanConfig(preset="dcgan_tiny_guided", guide_steps=100, batch_size=16)
@@ -148,6 +150,7 @@ def test_train_guide_learns_the_classes_and_resumes_finished(small_corpus, tmp_p
     np.testing.assert_allclose(guide(x).numpy(), again(x).numpy(), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_excerpt_error_counts_each_class_apart(small_corpus):
     corpus = corpus_lib.read_corpus(small_corpus)
     valid = pipeline.load_split(corpus, "valid")

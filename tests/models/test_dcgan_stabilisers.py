@@ -103,6 +103,7 @@ def test_policy_parsing():
         augment.parse_policy("shift,flip")
 
 
+@pytest.mark.slow
 def test_augmented_training_never_augments_the_generator_output():
     gan = _gan(augment_policy="shift,cutout,level")
     z, labels = random_gan_inputs(4, seed=1)
@@ -132,6 +133,7 @@ def test_r1_is_the_squared_input_gradient_of_the_real_logits():
     assert expected > 0
 
 
+@pytest.mark.slow
 def test_r1_shrinks_the_discriminator_gradient():
     # Same data, same seeds: the penalised discriminator ends with the
     # smaller input gradient at the real excerpts.
@@ -187,6 +189,7 @@ def test_average_follows_the_generator_with_a_warm_up():
     assert moved > 5
 
 
+@pytest.mark.slow
 def test_fit_steps_the_average_and_a_checkpoint_keeps_it(tmp_path):
     gan = _gan(ema_decay=0.99, learning_rate=1e-2)
     real = random_log_mel(16, seed=3)

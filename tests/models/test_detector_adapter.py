@@ -190,6 +190,7 @@ def test_output_kind(head, units, output, kind):
         np.testing.assert_allclose(out["logit"].numpy(), np.log(p / (1 - p)), atol=2e-4)
 
 
+@pytest.mark.slow
 def test_saved_model_with_serving_default_only(saved_models, svdnet):
     detector = zoo.load_detector(str(saved_models["excerpt"]))
     assert isinstance(detector, adapter.SavedModelDetector) and detector.waveform is None
@@ -292,6 +293,7 @@ def test_names_are_checked_with_the_valid_ones_listed(keras_file, saved_models, 
         run.checked_detector(saved, run.ExplainConfig(precision="mixed_bfloat16"))
 
 
+@pytest.mark.slow
 def test_explain_through_a_saved_model_matches_the_keras_model(saved_models, svdnet):
     keras.utils.set_random_seed(2)
     rng = np.random.default_rng(0)
@@ -363,6 +365,7 @@ def test_sliding_windows_match_the_once_per_song_path(svdnet):
     )
 
 
+@pytest.mark.slow
 def test_waveform_signatures_predict_whole_songs(saved_models, svdnet):
     waveform = tone_song(3.0, seed=2)
     log_mel = spectral.log_mel(waveform).numpy()

@@ -47,6 +47,7 @@ def test_layout_and_versions(exported):
     assert export.next_version(base / "detector") == 2
 
 
+@pytest.mark.slow
 def test_fresh_process_matches_in_process_model(exported, tmp_path):
     model, _, path = exported
     rng = np.random.default_rng(1)
@@ -79,6 +80,7 @@ def test_fresh_process_matches_in_process_model(exported, tmp_path):
     np.testing.assert_allclose(out["frames"], frames_want, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_saved_model_cli_runs_both_signatures(exported, tmp_path):
     _, _, path = exported
     np.save(tmp_path / "x.npy", np.full((2, 115, 80), -4.0, np.float32))

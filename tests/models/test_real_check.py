@@ -207,6 +207,7 @@ def test_markdown_table(tmp_path):
     assert text.endswith(f"{real_check.END}\n\nafter\n")
 
 
+@pytest.mark.slow
 def test_evaluate_adds_the_check_only_when_given(tiny_corpus, recordings, capsys):
     corpus = corpus_lib.read_corpus(tiny_corpus)
     model = constant_detector(0.8)
@@ -223,6 +224,7 @@ def test_evaluate_adds_the_check_only_when_given(tiny_corpus, recordings, capsys
     assert "inst.wav" in out and "fail" in out
 
 
+@pytest.mark.slow
 def test_cli_writes_json_and_refuses_a_missing_folder(recordings, tmp_path):
     zoo_root = tmp_path / "zoo"
     task.export_detector(constant_detector(0.3), zoo_root, {})

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from helpers import run_ok, script_env
 
 from vocal_xai.data import corpus as corpus_lib
@@ -16,6 +17,7 @@ from vocal_xai.models.detector import SVDNet, task
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_evaluate_a_version_on_a_corpus(small_corpus, tmp_path):
     songs = corpus_lib.read_corpus(small_corpus)
     model = SVDNet.from_preset(

@@ -38,6 +38,7 @@ def models(small_corpus, tmp_path_factory):
     return detector, version
 
 
+@pytest.mark.slow
 def test_evaluates_with_all_there_is(small_corpus, models, tmp_path):
     detector, generator = models
     out = tmp_path / "evaluated"
@@ -87,6 +88,7 @@ def test_evaluates_with_all_there_is(small_corpus, models, tmp_path):
     assert f"Wrote {out}" in result.stdout
 
 
+@pytest.mark.slow
 def test_refuses_an_existing_out_before_any_work(models, tmp_path):
     detector, generator = models
     out = tmp_path / "taken"

@@ -42,6 +42,7 @@ def _metrics(run_dir):
     return json.loads((run_dir / "metrics.json").read_text())
 
 
+@pytest.mark.slow
 def test_kill_and_resume_equals_uninterrupted(corpus, tmp_path):
     # An empty --real_recordings turns the check on real recordings off.
     epochs = ["--epochs=3", "--steps_per_epoch=30", "--real_recordings="]
@@ -64,6 +65,7 @@ def test_kill_and_resume_equals_uninterrupted(corpus, tmp_path):
     assert "real_recordings" not in _metrics(straight)["metrics"]
 
 
+@pytest.mark.slow
 def test_mirrored_on_two_logical_cpus(corpus, tmp_path):
     run = tmp_path / "mirrored"
     out = run_ok(_cmd(corpus, run, "--epochs=1", "--strategy=mirrored", "--logical_cpus=2"))
@@ -90,6 +92,7 @@ def _free_ports(n):
     return ports
 
 
+@pytest.mark.slow
 def test_two_local_workers(corpus, tmp_path):
     run = tmp_path / "multi"
     cluster = {"worker": [f"127.0.0.1:{p}" for p in _free_ports(2)]}

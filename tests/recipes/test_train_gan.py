@@ -57,6 +57,7 @@ def _evaluation(run_dir):
     return json.loads((run_dir / "evaluation.json").read_text())
 
 
+@pytest.mark.slow
 def test_kill_and_resume_equals_uninterrupted(corpus, detector, tmp_path):
     epochs = ["--epochs=3", "--steps_per_epoch=20"]
     straight = tmp_path / "straight"
@@ -79,6 +80,7 @@ def test_kill_and_resume_equals_uninterrupted(corpus, detector, tmp_path):
     assert resumed["evaluation"] == uninterrupted["evaluation"]
 
 
+@pytest.mark.slow
 def test_publish_a_finished_run_with_its_evaluation(corpus, detector, tmp_path):
     run = tmp_path / "run"
     zoo_base = tmp_path / "zoo"
@@ -106,6 +108,7 @@ def test_publish_a_finished_run_with_its_evaluation(corpus, detector, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_mirrored_on_two_logical_cpus(corpus, detector, tmp_path):
     run = tmp_path / "mirrored"
     out = run_ok(
@@ -137,6 +140,7 @@ def test_mirrored_on_two_logical_cpus(corpus, detector, tmp_path):
     assert metadata["replicas"] == 2 and metadata["parameters"] == report["generator_parameters"]
 
 
+@pytest.mark.slow
 def test_a_generator_trained_on_your_corpus_explains_your_detector(corpus, detector, tmp_path):
     """README 'Explain your own model': train_gan.py --data_dir=CORPUS, then
     tools/explain.py with that generator and that corpus's valid split."""

@@ -3,6 +3,7 @@ import pathlib
 import sys
 
 import numpy as np
+import pytest
 import validity_study as validity
 from helpers import run_ok, script_env
 
@@ -15,6 +16,7 @@ from vocal_xai.models.detector import task as detector_task
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_validity_recipe_writes_results_and_the_docs_block(small_corpus, tmp_path):
     mean, std = np.full(80, -5.0), np.ones(80)
     detector_task.export_detector(

@@ -125,6 +125,7 @@ def study(small_corpus, tmp_path_factory):
     return rows, examples, judge, config
 
 
+@pytest.mark.slow
 def test_study_scores_every_setting_of_both_methods(study):
     rows, examples, judge, config = study
     assert len(rows) == 2 * (2 + 2) * 2  # directions x (latent pairs + input pairs) x iterations
@@ -142,6 +143,7 @@ def test_study_scores_every_setting_of_both_methods(study):
         assert np.isfinite(r["distance"]) and r["distance"] >= 0 and np.isfinite(r["distance_1d"])
 
 
+@pytest.mark.slow
 def test_study_outputs_and_docs_block(study, tmp_path):
     rows, examples, judge, config = study
     analysis = validity.analyse(rows, 50)

@@ -51,6 +51,7 @@ def _explain(tmp, corpus, cwd, *flags, seeds=3):
     )
 
 
+@pytest.mark.slow
 def test_explain_cli_writes_every_output(zoo_and_corpus, tmp_path):
     tmp, corpus = zoo_and_corpus
     out = tmp_path / "out"
@@ -88,6 +89,7 @@ def test_explain_cli_writes_every_output(zoo_and_corpus, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out"]
 
 
+@pytest.mark.slow
 def test_explain_cli_never_mixes_runs(zoo_and_corpus, tmp_path):
     tmp, corpus = zoo_and_corpus
     out = tmp_path / "out"
@@ -110,6 +112,7 @@ def test_explain_cli_never_mixes_runs(zoo_and_corpus, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "flag, message",
     [

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 from helpers import run_ok, script_env
 
@@ -19,6 +20,7 @@ from vocal_xai.models.detector import task as detector_task
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_export_explainer_from_a_zoo(tmp_path):
     mean, std = np.full(80, -5.0), np.ones(80)
     zoo_root = tmp_path / "zoo"

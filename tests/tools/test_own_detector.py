@@ -76,6 +76,7 @@ def explain(workdir, *flags):
     )
 
 
+@pytest.mark.slow
 def test_explain_the_keras_file(workdir):
     out = workdir / "out"
     corpus = corpus_dir(workdir)
@@ -116,6 +117,7 @@ def test_explain_the_keras_file(workdir):
     )
 
 
+@pytest.mark.slow
 def test_a_wrong_neuron_stops_before_anything_runs(workdir):
     # Neither the generator nor the corpus exists: the check comes first.
     result = explain(
@@ -136,6 +138,7 @@ def test_a_wrong_neuron_stops_before_anything_runs(workdir):
         run.checked_detector(detector, run.ExplainConfig(neuron="conv9:0"))
 
 
+@pytest.mark.slow
 def test_predict_the_keras_file(workdir):
     path = corpus_dir(workdir) / "audio" / "song003.flac"
     run_ok(

@@ -60,6 +60,7 @@ def test_too_short_audio(setup, tmp_path):
         predict.SongPredictor(model)(short)
 
 
+@pytest.mark.slow
 def test_cli(setup, tmp_path):
     model, version, wav, tmp = setup
     env = dict(os.environ, VOCAL_XAI_ZOO=str(tmp / "zoo"), TF_CPP_MIN_LOG_LEVEL="2")
@@ -84,6 +85,7 @@ def test_cli(setup, tmp_path):
     assert "above threshold" in out.stdout
 
 
+@pytest.mark.slow
 def test_cli_checks_outputs_first_and_records_the_detector(setup, tmp_path):
     model, version, wav, tmp = setup
     env = dict(os.environ, VOCAL_XAI_ZOO=str(tmp / "zoo"))
@@ -112,6 +114,7 @@ def test_cli_checks_outputs_first_and_records_the_detector(setup, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
 
 
+@pytest.mark.slow
 def test_cli_refuses_audio_with_nan_in_one_line(setup, tmp_path):
     _, _, _, tmp = setup
     bad = tmp_path / "nan.wav"
