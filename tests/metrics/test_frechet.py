@@ -1,5 +1,6 @@
 """Tests for the float64 Fréchet distance, against a scipy reference."""
 
+import pathlib
 import sys
 
 import keras
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 import scipy.linalg
 import tensorflow as tf
+from embedding_model import LinearEmbedding
 from helpers import run_ok
 
 from vocal_xai.errors import ParameterError
@@ -338,35 +340,6 @@ def test_distance_to_samples_scores_each_set_of_a_batch_alone():
 # ------------------------------------------------- FrechetStatistics as a Keras metric
 
 
-class LinearEmbedding(keras.Model):
-    """A float64 linear embedding whose ``test_step`` accumulates the
-    statistics of its outputs, keras-io style."""
-
-    def __init__(self, dim, seed=0):
-        super().__init__()
-        self.embed = keras.layers.Dense(
-            dim,
-            kernel_initializer=keras.initializers.RandomNormal(seed=seed),
-            bias_initializer=keras.initializers.Constant(2.0),
-            dtype="float64",
-        )
-        self.embedding_stats = frechet.FrechetStatistics(dim)
-        self.traced_in_graph = None
-
-    def call(self, x):
-        return self.embed(x)
-
-    @property
-    def metrics(self):
-        return [self.embedding_stats]
-
-    def test_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self.traced_in_graph = not tf.executing_eagerly()
-        self.embedding_stats.update_state(self(x))
-        return self.embedding_stats.result()
-
-
 def _linear_embeddings(model, x):
     kernel, bias = (w.numpy() for w in model.embed.weights)
     return x @ kernel + bias
@@ -526,29 +499,11 @@ replica_counts = [float(v.numpy()) for v in strategy.experimental_local_results(
 
 
 # Model.evaluate of a float64 linear embedding under the strategy.
-class Embedding(keras.Model):
-    def __init__(self):
-        super().__init__()
-        self.embed = keras.layers.Dense(
-            3, kernel_initializer=keras.initializers.RandomNormal(seed=1), dtype="float64"
-        )
-        self.embedding_stats = frechet.FrechetStatistics(3)
-
-    def call(self, x):
-        return self.embed(x)
-
-    @property
-    def metrics(self):
-        return [self.embedding_stats]
-
-    def test_step(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self.embedding_stats.update_state(self(x))
-        return self.embedding_stats.result()
-
+sys.path.insert(0, sys.argv[3])
+from embedding_model import LinearEmbedding
 
 with strategy.scope():
-    model = Embedding()
+    model = LinearEmbedding(3, seed=1)
     model.compile(jit_compile=False)
     evaluated = model.evaluate(x, batch_size=8, return_dict=True, verbose=0)
 kernel, bias = (w.numpy() for w in model.embed.weights)
@@ -570,7 +525,10 @@ def test_metric_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
     np.save(tmp_path / "x.npy", x)
     script = tmp_path / "mirrored.py"
     script.write_text(MIRRORED)
-    run_ok([sys.executable, str(script), str(tmp_path / "x.npy"), str(tmp_path / "out.npz")])
+    here = pathlib.Path(__file__).resolve().parent
+    run_ok(
+        [sys.executable, str(script), str(tmp_path / "x.npy"), str(tmp_path / "out.npz"), str(here)]
+    )
     with np.load(tmp_path / "out.npz") as out:
         out = dict(out)
     eager = frechet.gaussian_stats(x)
