@@ -4,6 +4,8 @@ import importlib.metadata
 import pathlib
 import re
 
+import pytest
+
 import vocal_xai
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -33,6 +35,7 @@ def _imported_modules(path):
     return {n for n in names if n.startswith("vocal_xai")}
 
 
+@pytest.mark.slow
 def test_layers_import_downwards_only():
     # Models and metrics sit below explain: nothing there may import it.
     for layer in ("models", "metrics", "data"):

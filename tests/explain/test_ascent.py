@@ -106,6 +106,7 @@ def test_regularisation_shrinks_the_latent(param):
     assert np.all(strong.z_norm[-1] < strong.z_norm[0])
 
 
+@pytest.mark.slow
 def test_chunks_give_identical_results(param):
     z0, c, lr, rp = _rows(7, lr=0.05)
     lr = lr * np.linspace(0.5, 2, 7)
@@ -303,6 +304,7 @@ def _double_well_gradient(x):
     return 0.3 - x * (x * x - 1.0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "keras_optimizer, fused",
     [

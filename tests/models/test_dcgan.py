@@ -179,6 +179,7 @@ def test_discriminator_shape_and_class_projection():
 # Serialisation and arguments of both players.
 
 
+@pytest.mark.slow
 def test_config_round_trip_and_keras_file(tmp_path):
     keras.utils.set_random_seed(0)
     mean, std = random_band_stats()
@@ -246,6 +247,7 @@ def test_compile_rejects_unknown_loss():
         gan.compile(keras.optimizers.Adam(), keras.optimizers.Adam(), loss="wasserstein")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["hinge", "non_saturating"])
 def test_train_step_updates_both_players(loss):
     gan = _gan(loss=loss)
@@ -328,6 +330,7 @@ def test_same_seed_gives_same_weights():
     assert any(a.shape == b.shape and not np.array_equal(a, b) for a, b in zip(first, other))
 
 
+@pytest.mark.slow
 def test_gan_config_round_trip():
     gan = _gan(seed=4)
     config = gan.get_config()
@@ -497,6 +500,7 @@ def _served_inputs(batch=5, seed=1):
     return z.numpy(), labels.numpy()
 
 
+@pytest.mark.slow
 def test_export_layout(exported):
     generator, base, path = exported
     assert path == base / "generator" / "1"

@@ -171,6 +171,7 @@ def test_too_few_excerpts_and_bad_arguments(splits):
         )
 
 
+@pytest.mark.slow
 def test_c2st_skipped_below_its_minimum(splits):
     train, valid = splits
     report = evaluation.evaluate_generator(

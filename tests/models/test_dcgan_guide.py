@@ -77,6 +77,7 @@ def test_the_guide_loss_pulls_the_classes_apart_along_the_guide():
     assert gaps[5.0] > 0.1 and gaps[5.0] > 10 * abs(gaps[0.0]), gaps
 
 
+@pytest.mark.slow
 def test_g_guide_is_the_guides_cross_entropy_on_the_generated_batch():
     guide = _toy_guide(offset=-3.0)
     gan, _ = _gan(guide, guide_weight=1.0)
@@ -99,6 +100,7 @@ def test_g_guide_is_the_guides_cross_entropy_on_the_generated_batch():
     assert float(logs["g_guide"]) == pytest.approx(expected, rel=1e-4)
 
 
+@pytest.mark.slow
 def test_the_guide_is_frozen_and_not_in_the_gan_config():
     dense_guide = keras.Sequential(
         [keras.Input((115, 80)), keras.layers.Flatten(), keras.layers.Dense(1)]
@@ -112,6 +114,7 @@ def test_the_guide_is_frozen_and_not_in_the_gan_config():
     assert "class_guide" not in gan.get_config()
 
 
+@pytest.mark.slow
 def test_bad_guide_settings():
     with pytest.raises(ParameterError, match="guide_weight=1.0, no guide"):
         _gan(None, guide_weight=1.0)

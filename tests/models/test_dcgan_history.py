@@ -24,6 +24,7 @@ def _stretch(log_dir, epochs, values, pause=0.0):
     writer.close()
 
 
+@pytest.mark.slow
 def test_stretches_and_losses_across_a_resumed_training(tmp_path):
     _stretch(tmp_path, [0, 1, 2], [1.0, 0.9, 0.8], pause=0.01)
     time.sleep(1.1)  # event file names carry the second they were opened

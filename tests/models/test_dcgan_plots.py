@@ -1,9 +1,11 @@
 import numpy as np
+import pytest
 
 from vocal_xai.data import pipeline
 from vocal_xai.models.dcgan import PRESETS, Generator, evaluation
 
 
+@pytest.mark.slow
 def test_plot_samples_writes_a_figure(tmp_path):
     rng = np.random.default_rng(0)
     labels = (np.arange(400) >= 200).astype(np.int32)

@@ -117,6 +117,7 @@ def test_augmented_training_never_augments_the_generator_output():
 # R1.
 
 
+@pytest.mark.slow
 def test_r1_is_the_squared_input_gradient_of_the_real_logits():
     gan = _gan(r1_gamma=10.0)
     real = random_log_mel(8, seed=1)
@@ -153,6 +154,7 @@ def test_r1_shrinks_the_discriminator_gradient():
     assert norms[3000.0] < 0.5 * norms[0.0], norms
 
 
+@pytest.mark.slow
 def test_bad_stabilisers():
     with pytest.raises(ParameterError, match="r1_gamma=-1"):
         _gan(r1_gamma=-1.0)
@@ -170,6 +172,7 @@ def test_sampler_is_the_generator_without_an_average():
     assert gan.ema_generator is None and gan.sampler is gan.generator
 
 
+@pytest.mark.slow
 def test_average_follows_the_generator_with_a_warm_up():
     gan = _gan(ema_decay=0.999, learning_rate=1e-2)
     assert gan.sampler is gan.ema_generator and gan.ema_generator is not gan.generator

@@ -326,6 +326,7 @@ def test_explain_through_a_saved_model_matches_the_keras_model(saved_models, svd
         assert mine["distance"] == pytest.approx(theirs["distance"], rel=1e-4)
 
 
+@pytest.mark.slow
 def test_a_plain_sequential_is_explained_and_runs_mixed(keras_file):
     keras.utils.set_random_seed(2)
     generator = Generator(np.full(80, -5.0), np.ones(80), **PRESETS["dcgan_tiny"]["generator"])

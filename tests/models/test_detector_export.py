@@ -34,6 +34,7 @@ def exported(tmp_path_factory):
     return model, base, path
 
 
+@pytest.mark.slow
 def test_layout_and_versions(exported):
     model, base, path = exported
     assert path == base / "detector" / "1"
@@ -116,6 +117,7 @@ def test_saved_model_cli_runs_both_signatures(exported, tmp_path):
         assert np.all((saved > 0) & (saved < 1))
 
 
+@pytest.mark.slow
 def test_signatures_refuse_bad_shapes(exported):
     _, _, path = exported
     loaded = tf.saved_model.load(str(path))

@@ -117,6 +117,7 @@ def test_constant_detector_gives_known_shares(recordings, probability, share, ve
     assert json.loads(json.dumps(summary))["recordings"][1]["share_vocal"] == share
 
 
+@pytest.mark.slow
 def test_keras_path_equals_song_predictor(recordings):
     rng = np.random.default_rng(1)
     model = SVDNet.from_preset("svdnet_tiny", rng.normal(-4, 1, 80), rng.uniform(0.5, 2, 80))
@@ -129,6 +130,7 @@ def test_keras_path_equals_song_predictor(recordings):
     assert result.share_vocal == pytest.approx(np.mean(reference > np.median(reference)), abs=1e-12)
 
 
+@pytest.mark.slow
 def test_saved_model_frames_agree_with_keras_on_real_speech():
     speech = next(r for r in real_check.read_manifest(REAL) if r.name == "198-209-0000.ogg")
     waveform = real_check.load_waveform(speech)

@@ -28,6 +28,7 @@ def setup(tmp_path_factory):
     return model, version, wav, tmp
 
 
+@pytest.mark.slow
 def test_predictor_matches_per_excerpt_model(setup):
     model, _, wav, _ = setup
     p = predict.SongPredictor(model)(wav)
