@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from vocal_xai.data.synthetic import dsp, music, tables
+from vocal_xai.data.synthetic import dsp, leads, music, tables
 from vocal_xai.data.synthetic.instrument_presets import INSTRUMENTS
 from vocal_xai.errors import ParameterError
 
@@ -96,16 +96,7 @@ def draw_instrument(rng, name):
         decay=0.0 if decay is None else tables.draw(rng, decay),
         decay_slope=spec["decay_slope"],
         noise_shape=noise_shape,
-        noise_db=tables.draw(rng, spec["noise_db"]),
-        attack_noise_db=tables.draw(rng, spec["attack_noise_db"]),
-        attack=spec["attack"],
-        release=tables.draw(rng, spec["release"]),
-        legato=spec["legato"],
-        dip=spec["dip"],
-        vibrato_prob=spec["vibrato_prob"],
-        vib_depth=spec["vib_depth"],
-        vib_rate=spec["vib_rate"],
-        glide_prob=spec["glide_prob"],
+        **leads.draw_expression(rng, spec),
         glide_time=spec["glide_time"],
         players=tables.draw(rng, spec["players"], integer=True),
         detune=tables.draw(rng, spec["detune"]),

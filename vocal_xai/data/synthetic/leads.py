@@ -92,18 +92,26 @@ def draw_lead(rng, kind):
         lowpass_hz=lowpass_hz,
         lowpass_order=lowpass_order,
         noise_shape=dsp.unit_rms(shape),
-        noise_db=tables.draw(rng, spec["noise_db"]),
-        attack_noise_db=tables.draw(rng, spec["attack_noise_db"]),
-        attack=spec["attack"],
-        release=tables.draw(rng, spec["release"]),
-        legato=spec["legato"],
-        dip=spec["dip"],
-        vibrato_prob=spec["vibrato_prob"],
-        vib_depth=spec["vib_depth"],
-        vib_rate=spec["vib_rate"],
-        glide_prob=spec["glide_prob"],
+        **draw_expression(rng, spec),
         unison_cents=tables.draw(rng, spec["unison_cents"]),
     )
+
+
+def draw_expression(rng, spec):
+    """The noise, envelope, vibrato and glide settings that leads and
+    instruments share, from a table entry, drawn in this order."""
+    return {
+        "noise_db": tables.draw(rng, spec["noise_db"]),
+        "attack_noise_db": tables.draw(rng, spec["attack_noise_db"]),
+        "attack": spec["attack"],
+        "release": tables.draw(rng, spec["release"]),
+        "legato": spec["legato"],
+        "dip": spec["dip"],
+        "vibrato_prob": spec["vibrato_prob"],
+        "vib_depth": spec["vib_depth"],
+        "vib_rate": spec["vib_rate"],
+        "glide_prob": spec["glide_prob"],
+    }
 
 
 def lead_response(lead, freqs):
