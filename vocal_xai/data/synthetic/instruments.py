@@ -126,12 +126,7 @@ def body_response(inst, freqs):
 
 def plan_line(rng, onset, duration, midi, inst):
     """Expression of a line of notes for ``inst`` (``music.Notes``)."""
-    n = len(onset)
-    vibrato = (rng.random() < inst.vibrato_prob) & (np.asarray(duration) > 0.2)
-    glide = np.where(rng.random(n) < inst.glide_prob, rng.uniform(*inst.glide_time, n), 0.004)
-    return music.make_notes(
-        rng, onset, duration, midi, np.full(n, vibrato), inst.vib_rate, inst.vib_depth, glide, 1.5
-    )
+    return leads.plan_notes(rng, onset, duration, midi, inst, inst.glide_time)
 
 
 def _player(rng, notes, inst):

@@ -121,14 +121,29 @@ def lead_response(lead, freqs):
     )
 
 
+def plan_notes(rng, onset, duration, midi, source, glide_time):
+    """Expression of a line of notes (``music.Notes``) for a lead or an
+    instrument ``source`` (its ``draw_expression`` settings): vibrato for the
+    whole line or none, a glide of ``glide_time`` (s) into some notes."""
+    n = len(onset)
+    vibrato = (rng.random() < source.vibrato_prob) & (np.asarray(duration) > 0.2)
+    glide = np.where(rng.random(n) < source.glide_prob, rng.uniform(*glide_time, n), 0.004)
+    return music.make_notes(
+        rng,
+        onset,
+        duration,
+        midi,
+        np.full(n, vibrato),
+        source.vib_rate,
+        source.vib_depth,
+        glide,
+        1.5,
+    )
+
+
 def plan_lead_phrase(rng, onset, duration, midi, lead):
     """Expression for a lead phrase (``music.Notes``)."""
-    n = len(onset)
-    vibrato = (rng.random() < lead.vibrato_prob) & (np.asarray(duration) > 0.2)
-    glide = np.where(rng.random(n) < lead.glide_prob, rng.uniform(0.03, 0.12, n), 0.004)
-    return music.make_notes(
-        rng, onset, duration, midi, np.full(n, vibrato), lead.vib_rate, lead.vib_depth, glide, 1.5
-    )
+    return plan_notes(rng, onset, duration, midi, lead, (0.03, 0.12))
 
 
 def render_lead_phrase(rng, notes, lead):
