@@ -23,7 +23,9 @@ V1_SONG_SHA256 = {
 }
 
 
-@pytest.fixture(scope="module", params=[1, 2], ids=["v1", "v2"])
+@pytest.fixture(
+    scope="module", params=[1, 2, pytest.param(3, marks=pytest.mark.slow)], ids=["v1", "v2", "v3"]
+)
 def songs(request):
     version = request.param
     return version, [synthetic.synthesize_song(7, i, DURATION, version) for i in range(6)]
@@ -49,17 +51,23 @@ V2_SONG_SHA256 = {
 }
 
 
+# And for version 3.
+V3_SONG_SHA256 = {
+    0: "507a33a338290b673ee4fd5ac83c63f84c2ad8990d0ac7a9b4f12b37918e3f43",
+    7: "158939ef42fa44572ce445fe0293d6dc8d46d46e0a7922e95ce545ec88c66f66",
+}
+SONG_SHA256 = {1: V1_SONG_SHA256, 2: V2_SONG_SHA256, 3: V3_SONG_SHA256}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "version, index",
-    [(1, i) for i in sorted(V1_SONG_SHA256)] + [(2, i) for i in sorted(V2_SONG_SHA256)],
+    "version, index", [(v, i) for v, pins in SONG_SHA256.items() for i in sorted(pins)]
 )
 def test_songs_are_unchanged_byte_for_byte(version, index):
     import hashlib
 
     song = synthetic.synthesize_song(0, index, 8.0, version=version)
-    expected = (V1_SONG_SHA256 if version == 1 else V2_SONG_SHA256)[index]
-    assert hashlib.sha256(song.audio.tobytes()).hexdigest() == expected
+    assert hashlib.sha256(song.audio.tobytes()).hexdigest() == SONG_SHA256[version][index]
 
 
 def _sing_mask(segments, n):
@@ -323,7 +331,7 @@ def test_resonator_gain_matches_the_formula():
         dict(seed=0, index=0, duration=2.0),
         dict(seed=0, index=0, duration=float("nan")),
         dict(seed=0, index=0, duration="30"),
-        dict(seed=0, index=0, version=3),
+        dict(seed=0, index=0, version=4),
         dict(seed=0, index=0, version=True),
     ],
 )

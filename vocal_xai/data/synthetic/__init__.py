@@ -1,6 +1,6 @@
 """Deterministic synthetic singing-voice corpora in the Jamendo layout.
 
-Two versions, chosen by ``version``; each is reproducible byte for byte from
+Three versions, chosen by ``version``; each is reproducible byte for byte from
 its seed:
 
 * version 1 (``v1``): a source-filter singer, non-vocal melodic leads with
@@ -10,6 +10,10 @@ its seed:
   vocals, against the non-vocal sounds of real music (string sections, winds
   and brass, plucked and struck instruments, detuned unisons, heavy
   percussion), with room reverberation and mastering on the whole mix.
+  Detector 4 trained on it.
+* version 3 (``v3``): version 2 with orchestral tutti (several sections
+  playing their own lines) in halls, loud bright mastering, brighter singers
+  and more songs.
 
 ``make_corpus`` writes a corpus folder; ``synthesize_song`` makes one song.
 
@@ -19,10 +23,10 @@ The package is split by concept: ``dsp`` (oscillators, responses, noise),
 data ``lead_presets`` and ``instrument_presets``; ``tables`` says how a table
 is drawn), ``backing`` (chords, bass, drums), ``effects`` (reverberation,
 mastering), ``song`` (segments, mixing), ``writing`` (corpus folders), and
-the version recipes ``v1`` and ``v2`` that compose them (``versions``).
+the version recipes ``v1``, ``v2`` and ``v3`` that compose them (``versions``).
 """
 
-from vocal_xai.data.synthetic import v1, v2  # noqa: F401  (the version recipes, as attributes)
+from vocal_xai.data.synthetic import v1, v2, v3  # noqa: F401  (the version recipes, as attributes)
 
 # The package's API, which recipes, tools and tests import from here.
 from vocal_xai.data.synthetic.song import (  # noqa: F401

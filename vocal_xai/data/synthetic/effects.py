@@ -6,6 +6,8 @@ processed alone is exactly its share of the processed mix. ``master`` chains
 them, with settings drawn per song.
 """
 
+import dataclasses
+
 import numpy as np
 import scipy.signal
 
@@ -112,7 +114,23 @@ def compressor_gain(x, threshold_db, ratio, attack=0.01, release=0.15, window=0.
     return np.interp(np.arange(n), np.arange(frames) * hop + hop / 2, gain)
 
 
-def master(rng, accompaniment, vocal, gate):
+@dataclasses.dataclass(frozen=True)
+class Mastering:
+    """Ranges that ``master`` draws a song's settings from.
+
+    ``rt60`` (s) and ``wet`` (0..1) of the room, the tilt's ``slope``
+    (dB/octave), the compressor's ``threshold`` (dB re the mix's RMS) and
+    ``ratio``; each a ``(low, high)`` pair drawn uniformly.
+    """
+
+    rt60: tuple = (0.3, 2.5)
+    wet: tuple = (0.1, 0.45)
+    slope: tuple = (-3.0, 2.0)
+    threshold: tuple = (-6.0, 0.0)
+    ratio: tuple = (2.0, 6.0)
+
+
+def master(rng, accompaniment, vocal, gate, ranges=Mastering()):
     """Reverberation, spectral tilt and compression of the whole mix.
 
     Every step is applied to both stems alike; the vocal stem is gated again
@@ -122,6 +140,8 @@ def master(rng, accompaniment, vocal, gate):
         rng: random generator.
         accompaniment, vocal: the two stems. [shape=(n,)] each
         gate: the vocal stem's gate (``song.vocal_gate``). [shape=(n,)]
+        ranges: the ``Mastering`` ranges to draw from; the same draws are
+            taken whatever the ranges.
 
     Returns:
         ``(accompaniment, vocal)``, mastered.
@@ -129,22 +149,22 @@ def master(rng, accompaniment, vocal, gate):
     if rng.random() < 0.85:
         ir = room_impulse(
             rng,
-            rt60=rng.uniform(0.3, 2.5),
+            rt60=rng.uniform(*ranges.rt60),
             predelay=rng.uniform(0.0, 0.03),
             damping_hz=rng.uniform(2000.0, 7000.0),
         )
-        wet = rng.uniform(0.1, 0.45)
+        wet = rng.uniform(*ranges.wet)
         accompaniment = reverberate(accompaniment, ir, wet)
-        vocal = reverberate(vocal, ir, wet * rng.uniform(0.7, 1.2))
+        vocal = reverberate(vocal, ir, min(wet * rng.uniform(0.7, 1.2), 1.0))
     if rng.random() < 0.8:
-        slope = rng.uniform(-3.0, 2.0)
+        slope = rng.uniform(*ranges.slope)
         accompaniment = tilt(accompaniment, slope)
         vocal = tilt(vocal, slope)
     vocal = vocal * gate
     if rng.random() < 0.8:
         mix = accompaniment + vocal
-        threshold = 20.0 * np.log10(max(dsp.rms(mix), 1e-9)) + rng.uniform(-6.0, 0.0)
-        gain = compressor_gain(mix, threshold, ratio=rng.uniform(2.0, 6.0))
+        threshold = 20.0 * np.log10(max(dsp.rms(mix), 1e-9)) + rng.uniform(*ranges.threshold)
+        gain = compressor_gain(mix, threshold, ratio=rng.uniform(*ranges.ratio))
         accompaniment = accompaniment * gain
         vocal = vocal * gain
     return accompaniment, vocal

@@ -417,3 +417,16 @@ INSTRUMENTS = {
         glide_prob=0.0,
     ),
 }
+
+# Sections of the version 3 corpus's orchestral tutti: several players of one
+# instrument, each with its own tuning, onset and vibrato.
+INSTRUMENTS.update(
+    cellos=dict(INSTRUMENTS["strings"], register=(36, 67), body_hz=(100.0, 4000.0), players=(4, 8)),
+    flutes=dict(INSTRUMENTS["flute"], players=(2, 4), detune=(3.0, 9.0), spread=(0.01, 0.03)),
+    clarinets=dict(INSTRUMENTS["clarinet"], players=(2, 4), detune=(3.0, 9.0), spread=(0.01, 0.03)),
+    horns=dict(INSTRUMENTS["horn"], players=(3, 4), detune=(3.0, 9.0), spread=(0.01, 0.04)),
+    trombones=dict(INSTRUMENTS["trombone"], players=(2, 3), detune=(3.0, 8.0), spread=(0.01, 0.03)),
+    saxophones=dict(
+        INSTRUMENTS["saxophone"], players=(2, 4), detune=(4.0, 10.0), spread=(0.01, 0.03)
+    ),
+)

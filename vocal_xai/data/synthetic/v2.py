@@ -139,9 +139,6 @@ STYLES = {
         weight=0.15,
     ),
 }
-_STYLE_NAMES = tuple(STYLES)
-_STYLE_WEIGHTS = np.array([STYLES[s]["weight"] for s in _STYLE_NAMES])
-
 # Chord layers played by an instrument of ``instrument_presets.INSTRUMENTS``
 # (``backing.render_instrument_chords``): instrument choices, the most players
 # per note, and the pattern.
@@ -167,24 +164,27 @@ class _Song:
     harmony_prob: float
 
 
-def _plan(rng, duration):
+def _plan(rng, duration, recipe=None):
     """Song plan (``music.plan_song`` plus a style), segments and singers."""
+    recipe = RECIPE if recipe is None else recipe
     plan = music.plan_song(rng, duration)
-    plan["style"] = str(rng.choice(_STYLE_NAMES, p=_STYLE_WEIGHTS / _STYLE_WEIGHTS.sum()))
-    if rng.random() < INSTRUMENTAL_SONG_PROB:
+    names = tuple(recipe.styles)
+    weights = np.array([recipe.styles[s]["weight"] for s in names])
+    plan["style"] = str(rng.choice(names, p=weights / weights.sum()))
+    if rng.random() < recipe.instrumental_prob:
         segments = (corpus.Segment(0.0, float(duration), False),)
     else:
         segments = song.plan_segments(rng, duration)
-    names = tuple(VOICE_TYPES)
+    names = tuple(recipe.voice_types)
     voice_type = str(rng.choice(names))
     n_backing = int(rng.choice([0, 0, 1, 2]))
     harmony = tuple(
-        voice.draw_singer(rng, str(rng.choice(names)), SINGER) for _ in range(n_backing)
+        voice.draw_singer(rng, str(rng.choice(names)), recipe.singer) for _ in range(n_backing)
     )
     choices = _Song(
         style=plan["style"],
         voice=voice_type,
-        singer=voice.draw_singer(rng, voice_type, SINGER),
+        singer=voice.draw_singer(rng, voice_type, recipe.singer),
         consonant_prob=rng.uniform(0.55, 0.95),
         harmony=harmony,
         harmony_prob=rng.uniform(0.3, 0.8),
@@ -192,12 +192,12 @@ def _plan(rng, duration):
     return plan, segments, choices
 
 
-def _render_backing(rng, plan, n_buf_ctrl):
-    """Chords, bass and drums of the song's style. [shape=(n_buf,)]"""
+def _render_backing(rng, plan, n_buf_ctrl, styles):
+    """Chords, bass and drums of the song's style in ``styles``. [shape=(n_buf,)]"""
     n_buf = (n_buf_ctrl - 1) * dsp.CONTROL_HOP
-    style = STYLES[plan["style"]]
+    style = styles[plan["style"]]
     chords = style["chords"]
-    n_layers = int(rng.integers(2, min(3, len(chords)) + 1))
+    n_layers = int(rng.integers(2, min(style.get("max_layers", 3), len(chords)) + 1))
     palette = list(rng.choice(chords, n_layers, replace=False))
     if style["keep_first"] and chords[0] not in palette:
         palette[0] = chords[0]
@@ -236,16 +236,23 @@ def _render_backing(rng, plan, n_buf_ctrl):
     return out
 
 
-def _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db):
+def _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db, styles, more=None):
     """Lead stems, one per section where a lead plays.
 
     Long non-vocal segments are cut into sections of 4-10 s, each with its own
     lead (or none).
 
+    Args:
+        rng, plan, segments, n_buf, vocal_to_acc_db: as ``v1._render_leads``.
+        styles: the style table (``STYLES``).
+        more: None, or ``more(rng, plan, section, span, gain_db, n_buf)``,
+            called after each lead is drawn, giving a list of further
+            ``(section, stem, gain_db)`` that play beside it.
+
     Returns:
         List of ``(section, stem, gain_db)`` as ``v1._render_leads``.
     """
-    names = STYLES[plan["style"]]["leads"]
+    names = styles[plan["style"]]["leads"]
     chosen = rng.choice(names, int(rng.integers(1, 4)), replace=False)
     insts = [instruments.draw_instrument(rng, str(name)) for name in chosen]
     sections = []
@@ -278,7 +285,42 @@ def _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db):
             rng, plan, (a, b), register, n_buf, inst, instruments.plan_line, instruments.render_line
         )
         stems.append((seg, stem, gain_db))
+        if more is not None:
+            stems.extend(more(rng, plan, seg, (a, b), gain_db, n_buf))
     return stems
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """What a version of the version 2 family draws its songs from.
+
+    ``stream`` keys the song's random stream ``[seed, index, stream]``;
+    ``styles``, ``voice_types`` and ``singer`` are the tables above (or a
+    later version's); ``more_leads`` is ``_render_leads``' hook and
+    ``mastering(rng, style)`` gives the ``effects.Mastering`` ranges of a
+    song of that style.
+    """
+
+    stream: int
+    styles: dict
+    voice_types: dict
+    singer: dict
+    instrumental_prob: float
+    vocal_to_acc_db: tuple
+    vibrato_limits: tuple
+    more_leads: object = None
+    mastering: object = None
+
+
+RECIPE = Recipe(
+    stream=2,
+    styles=STYLES,
+    voice_types=VOICE_TYPES,
+    singer=SINGER,
+    instrumental_prob=INSTRUMENTAL_SONG_PROB,
+    vocal_to_acc_db=VOCAL_TO_ACCOMPANIMENT_DB,
+    vibrato_limits=VIBRATO_LIMITS,
+)
 
 
 def synthesize_song(seed, index, duration=song.DEFAULT_DURATION):
@@ -287,16 +329,24 @@ def synthesize_song(seed, index, duration=song.DEFAULT_DURATION):
     Args, returns and errors as ``v1.synthesize_song``; ``singer`` holds the
     voice type (``VOICE_TYPES``), or ``"none"`` for a song without singing.
     """
+    return render_song(seed, index, duration, RECIPE)
+
+
+def render_song(seed, index, duration, recipe):
+    """Synthesise one song of ``recipe``, deterministically from ``(seed, index)``.
+
+    Args, returns and errors as ``synthesize_song``.
+    """
     song.check_song_args(seed, index, duration)
     duration = float(duration)
     # A stream of its own, apart from version 1's ``[seed, index]``.
-    rng = np.random.default_rng([int(seed), int(index), 2])
+    rng = np.random.default_rng([int(seed), int(index), recipe.stream])
     n, n_buf_ctrl, n_buf = song.buffer_sizes(duration)
 
     # Plan the song: style, structure, key, chords, singers.
-    plan, segments, choices = _plan(rng, duration)
-    register = music.sub_register(rng, VOICE_TYPES[choices.voice][0])
-    vocal_to_acc_db = float(rng.uniform(*VOCAL_TO_ACCOMPANIMENT_DB))
+    plan, segments, choices = _plan(rng, duration, recipe)
+    register = music.sub_register(rng, recipe.voice_types[choices.voice][0])
+    vocal_to_acc_db = float(rng.uniform(*recipe.vocal_to_acc_db))
 
     # Render the stems.
     gate = song.vocal_gate(segments, n)
@@ -308,15 +358,17 @@ def synthesize_song(seed, index, duration=song.DEFAULT_DURATION):
             choices.singer,
             register,
             n_buf,
-            vib_limits=VIBRATO_LIMITS,
+            vib_limits=recipe.vibrato_limits,
             consonant_prob=choices.consonant_prob,
             harmony=choices.harmony,
             harmony_prob=choices.harmony_prob,
         )[:n]
         * gate
     )
-    band = _render_backing(rng, plan, n_buf_ctrl)[:n]
-    lead_stems = _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db)
+    band = _render_backing(rng, plan, n_buf_ctrl, recipe.styles)[:n]
+    lead_stems = _render_leads(
+        rng, plan, segments, n_buf, vocal_to_acc_db, recipe.styles, recipe.more_leads
+    )
     accompaniment = band + song.mix_leads(lead_stems, band, n)
 
     # Mix at the drawn vocal-to-accompaniment ratio, master, normalise the peak.
@@ -327,7 +379,11 @@ def synthesize_song(seed, index, duration=song.DEFAULT_DURATION):
             * dsp.rms(accompaniment[sing])
             / max(dsp.rms(vocal[sing]), 1e-12)
         )
-    accompaniment, vocal = effects.master(rng, accompaniment, vocal, gate)
+    if recipe.mastering is None:
+        accompaniment, vocal = effects.master(rng, accompaniment, vocal, gate)
+    else:
+        ranges = recipe.mastering(rng, plan["style"])
+        accompaniment, vocal = effects.master(rng, accompaniment, vocal, gate, ranges)
     mix = accompaniment + vocal
     scale = song.PEAK / max(float(np.max(np.abs(mix))), 1e-12)
     measured = (
