@@ -66,6 +66,31 @@ def test_tutti_plays_under_singing_as_without():
         assert dsp.rms(stem_a[int(1.0 * dsp.SAMPLE_RATE) : int(3.0 * dsp.SAMPLE_RATE)]) > 0.0
 
 
+def test_every_part_of_a_song_may_get_a_tutti_whether_a_lead_plays_or_not(monkeypatch):
+    monkeypatch.setattr(v2.song, "lead_stem", lambda *args: np.ones(1))
+    heard = []
+
+    def more(rng, plan, section, span, gain_db, n_buf):
+        heard.append(section)
+        return []
+
+    segments = (
+        corpus.Segment(0.0, 8.0, False),
+        corpus.Segment(8.0, 16.0, True),
+        corpus.Segment(16.0, 30.0, False),
+    )
+    rng = np.random.default_rng(0)
+    playing = []
+    for _ in range(20):
+        stems = v2._render_leads(rng, _plan("orchestral", 30.0), segments, 1, 0.0, v3.STYLES, more)
+        playing.append(len(stems))
+    # Every part is heard (the last segment, 14 s long, is cut in two or
+    # three), vocal ones included, and more often than a lead plays.
+    assert {s.vocal for s in heard} == {False, True}
+    assert all(s in segments or (s.start >= 16.0 and not s.vocal) for s in heard)
+    assert len(heard) >= 20 * 4 and sum(playing) < len(heard)
+
+
 @pytest.mark.parametrize("style", ["orchestral", "band"])
 def test_tutti_happens_at_the_style_probability(style, monkeypatch):
     # Only whether sections join is counted here, so their lines are not played.

@@ -246,8 +246,10 @@ def _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db, styles, more=None
         rng, plan, segments, n_buf, vocal_to_acc_db: as ``v1._render_leads``.
         styles: the style table (``STYLES``).
         more: None, or ``more(rng, plan, section, span, gain_db, n_buf)``,
-            called after each lead is drawn, giving a list of further
-            ``(section, stem, gain_db)`` that play beside it.
+            called for every section before its lead is drawn, whether a
+            lead plays there or not (and whatever the label), giving a list
+            of further ``(section, stem, gain_db)`` that play in it;
+            ``gain_db`` is the level a lead would have there.
 
     Returns:
         List of ``(section, stem, gain_db)`` as ``v1._render_leads``.
@@ -277,6 +279,8 @@ def _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db, styles, more=None
             gain_db = float(np.clip(vocal_to_acc_db + rng.uniform(-4.0, 4.0), -6.0, 10.0))
         a = max(0.0, seg.start + rng.uniform(-0.4, 0.4))
         b = min(plan["duration"], seg.end + rng.uniform(-0.4, 0.4))
+        if more is not None and b - a >= 0.8:
+            stems.extend(more(rng, plan, seg, (a, b), gain_db, n_buf))
         if not playing or b - a < 0.8:
             continue
         inst = insts[int(rng.integers(0, len(insts)))]
@@ -285,8 +289,6 @@ def _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db, styles, more=None
             rng, plan, (a, b), register, n_buf, inst, instruments.plan_line, instruments.render_line
         )
         stems.append((seg, stem, gain_db))
-        if more is not None:
-            stems.extend(more(rng, plan, seg, (a, b), gain_db, n_buf))
     return stems
 
 

@@ -7,10 +7,10 @@ together at the density of an orchestral tutti, and its mixes are darker and
 less compressed than commercial pop. Version 3 is version 2 (the same
 singers, instruments and song plan, ``v2.render_song``) with:
 
-* tutti: beside a section's lead, one or two more sections (strings, cellos,
-  flutes, clarinets, horns, trombones, saxophones) play their own lines,
-  often in orchestral songs, sometimes in others, and under the singer as
-  well as without one;
+* tutti: one or two sections (strings, cellos, flutes, clarinets, horns,
+  trombones, saxophones) play their own lines, beside the lead or without
+  one, often in orchestral songs, sometimes in others; a section of a song
+  gets a tutti with the style's probability whether or not it has a singer;
 * halls: orchestral songs are reverberated in larger rooms (RT60 1.2-3.5 s),
   acoustic ones in medium rooms, with more of the reverberant sound;
 * loud mastering: in a share of every style's songs (most often band and
@@ -29,8 +29,8 @@ from vocal_xai.data.synthetic import effects, instruments, music, song, v2
 
 DEFAULT_SPLIT_SIZES = {"train": 144, "valid": 32, "test": 32}
 
-# Per style: probability that a lead's section becomes a tutti, the sections
-# that join, the rooms (RT60 and wet share), the probability of loud mastering
+# Per style: probability that a part of a song has a tutti, the sections that
+# play it, the rooms (RT60 and wet share), the probability of loud mastering
 # and the most chord layers of the backing.
 _TUTTI = {
     "band": (0.1, ("strings", "horns")),
@@ -64,13 +64,13 @@ SINGER = dict(v2.SINGER, tilt_db=(-15.0, -5.0))
 LOUD_SLOPE = (-0.5, 2.5)
 LOUD_THRESHOLD = (-12.0, -5.0)
 LOUD_RATIO = (4.0, 12.0)
-# A tutti's further sections: how many, and their level re the lead's.
+# A tutti's sections: how many, and their level re the level of a lead there.
 TUTTI_SECTIONS = (1, 2)
 TUTTI_GAIN_DB = (-6.0, 0.0)
 
 
 def _tutti(rng, plan, section, span, gain_db, n_buf):
-    """The sections that join a lead in a tutti (``v2._render_leads``' hook)."""
+    """The sections of a tutti in one part of a song (``v2._render_leads``' hook)."""
     prob, names = STYLES[plan["style"]]["tutti"]
     if rng.random() >= prob:
         return []
