@@ -2,6 +2,7 @@
 # make test  : set up .venv if needed, then run the test suite
 # make check : the fast tier of the tests (pytest -m "not slow")
 # make lint  : ruff's lint and format checks
+# make coverage : the fast tier under coverage; every module must be covered
 # make bench : set up .venv if needed, then run the benchmarks in bench/
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= runs/demo
 
-.PHONY: demo test check lint bench clean
+.PHONY: demo test check coverage lint bench clean
 
 $(STAMP): setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +34,13 @@ test: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+
+coverage: $(STAMP)
+	mkdir -p runs/coverage
+	COVERAGE_FILE=runs/coverage/data $(BIN)/python -m coverage run --source=vocal_xai \
+		-m pytest -q -m "not slow"
+	COVERAGE_FILE=runs/coverage/data $(BIN)/python -m coverage json -q -o runs/coverage/coverage.json
+	$(BIN)/python tests/coverage_floor.py runs/coverage/coverage.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

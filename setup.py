@@ -35,6 +35,7 @@ INSTALL_REQUIRES = [
 
 EXTRAS_REQUIRE = {
     "test": [
+        "coverage==7.6.1",
         "pytest==8.3.3",
         "ruff==0.17.6",
     ],
