@@ -125,7 +125,7 @@ def plot_learning_curves(scalars, path, steps_per_epoch, title="GAN training"):
     plt = plotting.pyplot()
     panels = [
         ("adversarial", ["d_loss", "g_loss", "d_real", "d_fake"]),
-        ("class and penalty", ["d_aux", "g_aux", "r1"]),
+        ("class and penalty", ["d_aux", "g_aux", "g_guide", "r1"]),
     ]
     panels = [(label, [n for n in names if n in scalars]) for label, names in panels]
     panels = [(label, names) for label, names in panels if names]
