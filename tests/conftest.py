@@ -24,32 +24,39 @@ def tiny_corpus(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def default_corpus(tmp_path_factory):
-    """The version 1 synthetic corpus (seed 0), as detectors 1-3 and generators
-    1-2 were trained on."""
-    from vocal_xai.data import defaults
+def evaluation_corpus(tmp_path_factory):
+    """``evaluation_corpus(version, splits)``: the splits ``splits`` of the
+    synthetic corpus ``version`` (seed 0, the version's default sizes and
+    duration), for the cards of the models trained on it. Each split's songs
+    are made once per session, byte for byte and numbered as in the whole
+    corpus (``make_corpus(splits=...)``), into one folder per version; the
+    ``Corpus`` holds only the splits asked for, so reading another raises."""
+    roots, made = {}, {}
 
-    return defaults.open_corpus(None, tmp_path_factory.mktemp("default") / "synthetic", version=1)
+    def get(version, splits=corpus_lib.SPLITS):
+        from vocal_xai.data import synthetic
+
+        splits = tuple(s for s in corpus_lib.SPLITS if s in splits)
+        if version not in roots:
+            roots[version] = tmp_path_factory.mktemp(f"evaluation_v{version}") / "synthetic"
+            made[version] = set()
+        missing = tuple(s for s in splits if s not in made[version])
+        if missing:
+            synthetic.make_corpus(
+                roots[version], seed=0, version=version, splits=missing, workers=2
+            )
+            made[version].update(missing)
+        return corpus_lib.read_corpus(roots[version], splits=splits)
+
+    return get
 
 
 @pytest.fixture(scope="session")
-def evaluation_corpus(tmp_path_factory):
-    """``evaluation_corpus(version)``: the whole synthetic corpus ``version``
-    (seed 0), made once per session, for the cards of the models trained on
-    it."""
-    made = {}
-
-    def get(version):
-        if version not in made:
-            from vocal_xai.data import corpus, synthetic
-
-            root = synthetic.make_corpus(
-                tmp_path_factory.mktemp(f"evaluation_v{version}"), seed=0, version=version
-            )
-            made[version] = corpus.read_corpus(root)
-        return made[version]
-
-    return get
+def default_corpus(evaluation_corpus):
+    """The train and valid splits of the version 1 synthetic corpus (seed 0),
+    as detectors 1-3 and generators 1-2 were trained on: what a generator is
+    judged on. The same files as ``defaults.open_corpus`` makes."""
+    return evaluation_corpus(1, ("train", "valid"))
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Tests of the synthetic singing-voice corpora (both versions)."""
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -42,6 +43,13 @@ def tiny_corpus(request, tmp_path_factory):
 def _version(root):
     info = synthetic.corpus_info(root)
     return 1 if info is None else info["version"]
+
+
+@functools.cache
+def _tiny_song(index, version):
+    """Song ``index`` of ``tiny_corpus``, synthesised here (once per module)
+    rather than read from the corpus folder."""
+    return synthetic.synthesize_song(3, index, 8.0, version)
 
 
 # The same for version 2, the corpus of detector 4.
@@ -209,7 +217,7 @@ def test_flac_and_labels_read_back(tiny_corpus):
         assert (
             rate == SR and info.format == "FLAC" and info.subtype == "PCM_16" and info.channels == 1
         )
-        song = synthetic.synthesize_song(3, i, 8.0, _version(tiny_corpus))
+        song = _tiny_song(i, _version(tiny_corpus))
         assert audio.shape == (round(8.0 * SR),)
         np.testing.assert_allclose(audio, song.audio, atol=1.01 / 32768)
         assert corpus.parse_lab(tiny_corpus / "labels" / f"{name}.lab") == song.segments
@@ -223,9 +231,7 @@ def test_summarize_corpus_counts(tiny_corpus):
     n_frames = (round(8.0 * SR) - 1024) // 315 + 1
     expected = np.mean(
         [
-            corpus.frame_labels(
-                synthetic.synthesize_song(3, i, 8.0, _version(tiny_corpus)).segments, n_frames
-            ).mean()
+            corpus.frame_labels(_tiny_song(i, _version(tiny_corpus)).segments, n_frames).mean()
             for i in range(4)
         ]
     )

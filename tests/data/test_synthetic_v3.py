@@ -32,7 +32,7 @@ def test_styles_keep_version_2_and_add_tutti_rooms_and_mastering():
     assert max(probs, key=probs.get) == "orchestral"
     assert (
         v3.STYLES["orchestral"]["room"][0][1]
-        > v2.RECIPE.styles["orchestral"].get("room", ((0.3, 2.5),))[0][1]
+        > v2.RECIPE.styles["orchestral"].get("room", (effects.Mastering().rt60,))[0][1]
     )
 
 

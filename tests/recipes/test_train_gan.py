@@ -37,6 +37,10 @@ def detector(corpus, tmp_path_factory):
     return detector_task.export_detector(model, tmp_path_factory.mktemp("zoo"), {})
 
 
+# The uninterrupted run: long enough that kill -9 lands between checkpoints.
+EPOCHS = ["--epochs=3", "--steps_per_epoch=20"]
+
+
 def _cmd(corpus, detector, run_dir, *flags):
     return [
         sys.executable,
@@ -57,21 +61,30 @@ def _evaluation(run_dir):
     return json.loads((run_dir / "evaluation.json").read_text())
 
 
+@pytest.fixture(scope="module")
+def finished_run(corpus, detector, tmp_path_factory):
+    """One uninterrupted run of ``EPOCHS`` to the end, and its evaluation.json
+    as that run wrote it (a later rerun rewrites the file): the reference of
+    kill -9 and resume, the run published and the run explained. Its export
+    is never rewritten."""
+    run = tmp_path_factory.mktemp("finished") / "straight"
+    run_ok(_cmd(corpus, detector, run, *EPOCHS))
+    return run, _evaluation(run)
+
+
 @pytest.mark.slow
-def test_kill_and_resume_equals_uninterrupted(corpus, detector, tmp_path):
-    epochs = ["--epochs=3", "--steps_per_epoch=20"]
-    straight = tmp_path / "straight"
-    run_ok(_cmd(corpus, detector, straight, *epochs))
+def test_kill_and_resume_equals_uninterrupted(corpus, detector, finished_run, tmp_path):
+    straight, uninterrupted = finished_run
 
     # Kill -9 once a checkpoint is complete (its index file names it), while
     # training goes on.
     killed = tmp_path / "killed"
-    kill_after_first_checkpoint(_cmd(corpus, detector, killed, *epochs), killed / "checkpoints")
+    kill_after_first_checkpoint(_cmd(corpus, detector, killed, *EPOCHS), killed / "checkpoints")
     assert not (killed / "evaluation.json").exists()
 
     # The same command again resumes and ends with the same weights.
-    run_ok(_cmd(corpus, detector, killed, *epochs))
-    resumed, uninterrupted = _evaluation(killed), _evaluation(straight)
+    run_ok(_cmd(corpus, detector, killed, *EPOCHS))
+    resumed = _evaluation(killed)
     assert 1 <= resumed["resumed_from_epoch"] < 3
     assert uninterrupted["resumed_from_epoch"] == 0
     for a, b in zip(_generator_weights(straight), _generator_weights(killed), strict=True):
@@ -81,12 +94,11 @@ def test_kill_and_resume_equals_uninterrupted(corpus, detector, tmp_path):
 
 
 @pytest.mark.slow
-def test_publish_a_finished_run_with_its_evaluation(corpus, detector, tmp_path):
-    run = tmp_path / "run"
+def test_publish_a_finished_run_with_its_evaluation(finished_run, tmp_path):
+    run, _ = finished_run
     zoo_base = tmp_path / "zoo"
     with pytest.raises(ParameterError, match="Expected a finished run"):
-        gan_task.publish(run, zoo_base)
-    run_ok(_cmd(corpus, detector, run, "--epochs=1", "--steps_per_epoch=5"))
+        gan_task.publish(tmp_path / "not_run_yet", zoo_base)
     (zoo_base / "generator" / "1").mkdir(parents=True)  # an older version stays as it is
     run_ok(
         [
@@ -141,23 +153,23 @@ def test_mirrored_on_two_logical_cpus(corpus, detector, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_generator_trained_on_your_corpus_explains_your_detector(corpus, detector, tmp_path):
+def test_a_generator_trained_on_your_corpus_explains_your_detector(
+    corpus, detector, finished_run, tmp_path
+):
     """README 'Explain your own model': train_gan.py --data_dir=CORPUS, then
     tools/explain.py with that generator and that corpus's valid split."""
-    run = tmp_path / "my_gan"
-    run_ok(_cmd(corpus, detector, run, "--epochs=1", "--steps_per_epoch=3"))
+    run, first = finished_run
     generator = run / "export" / "generator" / "1"
-    first = _evaluation(run)
     assert first["export"] == str(generator) and first["corpus_version"] is None
     # A rerun after the finished training only evaluates: no second version.
-    again = run_ok(_cmd(corpus, detector, run, "--epochs=1", "--steps_per_epoch=3"))
+    again = run_ok(_cmd(corpus, detector, run, *EPOCHS))
     assert f"Already exported {generator}" in again.stdout
     assert sorted(p.name for p in (run / "export" / "generator").iterdir()) == ["1"]
     assert _evaluation(run)["evaluation"] == first["evaluation"]
     assert {"evaluation.md", "samples.png", "c2st_scores.csv", "learning_curves.png"} <= {
         p.name for p in run.iterdir()
     }
-    assert first["epochs_done"] == 1
+    assert first["epochs_done"] == 3
     out = tmp_path / "explained"
     result = run_ok(
         [

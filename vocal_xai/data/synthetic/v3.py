@@ -39,11 +39,12 @@ _TUTTI = {
     "electronic": (0.15, ("strings", "supersaw")),
     "acoustic": (0.2, ("strings", "cellos", "flutes")),
 }
+_ROOM = (effects.Mastering.rt60, effects.Mastering.wet)  # version 2's, for every style
 _ROOMS = {
-    "band": ((0.3, 2.5), (0.1, 0.45)),
+    "band": _ROOM,
     "orchestral": ((1.2, 3.5), (0.25, 0.6)),
-    "jazz": ((0.3, 2.0), (0.1, 0.45)),
-    "electronic": ((0.3, 2.5), (0.1, 0.45)),
+    "jazz": ((0.3, 2.0), _ROOM[1]),
+    "electronic": _ROOM,
     "acoustic": ((0.5, 2.5), (0.15, 0.5)),
 }
 _LOUD = {"band": 0.5, "orchestral": 0.1, "jazz": 0.2, "electronic": 0.6, "acoustic": 0.25}
