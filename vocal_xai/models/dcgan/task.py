@@ -15,6 +15,7 @@ from vocal_xai import cache, cli, export, outputs, training, zoo
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import defaults, pipeline, synthetic
 from vocal_xai.errors import ParameterError
+from vocal_xai.models import reproduction
 from vocal_xai.models.dcgan import augment, evaluation
 from vocal_xai.models.dcgan import history as gan_history
 from vocal_xai.models.dcgan.conditional_dcgan import ConditionalDCGAN, EMAUpdate
@@ -441,6 +442,8 @@ def publish(model_dir, export_base, version=None):
     ``evaluation.json`` (its training record and the evaluation) as its
     metadata, so that the published version carries the figures it was
     judged by. The run's own export is the generator published, unchanged.
+    A generator trained on a synthetic corpus also gets its
+    ``reproduction_check`` in the metadata, under ``"check"``.
 
     Returns:
         The new version folder.
@@ -464,7 +467,40 @@ def publish(model_dir, export_base, version=None):
             f"Expected {report} to evaluate the run's export {exported}. "
             f"Received: export={metadata.get('export')!r}"
         )
-    return export_generator(load_generator(exported), export_base, metadata, version)
+    generator, corpus_version = load_generator(exported), metadata.get("corpus_version")
+    if corpus_version is not None:
+        info = synthetic.corpus_info(metadata["corpus"]) if metadata.get("corpus") else None
+        record = reproduction.corpus_record(
+            corpus_version, ("train", "valid"), (info or {}).get("seed", 0)
+        )
+        options = {**CHECK_OPTIONS, "seed": metadata["config"]["seed"]}
+        detector = zoo.load_detector(metadata["detector"])
+        metadata["check"] = reproduction_check(generator, detector, record, options)
+    return export_generator(generator, export_base, metadata, version)
+
+
+# The reproduction check: the recorded figures only, on few samples.
+CHECK_OPTIONS = {"num_samples": 500, "resamples": 10, "c2st_samples": 0, "measures": False}
+CHECK_FIGURES = ("samples", "generator", "floor", "ceiling", "consistency")
+
+
+def reproduction_check(generator, detector, record, options):
+    """``evaluate`` with ``options`` (keyword arguments, such as
+    ``CHECK_OPTIONS`` and a seed) on the check corpus of ``record``
+    (``reproduction.corpus_record`` with the train and valid splits): a
+    JSON-ready dict with the record, the options and each class's
+    ``CHECK_FIGURES``."""
+    report = reproduction.run_check(
+        record, lambda songs: evaluate(generator, detector, songs, **options)
+    )
+    return {
+        "corpus": record,
+        "options": dict(options),
+        "evaluation": {
+            name: {key: row[key] for key in CHECK_FIGURES}
+            for name, row in evaluation.class_rows(report).items()
+        },
+    }
 
 
 def export_generator(generator, export_base, metadata, version=None):

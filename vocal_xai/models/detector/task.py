@@ -9,9 +9,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import export, training
+from vocal_xai import export, training, zoo
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
+from vocal_xai.models import reproduction
 from vocal_xai.models.detector import evaluation, real_check
 from vocal_xai.models.detector.serving import DetectorServing
 from vocal_xai.models.detector.svdnet_backbone import SVDNet
@@ -173,6 +174,35 @@ def evaluate(detector, corpus, cache_dir=None, real_recordings=None):
         results = real_check.check(detector, real_recordings, threshold)
         metrics["real_recordings"] = real_check.report(results, threshold, real_recordings)
     return metrics
+
+
+def reproduction_check(detector, record):
+    """``evaluate`` on the check corpus of ``record``
+    (``reproduction.corpus_record`` with the valid and test splits): a
+    JSON-ready dict with the record and the metrics."""
+    metrics = reproduction.run_check(record, lambda songs: evaluate(detector, songs))
+    return {"corpus": record, "metrics": metrics}
+
+
+def publish(version_dir, export_base, version=None):
+    """Publish an exported detector (a version folder that
+    ``recipes/train_detector.py`` wrote) as a new version under
+    ``<export_base>/detector/`` (``saved_models``: the zoo), unchanged, with its
+    metadata. A detector trained on a synthetic corpus also gets its
+    ``reproduction_check`` in the metadata, under ``"check"``.
+
+    Returns:
+        The new version folder.
+
+    Raises:
+        ParameterError: if ``version_dir`` holds no exported detector.
+    """
+    detector, metadata = load_detector(version_dir), zoo.metadata(version_dir)
+    info = metadata.get("synthetic_corpus")
+    if info is not None:
+        record = reproduction.corpus_record(info["version"], ("valid", "test"), info["seed"])
+        metadata["check"] = reproduction_check(detector, record)
+    return export_detector(detector, export_base, metadata, version)
 
 
 def export_detector(detector, export_base, metadata, version=None):
