@@ -45,18 +45,16 @@ def test_the_check_corpus_is_the_songs_its_record_names(small_checks):
 
     def compute(songs):
         seen["root"] = songs.root
-        return {split: [s.name for s in songs.songs(split)] for split in record["splits"]}
+        names = {split: [s.name for s in songs.songs(split)] for split in record["splits"]}
+        return names, sf.read(songs.songs("test")[0].audio_path, dtype="float32")[0]
 
+    names, audio = reproduction.run_check(record, compute)
     # Numbered as in a corpus of these split sizes: train song000, valid
     # song001, test song002; only the record's splits are written.
-    assert reproduction.run_check(record, compute) == {"valid": ["song001"], "test": ["song002"]}
-    assert not pathlib.Path(seen["root"]).exists()  # a temporary folder, removed
-
-    def audio(songs):
-        return sf.read(songs.songs("test")[0].audio_path, dtype="float32")[0]
-
+    assert names == {"valid": ["song001"], "test": ["song002"]}
     expected = synthetic.synthesize_song(5, 2, DURATION, 2).audio
-    np.testing.assert_allclose(reproduction.run_check(record, audio), expected, atol=1.01 / 32768)
+    np.testing.assert_allclose(audio, expected, atol=1.01 / 32768)
+    assert not pathlib.Path(seen["root"]).exists()  # a temporary folder, removed
 
 
 def _tiny_detector(seed=0):
