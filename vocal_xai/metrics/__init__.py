@@ -8,6 +8,11 @@ embeddings, shared by models and explain (and importing neither).
   and class evidence from real neighbours, and voice cues.
 - ``c2st``: the classifier two-sample test, a realism measure that does not
   use the detector.
+- ``realism``: the two-sample test as a per-example realism judge, and the
+  check on known fakes (blurs, noise, the mean spectrum) every judge must pass.
+- ``selectors``: candidate scores for choosing an explanation setting from
+  its examples (Fréchet variants, kernel distance, k-NN manifold measures).
+- ``layers``: the Fréchet distance to a fixed reference as a Keras layer.
 - ``bootstrap``: percentile intervals of any statistic of one or more
   samples.
 """

@@ -106,7 +106,8 @@ def frechet_distance_to_samples(samples, mu_ref, sigma_ref):
     """Fréchet distance between the Gaussian fit of ``samples`` and a reference.
 
     Uses the n x n form of the trace term (fast when n < d). Leading axes are
-    a batch of sample sets (e.g. bootstrap resamples), each scored alone.
+    a batch of sample sets (e.g. bootstrap resamples), each scored alone. In a
+    graph, n may be unknown until it runs.
 
     Args:
         samples: embeddings, n >= 2. [shape=(..., n, d)]
@@ -122,7 +123,7 @@ def frechet_distance_to_samples(samples, mu_ref, sigma_ref):
         x.shape.rank is None
         or x.shape.rank < 2
         or x.shape[-1] != mu_ref.shape[0]
-        or x.shape[-2] < 2
+        or (x.shape[-2] is not None and x.shape[-2] < 2)
     ):
         raise ParameterError(
             f"Expected samples [..., n >= 2, d={mu_ref.shape[0]}]. "
