@@ -1,6 +1,7 @@
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -51,11 +52,20 @@ def _explain(tmp, corpus, cwd, *flags, seeds=3):
     )
 
 
-@pytest.mark.slow
-def test_explain_cli_writes_every_output(zoo_and_corpus, tmp_path):
+@pytest.fixture(scope="module")
+def first_run(zoo_and_corpus, tmp_path_factory):
+    """One run with the default flags into ``out`` of its own working folder
+    (which then holds ``cache`` and ``out``): the folder and the result."""
     tmp, corpus = zoo_and_corpus
-    out = tmp_path / "out"
-    result = _explain(tmp, corpus, tmp_path, f"--out={out}")
+    cwd = tmp_path_factory.mktemp("first_run")
+    return cwd, _explain(tmp, corpus, cwd, f"--out={cwd / 'out'}")
+
+
+@pytest.mark.slow
+def test_explain_cli_writes_every_output(zoo_and_corpus, first_run):
+    tmp, _ = zoo_and_corpus
+    cwd, result = first_run
+    out = cwd / "out"
     assert result.returncode == 0, result.stderr[-3000:]
     # A normal run prints no TensorFlow log lines.
     assert (
@@ -84,16 +94,19 @@ def test_explain_cli_writes_every_output(zoo_and_corpus, tmp_path):
     assert len(report["models"]["detector_content"]) == 16
     # The reference statistics are cached in the user cache, not beside the
     # models, and nothing else is written into the working folder.
-    assert list((tmp_path / "cache" / "reference").glob("reference-*.npz"))
+    assert list((cwd / "cache" / "reference").glob("reference-*.npz"))
     assert not (tmp / "zoo" / "detector" / ".reference-cache").exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out"]
+    assert sorted(p.name for p in cwd.iterdir()) == ["cache", "out"]
 
 
 @pytest.mark.slow
-def test_explain_cli_never_mixes_runs(zoo_and_corpus, tmp_path):
+def test_explain_cli_never_mixes_runs(zoo_and_corpus, first_run, tmp_path):
     tmp, corpus = zoo_and_corpus
+    # A copy of the first run's working folder, as that run left it.
+    first_dir, first = first_run
+    assert first.returncode == 0, first.stderr[-3000:]
+    shutil.copytree(first_dir, tmp_path, dirs_exist_ok=True)
     out = tmp_path / "out"
-    assert _explain(tmp, corpus, tmp_path, f"--out={out}").returncode == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     # An existing folder is refused before any work, in one line.
     again = _explain(tmp, corpus, tmp_path, f"--out={out}", seeds=2)
