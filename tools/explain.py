@@ -58,6 +58,13 @@ flags.DEFINE_enum(
     "precision", "float32", ["float32", "mixed_bfloat16"], "Compute precision of the ascent."
 )
 flags.DEFINE_integer("chunk_size", 128, "Rows per ascent call (bounds memory).", lower_bound=1)
+flags.DEFINE_integer("audio_examples", 4, "Selected examples written as WAV files.", lower_bound=0)
+flags.DEFINE_integer(
+    "griffin_lim_iterations",
+    100,
+    "Griffin-Lim iterations per WAV (fewer: a faster, rougher preview).",
+    lower_bound=1,
+)
 flags.DEFINE_string(
     "detector", "detector", "Zoo name, version or SavedModel folder, or a .keras file."
 )
@@ -139,6 +146,8 @@ def main(argv):
         detector_output=FLAGS.detector_output,
         cache_dir=FLAGS.cache_dir,
         overwrite=FLAGS.overwrite,
+        audio_count=FLAGS.audio_examples,
+        griffin_lim_iterations=FLAGS.griffin_lim_iterations,
     )
 
 

@@ -185,6 +185,7 @@ def test_a_generator_trained_on_your_corpus_explains_your_detector(
             "--seeds=2",
             "--reference_k=10",
             "--bootstrap=0",
+            "--griffin_lim_iterations=2",
             f"--out={out}",
         ],
         env=script_env(VOCAL_XAI_CACHE=str(tmp_path / "cache")),

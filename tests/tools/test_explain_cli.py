@@ -43,6 +43,7 @@ def _explain(tmp, corpus, cwd, *flags, seeds=3):
             "--embedding=embedding_8",
             "--reference_k=10",
             "--bootstrap=10",
+            "--griffin_lim_iterations=2",
             *flags,
         ],
         capture_output=True,

@@ -89,10 +89,13 @@ def test_explain_the_keras_file(workdir):
         "--seeds=2",
         "--reference_k=20",
         "--bootstrap=0",
+        "--audio_examples=1",
+        "--griffin_lim_iterations=2",
         f"--data_dir={corpus}",
         f"--out={out}",
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    assert [p.name for p in out.glob("*.wav")] == ["selected_seed0.wav"]
     report = json.loads((out / "report.json").read_text())
     assert report["models"]["detector"] == "my_detector.keras"
     assert (report["config"]["neuron"], report["config"]["embedding"]) == ("logit:0", "hidden")

@@ -45,8 +45,13 @@ def run_cli(
     detector_output="auto",
     cache_dir=None,
     overwrite=False,
+    audio_count=4,
+    griffin_lim_iterations=100,
 ):
     """Run one explanation job end to end; return the written paths.
+
+    ``audio_count`` selected examples are written as audio, each inverted by
+    ``griffin_lim_iterations`` iterations of Griffin-Lim.
 
     ``out`` is checked first (a new or empty folder, or ``overwrite``), then
     the detector is loaded and checked against the neuron and the
@@ -93,7 +98,13 @@ def run_cli(
     }
     versions["corpus"] = str(corpus.root)
     with outputs.atomic_dir(out, overwrite) as tmp:
-        written = report.write_all(result, tmp, versions=versions)
+        written = report.write_all(
+            result,
+            tmp,
+            versions=versions,
+            audio_count=audio_count,
+            griffin_lim_iterations=griffin_lim_iterations,
+        )
     paths = {name: _moved(value, tmp, pathlib.Path(out)) for name, value in written.items()}
     print(report.summary_table(result))
     print(
