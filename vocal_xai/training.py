@@ -194,6 +194,7 @@ class Trainer:
         self._loss = loss.__class__.from_config(loss_config)
         self._metrics = dict(metrics or {})
         self._train_step = tf.function(self._distributed_step)
+        self._eval_step = tf.function(self._eval_batch, reduce_retracing=True)
 
     def _replica_step(self, x, y):
         with tf.GradientTape() as tape:
@@ -214,13 +215,18 @@ class Trainer:
         logs = self.strategy.run(self._replica_step, args=(x, y))
         return {k: self.strategy.reduce("SUM", v, axis=None) for k, v in logs.items()}
 
+    def _eval_batch(self, x, y):
+        pred = self.model(x, training=False)
+        logs = {"loss": tf.reduce_mean(self._loss(y, pred))}
+        logs.update({k: tf.reduce_mean(fn(y, pred)) for k, fn in self._metrics.items()})
+        return logs
+
     def evaluate(self, dataset):
-        """Mean loss and metrics of the model (inference mode) over ``dataset``."""
+        """Mean loss and metrics of the model (inference mode) over ``dataset``,
+        each batch in one compiled step."""
         totals, batches = {}, 0
         for x, y in dataset:
-            pred = self.model(x, training=False)
-            logs = {"loss": tf.reduce_mean(self._loss(y, pred))}
-            logs.update({k: tf.reduce_mean(fn(y, pred)) for k, fn in self._metrics.items()})
+            logs = self._eval_step(x, y)
             for k, v in logs.items():
                 totals[k] = totals.get(k, 0.0) + float(v)
             batches += 1
