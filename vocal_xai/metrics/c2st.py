@@ -176,28 +176,43 @@ def _check(x, name):
     return check_finite(x, name)
 
 
-def _fit_and_score(x_train, y_train, x_test, config, seed):
-    """Train a fresh classifier on one fold split; P(generated) of x_test."""
-    model = build_classifier(x_train.shape[1:], config, seed)
-    model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
-        loss=keras.losses.BinaryCrossentropy(from_logits=True),
-    )
-    # Full batches in a seeded order (the few left over change each epoch),
-    # every epoch's batches in one compiled loop.
-    rng = np.random.default_rng(seed)
-    batch_size = min(config.batch_size, len(x_train))
-    steps = len(x_train) // batch_size
-    order = np.stack(
-        [rng.permutation(len(x_train))[: steps * batch_size] for _ in range(config.epochs)]
-    )
-    x_all, y_all = tf.constant(x_train), tf.constant(y_train)
-    batches = tf.data.Dataset.from_tensor_slices(order.reshape(-1, batch_size)).map(
-        lambda rows: (tf.gather(x_all, rows), tf.gather(y_all, rows))
-    )
-    model.fit(batches, epochs=1, verbose=0)
-    logits = model.predict(x_test, batch_size=256, verbose=0)[:, 0]
-    return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+class _FoldClassifier:
+    """One compiled classifier, trained afresh for every fold: before each
+    fold its weights are those ``build_classifier`` draws from the fold's
+    seed and its optimizer's state is the initial one, so the result equals
+    a new model's while ``fit`` and ``predict`` are traced once."""
+
+    def __init__(self, input_shape, config):
+        self.config = config
+        self.model = build_classifier(input_shape, config)
+        self.model.compile(
+            optimizer=keras.optimizers.Adam(config.learning_rate),
+            loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        )
+        self.model.optimizer.build(self.model.trainable_variables)
+        self._optimizer_start = [v.numpy() for v in self.model.optimizer.variables]
+
+    def fit_and_score(self, x_train, y_train, x_test, seed):
+        """Train on one fold split; P(generated) of ``x_test``."""
+        config, model = self.config, self.model
+        model.set_weights(build_classifier(x_train.shape[1:], config, seed).get_weights())
+        for variable, start in zip(model.optimizer.variables, self._optimizer_start, strict=True):
+            variable.assign(start)
+        # Full batches in a seeded order (the few left over change each epoch),
+        # every epoch's batches in one compiled loop.
+        rng = np.random.default_rng(seed)
+        batch_size = min(config.batch_size, len(x_train))
+        steps = len(x_train) // batch_size
+        order = np.stack(
+            [rng.permutation(len(x_train))[: steps * batch_size] for _ in range(config.epochs)]
+        )
+        x_all, y_all = tf.constant(x_train), tf.constant(y_train)
+        batches = tf.data.Dataset.from_tensor_slices(order.reshape(-1, batch_size)).map(
+            lambda rows: (tf.gather(x_all, rows), tf.gather(y_all, rows))
+        )
+        model.fit(batches, epochs=1, verbose=0)
+        logits = model.predict(x_test, batch_size=256, verbose=0)[:, 0]
+        return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
 
 
 def fold_ids(n, folds, blocks=1):
@@ -256,9 +271,10 @@ def classifier_two_sample_test(real, generated, config=C2STConfig(), confidence=
 
     # Cross-fit: every fold is scored by a classifier trained on the others.
     scores = np.empty(2 * n)
+    classifier = _FoldClassifier(x.shape[1:], config)
     for k in range(config.folds):
         test = fold == k
-        scores[test] = _fit_and_score(x[~test], y[~test], x[test], config, config.seed + k)
+        scores[test] = classifier.fit_and_score(x[~test], y[~test], x[test], config.seed + k)
 
     correct = int(np.sum((scores > 0.5) == (y > 0.5)))
     interval = scipy.stats.binomtest(correct, 2 * n).proportion_ci(
