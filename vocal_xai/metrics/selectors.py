@@ -407,11 +407,26 @@ def manifold_measures(embeddings, ref, k=DEFAULT_K):
     recall_value = _recall(x, ref, k)
     inside = _in_reference_balls(x, ref, k)
     return {
-        "precision": float(np.mean(np.any(inside, axis=1))),
+        "precision": _precision(inside),
         "recall": recall_value,
-        "density": float(np.sum(inside) / (k * x.shape[0])),
-        "coverage": float(np.mean(np.any(inside, axis=0))),
+        "density": _density(inside, k),
+        "coverage": _coverage(inside),
     }
+
+
+def _precision(inside):
+    """Share of examples inside some reference ball (``inside``: [n, K])."""
+    return float(np.mean(np.any(inside, axis=1)))
+
+
+def _density(inside, k):
+    """Reference balls holding each example, over k, averaged over examples."""
+    return float(np.sum(inside) / (k * inside.shape[0]))
+
+
+def _coverage(inside):
+    """Share of reference balls that hold some example."""
+    return float(np.mean(np.any(inside, axis=0)))
 
 
 def precision(embeddings, activations, ref, k=DEFAULT_K):
@@ -425,7 +440,7 @@ def precision(embeddings, activations, ref, k=DEFAULT_K):
         k: neighbours, >= 1.
     """
     x, _ = _check_examples(embeddings, activations, ref)
-    return 1.0 - float(np.mean(np.any(_in_reference_balls(x, ref, k), axis=1)))
+    return 1.0 - _precision(_in_reference_balls(x, ref, k))
 
 
 def recall(embeddings, activations, ref, k=DEFAULT_K):
@@ -453,7 +468,7 @@ def density(embeddings, activations, ref, k=DEFAULT_K):
     """
     x, _ = _check_examples(embeddings, activations, ref)
     # 0.0 - x rather than -x: no -0.0 when no example lies in a ball.
-    return 0.0 - float(np.sum(_in_reference_balls(x, ref, k)) / (k * x.shape[0]))
+    return 0.0 - _density(_in_reference_balls(x, ref, k), k)
 
 
 def coverage(embeddings, activations, ref, k=DEFAULT_K):
@@ -467,7 +482,7 @@ def coverage(embeddings, activations, ref, k=DEFAULT_K):
         k: neighbours, >= 1.
     """
     x, _ = _check_examples(embeddings, activations, ref)
-    return 1.0 - float(np.mean(np.any(_in_reference_balls(x, ref, k), axis=0)))
+    return 1.0 - _coverage(_in_reference_balls(x, ref, k))
 
 
 def default_sizes(n, count=5):
