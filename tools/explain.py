@@ -13,7 +13,9 @@ The detector is the shipped SVDNet, a .keras file or any SavedModel with a
 log-mel signature; the neuron and the embedding are checked against it
 before anything runs, and an error lists the valid names.
 
-Writes ranking.csv, report.json, PNG figures, WAV audio of the selected
+Every setting is scored by each candidate selector (``--selector`` picks the
+one that ranks them; the printed table and report.json give every selector's
+pick). Writes ranking.csv, report.json, PNG figures, WAV audio of the selected
 examples and .npy arrays into --out, whole or not at all (an existing
 folder is replaced only with --overwrite), and prints a summary table.
 Caches (reference statistics, features, the default corpus) go to the user
@@ -53,6 +55,24 @@ flags.DEFINE_integer(
 )
 flags.DEFINE_integer(
     "bootstrap", 200, "Bootstrap resamples of the distance's interval.", lower_bound=0
+)
+flags.DEFINE_enum(
+    "selector",
+    "frechet",
+    [
+        "paper_1d",
+        "frechet",
+        "frechet_pca",
+        "kid",
+        "precision",
+        "recall",
+        "density",
+        "coverage",
+        "frechet_infinity",
+        "density+activation",
+    ],
+    "Score that ranks the settings (lower is better); every selector's pick is reported. "
+    "paper_1d and frechet are the paper's 1-D and embedding Fréchet distances.",
 )
 flags.DEFINE_enum(
     "precision", "float32", ["float32", "mixed_bfloat16"], "Compute precision of the ascent."
@@ -130,6 +150,7 @@ def main(argv):
         "bootstrap": FLAGS.bootstrap,
         "chunk_size": FLAGS.chunk_size,
         "precision": FLAGS.precision,
+        "selector": FLAGS.selector,
     }
     for name, cast in [("learning_rates", float), ("rps", float), ("iterations", int)]:
         if getattr(FLAGS, name):

@@ -7,7 +7,7 @@ import pytest
 
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
-from vocal_xai.explain import report, run
+from vocal_xai.explain import report, run, selection
 from vocal_xai.models.dcgan import PRESETS, Generator
 from vocal_xai.models.detector import SVDNet
 
@@ -60,16 +60,27 @@ def test_outputs(result, tmp_path):
         result, tmp_path, versions={"detector": "test"}, audio_count=2, griffin_lim_iterations=5
     )
     rows = list(csv.DictReader(open(paths["ranking"])))
-    assert len(rows) == 8 and rows[0]["rank_distance"] == "1"
+    assert len(rows) == 8 and rows[0]["rank"] == "1" and rows[0]["rank_distance"] == "1"
+    assert set(report.RANKING_COLUMNS) <= set(rows[0])
     data = json.loads(paths["report"].read_text())
     assert data["selected"]["distance"] == pytest.approx(result.selected["distance"])
+    # Every selector's pick, the default's reason, and the 1-D pick is the
+    # setting of the smallest 1-D distance.
+    assert data["selector"] == "frechet" and data["selector_reason"].startswith("default: frechet")
+    best_1d = min(result.ranking, key=lambda r: r["distance_1d"])
+    assert data["picks"]["paper_1d"]["score"] == pytest.approx(best_1d["distance_1d"])
+    assert data["picks"]["frechet"]["rank"] == 1
+    # 3 seeds: too few for recall and the extrapolated distance.
+    assert set(data["picks"]) == set(selection.SELECTOR_NAMES) - {"recall", "frechet_infinity"}
     assert data["models"] == {"detector": "test"} and data["config"]["direction"] == "max"
     for key in ("examples_png", "curves_png", "heatmap_png"):
         assert paths[key].read_bytes()[:4] == b"\x89PNG"
     assert len(paths["audio"]) == 2
     assert np.load(tmp_path / "selected_log_mel.npy").shape == (3, 115, 80)
     assert np.load(tmp_path / "activation_trace.npy").shape == (7, 12)
-    assert "real reference (20 excerpts)" in report.summary_table(result)
+    table = report.summary_table(result)
+    assert "real reference (20 excerpts)" in table
+    assert "Each selector's pick" in table and "density+activation" in table
 
 
 def test_config_validation():

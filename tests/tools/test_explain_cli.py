@@ -1,6 +1,7 @@
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -119,10 +120,17 @@ def test_explain_cli_never_mixes_runs(zoo_and_corpus, first_run, tmp_path):
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     # With --overwrite the folder is replaced whole: no file of the old run
     # survives (the third seed's audio), and no temporary folder is left.
-    redo = _explain(tmp, corpus, tmp_path, f"--out={out}", "--overwrite", seeds=2)
+    redo = _explain(
+        tmp, corpus, tmp_path, f"--out={out}", "--overwrite", "--selector=paper_1d", seeds=2
+    )
     assert redo.returncode == 0, redo.stderr[-3000:]
     assert not (out / "selected_seed2.wav").exists() and (out / "selected_seed1.wav").is_file()
-    assert json.loads((out / "report.json").read_text())["config"]["seeds"] == 2
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["seeds"] == 2
+    # The paper's 1-D selector, chosen by flag, orders the ranking.
+    assert report["selector"] == "paper_1d" and "chosen by --selector" in report["selector_reason"]
+    assert report["selected"]["distance_1d"] == min(r["distance_1d"] for r in report["ranking"])
+    assert "Settings ranked by paper_1d" in redo.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out"]
 
 
@@ -153,3 +161,11 @@ def test_explain_cli_help_exits_zero():
     assert (
         result.returncode == 0 and "--direction" in result.stdout and "--overwrite" in result.stdout
     )
+    # --selector offers every selector of the library, and defaults to its default.
+    from vocal_xai.explain import selection
+
+    # (absl wraps the list of choices across lines, inside words.)
+    unwrapped = re.sub(r"\n\s+", "", result.stdout)
+    offered = unwrapped.split("--selector: <", 1)[1].split(">", 1)[0].split("|")
+    assert offered == list(selection.SELECTOR_NAMES)
+    assert f"(default: '{selection.DEFAULT_SELECTOR}')" in result.stdout.split("--selector", 1)[1]

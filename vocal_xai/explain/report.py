@@ -7,23 +7,23 @@ import pathlib
 
 import numpy as np
 
-from vocal_xai.explain import audio
+from vocal_xai.explain import audio, selection
 from vocal_xai.plotting import pyplot, save_figure, show_log_mel
 
 RANKING_COLUMNS = (
-    "rank_distance",
+    "rank",
     "learning_rate",
     "rp",
     "iterations",
     "distance",
     "distance_low",
     "distance_high",
-    "distance_1d",
-    "rank_distance_1d",
+    *(key for key in selection.COLUMNS.values() if key != "distance"),
     "mean_activation",
     "min_activation",
     "max_activation",
     "fraction_vocal",
+    *(f"rank_{key}" for key in selection.COLUMNS.values()),
 )
 
 
@@ -154,10 +154,12 @@ def write_all(result, out_dir, versions=None, audio_count=4, griffin_lim_iterati
             k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(result.config).items()
         },
         "selected": result.selected,
-        "selected_by_1d": min(result.ranking, key=lambda r: r["rank_distance_1d"]),
+        "selector": result.config.selector,
+        "selector_reason": selector_reason(result.config.selector),
+        "picks": result.picks,
         "ranking": result.ranking,
         "reference": {
-            "count": int(result.reference.stats.count),
+            "count": int(result.reference.size),
             "activation_mean": float(result.reference.activations.mean()),
             "activation_min": result.real_range[0],
             "activation_max": result.real_range[1],
@@ -172,25 +174,45 @@ def write_all(result, out_dir, versions=None, audio_count=4, griffin_lim_iterati
     return paths
 
 
+def selector_reason(selector):
+    """Why ``selector`` orders the settings."""
+    if selector == selection.DEFAULT_SELECTOR:
+        return f"default: {selection.DEFAULT_REASON}"
+    return f"{selector}, chosen by --selector (default: {selection.DEFAULT_SELECTOR})"
+
+
 def summary_table(result, top=10):
-    """The ranking as a text table (best first). The distance's bootstrap
-    interval is shown only where it was computed (``bootstrap`` > 0)."""
+    """The ranking as a text table (best first), then every selector's pick.
+    The distance's bootstrap interval is shown only where it was computed
+    (``bootstrap`` > 0)."""
     rows = result.ranking[:top]
     interval = any(np.isfinite(r["distance_low"]) for r in rows)
     ci = f" {'95% CI':>21}" if interval else ""
     lines = [
+        f"Settings ranked by {result.config.selector}:",
         f"{'rank':>4} {'lr':>7} {'rp':>7} {'iter':>5} {'distance':>10}{ci} "
-        f"{'1-D dist':>10} {'mean act':>9} {'vocal':>6}"
+        f"{'1-D dist':>10} {'mean act':>9} {'vocal':>6}",
     ]
     for r in rows:
         ci = f" [{r['distance_low']:>8.4g}, {r['distance_high']:>8.4g}]" if interval else ""
         lines.append(
-            f"{r['rank_distance']:>4} {r['learning_rate']:>7g} {r['rp']:>7g} {r['iterations']:>5} "
+            f"{r['rank']:>4} {r['learning_rate']:>7g} {r['rp']:>7g} {r['iterations']:>5} "
             f"{r['distance']:>10.4g}{ci} "
             f"{r['distance_1d']:>10.4g} {r['mean_activation']:>9.3g} {r['fraction_vocal']:>6.0%}"
         )
     lo, hi = result.real_range
     lines.append(
-        f"real reference ({result.reference.stats.count} excerpts): activation {lo:.3g} .. {hi:.3g}"
+        f"real reference ({result.reference.size} excerpts): activation {lo:.3g} .. {hi:.3g}"
     )
+    lines += [
+        "",
+        "Each selector's pick (lower scores are better):",
+        f"{'selector':<20} {'lr':>7} {'rp':>7} {'iter':>5} {'score':>10} {'rank':>5}",
+    ]
+    for name, pick in result.picks.items():
+        lines.append(
+            f"{name:<20} {pick['learning_rate']:>7g} {pick['rp']:>7g} {pick['iterations']:>5} "
+            f"{pick['score']:>10.4g} {pick['rank']:>5}"
+        )
+    lines.append(f"Selector: {selector_reason(result.config.selector)}")
     return "\n".join(lines)

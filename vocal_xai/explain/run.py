@@ -3,8 +3,9 @@ the best setting automatically (the logic behind ``tools/explain.py``).
 
 All (learning rate, rp) pairs x seeds run as rows of one batched latent
 ascent; iteration counts are snapshots of the same trajectories. Every
-(learning rate, rp, iterations) setting is scored against real reference
-excerpts (``selection``) and the settings are ranked.
+(learning rate, rp, iterations) setting is scored by every candidate selector
+against real reference excerpts (``selection``), and the settings are ranked
+by the chosen one.
 """
 
 import dataclasses
@@ -58,6 +59,9 @@ class ExplainConfig:
         optimizer: "adam" or "sgd".
         chunk_size: rows per ascent call (bounds memory).
         bootstrap: resamples of the confidence interval (0: none).
+        selector: the score that orders the settings, a name of
+            ``selection.SELECTOR_NAMES``; every other one's pick is reported
+            too.
         precision: "float32" or "mixed_bfloat16" (see
             ``ascent.LatentParameterisation``).
     """
@@ -76,6 +80,7 @@ class ExplainConfig:
     chunk_size: int = 128
     bootstrap: int = 200
     precision: str = "float32"
+    selector: str = selection.DEFAULT_SELECTOR
 
     def __post_init__(self):
         if self.direction not in ascent.DIRECTIONS:
@@ -90,6 +95,7 @@ class ExplainConfig:
                 f"Received: condition={self.condition!r}"
             )
         objectives.parse_neuron(self.neuron)
+        selection.check_selector(self.selector)
         for name in ("learning_rates", "rps", "iterations"):
             values = tuple(getattr(self, name))
             if not values or any(v < 0 for v in values):
@@ -122,6 +128,7 @@ class ExplainResult:
     examples: dict  # (lr, rp, iterations) -> log-mel of the kept examples [seeds, 115, 80]
     starts: np.ndarray  # G(z0) of the seeds [seeds, 115, 80]
     reference: selection.Reference
+    picks: dict  # selector name -> its best setting (``selection.picks``)
     real_range: tuple  # (min, max) activation over the candidate real excerpts' reference
     timings: dict
 
@@ -268,8 +275,7 @@ def explain(
             row["min_activation"] = float(np.min(acts))
             row["fraction_vocal"] = float(np.mean(prob > 0.5))
             ranking.append(row)
-    ranking = selection.rank(ranking, "distance_1d")
-    ranking = selection.rank(ranking, "distance")
+    ranking = selection.rank(ranking, config.direction, config.selector)
     starts, *_ = evaluate(z0[: len(seeds)])
     timings["selection_s"] = time.perf_counter() - start
     return ExplainResult(
@@ -280,6 +286,7 @@ def explain(
         examples=examples,
         starts=starts,
         reference=ref,
+        picks=selection.picks(ranking),
         real_range=(float(ref.activations.min()), float(ref.activations.max())),
         timings=timings,
     )

@@ -1,14 +1,22 @@
 """Automatic selection of activation-maximisation settings.
 
 Each setting (learning rate, rp, iterations) yields one explanation per seed.
-Its score is the Fréchet distance between the detector embeddings of those
-examples and of a real reference: the K valid excerpts that activate the
-neuron most (direction max) or least (direction min). The paper's 1-D
-variant on the activation itself is computed too, and a bootstrap over the
-examples gives a confidence interval. The lowest distance wins.
+Every candidate selector of ``vocal_xai.metrics.selectors`` scores the
+setting's examples against a real reference: the K valid excerpts that
+activate the neuron most (direction max) or least (direction min). One of
+them, ``DEFAULT_SELECTOR`` unless the user names another, orders the
+settings; the best of every other candidate is reported beside it.
+
+- ``paper_1d`` (row key ``distance_1d``) and ``frechet`` (``distance``, with
+  a bootstrap interval) are the paper's two distances.
+- The other candidates are ``score_<name>`` in a row.
+- ``density+activation`` ranks settings by the sum of two ranks: by density
+  and by the mean activation in the explained direction (ties share their
+  mean rank).
+
+Lower is better for every score.
 """
 
-import dataclasses
 import hashlib
 import json
 import pathlib
@@ -20,35 +28,36 @@ import tensorflow as tf
 from vocal_xai import inference
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
-from vocal_xai.metrics import frechet
+from vocal_xai.metrics import frechet, selectors
+from vocal_xai.metrics.selectors import Reference
+
+DEFAULT_SELECTOR = "frechet"
+DEFAULT_REASON = (
+    "frechet, the paper's Fréchet distance on the detector embedding: the default until a "
+    "candidate beats it on held-out seeds under the protocol of docs/validity.md"
+)
+COMBINED = "density+activation"
+# Row key of each selector's score.
+COLUMNS = {
+    "paper_1d": "distance_1d",
+    "frechet": "distance",
+    **{
+        name: f"score_{name}" for name in selectors.SELECTORS if name not in ("paper_1d", "frechet")
+    },
+    COMBINED: f"score_{COMBINED}",
+}
+SELECTOR_NAMES = tuple(COLUMNS)
+# Selectors that need more than the 2 examples the others need: an
+# extrapolation over subset sizes, and recall's k-NN balls among the examples.
+MIN_EXAMPLES = {"frechet_infinity": 4, "recall": selectors.DEFAULT_K + 1}
 
 
-@dataclasses.dataclass
-class Reference:
-    """Real reference excerpts of one direction, as statistics."""
-
-    stats: frechet.GaussianStats  # of the embeddings
-    activations: np.ndarray  # [K]
-
-    def save(self, path):
-        path = pathlib.Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
-            np.savez(
-                f,
-                mean=self.stats.mean,
-                covariance=self.stats.covariance,
-                count=self.stats.count,
-                activations=self.activations,
-            )
-        tmp.replace(path)
-
-    @classmethod
-    def load(cls, path):
-        with np.load(path) as data:
-            stats = frechet.GaussianStats(data["mean"], data["covariance"], int(data["count"]))
-            return cls(stats, data["activations"])
+def check_selector(name):
+    if name not in COLUMNS:
+        raise ParameterError(
+            f"Expected selector in {list(SELECTOR_NAMES)}. Received: selector={name!r}"
+        )
+    return name
 
 
 def probe_excerpts(probe, log_mel, layer, unit, embedding, batch_size=256):
@@ -75,13 +84,16 @@ def reference(probe, split, layer, unit, embedding, direction, k, stride=5):
     acts, embs = probe_excerpts(probe, excerpts, layer, unit, embedding)
     order = np.argsort(acts, kind="stable")
     chosen = order[-k:] if direction == "max" else order[:k]
-    return Reference(frechet.gaussian_stats(embs[chosen]), acts[chosen])
+    return Reference.from_samples(embs[chosen], acts[chosen])
 
 
 def cached_reference(cache_dir, key, compute):
     """Load the reference stored under ``key`` in ``cache_dir``, or compute
     and store it. ``key`` is a dict that identifies the detector version and
-    every argument of the reference."""
+    every argument of the reference. Returns ``(Reference, path)``."""
+    # "stored" names what the file holds (the excerpts' embeddings and
+    # activations), so that files of another layout are never read.
+    key = {**key, "stored": "embeddings+activations"}
     digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     path = pathlib.Path(cache_dir) / f"reference-{digest}.npz"
     if path.is_file():
@@ -109,7 +121,8 @@ def bootstrap_interval(embeddings, ref, resamples=200, seed=0, level=0.95):
 
     Args:
         embeddings: the examples' embeddings. [shape=(n, d)]
-        ref: a ``Reference``.
+        ref: the reference: anything with a ``mean`` [d] and a
+            ``covariance`` [d, d], such as a ``Reference``.
         resamples: bootstrap resamples.
         seed: seed of the resampling.
         level: confidence level.
@@ -126,7 +139,7 @@ def bootstrap_interval(embeddings, ref, resamples=200, seed=0, level=0.95):
     def statistic(index, axis=-1):
         index = np.moveaxis(np.asarray(index, np.int64), axis, -1)
         return frechet.frechet_distance_to_samples(
-            embeddings[index], ref.stats.mean, ref.stats.covariance
+            embeddings[index], ref.mean, ref.covariance
         ).numpy()
 
     result = scipy.stats.bootstrap(
@@ -144,35 +157,98 @@ def bootstrap_interval(embeddings, ref, resamples=200, seed=0, level=0.95):
 
 
 def score(embeddings, activations, ref, resamples=200, seed=0):
-    """Scores of one setting's examples against the reference.
+    """Every selector's score of one setting's examples.
 
     Args:
         embeddings: detector embeddings of the examples. [shape=(n, d)]
         activations: the explained activation of the examples. [shape=(n,)]
         ref: a ``Reference``.
+        resamples: bootstrap resamples of the distance's interval (0: none).
+        seed: seed of the bootstrap.
 
     Returns:
-        dict: distance, its bootstrap interval, the 1-D distance on the
-        activation, and the examples' mean activation.
+        dict: the distance (``frechet``), its bootstrap interval, the 1-D
+        distance (``paper_1d``), ``score_<name>`` of the other candidates
+        (NaN for those with fewer examples than ``MIN_EXAMPLES``), and the
+        examples' mean activation. The combined selector needs every
+        setting: ``rank`` adds it.
     """
-    distance = float(
-        frechet.frechet_distance_to_samples(embeddings, ref.stats.mean, ref.stats.covariance)
-    )
+    embeddings = np.asarray(embeddings, np.float64)
     low, high = (
         bootstrap_interval(embeddings, ref, resamples, seed) if resamples else (np.nan, np.nan)
     )
-    return {
-        "distance": distance,
-        "distance_low": low,
-        "distance_high": high,
-        "distance_1d": float(frechet.frechet_distance_1d(activations, ref.activations)),
-        "mean_activation": float(np.mean(activations)),
-    }
+    names = [n for n in selectors.SELECTORS if len(embeddings) >= MIN_EXAMPLES.get(n, 2)]
+    scores = selectors.score_all(embeddings, activations, ref, names)
+    row = {"distance": scores["frechet"], "distance_low": low, "distance_high": high}
+    row.update({COLUMNS[name]: float(scores.get(name, np.nan)) for name in selectors.SELECTORS})
+    row["mean_activation"] = float(np.mean(activations))
+    return row
 
 
-def rank(rows, key="distance"):
-    """Rows sorted by ``key`` (lowest first), each given its 1-based rank."""
-    ordered = sorted(rows, key=lambda r: (r[key], r.get("learning_rate", 0), r.get("rp", 0)))
+def _ranks(values):
+    """1-based ranks, lowest first, ties sharing their mean rank and NaN
+    ranked last."""
+    values = np.asarray(values, np.float64)
+    return scipy.stats.rankdata(np.where(np.isnan(values), np.inf, values))
+
+
+def rank(rows, direction, selector=DEFAULT_SELECTOR):
+    """Rank settings by every selector and order them by ``selector``.
+
+    Each row gets ``rank_<key>`` for every selector's row key (``COLUMNS``),
+    the combined score ``score_density+activation`` (the sum of the ranks
+    by density and by the mean activation in ``direction``) and ``rank``, its
+    1-based place in the returned order. Ties in the chosen score are broken
+    by the smaller learning rate, rp and iteration count.
+
+    Args:
+        rows: dicts from ``score`` with ``learning_rate``, ``rp`` and
+            ``iterations``.
+        direction: "max" or "min".
+        selector: a name of ``SELECTOR_NAMES``.
+
+    Returns:
+        the rows, best first.
+    """
+    check_selector(selector)
+    if direction not in ("max", "min"):
+        raise ParameterError(
+            f"Expected direction in ['max', 'min']. Received: direction={direction!r}"
+        )
+    sign = -1.0 if direction == "max" else 1.0
+    by_activation = _ranks([sign * r["mean_activation"] for r in rows])
+    by_density = _ranks([r[COLUMNS["density"]] for r in rows])
+    for row, combined in zip(rows, by_activation + by_density):
+        row[COLUMNS[COMBINED]] = float(combined)
+    for key in COLUMNS.values():
+        for row, place in zip(rows, _ranks([r[key] for r in rows])):
+            row[f"rank_{key}"] = float(place) if place % 1 else int(place)
+    key = COLUMNS[selector]
+
+    def order(r):
+        value = r[key]
+        return (np.isnan(value), value, r["learning_rate"], r["rp"], r["iterations"])
+
+    ordered = sorted(rows, key=order)
     for i, row in enumerate(ordered, start=1):
-        row[f"rank_{key}"] = i
+        row["rank"] = i
     return ordered
+
+
+def picks(rows):
+    """Each selector's best setting: name -> ``{learning_rate, rp,
+    iterations, score, rank}`` (the smallest score; ties as in ``rank``).
+    A selector whose score is NaN for every setting is left out."""
+    out = {}
+    for name, key in COLUMNS.items():
+        finite = [r for r in rows if not np.isnan(r[key])]
+        if finite:
+            best = min(finite, key=lambda r: (r[key], r["learning_rate"], r["rp"], r["iterations"]))
+            out[name] = {
+                "learning_rate": best["learning_rate"],
+                "rp": best["rp"],
+                "iterations": best["iterations"],
+                "score": best[key],
+                "rank": best.get("rank"),
+            }
+    return out
