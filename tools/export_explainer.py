@@ -8,6 +8,12 @@ version of ``<export_base>/explainer/`` for TF Serving.
 ``--generator`` and ``--detector`` are zoo names (newest version) or paths
 to version folders; the versions used are recorded in the explainer's
 ``assets.extra/metadata.json``.
+
+The explainer also scores each request's explanations by their Fréchet
+distance to real excerpts, as ``tools/explain.py`` scores a setting: it holds
+the real references of both directions, computed from the valid split of
+``--data_dir`` (default: the synthetic default corpus) exactly as
+``tools/explain.py`` computes them, and cached in the same place.
 """
 
 from absl import flags
@@ -19,6 +25,17 @@ flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector.")
 flags.DEFINE_string(
     "export_base", None, "Folder to write explainer/<version>/ into (saved_models: the zoo)."
 )
+flags.DEFINE_string(
+    "data_dir",
+    None,
+    "Corpus whose valid split holds the real references; default: the synthetic corpus.",
+)
+flags.DEFINE_integer(
+    "reference_k", 200, "Real reference excerpts (top-K for max, bottom-K for min).", lower_bound=2
+)
+flags.DEFINE_string(
+    "cache_dir", None, "Cache folder; default: $VOCAL_XAI_CACHE or $XDG_CACHE_HOME/vocal_xai."
+)
 flags.mark_flag_as_required("export_base")
 FLAGS = flags.FLAGS
 
@@ -27,7 +44,14 @@ def main(argv):
     del argv
     from vocal_xai.explain import serving
 
-    path = serving.export_from_zoo(FLAGS.detector, FLAGS.generator, FLAGS.export_base)
+    path = serving.export_from_zoo(
+        FLAGS.detector,
+        FLAGS.generator,
+        FLAGS.export_base,
+        data_dir=FLAGS.data_dir,
+        cache_dir=FLAGS.cache_dir,
+        reference_k=FLAGS.reference_k,
+    )
     print(f"Exported {path}")
 
 

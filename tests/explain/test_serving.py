@@ -10,7 +10,8 @@ import pytest
 import tensorflow as tf
 
 from vocal_xai import export
-from vocal_xai.explain import ascent, serving
+from vocal_xai.errors import ParameterError
+from vocal_xai.explain import ascent, selection, serving
 from vocal_xai.models.dcgan import PRESETS, Generator
 from vocal_xai.models.detector import SVDNet
 
@@ -32,10 +33,23 @@ def models():
 
 
 @pytest.fixture(scope="module")
-def exported(models, tmp_path_factory):
+def references():
+    """Real references of both directions in the tiny detector's embedding
+    (8 dimensions), far apart."""
+    rng = np.random.default_rng(7)
+    return {
+        direction: selection.Reference.from_samples(
+            rng.normal(shift, 1.0 + shift, (40, 8)), rng.normal(size=40)
+        )
+        for direction, shift in (("max", 0.5), ("min", -0.2))
+    }
+
+
+@pytest.fixture(scope="module")
+def exported(models, references, tmp_path_factory):
     generator, detector = models
     path = serving.export_explainer(
-        generator, detector, tmp_path_factory.mktemp("zoo"), {"detector": "tiny"}
+        generator, detector, references, tmp_path_factory.mktemp("zoo"), {"detector": "tiny"}
     )
     return path, tf.saved_model.load(str(path))
 
@@ -79,7 +93,7 @@ def test_export_layout_and_metadata(exported):
     path, loaded = exported
     assert path.name == "1" and (path / "saved_model.pb").is_file()
     meta = json.loads((path / export.EXTRA / export.METADATA_FILE).read_text())
-    assert meta == {"detector": "tiny", "max_steps": serving.MAX_STEPS}
+    assert meta == {"detector": "tiny", "max_steps": serving.MAX_STEPS, "embedding": "embedding_8"}
     assert set(loaded.signatures) == {"serving_default", "from_latent"}
     spec = loaded.signatures["serving_default"].structured_input_signature[1]
     assert spec["seed"].dtype == tf.int64 and spec["direction"].dtype == tf.string
@@ -216,3 +230,36 @@ def test_a_diverging_row_is_flagged_and_every_output_stays_finite(exported):
     # The flagged row's trace holds its last finite logit once it diverged.
     trace = out["activation_trace"].numpy()[1]
     assert np.all(trace[-3:] == trace[-1])
+
+
+@pytest.mark.slow
+def test_served_distance_equals_the_offline_one(models, references, exported):
+    out = exported[1].signatures["serving_default"](**_inputs())
+    served = out["frechet_distance"].numpy()
+    assert served.dtype == np.float64 and served.shape == (len(SEEDS),)
+    # Offline: the embeddings of the served explanations, scored as
+    # tools/explain.py scores a setting's examples.
+    param = ascent.LatentParameterisation(*models)
+    _, outputs = param(out["z"], tf.constant(CLASSES))
+    embeddings = outputs["embedding_8"].numpy()
+    for direction, ref in references.items():
+        rows = DIRECTIONS == direction.encode()
+        offline = selection.score(embeddings[rows], np.zeros(rows.sum()), ref, resamples=0)
+        np.testing.assert_allclose(served[rows], offline["distance"], rtol=1e-6, atol=1e-6)
+    # The two directions' references differ, and so do their distances.
+    assert served[DIRECTIONS == b"max"][0] != served[DIRECTIONS == b"min"][0]
+
+
+def test_a_direction_of_one_row_has_no_distance(exported):
+    directions = np.array([b"max", b"max", b"min", b"max", b"max"])
+    out = exported[1].signatures["serving_default"](
+        **_inputs(direction=tf.constant(directions), steps=tf.constant(1))
+    )
+    served = out["frechet_distance"].numpy()
+    assert np.isnan(served[2]) and np.all(np.isfinite(served[directions == b"max"]))
+    assert np.all(served[directions == b"max"] == served[0])
+
+
+def test_references_of_both_directions_are_required(models):
+    with pytest.raises(ParameterError, match=r"Received: references for \['max'\]"):
+        serving.ExplainerServing(*models, {"max": None})

@@ -21,7 +21,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-def test_export_explainer_from_a_zoo(tmp_path):
+def test_export_explainer_from_a_zoo(tmp_path, small_corpus):
     mean, std = np.full(80, -5.0), np.ones(80)
     zoo_root = tmp_path / "zoo"
     detector_task.export_detector(
@@ -30,7 +30,8 @@ def test_export_explainer_from_a_zoo(tmp_path):
     generator = Generator(mean, std, **PRESETS["dcgan_tiny_conditional"]["generator"])
     gan_task.export_generator(generator, zoo_root, {})
     gan_task.export_generator(generator, zoo_root, {})  # versions 1 and 2
-    env = script_env(VOCAL_XAI_ZOO=str(zoo_root))
+    env = script_env(VOCAL_XAI_ZOO=str(zoo_root), VOCAL_XAI_CACHE=str(tmp_path / "cache"))
+    data = [f"--data_dir={small_corpus}", "--reference_k=10"]
     # Nothing is written unless the user names where.
     refused = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "export_explainer.py")],
@@ -44,7 +45,12 @@ def test_export_explainer_from_a_zoo(tmp_path):
         "zoo"
     ]
     out = run_ok(
-        [sys.executable, str(ROOT / "tools" / "export_explainer.py"), f"--export_base={zoo_root}"],
+        [
+            sys.executable,
+            str(ROOT / "tools" / "export_explainer.py"),
+            f"--export_base={zoo_root}",
+            *data,
+        ],
         env=env,
         cwd=tmp_path,
     )
@@ -53,7 +59,12 @@ def test_export_explainer_from_a_zoo(tmp_path):
         (zoo_root / "explainer" / "1" / export.EXTRA / export.METADATA_FILE).read_text()
     )
     assert meta["generator"]["version"] == 2 and meta["detector"]["version"] == 3
-    assert meta["max_steps"] == 2000
+    assert meta["max_steps"] == 2000 and meta["embedding"] == "embedding_8"
+    reference = meta["reference"]
+    assert reference["corpus"] == str(small_corpus) and reference["k"] == 10
+    assert reference["neuron"] == "logit:0" and reference["selector"] == "frechet"
+    # The references are cached where tools/explain.py caches its own.
+    assert len(list((tmp_path / "cache" / "reference").glob("reference-*.npz"))) == 2
     # A second export is a new version, never a rewrite; an older generator can be chosen.
     run_ok(
         [
@@ -61,6 +72,7 @@ def test_export_explainer_from_a_zoo(tmp_path):
             str(ROOT / "tools" / "export_explainer.py"),
             f"--generator={zoo_root / 'generator' / '1'}",
             f"--export_base={zoo_root}",
+            *data,
         ],
         env=env,
         cwd=tmp_path,

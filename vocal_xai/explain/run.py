@@ -171,6 +171,48 @@ def checked_detector(detector, config):
     return detector, dataclasses.replace(config, embedding=embedding)
 
 
+def real_reference(probe, valid, config, reference_cache=None, reference_key=None):
+    """The real reference of ``config``'s neuron and direction: the
+    ``config.reference_k`` valid excerpts that activate it most (max) or
+    least (min), as a ``selection.Reference`` of their ``config.embedding``.
+
+    Args:
+        probe: a detector probe whose outputs hold the neuron's layer and the
+            embedding (``ascent.LatentParameterisation.probe``).
+        valid: ``SplitFeatures`` of the validation split.
+        config: ``ExplainConfig`` with its embedding filled in
+            (``checked_detector``).
+        reference_cache: folder for cached references, or None.
+        reference_key: dict identifying the detector and the data (e.g. their
+            contents) in the cache key.
+    """
+    layer, unit = objectives.parse_neuron(config.neuron)
+
+    def compute():
+        return selection.reference(
+            probe,
+            valid,
+            layer,
+            unit,
+            config.embedding,
+            config.direction,
+            config.reference_k,
+            config.reference_stride,
+        )
+
+    if reference_cache is None:
+        return compute()
+    key = {
+        **(reference_key or {}),
+        "neuron": config.neuron,
+        "direction": config.direction,
+        "embedding": config.embedding,
+        "k": config.reference_k,
+        "stride": config.reference_stride,
+    }
+    return selection.cached_reference(reference_cache, key, compute)[0]
+
+
 def explain(
     generator, detector, valid, config, reference_cache=None, reference_key=None, progress=False
 ):
@@ -198,31 +240,7 @@ def explain(
 
     # Reference statistics of real excerpts (cached per detector version).
     start = time.perf_counter()
-
-    def compute():
-        return selection.reference(
-            param.probe,
-            valid,
-            layer,
-            unit,
-            config.embedding,
-            config.direction,
-            config.reference_k,
-            config.reference_stride,
-        )
-
-    if reference_cache is None:
-        ref = compute()
-    else:
-        key = {
-            **(reference_key or {}),
-            "neuron": config.neuron,
-            "direction": config.direction,
-            "embedding": config.embedding,
-            "k": config.reference_k,
-            "stride": config.reference_stride,
-        }
-        ref, _ = selection.cached_reference(reference_cache, key, compute)
+    ref = real_reference(param.probe, valid, config, reference_cache, reference_key)
     timings["reference_s"] = time.perf_counter() - start
 
     # One row per (learning rate, rp) pair and seed.

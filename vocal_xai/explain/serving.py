@@ -14,8 +14,16 @@ one graph of core TF ops. Two signatures:
 
 Outputs: ``log_mel`` [batch, 115, 80] (the explanation: the best example of
 the trajectory), ``activation`` [batch] (its logit), ``z`` [batch, 128] (its
-latent), ``activation_trace`` [batch, steps + 1] (the logit at every step)
-and ``diverged`` bool [batch]. A row whose ascent diverges (a learning rate
+latent), ``activation_trace`` [batch, steps + 1] (the logit at every step),
+``diverged`` bool [batch] and ``frechet_distance`` float64 [batch].
+
+``frechet_distance`` scores a request's explanations as ``tools/explain.py``
+scores a setting (the default selector, ``selection.DEFAULT_SELECTOR``): the
+Fréchet distance between the detector embeddings of the request's rows of one
+direction and the real reference of that direction, held in the SavedModel
+(``vocal_xai.metrics.layers.FrechetDistanceToReference``). Every row carries
+the distance of its direction's rows; it is NaN where fewer than 2 rows share
+the direction, since a distance needs two examples. A row whose ascent diverges (a learning rate
 so large that the latent or the logit stops being finite) is flagged in
 ``diverged``; its trace holds the last finite logit from then on, and its
 explanation is the best finite step, so every output stays finite.
@@ -27,12 +35,16 @@ and 0 <= steps <= ``MAX_STEPS``. steps is a scalar, so REST requests use the
 columnar ``{"inputs": {...}}`` format.
 """
 
+import dataclasses
 import pathlib
 
 import tensorflow as tf
 
 from vocal_xai import export, spectral
-from vocal_xai.explain import ascent, objectives
+from vocal_xai.errors import ParameterError
+from vocal_xai.explain import ascent, objectives, selection
+from vocal_xai.metrics.layers import FrechetDistanceToReference
+from vocal_xai.models.detector import adapter
 from vocal_xai.signature_checks import InputChecks, with_static_shape
 
 MAX_STEPS = 2000
@@ -46,14 +58,31 @@ class ExplainerServing(tf.Module):
     Args:
         generator: the conditional generator (Keras).
         detector: the ``SVDNet`` (Keras).
+        references: direction ("max", "min") -> the real reference of the
+            vocal logit in that direction (a ``selection.Reference``, or
+            anything with the ``mean`` and ``covariance`` of the detector's
+            default embedding, ``embedding``).
     """
 
-    def __init__(self, generator, detector):
+    def __init__(self, generator, detector, references):
         super().__init__(name="explainer")
-        self.model_variables = [v.value for v in generator.variables] + [
-            v.value for v in detector.variables
+        self.embedding = adapter.check_embedding(detector)
+        self.param = ascent.LatentParameterisation(generator, detector, layers=[self.embedding])
+        dim = int(self.param.probe.output[self.embedding].shape[-1])
+        if sorted(references) != sorted(ascent.DIRECTIONS):
+            raise ParameterError(
+                f"Expected references for the directions {sorted(ascent.DIRECTIONS)}. "
+                f"Received: references for {sorted(references)}"
+            )
+        self.distances = {
+            direction: FrechetDistanceToReference(dim, references[direction], name=direction)
+            for direction in ascent.DIRECTIONS
+        }
+        self.model_variables = [
+            v.value
+            for owner in (generator, detector, *self.distances.values())
+            for v in owner.variables
         ]
-        self.param = ascent.LatentParameterisation(generator, detector)
         self.latent_dim = int(generator.latent_dim)
         target = objectives.activation("logit", 0)
         self._run = self.param.run_fn(objectives.paper(target), target, "adam")
@@ -125,7 +154,7 @@ class ExplainerServing(tf.Module):
         rows = {objectives.SIGN: sign, objectives.RP: rp}
         out = self._run(z0, class_id, learning_rate, rows, steps, tf.reshape(steps, [1]))
         best_z = out["best_z"][0]
-        log_mel, _ = self.param(best_z, class_id)
+        log_mel, outputs = self.param(best_z, class_id)
         trace = tf.transpose(out["activation"])
         return {
             "log_mel": tf.ensure_shape(
@@ -135,7 +164,23 @@ class ExplainerServing(tf.Module):
             "z": best_z,
             "activation_trace": _hold_last_finite(trace),
             "diverged": tf.logical_not(tf.reduce_all(tf.math.is_finite(trace), axis=1)),
+            "frechet_distance": self._distances(outputs[self.embedding], direction),
         }
+
+    def _distances(self, embeddings, direction):
+        """Each row's direction's distance [batch] (NaN for a direction of
+        fewer than 2 rows)."""
+        out = tf.fill(tf.shape(direction), tf.constant(float("nan"), tf.float64))
+        for name, layer in self.distances.items():
+            rows = tf.equal(direction, name)
+            group = tf.boolean_mask(embeddings, rows)
+            distance = tf.cond(
+                tf.shape(group)[0] >= 2,
+                lambda group=group, layer=layer: layer(group),
+                lambda: tf.constant(float("nan"), tf.float64),
+            )
+            out = tf.where(rows, distance, out)
+        return out
 
     def signatures(self):
         return {"serving_default": self.from_seed, "from_latent": self.from_latent}
@@ -151,11 +196,12 @@ def _hold_last_finite(trace):
     return tf.transpose(held)
 
 
-def export_explainer(generator, detector, export_base, metadata, version=None):
+def export_explainer(generator, detector, references, export_base, metadata, version=None):
     """Write ``<export_base>/explainer/<version>/`` with metadata (which
-    generator and detector it holds) in ``assets.extra/``."""
-    module = ExplainerServing(generator, detector)
-    metadata = {**metadata, "max_steps": MAX_STEPS}
+    generator and detector it holds, and its references) in
+    ``assets.extra/``; ``references`` as in ``ExplainerServing``."""
+    module = ExplainerServing(generator, detector, references)
+    metadata = {**metadata, "max_steps": MAX_STEPS, "embedding": module.embedding}
     return export.export_module(
         module,
         pathlib.Path(export_base) / "explainer",
@@ -165,19 +211,63 @@ def export_explainer(generator, detector, export_base, metadata, version=None):
     )
 
 
-def export_from_zoo(detector="detector", generator="generator", export_base=None, version=None):
+def export_from_zoo(
+    detector="detector",
+    generator="generator",
+    export_base=None,
+    version=None,
+    data_dir=None,
+    cache_dir=None,
+    reference_k=None,
+):
     """Export the explainer of two zoo models (names or paths; newest
-    versions by default) into ``<export_base>/explainer/`` (default: the zoo)."""
-    from vocal_xai import zoo
+    versions by default) into ``<export_base>/explainer/`` (default: the zoo).
+
+    Its references are those ``tools/explain.py`` uses for the vocal logit
+    with the same ``reference_k`` (default: its default), from the valid
+    split of ``data_dir`` (default: the synthetic default corpus) and from
+    the same cache (``cache_dir``).
+    """
+    from vocal_xai import cache, zoo
+    from vocal_xai.data import defaults, pipeline
+    from vocal_xai.explain import run, session
 
     detector_dir, generator_dir = zoo.resolve(detector), zoo.resolve(generator)
+    detector_model = zoo.load_detector(str(detector_dir))
+    corpus = defaults.open_corpus(data_dir, session.default_corpus_dir(cache_dir))
+    valid = pipeline.load_split(corpus, "valid", cache.user_cache_dir(cache_dir) / "features")
+    folder, key = session.reference_cache(
+        zoo.describe_model(detector_dir), corpus.songs("valid"), cache_dir
+    )
+    generator_model = zoo.load_generator(str(generator_dir))
+    overrides = {} if reference_k is None else {"reference_k": reference_k}
+    _, config = run.checked_detector(detector_model, run.ExplainConfig(**overrides))
+    probe = ascent.LatentParameterisation(
+        generator_model, detector_model, layers=[config.embedding]
+    ).probe
+    references = {
+        direction: run.real_reference(
+            probe, valid, dataclasses.replace(config, direction=direction), folder, key
+        )
+        for direction in ascent.DIRECTIONS
+    }
     metadata = {
         "detector": {"path": str(detector_dir), "version": int(detector_dir.name)},
         "generator": {"path": str(generator_dir), "version": int(generator_dir.name)},
+        "reference": {
+            "corpus": str(corpus.root),
+            "split": "valid",
+            "valid_content": key["valid"],
+            "neuron": config.neuron,
+            "k": config.reference_k,
+            "stride": config.reference_stride,
+            "selector": selection.DEFAULT_SELECTOR,
+        },
     }
     return export_explainer(
-        zoo.load_generator(str(generator_dir)),
-        zoo.load_detector(str(detector_dir)),
+        generator_model,
+        detector_model,
+        references,
         export_base or zoo.root(),
         metadata,
         version,
