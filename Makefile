@@ -1,5 +1,5 @@
 # make demo  : set up .venv if needed, then run the main job
-# make test  : set up .venv if needed, then run the test suite
+# make test  : set up .venv (and Debian's chromium) if needed, then run the test suite
 # make check : the fast tier of the tests (pytest -m "not slow")
 # make lint  : ruff's lint and format checks
 # make coverage : the fast tier under coverage; every module must be covered
@@ -9,6 +9,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= runs/demo
+# The browser that renders report.html in the tests (Debian's package).
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: demo test check coverage lint bench clean
 
@@ -28,8 +30,12 @@ demo: $(STAMP)
 	$(BIN)/python tools/explain.py --direction=max --data_dir=$(DEMO_DIR)/corpus \
 		--out=$(DEMO_DIR)/explanations/max --overwrite
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+$(CHROMIUM):
+	$$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium'
+
+test: $(STAMP) $(CHROMIUM)
+	VOCAL_XAI_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
 	$(BIN)/python tools/serving_check.py
 
 check: $(STAMP)

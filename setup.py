@@ -36,6 +36,7 @@ INSTALL_REQUIRES = [
 EXTRAS_REQUIRE = {
     "test": [
         "coverage==7.6.1",
+        "playwright==1.64.1",  # drives Debian's chromium to render report.html
         "pytest==8.3.3",
         "ruff==0.17.6",
     ],

@@ -1,6 +1,7 @@
 """Helpers shared by the tests: corpora on disk, scripts run in a child
 process, random model inputs."""
 
+import os
 import pathlib
 
 import numpy as np
@@ -94,3 +95,77 @@ def random_log_mel(batch, seed=0):
 
     x = np.random.default_rng(seed).normal(-4.0, 2.0, (batch, 115, 80))
     return tf.constant(x, tf.float32)
+
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+# Waits for every <img> and <audio> of the page; each resolves to whether it
+# loaded (an image with pixels, audio with a finite duration).
+_MEDIA_STATUS = """async () => {
+    const image = (img) => new Promise((resolve) => {
+        const done = () => resolve({src: img.getAttribute("src"), ok: img.naturalWidth > 0});
+        if (img.complete) { done(); } else { img.onload = done; img.onerror = done; }
+    });
+    const audio = (el) => new Promise((resolve) => {
+        const done = (ok) => resolve({src: el.getAttribute("src"), ok: ok && isFinite(el.duration)
+                                      && el.duration > 0, duration: el.duration});
+        if (el.readyState >= 1) { done(true); return; }
+        el.addEventListener("loadedmetadata", () => done(true));
+        el.addEventListener("error", () => done(false));
+        setTimeout(() => done(false), 20000);
+        el.load();
+    });
+    return {
+        images: await Promise.all([...document.images].map(image)),
+        audio: await Promise.all([...document.querySelectorAll("audio")].map(audio)),
+    };
+}"""
+
+
+def chromium_path():
+    """Debian's Chromium, or skip the test where it is missing, unless
+    ``VOCAL_XAI_REQUIRE_BROWSER`` is set (``make test`` installs it and sets
+    it, so there a missing browser fails)."""
+    import shutil
+
+    import pytest
+
+    path = shutil.which("chromium")
+    if path is None:
+        message = "Debian's chromium is not installed (make test installs it)"
+        if os.environ.get("VOCAL_XAI_REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def open_in_chromium(page_path, screenshot):
+    """Open a local HTML file in headless Chromium, wait for its images and
+    audio, and write a full-page screenshot.
+
+    Returns:
+        ``{"images": [{"src", "ok"}], "audio": [{"src", "ok", "duration"}]}``.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path(), args=list(CHROMIUM_FLAGS)
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(pathlib.Path(page_path).resolve().as_uri(), wait_until="load")
+            status = page.evaluate(_MEDIA_STATUS)
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    return status

@@ -39,3 +39,17 @@ def test_palette_png_keeps_the_picture_in_fewer_bytes(tmp_path, colors):
     assert np.abs(rgb_a - rgb_b).mean() < (0.5 if colors == 256 else 2.0)
     # ... and take much less room.
     assert compact.stat().st_size < 0.5 * full.stat().st_size
+
+
+def test_axes_are_labelled_in_seconds_and_hertz():
+    plt = plotting.pyplot()
+    fig, ax = plt.subplots()
+    plotting.show_log_mel(ax, np.zeros((115, 80)))
+    plotting.label_log_mel_axes(ax, 115, 80, left=True, bottom=True)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "0.5", "1", "1.5"]
+    assert ax.get_xticks()[1] == pytest.approx(0.5 * 70.0)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["100", "500", "1k", "2k", "4k"]
+    centres = plotting.mel_band_frequencies()
+    assert np.interp(ax.get_yticks()[2], np.arange(80), centres) == pytest.approx(1000.0)
+    assert ax.get_xlabel() == "time (s)"
+    plt.close(fig)

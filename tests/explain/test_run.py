@@ -1,5 +1,6 @@
 import csv
 import json
+import pathlib
 
 import keras
 import numpy as np
@@ -75,7 +76,18 @@ def test_outputs(result, tmp_path):
     assert data["models"] == {"detector": "test"} and data["config"]["direction"] == "max"
     for key in ("examples_png", "curves_png", "heatmap_png"):
         assert paths[key].read_bytes()[:4] == b"\x89PNG"
-    assert len(paths["audio"]) == 2
+    assert len(paths["audio"]) == 2 and len(paths["start_audio"]) == 2
+    assert [pathlib.Path(a).name for a in paths["start_audio"]] == [
+        "start_seed0.wav",
+        "start_seed1.wav",
+    ]
+    # Each example's figure and the page that shows them.
+    assert (tmp_path / "example_seed1.png").read_bytes()[:4] == b"\x89PNG"
+    page = paths["html"].read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<h2>Each selector's pick</h2>" in page
+    start, chosen = report.selected_activations(result)
+    assert start.shape == chosen.shape == (3,)
+    assert f"seed 1, selected (activation {chosen[1]:.3g})" in page
     assert np.load(tmp_path / "selected_log_mel.npy").shape == (3, 115, 80)
     assert np.load(tmp_path / "activation_trace.npy").shape == (7, 12)
     table = report.summary_table(result)
@@ -114,3 +126,37 @@ def test_detector_checked_before_anything_runs():
         r"\(shape per excerpt \(113, 78, 4\)\)",
     ):
         run.checked_detector(detector, run.ExplainConfig(embedding="conv1"))
+
+
+@pytest.mark.slow
+def test_report_html_renders_in_chromium(result, tmp_path):
+    from helpers import chromium_path, open_in_chromium
+
+    chromium_path()
+    paths = report.write_all(result, tmp_path, audio_count=2, griffin_lim_iterations=2)
+    status = open_in_chromium(paths["html"], tmp_path / "screenshot.png")
+    # Every image and every audio file the page names loads.
+    images = {s["src"] for s in status["images"]}
+    assert images == {
+        "examples.png",
+        "curves.png",
+        "distance_heatmap.png",
+        "example_seed0.png",
+        "example_seed1.png",
+    }
+    assert all(s["ok"] for s in status["images"]), status["images"]
+    assert [s["src"] for s in status["audio"]] == [
+        "start_seed0.wav",
+        "selected_seed0.wav",
+        "start_seed1.wav",
+        "selected_seed1.wav",
+    ]
+    for s in status["audio"]:
+        # Excerpts of 115 frames at 70 frames per second.
+        assert s["ok"] and s["duration"] == pytest.approx(115 / 70, abs=0.05), s
+    # The screenshot is the page, drawn: wide, tall and not blank.
+    from PIL import Image
+
+    with Image.open(tmp_path / "screenshot.png") as shot:
+        pixels = np.asarray(shot.convert("L"), np.float64)
+    assert pixels.shape[1] == 1280 and pixels.shape[0] > 1500 and pixels.std() > 20

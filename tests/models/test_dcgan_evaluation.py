@@ -222,20 +222,6 @@ def test_written_files(splits, all_there_is, tmp_path):
     assert image[..., :3].std() > 0.05
 
 
-def test_axes_are_labelled_in_seconds_and_hertz():
-    plt = evaluation.plotting.pyplot()
-    fig, ax = plt.subplots()
-    evaluation.plotting.show_log_mel(ax, np.zeros((115, 80)))
-    evaluation._label_axes(ax, 115, 80, left=True, bottom=True)
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "0.5", "1", "1.5"]
-    assert ax.get_xticks()[1] == pytest.approx(0.5 * 70.0)
-    assert [t.get_text() for t in ax.get_yticklabels()] == ["100", "500", "1k", "2k", "4k"]
-    centres = evaluation.mel_band_frequencies()
-    assert np.interp(ax.get_yticks()[2], np.arange(80), centres) == pytest.approx(1000.0)
-    assert ax.get_xlabel() == "time (s)"
-    plt.close(fig)
-
-
 def test_evaluation_corpus_follows_the_metadata(tmp_path):
     # A small version 1 corpus where the default of version 1 would be made.
     cache_dir = tmp_path / "cache"

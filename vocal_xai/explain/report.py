@@ -1,5 +1,6 @@
-"""Files of an explanation run: ranking.csv, report.json, figures, audio and
-arrays, plus the summary table printed by ``tools/explain.py``."""
+"""Files of an explanation run: ranking.csv, report.json, report.html,
+figures, audio and arrays, plus the summary table printed by
+``tools/explain.py``."""
 
 import csv
 import json
@@ -7,8 +8,8 @@ import pathlib
 
 import numpy as np
 
-from vocal_xai.explain import audio, selection
-from vocal_xai.plotting import pyplot, save_figure, show_log_mel
+from vocal_xai.explain import audio, html, selection
+from vocal_xai.plotting import plot_excerpts, pyplot, save_figure
 
 RANKING_COLUMNS = (
     "rank",
@@ -43,28 +44,41 @@ def selected_key(result):
     return (s["learning_rate"], s["rp"], s["iterations"])
 
 
-def plot_examples(result, path, count=4):
-    """Starting points G(z0) above the selected setting's explanations."""
-    plt = pyplot()
-    after = result.examples[selected_key(result)][:count]
-    before = result.starts[:count]
-    count = len(after)
-    top = max(before.max(), after.max())
-    fig, axes = plt.subplots(2, count, figsize=(2.6 * count, 4.4), squeeze=False)
-    for row, (title, data) in enumerate([("before: G(z0)", before), ("after: selected", after)]):
-        for i in range(count):
-            ax = axes[row][i]
-            show_log_mel(ax, data[i], top)
-            ax.set_title(f"seed {i}", fontsize=8)
-            if i == 0:
-                ax.set_ylabel(title, fontsize=9)
+def selected_activations(result):
+    """The explained activation of each seed at its start and in the
+    selected setting: ``(start [seeds], selected [seeds])``."""
     s = result.selected
-    fig.suptitle(
-        f"{result.config.direction} {result.config.neuron}: lr {s['learning_rate']:g}, "
-        f"rp {s['rp']:g}, {s['iterations']} it",
-        fontsize=10,
+    rows = (result.rows["learning_rate"] == np.float32(s["learning_rate"])) & (
+        result.rows["rp"] == np.float32(s["rp"])
     )
-    return save_figure(fig, path)
+    snapshot = list(result.ascent.snapshots).index(s["iterations"])
+    return result.ascent.activation[0, rows], result.ascent.best_activation[snapshot, rows]
+
+
+def plot_examples(result, path, count=4):
+    """Starting points G(z0) above the selected setting's explanations, with
+    time (s) and frequency (Hz) axes and a colour bar."""
+    after = result.examples[selected_key(result)][:count]
+    before = result.starts[: len(after)]
+    start_act, selected_act = (a[: len(after)] for a in selected_activations(result))
+    s = result.selected
+    return plot_excerpts(
+        [
+            ("start G(z0)", before, [f"seed {i}: {a:.3g}" for i, a in enumerate(start_act)]),
+            ("selected", after, [f"seed {i}: {a:.3g}" for i, a in enumerate(selected_act)]),
+        ],
+        path,
+        title=f"{result.config.direction} {result.config.neuron} (activation in captions): "
+        f"lr {s['learning_rate']:g}, rp {s['rp']:g}, {s['iterations']} iterations",
+    )
+
+
+def plot_example(result, seed, path):
+    """One seed's starting point beside its selected explanation."""
+    start_act, selected_act = selected_activations(result)
+    pair = np.stack([result.starts[seed], result.examples[selected_key(result)][seed]])
+    captions = [f"start: {start_act[seed]:.3g}", f"selected: {selected_act[seed]:.3g}"]
+    return plot_excerpts([(f"seed {seed}", pair, captions)], path)
 
 
 def plot_curves(result, path):
@@ -132,7 +146,12 @@ def plot_heatmap(result, path):
 
 
 def write_all(result, out_dir, versions=None, audio_count=4, griffin_lim_iterations=100):
-    """Write every output of a run into ``out_dir``; return the paths."""
+    """Write every output of a run into ``out_dir``; return the paths.
+
+    The first ``audio_count`` seeds' selected explanations and starting
+    points are written as WAV files (Griffin-Lim, ``griffin_lim_iterations``
+    iterations) and shown side by side in ``report.html``.
+    """
     out = pathlib.Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"ranking": write_ranking(result, out / "ranking.csv")}
@@ -145,10 +164,28 @@ def write_all(result, out_dir, versions=None, audio_count=4, griffin_lim_iterati
     np.save(out / "activation_trace.npy", result.ascent.activation)
     np.save(out / "z_norm_trace.npy", result.ascent.z_norm)
     np.save(out / "grad_norm_trace.npy", result.ascent.grad_norm)
-    wavs = []
+    start_act, selected_act = selected_activations(result)
+    wavs, starts, examples = [], [], []
     for i in range(min(audio_count, len(selected))):
-        wav = audio.log_mel_to_audio(selected[i], n_iter=griffin_lim_iterations, seed=i)
-        wavs.append(str(audio.write_wav(out / f"selected_seed{i}.wav", wav)))
+        files = {}
+        for kind, log_mel, written in (
+            ("selected", selected[i], wavs),
+            ("start", result.starts[i], starts),
+        ):
+            wav = audio.log_mel_to_audio(log_mel, n_iter=griffin_lim_iterations, seed=i)
+            written.append(str(audio.write_wav(out / f"{kind}_seed{i}.wav", wav)))
+            files[kind] = pathlib.Path(written[-1]).name
+        png = plot_example(result, i, out / f"example_seed{i}.png")
+        examples.append(
+            {
+                "seed": i,
+                "png": png.name,
+                "start_wav": files["start"],
+                "selected_wav": files["selected"],
+                "start_activation": float(start_act[i]),
+                "selected_activation": float(selected_act[i]),
+            }
+        )
     report = {
         "config": {
             k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(result.config).items()
@@ -167,10 +204,19 @@ def write_all(result, out_dir, versions=None, audio_count=4, griffin_lim_iterati
         "models": versions or {},
         "timings": result.timings,
         "audio": wavs,
+        "start_audio": starts,
     }
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    figures = [
+        ("examples.png", "Starting points G(z0) (top) and the selected explanations (bottom)."),
+        ("curves.png", "Mean activation and latent norm over the iterations, per (lr, rp)."),
+        ("distance_heatmap.png", "Fréchet distance of every setting."),
+    ]
+    (out / "report.html").write_text(html.render(report, figures, examples), encoding="utf-8")
     paths["report"] = out / "report.json"
+    paths["html"] = out / "report.html"
     paths["audio"] = wavs
+    paths["start_audio"] = starts
     return paths
 
 

@@ -66,7 +66,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import inference, plotting, spectral
+from vocal_xai import inference, plotting
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
 from vocal_xai.metrics import bootstrap, c2st, frechet
@@ -524,71 +524,6 @@ def format_report(report):
     return "\n".join(lines)
 
 
-def mel_band_frequencies(num_bands=spectral.NUM_MEL_BANDS, fmin=spectral.FMIN, fmax=spectral.FMAX):
-    """Centre frequency (Hz) of each band of ``spectral.mel_filterbank``
-    (HTK mel). [shape=(num_bands,)]"""
-
-    def to_mel(f):
-        return 1127.0 * np.log1p(np.asarray(f, np.float64) / 700.0)
-
-    edges = np.linspace(to_mel(fmin), to_mel(fmax), num_bands + 2)
-    return 700.0 * np.expm1(edges[1:-1] / 1127.0)
-
-
-def _label_axes(ax, frames, bands, left, bottom):
-    """Time (s) below and frequency (Hz) on the left of a log-mel image."""
-    seconds = np.arange(0.0, frames / spectral.FRAME_RATE, 0.5)
-    ax.set_xticks(seconds * spectral.FRAME_RATE)
-    ax.set_xticklabels([f"{s:g}" for s in seconds] if bottom else [], fontsize=7)
-    centres = mel_band_frequencies(bands)
-    hz = [f for f in (100, 500, 1000, 2000, 4000, 8000) if centres[0] <= f <= centres[-1]]
-    ax.set_yticks(np.interp(hz, centres, np.arange(bands)))
-    ax.set_yticklabels(
-        [f"{f:g}" if f < 1000 else f"{f / 1000:g}k" for f in hz] if left else [], fontsize=7
-    )
-    if bottom:
-        ax.set_xlabel("time (s)", fontsize=8)
-
-
-def plot_excerpts(rows, png, dynamic_range=12.0, title=None):
-    """A grid of log-mel excerpts with time and frequency axes and one
-    colour bar.
-
-    Args:
-        rows: list of (row label, excerpts [shape=(columns, frames, bands)],
-            captions per column or None).
-        png: output path.
-        dynamic_range: nats shown below the brightest value of the figure.
-        title: the figure's title.
-
-    Returns:
-        ``png``.
-    """
-    plt = plotting.pyplot()
-    columns = len(rows[0][1])
-    top = max(float(x.max()) for _, x, _ in rows)
-    fig = plt.figure(figsize=(2.3 * columns + 1.4, 1.9 * len(rows) + 0.6))
-    # One narrow column on the right holds the colour bar.
-    grid = fig.add_gridspec(len(rows), columns + 1, width_ratios=[1.0] * columns + [0.06])
-    for r, (label, excerpts, captions) in enumerate(rows):
-        for c in range(columns):
-            ax = fig.add_subplot(grid[r, c])
-            plotting.show_log_mel(ax, excerpts[c], top=top, dynamic_range=dynamic_range)
-            _label_axes(
-                ax, excerpts.shape[1], excerpts.shape[2], left=c == 0, bottom=r == len(rows) - 1
-            )
-            if captions is not None:
-                ax.set_title(captions[c], fontsize=7)
-            if c == 0:
-                ax.set_ylabel(f"{label}\nfrequency (Hz)", fontsize=8)
-    bar = fig.colorbar(ax.images[0], cax=fig.add_subplot(grid[:, -1]))
-    bar.set_label("log mel power (natural log)", fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=9)
-    # A 256-colour palette: the figure ships beside the model.
-    return plotting.save_figure(fig, png, dpi=80, colors=256)
-
-
 def plot_evaluation(result, png, per_class=4):
     """Real valid excerpts above G(z, class), per class, the same z in a
     column across the classes; each excerpt captioned with the C2ST's
@@ -622,7 +557,7 @@ def plot_evaluation(result, png, per_class=4):
             real_caption, generated_caption = None, [f"z{i}" for i in range(columns)]
         rows.append((f"real {name}", result.real[name][shown], real_caption))
         rows.append((f"G(z, {name})", result.generated[name][:columns], generated_caption))
-    return plot_excerpts(
+    return plotting.plot_excerpts(
         rows,
         png,
         title="Real valid excerpts above generated ones, per class; "
@@ -652,7 +587,7 @@ def plot_samples(generator, valid, png, per_class=4, seed=0):
                 [f"z{i}" for i in range(per_class)],
             )
         )
-    return plot_excerpts(
+    return plotting.plot_excerpts(
         rows,
         png,
         title="Real valid excerpts above generated ones, per class; the same z in a column",
