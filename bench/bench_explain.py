@@ -15,8 +15,10 @@ and the batched loop again with ``precision="mixed_bfloat16"``.
 
 Reports latent-iterations per second (median of repeated runs), the FLOP rate
 as a fraction of this machine's fp32 matmul peak (measured in the same run),
-and the extrapolated wall time of the paper grid (27 settings x 50 seeds x
-1000 iterations).
+and the extrapolated wall time of the paper grid per direction: its 27
+settings are 9 (learning rate, rp) pairs x 50 seeds, each trajectory run once
+to 1000 iterations (100 and 500 are snapshots of it), 450,000 latent
+iterations (``ExplainConfig.latent_iterations``).
 """
 
 import sys
@@ -30,8 +32,6 @@ flags.DEFINE_integer("rows", 64, "Rows of the batched loop.")
 flags.DEFINE_integer("steps", 20, "Iterations per timed run.")
 flags.DEFINE_integer("repeats", 3, "Timed runs per measurement.")
 FLAGS = flags.FLAGS
-
-PAPER_LATENT_ITERATIONS = 27 * 50 * 1000
 
 
 def _models():
@@ -91,7 +91,9 @@ def main(argv):
     import numpy as np
     import tensorflow as tf
 
-    from vocal_xai.explain import ascent, objectives
+    from vocal_xai.explain import ascent, objectives, run
+
+    paper = run.ExplainConfig.from_grid("paper")
 
     generator, detector, source = _models()
     param = ascent.LatentParameterisation(generator, detector)
@@ -195,9 +197,10 @@ def main(argv):
     )
     print(f"Mixed precision speed-up: {mixed_rate / batched_rate:.2f}x")
     print(
-        f"Paper grid (27 x 50 x 1000 = {PAPER_LATENT_ITERATIONS:,} latent iterations): "
-        f"{PAPER_LATENT_ITERATIONS / batched_rate / 3600:.2f} h batched, "
-        f"{PAPER_LATENT_ITERATIONS / eager_rate / 3600:.1f} h eager"
+        f"Paper grid, one direction ({len(paper.pairs)} (lr, rp) pairs x {paper.seeds} seeds x "
+        f"{max(paper.iterations)} iterations = {paper.latent_iterations:,} latent iterations): "
+        f"{paper.latent_iterations / batched_rate / 3600:.2f} h batched, "
+        f"{paper.latent_iterations / eager_rate / 3600:.1f} h eager"
     )
 
 

@@ -98,6 +98,9 @@ def test_outputs(result, tmp_path):
 def test_config_validation():
     assert run.ExplainConfig(direction="min").condition == "non_vocal"
     assert run.ExplainConfig.from_grid("paper").seeds == 50
+    # The paper grid: 9 (lr, rp) pairs x 50 seeds, each run to 1000
+    # iterations once (100 and 500 are snapshots), not 27 x 50 x 1000.
+    assert run.ExplainConfig.from_grid("paper").latent_iterations == 9 * 50 * 1000
     with pytest.raises(ParameterError, match="grid='huge'"):
         run.ExplainConfig.from_grid("huge")
     with pytest.raises(ParameterError, match="condition='loud'"):

@@ -118,6 +118,13 @@ class ExplainConfig:
     def pairs(self):
         return list(itertools.product(self.learning_rates, self.rps))
 
+    @property
+    def latent_iterations(self):
+        """Latent iterations the grid costs: one trajectory per (learning
+        rate, rp) pair and seed, run to the largest iteration count (the
+        smaller counts are snapshots of the same trajectories)."""
+        return len(self.pairs) * self.seeds * max(self.iterations)
+
 
 @dataclasses.dataclass
 class ExplainResult:
