@@ -95,3 +95,22 @@ def test_the_two_sample_judge_puts_real_first(tmp_path):
     means = table["means"]
     assert means["real"] > 0.3
     assert all(means[k] < means["real"] - 0.15 for k in kinds if k != "real"), means
+
+
+def test_period_two_energy_sees_a_checkerboard():
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(64, 116, 80)).cumsum(axis=1) * 0.1
+    same = rng.normal(size=(64, 116, 80)).cumsum(axis=1) * 0.1
+    ratio = realism.period_two_energy(real, same)
+    assert ratio["time"] == pytest.approx(1.0, abs=0.1)
+    assert ratio["frequency"] == pytest.approx(1.0, abs=0.1)
+    # A checkerboard of period 2 frames adds energy on the time-Nyquist row
+    # only.
+    checker = same + 0.5 * (-1.0) ** np.arange(116)[None, :, None]
+    ratio = realism.period_two_energy(real, checker)
+    assert ratio["time"] > 3.0 and ratio["frequency"] == pytest.approx(1.0, abs=0.1)
+    # Blur removes it: less than real.
+    blurred = realism.known_fakes(real, np.zeros(80), np.ones(80))["blurred (sigma 2)"]
+    assert realism.period_two_energy(real, blurred)["time"] < 0.5
+    with pytest.raises(ParameterError, match=r"Received: \(58, 80\)"):
+        realism.period_two_energy(real, real[:, ::2])

@@ -78,6 +78,8 @@ def test_evaluates_with_all_there_is(small_corpus, models, tmp_path):
         assert row["available"] == available and row["requested"] == 5000
         assert row["samples"] == min(available.values()) < 5000
         assert row["c2st"]["samples"] == 16 and 0.0 <= row["c2st"]["accuracy"] <= 1.0
+        assert set(row["period_two_energy"]) == {"time", "frequency"}
+        assert all(v > 0 for v in row["period_two_energy"].values())
         for rows in row["frechet"].values():
             assert all(
                 np.isfinite(e["value"]) and e["low"] <= e["value"] <= e["high"]
@@ -85,6 +87,7 @@ def test_evaluates_with_all_there_is(small_corpus, models, tmp_path):
             )
     assert f"Corpus: {small_corpus}, the corpus the generator's metadata names" in result.stdout
     assert "(fewer than asked: all there is)" in result.stdout
+    assert "Checkerboard: spectral energy at a period of 2" in (out / "evaluation.md").read_text()
     assert f"Wrote {out}" in result.stdout
 
 

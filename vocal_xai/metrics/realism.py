@@ -24,6 +24,48 @@ from vocal_xai.metrics import c2st
 BLUR_WIDTHS = (1.0, 2.0, 3.0)  # Gaussian sigma, frames and bands alike
 
 
+def _mean_spectrum(x):
+    """Mean magnitude of the 2-D Fourier transform of excerpts with their
+    own means removed. [shape=(frames, bands)]"""
+    x = np.asarray(x, np.float64)
+    if x.ndim != 3 or x.shape[1] < 2 or x.shape[2] < 2 or len(x) < 1:
+        raise ParameterError(
+            f"Expected excerpts [n >= 1, frames >= 2, bands >= 2]. Received: shape={x.shape}"
+        )
+    x = x - x.mean(axis=(1, 2), keepdims=True)
+    return np.mean(np.abs(np.fft.fft2(x, axes=(1, 2))), axis=0)
+
+
+def period_two_energy(real, generated):
+    """How much more a generator's excerpts oscillate with a period of two
+    frames or two bands than real excerpts: the checkerboard that stride-2
+    transposed convolutions leave (Odena et al. 2016, "Deconvolution and
+    checkerboard artifacts").
+
+    The mean magnitude of the excerpts' 2-D Fourier transform (each excerpt's
+    mean removed) along the time-Nyquist row (period 2 frames, every band
+    frequency) and the frequency-Nyquist column, generated over real.
+
+    Args:
+        real: real excerpts. [shape=(n, frames, bands)]
+        generated: generated excerpts of the same frames and bands.
+            [shape=(m, frames, bands)]
+
+    Returns:
+        dict ``time``, ``frequency``: the ratios (1: as much as real).
+    """
+    r, g = _mean_spectrum(real), _mean_spectrum(generated)
+    if r.shape != g.shape:
+        raise ParameterError(
+            f"Expected generated excerpts of {r.shape} frames x bands. Received: {g.shape}"
+        )
+    t, f = r.shape[0] // 2, r.shape[1] // 2
+    return {
+        "time": float(g[t, :].mean() / r[t, :].mean()),
+        "frequency": float(g[:, f].mean() / r[:, f].mean()),
+    }
+
+
 def known_fakes(x, mean, std, widths=BLUR_WIDTHS, seed=0):
     """Fakes made from real excerpts ``x``: each blurred (a Gaussian of sigma
     ``w`` frames and bands), white noise with the per-band ``mean`` and

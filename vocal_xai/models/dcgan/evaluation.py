@@ -28,6 +28,10 @@ Not judged by the detector:
   fixed classifier and schedule, so that generators are compared on the same
   footing; 0.5 means they can't be told apart. ``c2st_floor`` is the same
   test between real train and real valid excerpts.
+- ``period_two_energy``: the spectral energy of G(z, class) at a period of
+  two frames and of two bands, over that of real valid excerpts of the class
+  (``vocal_xai.metrics.realism.period_two_energy``): the checkerboard of
+  stride-2 transposed convolutions, which a two-sample classifier sees.
 
 Not judged by the detector either (``vocal_xai.metrics.measures``, with
 the train split as the bank of real neighbours and the valid split as the
@@ -69,7 +73,7 @@ import tensorflow as tf
 from vocal_xai import inference, plotting
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
-from vocal_xai.metrics import bootstrap, c2st, frechet
+from vocal_xai.metrics import bootstrap, c2st, frechet, realism
 from vocal_xai.metrics import measures as measures_lib
 
 CLASS_NAMES = {0: "non_vocal", 1: "vocal"}
@@ -379,6 +383,7 @@ def evaluate(
             "class_consistency": consistency.to_dict(),
             "c2st": row_c2st,
             "c2st_floor": row_floor,
+            "period_two_energy": realism.period_two_energy(data["valid"], data["generator"]),
         }
         if judge is not None:
             rows, p_vocal[name] = _measure_rows(judge, data, label, resamples, confidence, seed + 7)
@@ -513,6 +518,16 @@ def format_report(report):
             "",
             f"P(vocal | cues), vocal minus non-vocal: generated {_ci(d['generator'])}, real "
             f"{_ci(d['real'])}; ratio {_ci(d['generator_over_real'], '.2f')}.",
+        ]
+    if all("period_two_energy" in r for r in rows.values()):
+        energy = "; ".join(
+            f"{name} {r['period_two_energy']['time']:.2f} (2 frames), "
+            f"{r['period_two_energy']['frequency']:.2f} (2 bands)"
+            for name, r in rows.items()
+        )
+        lines += [
+            "",
+            f"Checkerboard: spectral energy at a period of 2, generated over real valid: {energy}.",
         ]
     if "class_matters" in report:
         m = report["class_matters"]
