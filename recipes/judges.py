@@ -1,0 +1,123 @@
+"""The judge check of ``recipes/judge_check.py``: real validation excerpts,
+known fakes and generator samples, scored by every realism judge."""
+
+import json
+import pathlib
+import time
+
+import numpy as np
+
+from vocal_xai import outputs
+from vocal_xai.data import pipeline
+from vocal_xai.metrics import measures, realism
+from vocal_xai.models.dcgan import evaluation
+
+JUDGES = ("c2st", "nearest_neighbours")
+
+
+def kinds_of_excerpts(train, valid, generators, count, seed=0):
+    """Every kind the judges score, ``count`` excerpts each.
+
+    - ``real``: valid excerpts;
+    - the known fakes (``realism.known_fakes``) of other valid excerpts,
+      with the train split's band statistics;
+    - per generator, G(z, class) with half the excerpts of each class.
+
+    Args:
+        train, valid: ``SplitFeatures``.
+        generators: dict name -> conditional generator.
+        count: excerpts per kind (even).
+        seed: seed of the excerpts, the noise and the latents.
+
+    Returns:
+        dict kind -> excerpts. [shape=(count, frames, bands)] each
+    """
+    x, _ = pipeline.sample_excerpts(valid, 2 * count, seed=seed)
+    mean, std = pipeline.band_stats(train.features)
+    kinds = {"real": x[0::2], **realism.known_fakes(x[1::2], mean, std, seed=seed)}
+    half = count // 2
+    for name, generator in generators.items():
+        z = evaluation.latents(half, seed + 1, generator.latent_dim)
+        kinds[name] = np.concatenate(
+            [evaluation.generate_from(generator, z, label) for label in (0, 1)]
+        )
+    return kinds
+
+
+def judges_on(train, heldout, reference_count, seed=0):
+    """The judges: name -> function of excerpts -> per-example realism
+    (higher: more like real).
+
+    ``c2st`` tells the excerpts, pooled, from ``reference_count`` train
+    excerpts; ``nearest_neighbours`` is the realism of ``measures`` with the
+    train split as its bank and ``heldout`` as its real baseline.
+    """
+    reference, _ = pipeline.sample_excerpts(train, reference_count, seed=seed + 2)
+    judge = measures.build_judge(train, heldout)
+    return {
+        "c2st": lambda x: realism.c2st_realism(reference, x)[0],
+        "nearest_neighbours": lambda x: judge.measure(x, "max")["realism"],
+    }
+
+
+def markdown(table):
+    """The table: a row per kind, a column per judge, real first marked."""
+    judges = list(table)
+    kinds = list(next(iter(table.values()))["means"])
+    lines = [
+        "| kind | " + " | ".join(judges) + " |",
+        "|---|" + "---|" * len(judges),
+    ]
+    for kind in kinds:
+        cells = []
+        for judge in judges:
+            means = table[judge]["means"]
+            best = max(means, key=means.get) == kind
+            value = f"{means[kind]:.3f}"
+            cells.append(f"**{value}**" if best else value)
+        lines.append(f"| {kind} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| real ranked first | "
+        + " | ".join("yes" if table[j]["real_first"] else "**no**" for j in judges)
+        + " |"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def run_cli(data_dir, generator_names, out, count=200, seed=0, overwrite=False, command=""):
+    """Score every kind with every judge; write judges.json and judges.md into
+    ``out``; print the table. Returns the table."""
+    from vocal_xai import cache, zoo
+    from vocal_xai.data import defaults
+    from vocal_xai.explain import session
+
+    start = time.perf_counter()
+    outputs.check_output_dir(out, overwrite)
+    count = count + count % 2
+    corpus = defaults.open_corpus(data_dir, session.default_corpus_dir())
+    features = cache.user_cache_dir() / "features"
+    train, valid, test = (
+        pipeline.load_split(corpus, s, features) for s in ("train", "valid", "test")
+    )
+    generators = {}
+    for name in generator_names:
+        path = zoo.resolve(name)
+        generators[f"generator {path}"] = zoo.load_generator(str(path))
+    kinds = kinds_of_excerpts(train, valid, generators, count, seed)
+    judges = judges_on(train, test, count * len(kinds), seed)
+    table = realism.judge_table(judges, kinds)
+    meta = {
+        "command": command,
+        "corpus": str(corpus.root),
+        "count": count,
+        "seed": seed,
+        "seconds": time.perf_counter() - start,
+    }
+    with outputs.atomic_dir(out, overwrite) as tmp:
+        (tmp / "judges.json").write_text(
+            json.dumps({"meta": meta, "table": table}, indent=1) + "\n"
+        )
+        (tmp / "judges.md").write_text(markdown(table))
+    print(markdown(table))
+    print(f"Wrote {pathlib.Path(out)} ({meta['seconds']:.0f} s)")
+    return table
