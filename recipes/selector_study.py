@@ -1,0 +1,313 @@
+"""Choosing the default selector: the protocol fixed in ``docs/validity.md``
+("Choosing the default selector: candidates and protocol"), run by
+``recipes/choose_selector.py``.
+
+For one model pair and both directions, the latent method runs the grid
+(``run.explain``). Every example of every setting gets a quality that does
+not use the detector:
+
+- ``realism``: the classifier two-sample judge
+  (``vocal_xai.metrics.realism.c2st_realism``): a fresh classifier tells all
+  the direction's examples, pooled, from as many real train excerpts;
+- ``class_evidence`` and ``voice_evidence`` (``vocal_xai.metrics.measures``);
+- ``quality``: their mean.
+
+The seeds are cut into two halves: the first *chooses*, the second
+*reports*. On each half, every candidate selector
+(``vocal_xai.explain.selection``) scores every setting from that half's
+examples alone; its pick's quality percentile among the settings, and the
+Spearman correlation between its score and quality, are reported. The
+default is the candidate with the highest mean percentile over the two
+directions on the choosing half, if it beats ``frechet`` by at least
+``MARGIN``; otherwise ``frechet``.
+"""
+
+import dataclasses
+import json
+import time
+
+import numpy as np
+
+from vocal_xai.errors import ParameterError
+from vocal_xai.explain import ascent, run, selection
+from vocal_xai.metrics import realism
+from vocal_xai.metrics.rank import spearman_with_interval
+
+PARTS = ("realism", "class_evidence", "voice_evidence")
+HALVES = ("choose", "report")
+MARGIN = 0.10  # percentile points (as a fraction) the winner must gain over frechet
+TOP_DECILE = 0.9
+
+
+def halves(seeds):
+    """Seed indices of the choosing and the reporting half (an odd last seed
+    is left out, so that both halves are the same size)."""
+    if seeds < 4:
+        raise ParameterError(f"Expected seeds >= 4 (two halves of 2). Received: seeds={seeds}")
+    n = seeds // 2
+    return {"choose": np.arange(n), "report": np.arange(n, 2 * n)}
+
+
+def example_measures(result, probe, quality_fn, embedding):
+    """Per setting: the examples' activations, embeddings and quality parts.
+
+    Args:
+        result: ``run.ExplainResult`` of the neuron ``logit:0``.
+        probe: detector probe with ``logit`` and ``embedding``.
+        quality_fn: ``(excerpts [m, frames, bands], direction) -> dict part ->
+            per-excerpt values [m]``, called once with every example.
+        embedding: the embedding layer.
+
+    Returns:
+        dict setting key -> dict ``activation`` [seeds], ``embedding``
+        [seeds, d] and each of ``PARTS`` and ``quality`` [seeds].
+    """
+    keys = list(result.examples)
+    stacked = np.concatenate([result.examples[k] for k in keys])
+    acts, embs = selection.probe_excerpts(probe, stacked, "logit", 0, embedding)
+    parts = quality_fn(stacked, result.config.direction)
+    parts["quality"] = np.mean([parts[p] for p in PARTS], axis=0)
+    seeds = result.config.seeds
+    out = {}
+    for i, key in enumerate(keys):
+        rows = slice(i * seeds, (i + 1) * seeds)
+        out[key] = {
+            "activation": acts[rows],
+            "embedding": embs[rows],
+            **{name: np.asarray(values)[rows] for name, values in parts.items()},
+        }
+    return out
+
+
+def score_half(measured, ref, index, direction):
+    """One row per setting from the examples ``index`` alone: every
+    selector's score (``selection.score``, then ``selection.rank``) and the
+    mean of each quality part."""
+    rows = []
+    for (lr, rp, iterations), m in measured.items():
+        row = {"learning_rate": lr, "rp": rp, "iterations": iterations}
+        row.update(selection.score(m["embedding"][index], m["activation"][index], ref, resamples=0))
+        for part in (*PARTS, "quality"):
+            row[part] = float(np.mean(m[part][index]))
+        rows.append(row)
+    return selection.rank(rows, direction)
+
+
+def quality_percentile(rows, row):
+    """Share of settings whose quality is at most ``row``'s."""
+    values = np.array([r["quality"] for r in rows])
+    return float(np.mean(values <= row["quality"]))
+
+
+def judge_selectors(rows, resamples=1000, seed=0):
+    """Every selector on one half: its pick, the pick's quality percentile,
+    and Spearman's rho between its score and quality (lower scores should go
+    with higher quality: a good selector has rho well below 0)."""
+    picks = selection.picks(rows)
+    out = {}
+    for name, pick in picks.items():
+        key = selection.COLUMNS[name]
+        chosen = next(
+            r
+            for r in rows
+            if (r["learning_rate"], r["rp"], r["iterations"])
+            == (pick["learning_rate"], pick["rp"], pick["iterations"])
+        )
+        finite = [r for r in rows if np.isfinite(r[key])]
+        out[name] = {
+            "pick": [pick["learning_rate"], pick["rp"], pick["iterations"]],
+            "score": pick["score"],
+            "quality": chosen["quality"],
+            "percentile": quality_percentile(rows, chosen),
+            "spearman": spearman_with_interval(
+                [r[key] for r in finite], [r["quality"] for r in finite], resamples, seed
+            )
+            if len(finite) >= 3
+            else None,
+        }
+    return out
+
+
+def choose(judged):
+    """The default selector from the choosing half.
+
+    Args:
+        judged: direction -> half -> ``judge_selectors`` output.
+
+    Returns:
+        dict: ``default``, ``reason``, ``mean_percentile`` per selector
+        (choosing half, mean over the directions).
+    """
+    names = set.intersection(*(set(judged[d]["choose"]) for d in judged))
+    mean = {
+        name: float(np.mean([judged[d]["choose"][name]["percentile"] for d in judged]))
+        for name in selection.SELECTOR_NAMES
+        if name in names
+    }
+    best = max(mean, key=lambda n: (mean[n], n == "frechet"))
+    gain = mean[best] - mean["frechet"]
+    if best != "frechet" and gain >= MARGIN:
+        reason = (
+            f"{best}: mean quality percentile {mean[best]:.0%} over both directions on the "
+            f"choosing half, {gain:.0%} above frechet ({mean['frechet']:.0%})"
+        )
+        default = best
+    else:
+        reason = (
+            f"frechet: no candidate beat it by {MARGIN:.0%} on the choosing half (best: {best}, "
+            f"{mean[best]:.0%} against {mean['frechet']:.0%})"
+        )
+        default = "frechet"
+    return {"default": default, "reason": reason, "mean_percentile": mean}
+
+
+def run_pair(generator, detector, valid, quality_fn, config, log=print):
+    """Both directions of one pair: rows and judged selectors per half.
+
+    Args:
+        generator, detector: the pair.
+        valid: ``SplitFeatures`` of the reference.
+        quality_fn: as in ``example_measures`` (``quality_judge``).
+        config: ``run.ExplainConfig`` (its direction is set per direction).
+
+    Returns:
+        dict direction -> {"rows": half -> rows, "judged": half -> judged,
+        "seconds": float}.
+    """
+    out = {}
+    for direction in ("max", "min"):
+        start = time.perf_counter()
+        cfg = dataclasses.replace(config, direction=direction, condition=None, bootstrap=0)
+        result = run.explain(generator, detector, valid, cfg)
+        detector_adapted, cfg = run.checked_detector(detector, cfg)
+        probe = ascent.LatentParameterisation(
+            generator, detector_adapted, layers=[cfg.embedding]
+        ).probe
+        measured = example_measures(result, probe, quality_fn, cfg.embedding)
+        rows, judged = {}, {}
+        for h, (half, index) in enumerate(halves(cfg.seeds).items()):
+            rows[half] = score_half(measured, result.reference, index, direction)
+            judged[half] = judge_selectors(rows[half], seed=h)
+        out[direction] = {
+            "rows": rows,
+            "judged": judged,
+            "seconds": time.perf_counter() - start,
+            "ascent_seconds": result.timings["ascent_s"],
+        }
+        log(f"{direction}: {len(measured)} settings in {out[direction]['seconds']:.0f} s")
+    return out
+
+
+def quality_judge(train, heldout, seed=0):
+    """The quality parts of ``PARTS``: the C2ST realism against as many real
+    train excerpts as there are examples, and the class and voice evidence
+    of ``measures`` (bank: train, real baseline: ``heldout``)."""
+    from vocal_xai.data import pipeline
+    from vocal_xai.metrics import measures
+
+    judge = measures.build_judge(train, heldout)
+
+    def quality(x, direction):
+        reference, _ = pipeline.sample_excerpts(train, len(x), seed=seed)
+        parts = judge.measure(x, direction)
+        return {
+            "realism": realism.c2st_realism(reference, x)[0],
+            "class_evidence": parts["class_evidence"],
+            "voice_evidence": parts["voice_evidence"],
+        }
+
+    return quality
+
+
+def _fmt_pick(p):
+    lr, rp, it = p
+    return f"{lr:g} / {rp:g} / {it}"
+
+
+def markdown(results):
+    """Tables: per pair and direction, every selector's pick on both halves,
+    its quality percentile and rho; then the choice."""
+    lines = []
+    for pair, by_direction in results["pairs"].items():
+        for direction, res in by_direction.items():
+            lines += [
+                f"**{pair}, latent/{direction}** ({res['seconds']:.0f} s)",
+                "",
+                "| selector | pick, choosing half (lr / rp / it) | percentile | "
+                "pick, reporting half | percentile | Spearman rho, reporting half [95 % CI] |",
+                "|---|---|---|---|---|---|",
+            ]
+            for name in selection.SELECTOR_NAMES:
+                c = res["judged"]["choose"].get(name)
+                r = res["judged"]["report"].get(name)
+                if c is None or r is None:
+                    continue
+                s = r["spearman"]
+                rho = (
+                    "–"
+                    if s is None or not np.isfinite(s["rho"])
+                    else f"{s['rho']:+.2f} [{s['low']:+.2f}, {s['high']:+.2f}]"
+                )
+                lines.append(
+                    f"| {name} | {_fmt_pick(c['pick'])} | {c['percentile']:.0%} | "
+                    f"{_fmt_pick(r['pick'])} | {r['percentile']:.0%} | {rho} |"
+                )
+            lines.append("")
+    choice = results["choice"]
+    lines.append(f"Default: **{choice['default']}**. {choice['reason']}.")
+    return "\n".join(lines) + "\n"
+
+
+def to_json(results):
+    """``results`` with NumPy values as plain floats."""
+    return json.loads(json.dumps(results, default=float))
+
+
+def run_cli(grid, pairs, data_dir, out, overwrite=False, command="", log=print, **overrides):
+    """The protocol end to end: the first of ``pairs`` (``(detector,
+    generator)`` zoo names or paths) chooses, every pair reports. Writes
+    results.json and tables.md into ``out`` (whole or not at all); returns
+    the results."""
+    from vocal_xai import cache, outputs, zoo
+    from vocal_xai.data import defaults, pipeline
+    from vocal_xai.explain import session
+
+    start = time.perf_counter()
+    outputs.check_output_dir(out, overwrite)
+    config = run.ExplainConfig.from_grid(grid, **overrides) if grid in run.GRIDS else None
+    if config is None:
+        raise ParameterError(f"Expected grid in {sorted(run.GRIDS)}. Received: grid={grid!r}")
+    corpus = defaults.open_corpus(data_dir, session.default_corpus_dir())
+    features = cache.user_cache_dir() / "features"
+    splits = {s: pipeline.load_split(corpus, s, features) for s in ("train", "valid", "test")}
+    quality = quality_judge(splits["train"], splits["test"])
+    results = {"pairs": {}}
+    for detector_name, generator_name in pairs:
+        detector_dir, generator_dir = zoo.resolve(detector_name), zoo.resolve(generator_name)
+        name = f"detector {detector_dir.name} + generator {generator_dir.name}"
+        log(f"{name}: {detector_dir}, {generator_dir}")
+        results["pairs"][name] = run_pair(
+            zoo.load_generator(str(generator_dir)),
+            zoo.load_detector(str(detector_dir)),
+            splits["valid"],
+            quality,
+            config,
+            log=log,
+        )
+    first = next(iter(results["pairs"].values()))
+    results["choice"] = choose({d: first[d]["judged"] for d in first})
+    results["meta"] = {
+        "command": command,
+        "grid": grid,
+        "config": dataclasses.asdict(config),
+        "corpus": str(corpus.root),
+        "halves": {h: [int(i[0]), int(i[-1])] for h, i in halves(config.seeds).items()},
+        "margin": MARGIN,
+        "seconds": time.perf_counter() - start,
+    }
+    results = to_json(results)
+    with outputs.atomic_dir(out, overwrite) as tmp:
+        (tmp / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+        (tmp / "tables.md").write_text(markdown(results))
+    log(markdown(results))
+    return results

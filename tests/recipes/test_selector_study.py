@@ -1,0 +1,108 @@
+"""The protocol that chooses the default selector."""
+
+import json
+
+import numpy as np
+import pytest
+import selector_study as study
+
+from vocal_xai.errors import ParameterError
+from vocal_xai.explain import selection
+
+
+def test_halves_are_disjoint_and_equal():
+    h = study.halves(50)
+    assert h["choose"].tolist() == list(range(25)) and h["report"].tolist() == list(range(25, 50))
+    assert len(study.halves(7)["report"]) == 3
+    with pytest.raises(ParameterError, match="seeds=3"):
+        study.halves(3)
+
+
+def _rows(quality, distance, one_d):
+    rows = []
+    for i, (q, d, o) in enumerate(zip(quality, distance, one_d)):
+        row = {key: float("nan") for key in selection.COLUMNS.values()}
+        row.update(
+            learning_rate=0.1 / 10**i,
+            rp=0.0,
+            iterations=10,
+            distance=d,
+            distance_1d=o,
+            score_density=-q,
+            mean_activation=1.0,
+            quality=q,
+        )
+        rows.append(row)
+    return selection.rank(rows, "max")
+
+
+def test_judge_selectors_gives_the_picks_percentile_and_rho():
+    # Distance falls as quality rises (a good selector); the 1-D distance
+    # rises with it (a bad one).
+    rows = _rows([0.1, 0.2, 0.3, 0.4, 0.5], [5, 4, 3, 2, 1], [1, 2, 3, 4, 5])
+    judged = study.judge_selectors(rows, resamples=50)
+    assert judged["frechet"]["percentile"] == 1.0 and judged["frechet"]["quality"] == 0.5
+    assert judged["frechet"]["spearman"]["rho"] == pytest.approx(-1.0)
+    assert judged["paper_1d"]["percentile"] == pytest.approx(0.2)
+    assert judged["paper_1d"]["spearman"]["rho"] == pytest.approx(1.0)
+    assert judged["paper_1d"]["pick"] == [0.1, 0.0, 10]
+    assert "kid" not in judged  # NaN everywhere: no pick
+
+
+def _judged(percentiles):
+    return {
+        d: {"choose": {n: {"percentile": p[i]} for n, p in percentiles.items()}}
+        for i, d in enumerate(("max", "min"))
+    }
+
+
+def test_choose_needs_a_margin_over_frechet():
+    choice = study.choose(_judged({"frechet": (0.5, 0.5), "kid": (0.7, 0.6)}))
+    assert choice["default"] == "kid" and choice["mean_percentile"]["kid"] == pytest.approx(0.65)
+    assert "15% above frechet" in choice["reason"]
+    choice = study.choose(_judged({"frechet": (0.5, 0.5), "kid": (0.6, 0.55)}))
+    assert choice["default"] == "frechet" and "best: kid" in choice["reason"]
+    # A tie keeps frechet.
+    assert study.choose(_judged({"frechet": (0.9, 0.9), "kid": (0.9, 0.9)}))["default"] == "frechet"
+
+
+@pytest.mark.slow
+def test_run_cli_on_tiny_models(small_corpus, tmp_path, monkeypatch):
+    from vocal_xai.models.dcgan import PRESETS, Generator
+    from vocal_xai.models.dcgan import task as gan_task
+    from vocal_xai.models.detector import SVDNet
+    from vocal_xai.models.detector import task as detector_task
+
+    monkeypatch.setenv("VOCAL_XAI_CACHE", str(tmp_path / "cache"))
+    mean, std = np.full(80, -5.0), np.ones(80)
+    zoo = tmp_path / "zoo"
+    detector_task.export_detector(SVDNet.from_preset("svdnet_tiny", mean, std), zoo, {})
+    gan_task.export_generator(
+        Generator(mean, std, **PRESETS["dcgan_tiny_conditional"]["generator"]), zoo, {}
+    )
+    out = tmp_path / "out"
+    pair = (str(zoo / "detector" / "1"), str(zoo / "generator" / "1"))
+    results = study.run_cli(
+        "quick",
+        [pair, pair],
+        str(small_corpus),
+        out,
+        log=lambda *_: None,
+        learning_rates=(0.1, 0.01),
+        rps=(0.01,),
+        iterations=(2, 4),
+        seeds=6,
+        embedding="embedding_8",
+        reference_k=10,
+    )
+    assert json.loads((out / "results.json").read_text()) == results
+    assert (out / "tables.md").read_text() == study.markdown(results)
+    assert results["meta"]["halves"] == {"choose": [0, 2], "report": [3, 5]}
+    assert len(results["pairs"]) == 1  # the same pair twice is one entry
+    for direction in ("max", "min"):
+        res = results["pairs"]["detector 1 + generator 1"][direction]
+        for half in study.HALVES:
+            rows = res["rows"][half]
+            assert len(rows) == 4 and all(0.0 <= r["quality"] <= 1.0 for r in rows)
+            assert {"frechet", "paper_1d", "density+activation"} <= set(res["judged"][half])
+    assert results["choice"]["default"] in selection.SELECTOR_NAMES
