@@ -36,7 +36,6 @@ $(CHROMIUM):
 
 test: $(STAMP) $(CHROMIUM)
 	VOCAL_XAI_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
-	$(BIN)/python tools/serving_check.py
 
 check: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
