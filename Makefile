@@ -43,7 +43,7 @@ check: $(STAMP)
 coverage: $(STAMP)
 	mkdir -p runs/coverage
 	COVERAGE_FILE=runs/coverage/data $(BIN)/python -m coverage run --source=vocal_xai \
-		-m pytest -q -m "not slow"
+		-m pytest -q -m "not slow" -n 0
 	COVERAGE_FILE=runs/coverage/data $(BIN)/python -m coverage json -q -o runs/coverage/coverage.json
 	$(BIN)/python tests/coverage_floor.py runs/coverage/coverage.json
 

@@ -36,8 +36,10 @@ INSTALL_REQUIRES = [
 EXTRAS_REQUIRE = {
     "test": [
         "coverage==7.6.1",
+        "filelock==3.16.1",  # session fixtures built once across test workers
         "playwright==1.64.1",  # drives Debian's chromium to render report.html
         "pytest==8.3.3",
+        "pytest-xdist==3.6.1",
         "ruff==0.17.6",
     ],
 }

@@ -1,5 +1,9 @@
 """Shared fixtures: quiet TF logs, small corpora. Plain helper functions are
-in ``helpers``."""
+in ``helpers``.
+
+The suite runs in parallel processes (pytest-xdist, ``pytest.ini``). The
+corpora of the session fixtures are built once per session, whichever
+worker asks first, into a folder every worker shares (``built_once``)."""
 
 import os
 
@@ -7,6 +11,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 import pytest
+from filelock import FileLock
 from helpers import tone_song, write_filelists, write_song
 
 from vocal_xai.data import corpus as corpus_lib
@@ -24,29 +29,49 @@ def tiny_corpus(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def evaluation_corpus(tmp_path_factory):
+def shared_tmp(tmp_path_factory, worker_id):
+    """A folder of this test session that every worker shares (the parent of
+    the workers' own temporary folders; the session's folder without
+    workers)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
+def built_once(folder, build):
+    """``build(folder)`` once per session across workers, under a file lock;
+    a marker beside ``folder`` records that it finished. Returns ``folder``."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    marker = folder.with_name(folder.name + ".built")
+    with FileLock(str(folder) + ".lock"):
+        if not marker.is_file():
+            build(folder)
+            marker.touch()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def evaluation_corpus(shared_tmp):
     """``evaluation_corpus(version, splits)``: the splits ``splits`` of the
     synthetic corpus ``version`` (seed 0, the version's default sizes and
     duration), for the cards of the models trained on it. Each split's songs
     are made once per session, byte for byte and numbered as in the whole
     corpus (``make_corpus(splits=...)``), into one folder per version; the
     ``Corpus`` holds only the splits asked for, so reading another raises."""
-    roots, made = {}, {}
 
     def get(version, splits=corpus_lib.SPLITS):
         from vocal_xai.data import synthetic
 
         splits = tuple(s for s in corpus_lib.SPLITS if s in splits)
-        if version not in roots:
-            roots[version] = tmp_path_factory.mktemp(f"evaluation_v{version}") / "synthetic"
-            made[version] = set()
-        missing = tuple(s for s in splits if s not in made[version])
-        if missing:
-            synthetic.make_corpus(
-                roots[version], seed=0, version=version, splits=missing, workers=2
-            )
-            made[version].update(missing)
-        return corpus_lib.read_corpus(roots[version], splits=splits)
+        root = shared_tmp / f"evaluation_v{version}" / "synthetic"
+        root.parent.mkdir(parents=True, exist_ok=True)
+        # One lock per corpus: its splits share its folder and file lists.
+        with FileLock(str(root.parent) + ".lock"):
+            for split in splits:
+                marker = root.parent / f"{split}.built"
+                if not marker.is_file():
+                    synthetic.make_corpus(root, seed=0, version=version, splits=(split,), workers=2)
+                    marker.touch()
+        return corpus_lib.read_corpus(root, splits=splits)
 
     return get
 
@@ -60,18 +85,19 @@ def default_corpus(evaluation_corpus):
 
 
 @pytest.fixture(scope="session")
-def small_corpus(tmp_path_factory):
+def small_corpus(shared_tmp):
     """Four 8-second synthetic songs: 2 train, 1 valid, 1 test (version 1,
     where every song has singing)."""
     from vocal_xai.data import synthetic
 
-    path = tmp_path_factory.mktemp("small") / "corpus"
-    synthetic.make_corpus(
-        path,
-        seed=3,
-        split_sizes={"train": 2, "valid": 1, "test": 1},
-        duration=8.0,
-        workers=1,
-        version=1,
+    return built_once(
+        shared_tmp / "small" / "corpus",
+        lambda path: synthetic.make_corpus(
+            path,
+            seed=3,
+            split_sizes={"train": 2, "valid": 1, "test": 1},
+            duration=8.0,
+            workers=1,
+            version=1,
+        ),
     )
-    return path
