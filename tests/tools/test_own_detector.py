@@ -95,7 +95,8 @@ def test_explain_the_keras_file(workdir):
         f"--out={out}",
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert [p.name for p in out.glob("*.wav")] == ["selected_seed0.wav"]
+    # One example as audio: its explanation and its starting point.
+    assert sorted(p.name for p in out.glob("*.wav")) == ["selected_seed0.wav", "start_seed0.wav"]
     report = json.loads((out / "report.json").read_text())
     assert report["models"]["detector"] == "my_detector.keras"
     assert (report["config"]["neuron"], report["config"]["embedding"]) == ("logit:0", "hidden")
