@@ -7,7 +7,10 @@ worker asks first, into a folder every worker shares (``built_once``)."""
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Level 3: the workers import TensorFlow before pytest captures their output,
+# and its CUDA plugins log errors on a machine without a GPU. Scripts the
+# tests run get their own level (``helpers.script_env``).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 import pytest
