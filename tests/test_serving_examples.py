@@ -4,6 +4,7 @@ saved_model_cli, and a check that notices when they no longer hold."""
 import dataclasses
 import json
 import pathlib
+import shutil
 
 import numpy as np
 import pytest
@@ -55,6 +56,19 @@ def zoo_root(tmp_path_factory):
     return root
 
 
+@pytest.fixture(scope="module")
+def written(zoo_root, tmp_path_factory):
+    """``EXAMPLES`` written once (each a saved_model_cli run): the folder and
+    the index ``write`` returned. Tests that change files work on a copy."""
+    folder = tmp_path_factory.mktemp("written")
+    return folder, serving_examples.write(folder, zoo_root, EXAMPLES)
+
+
+def _copy(written, tmp_path):
+    shutil.copytree(written[0], tmp_path, dirs_exist_ok=True)
+    return tmp_path
+
+
 def test_request_is_the_columnar_rest_body():
     body = serving_examples.request(EXAMPLES[0])
     assert body["signature_name"] == "serving_default" and body["inputs"]["word"] == ["max", "min"]
@@ -65,8 +79,8 @@ def test_request_is_the_columnar_rest_body():
 
 
 @pytest.mark.slow
-def test_write_records_saved_model_cli_outputs(zoo_root, tmp_path):
-    index = serving_examples.write(tmp_path, zoo_root, EXAMPLES)
+def test_write_records_saved_model_cli_outputs(zoo_root, written):
+    tmp_path, index = written
     assert [(e["model"], e["version"], e["signature"]) for e in index] == [
         ("toy", 3, "serving_default"),
         ("toy", 3, "double"),
@@ -81,8 +95,8 @@ def test_write_records_saved_model_cli_outputs(zoo_root, tmp_path):
 
 
 @pytest.mark.slow
-def test_verify_reports_a_changed_response_and_request(zoo_root, tmp_path):
-    serving_examples.write(tmp_path, zoo_root, EXAMPLES)
+def test_verify_reports_a_changed_response_and_request(zoo_root, written, tmp_path):
+    tmp_path = _copy(written, tmp_path)
     path = tmp_path / "toy.serving_default.response.json"
     body = json.loads(path.read_text())
     body["outputs"]["total"][1] += 0.01
@@ -111,9 +125,8 @@ def test_shipped_examples_hold():
 
 
 @pytest.mark.slow
-def test_markdown_shortens_long_arrays(zoo_root, tmp_path):
-    serving_examples.write(tmp_path, zoo_root, EXAMPLES)
-    text = serving_examples.markdown(tmp_path)
+def test_markdown_shortens_long_arrays(written):
+    text = serving_examples.markdown(written[0])
     assert "curl -s -d @docs/serving/toy.serving_default.request.json" in text
     assert '"word": ["max", "min"]' in text and "(version 3)" in text
     assert serving_examples._shorten(list(range(10))) == [0, 1, 2, "..."]
