@@ -1,5 +1,6 @@
 """Tests of what every command-line program shares (vocal_xai.cli)."""
 
+import os
 import subprocess
 import sys
 
@@ -37,8 +38,11 @@ def script(tmp_path_factory):
 
 
 def _run(script, *args):
+    """Run the script as a user would: without the tests' own TensorFlow log
+    level (``conftest``)."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     return subprocess.run(
-        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=120
+        [sys.executable, str(script), *args], capture_output=True, text=True, timeout=120, env=env
     )
 
 
