@@ -1,6 +1,7 @@
 r"""GAN training throughput: a preset against the previous one, in the same run.
 
-    python bench/bench_gan.py [--presets=dcgan_conditional,dcgan_stable,dcgan_guided] \
+    python bench/bench_gan.py \
+        [--presets=dcgan_conditional,dcgan_stable,dcgan_guided,dcgan_guided_resize] \
         [--batch_size=32]
 
 Times one compiled training step (discriminator then generator, with the
@@ -19,7 +20,7 @@ import common  # noqa: E402
 
 flags.DEFINE_list(
     "presets",
-    ["dcgan_conditional", "dcgan_stable", "dcgan_guided"],
+    ["dcgan_conditional", "dcgan_stable", "dcgan_guided", "dcgan_guided_resize"],
     "Presets; the first is the baseline.",
 )
 flags.DEFINE_integer("batch_size", 32, "Excerpts per step.")
