@@ -87,18 +87,14 @@ def markdown(table):
 def run_cli(data_dir, generator_names, out, count=200, seed=0, overwrite=False, command=""):
     """Score every kind with every judge; write judges.json and judges.md into
     ``out``; print the table. Returns the table."""
-    from vocal_xai import cache, zoo
-    from vocal_xai.data import defaults
+    from vocal_xai import zoo
     from vocal_xai.explain import session
 
     start = time.perf_counter()
     outputs.check_output_dir(out, overwrite)
     count = count + count % 2
-    corpus = defaults.open_corpus(data_dir, session.default_corpus_dir())
-    features = cache.user_cache_dir() / "features"
-    train, valid, test = (
-        pipeline.load_split(corpus, s, features) for s in ("train", "valid", "test")
-    )
+    corpus, splits = session.open_splits(data_dir, ("train", "valid", "test"))
+    train, valid, test = splits["train"], splits["valid"], splits["test"]
     generators = {}
     for name in generator_names:
         path = zoo.resolve(name)

@@ -27,6 +27,7 @@ import json
 import time
 
 import numpy as np
+from validity_study import quality_percentile
 
 from vocal_xai.errors import ParameterError
 from vocal_xai.explain import ascent, run, selection
@@ -91,12 +92,6 @@ def score_half(measured, ref, index, direction):
             row[part] = float(np.mean(m[part][index]))
         rows.append(row)
     return selection.rank(rows, direction)
-
-
-def quality_percentile(rows, row):
-    """Share of settings whose quality is at most ``row``'s."""
-    values = np.array([r["quality"] for r in rows])
-    return float(np.mean(values <= row["quality"]))
 
 
 def judge_selectors(rows, resamples=1000, seed=0):
@@ -268,8 +263,7 @@ def run_cli(grid, pairs, data_dir, out, overwrite=False, command="", log=print, 
     generator)`` zoo names or paths) chooses, every pair reports. Writes
     results.json and tables.md into ``out`` (whole or not at all); returns
     the results."""
-    from vocal_xai import cache, outputs, zoo
-    from vocal_xai.data import defaults, pipeline
+    from vocal_xai import outputs, zoo
     from vocal_xai.explain import session
 
     start = time.perf_counter()
@@ -277,9 +271,7 @@ def run_cli(grid, pairs, data_dir, out, overwrite=False, command="", log=print, 
     config = run.ExplainConfig.from_grid(grid, **overrides) if grid in run.GRIDS else None
     if config is None:
         raise ParameterError(f"Expected grid in {sorted(run.GRIDS)}. Received: grid={grid!r}")
-    corpus = defaults.open_corpus(data_dir, session.default_corpus_dir())
-    features = cache.user_cache_dir() / "features"
-    splits = {s: pipeline.load_split(corpus, s, features) for s in ("train", "valid", "test")}
+    corpus, splits = session.open_splits(data_dir, ("train", "valid", "test"))
     quality = quality_judge(splits["train"], splits["test"])
     results = {"pairs": {}}
     for detector_name, generator_name in pairs:

@@ -26,7 +26,7 @@ import time
 
 import numpy as np
 
-from vocal_xai import cache, outputs, plotting
+from vocal_xai import outputs, plotting
 from vocal_xai.errors import ParameterError
 from vocal_xai.explain import input_space, run, selection
 from vocal_xai.metrics.rank import example_difference, spearman_with_interval
@@ -555,7 +555,6 @@ def run_cli(
     the result. Returns the results dict."""
     from vocal_xai import markdown as markdown_blocks
     from vocal_xai import zoo
-    from vocal_xai.data import defaults, pipeline
     from vocal_xai.explain import session
     from vocal_xai.metrics import measures
 
@@ -565,9 +564,7 @@ def run_cli(
     detector_dir, generator_dir = zoo.resolve(detector_name), zoo.resolve(generator_name)
     detector = zoo.load_detector(str(detector_dir))
     generator = zoo.load_generator(str(generator_dir))
-    corpus = defaults.open_corpus(data_dir, session.default_corpus_dir())
-    features = cache.user_cache_dir() / "features"
-    splits = {s: pipeline.load_split(corpus, s, features) for s in ("train", "valid", "test")}
+    corpus, splits = session.open_splits(data_dir, ("train", "valid", "test"))
     # The bank (train) and the real-to-real baseline (test) are kept apart
     # from the selectors' reference (valid).
     judge = measures.build_judge(splits["train"], splits["test"])

@@ -228,14 +228,12 @@ def export_from_zoo(
     split of ``data_dir`` (default: the synthetic default corpus) and from
     the same cache (``cache_dir``).
     """
-    from vocal_xai import cache, zoo
-    from vocal_xai.data import defaults, pipeline
+    from vocal_xai import zoo
     from vocal_xai.explain import run, session
 
     detector_dir, generator_dir = zoo.resolve(detector), zoo.resolve(generator)
     detector_model = zoo.load_detector(str(detector_dir))
-    corpus = defaults.open_corpus(data_dir, session.default_corpus_dir(cache_dir))
-    valid = pipeline.load_split(corpus, "valid", cache.user_cache_dir(cache_dir) / "features")
+    corpus, splits = session.open_splits(data_dir, ("valid",), cache_dir)
     folder, key = session.reference_cache(
         zoo.describe_model(detector_dir), corpus.songs("valid"), cache_dir
     )
@@ -247,7 +245,7 @@ def export_from_zoo(
     ).probe
     references = {
         direction: run.real_reference(
-            probe, valid, dataclasses.replace(config, direction=direction), folder, key
+            probe, splits["valid"], dataclasses.replace(config, direction=direction), folder, key
         )
         for direction in ascent.DIRECTIONS
     }

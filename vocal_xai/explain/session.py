@@ -17,6 +17,15 @@ def default_corpus_dir(cache_dir=None):
     return cache.synthetic_corpus_dir(synthetic.DEFAULT_VERSION, cache_dir)
 
 
+def open_splits(data_dir, splits, cache_dir=None):
+    """The corpus at ``data_dir`` (default: the synthetic default corpus) and
+    the features of ``splits`` from the user cache folder: ``(corpus, {split:
+    SplitFeatures})``."""
+    corpus = defaults.open_corpus(data_dir, default_corpus_dir(cache_dir))
+    features = cache.user_cache_dir(cache_dir) / "features"
+    return corpus, {split: pipeline.load_split(corpus, split, features) for split in splits}
+
+
 def reference_cache(detector, valid_songs, cache_dir=None, detector_output="auto"):
     """Where the reference statistics of a detector are cached, and the key
     they are cached under: the detector's content (``zoo.describe_model``) and
@@ -74,9 +83,9 @@ def run_cli(
     for name, info in models.items():
         version = "" if info["version"] is None else f", version {info['version']}"
         print(f"{name.capitalize()}: {info['path']}{version} (content {info['content']})")
-    corpus = defaults.open_corpus(data_dir, default_corpus_dir(cache_dir))
+    corpus, splits = open_splits(data_dir, ("valid",), cache_dir)
     print(f"Reference data: valid split of {corpus.root}")
-    valid = pipeline.load_split(corpus, "valid", cache.user_cache_dir(cache_dir) / "features")
+    valid = splits["valid"]
     folder, key = reference_cache(
         models["detector"], corpus.songs("valid"), cache_dir, detector_output
     )
