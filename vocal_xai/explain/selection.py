@@ -192,6 +192,12 @@ def _ranks(values):
     return scipy.stats.rankdata(np.where(np.isnan(values), np.inf, values))
 
 
+def _order(key):
+    """Sort key of rows by ``key``, lowest first and NaN last; ties go to the
+    smaller learning rate, rp and iteration count."""
+    return lambda r: (np.isnan(r[key]), r[key], r["learning_rate"], r["rp"], r["iterations"])
+
+
 def rank(rows, direction, selector=DEFAULT_SELECTOR):
     """Rank settings by every selector and order them by ``selector``.
 
@@ -223,13 +229,7 @@ def rank(rows, direction, selector=DEFAULT_SELECTOR):
     for key in COLUMNS.values():
         for row, place in zip(rows, _ranks([r[key] for r in rows])):
             row[f"rank_{key}"] = float(place) if place % 1 else int(place)
-    key = COLUMNS[selector]
-
-    def order(r):
-        value = r[key]
-        return (np.isnan(value), value, r["learning_rate"], r["rp"], r["iterations"])
-
-    ordered = sorted(rows, key=order)
+    ordered = sorted(rows, key=_order(COLUMNS[selector]))
     for i, row in enumerate(ordered, start=1):
         row["rank"] = i
     return ordered
@@ -241,9 +241,8 @@ def picks(rows):
     A selector whose score is NaN for every setting is left out."""
     out = {}
     for name, key in COLUMNS.items():
-        finite = [r for r in rows if not np.isnan(r[key])]
-        if finite:
-            best = min(finite, key=lambda r: (r[key], r["learning_rate"], r["rp"], r["iterations"]))
+        best = min(rows, key=_order(key))
+        if not np.isnan(best[key]):
             out[name] = {
                 "learning_rate": best["learning_rate"],
                 "rp": best["rp"],
