@@ -82,31 +82,6 @@ PRESETS = {
             "guide_weight": 1.0,
         },
     },
-    # dcgan_guided with the resize-convolution generator of dcgan_resize: the
-    # transposed convolutions of dcgan_guided leave 2-3 times the real
-    # excerpts' spectral energy at a period of two frames.
-    "dcgan_guided_resize": {
-        "generator": {
-            "base_channels": 128,
-            "kernel_size": 3,
-            "class_dim": 16,
-            "conditional_norm": True,
-            "upsampling": "resize",
-        },
-        "discriminator": {
-            "base_channels": 32,
-            "kernel_size": 4,
-            "class_dim": 64,
-            "aux_classifier": True,
-        },
-        "training": {
-            "ema_decay": 0.999,
-            "r1_gamma": 1.0,
-            "augment": "shift,cutout",
-            "guide_steps": 10000,
-            "guide_weight": 1.0,
-        },
-    },
     # Small models of the same shapes, for tests.
     "dcgan_tiny": {
         "generator": {"base_channels": 16, "kernel_size": 4, "class_dim": 4},
@@ -177,4 +152,12 @@ PRESETS = {
             "guide_weight": 1.0,
         },
     },
+}
+
+# dcgan_guided with the resize-convolution generator of dcgan_resize: the
+# transposed convolutions of dcgan_guided leave 2-3 times the real excerpts'
+# spectral energy at a period of two frames.
+PRESETS["dcgan_guided_resize"] = {
+    **PRESETS["dcgan_guided"],
+    "generator": PRESETS["dcgan_resize"]["generator"],
 }
