@@ -40,12 +40,13 @@ def shared_tmp(tmp_path_factory, worker_id):
     return base if worker_id == "master" else base.parent
 
 
-def built_once(folder, build):
-    """``build(folder)`` once per session across workers, under a file lock;
-    a marker beside ``folder`` records that it finished. Returns ``folder``."""
+def built_once(folder, build, lock=None):
+    """``build(folder)`` once per session across workers, under the file lock
+    of ``lock`` (default: ``folder``); a marker beside ``folder`` records that
+    it finished. Returns ``folder``."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     marker = folder.with_name(folder.name + ".built")
-    with FileLock(str(folder) + ".lock"):
+    with FileLock(str(lock or folder) + ".lock"):
         if not marker.is_file():
             build(folder)
             marker.touch()
@@ -66,14 +67,15 @@ def evaluation_corpus(shared_tmp):
 
         splits = tuple(s for s in corpus_lib.SPLITS if s in splits)
         root = shared_tmp / f"evaluation_v{version}" / "synthetic"
-        root.parent.mkdir(parents=True, exist_ok=True)
-        # One lock per corpus: its splits share its folder and file lists.
-        with FileLock(str(root.parent) + ".lock"):
-            for split in splits:
-                marker = root.parent / f"{split}.built"
-                if not marker.is_file():
-                    synthetic.make_corpus(root, seed=0, version=version, splits=(split,), workers=2)
-                    marker.touch()
+        for split in splits:
+            # One lock per corpus: its splits share its folder and file lists.
+            built_once(
+                root.parent / split,
+                lambda _, split=split: synthetic.make_corpus(
+                    root, seed=0, version=version, splits=(split,), workers=2
+                ),
+                lock=root.parent,
+            )
         return corpus_lib.read_corpus(root, splits=splits)
 
     return get
