@@ -43,16 +43,18 @@ def _cell(value, fmt):
     return format(value, fmt)
 
 
-def _table(headers, rows, classes=None):
+def _table(headers, rows, classes=None, named=False):
+    """A table; with ``named`` the first cell of each row is a name, aligned
+    left."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = []
     for i, row in enumerate(rows):
         css = f' class="{classes[i]}"' if classes and classes[i] else ""
         cells = "".join(
-            f'<td class="name">{html.escape(c[5:])}</td>'
-            if c.startswith("name:")
+            f'<td class="name">{html.escape(c)}</td>'
+            if named and j == 0
             else f"<td>{html.escape(c)}</td>"
-            for c in row
+            for j, c in enumerate(row)
         )
         body.append(f"<tr{css}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -69,7 +71,7 @@ def picks_table(picks, selector):
     """Each selector's pick and where it sits in the ranking."""
     rows = [
         [
-            f"name:{name}",
+            name,
             _cell(p["learning_rate"], "g"),
             _cell(p["rp"], "g"),
             _cell(p["iterations"], "d"),
@@ -80,7 +82,7 @@ def picks_table(picks, selector):
     ]
     classes = ["selected" if name == selector else "" for name in picks]
     headers = ["selector", "lr", "rp", "iterations", "score (lower is better)", "rank"]
-    return _table(headers, rows, classes)
+    return _table(headers, rows, classes, named=True)
 
 
 def render(report, figures, examples):
