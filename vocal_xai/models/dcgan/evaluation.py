@@ -147,16 +147,16 @@ def matched_noise(reference, count, seed):
     return (mean + std * rng.standard_normal(shape)).astype(np.float32)
 
 
+def _gaussian_fit(embeddings):
+    """(mean, covariance) of embeddings [shape=(n, d)], in float64."""
+    embeddings = np.asarray(embeddings, np.float64)
+    return embeddings.mean(0), np.cov(embeddings, rowvar=False)
+
+
 def frechet_distance(a, b):
     """Fréchet distance between the Gaussian fits of two sets of embeddings
     [shape=(n, d)], in float64."""
-    a = np.asarray(a, np.float64)
-    b = np.asarray(b, np.float64)
-    return float(
-        frechet.frechet_distance(
-            a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False)
-        )
-    )
+    return float(frechet.frechet_distance(*_gaussian_fit(a), *_gaussian_fit(b)))
 
 
 @dataclasses.dataclass
@@ -201,8 +201,12 @@ def _frechet_rows(features, names, resamples, confidence, seed):
         )
 
         def statistic(f, v, t, z):
-            gen, floor = frechet_distance(f, v), frechet_distance(t, v)
-            return [gen, floor, frechet_distance(z, v), gen / max(floor, 1e-12)]
+            # The valid split's fit serves all three distances.
+            valid_fit = _gaussian_fit(v)
+            gen, floor, ceiling = (
+                float(frechet.frechet_distance(*_gaussian_fit(x), *valid_fit)) for x in (f, t, z)
+            )
+            return [gen, floor, ceiling, gen / max(floor, 1e-12)]
 
         found = bootstrap.estimates(
             statistic,
