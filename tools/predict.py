@@ -4,7 +4,10 @@
     python tools/predict.py song.flac --detector=model.keras
 
 Writes CSV (file,time,probability) or JSON (by the --out extension) and,
-with --plot, a spectrogram-plus-probability figure per song. The detector is
+with --plot, a spectrogram-plus-probability figure per song. A song of a
+corpus in the Jamendo layout (audio/<name>.<ext> beside labels/<name>.lab)
+also gets its sung spans shaded in the figure and its frames' agreement with
+the labels printed. The detector is
 the shipped SVDNet (run once per song), a .keras file or any SavedModel with
 a log-mel signature (run on sliding windows, one excerpt per frame), or a
 SavedModel with a waveform signature.
@@ -68,9 +71,14 @@ def main(argv):
         predictions.append(p)
         share = (p.probability > (threshold or 0.5)).mean()
         print(f"{path}: {len(p.probability)} frames, {share:.1%} above threshold")
+        # A song of a corpus in the Jamendo layout: its labels too.
+        segments = predict.labels_beside(path)
+        if segments is not None:
+            agreement = predict.label_agreement(p, segments, threshold or 0.5)
+            print(f"  {agreement:.1%} of frames agree with its labels (no median filter)")
         if pngs:
             with outputs.atomic_file(pngs[i], FLAGS.overwrite) as tmp:
-                predict.plot_prediction(p, tmp, threshold)
+                predict.plot_prediction(p, tmp, threshold, segments)
             print(f"  figure: {pngs[i]}")
     if FLAGS.out:
         with outputs.atomic_file(FLAGS.out, FLAGS.overwrite) as tmp:

@@ -208,14 +208,47 @@ def write_predictions(predictions, out, model=None):
     return out
 
 
-def plot_prediction(prediction, png, threshold=None):
-    """A figure of the log-mel spectrogram above the vocal probability."""
+def labels_beside(audio_path):
+    """The labelled segments of ``audio/<name>.<ext>`` in a Jamendo-layout
+    corpus, read from ``labels/<name>.lab`` beside the audio folder; None
+    when there is no such file (a loose recording), or when it does not
+    parse (with a warning naming the file and line)."""
+    import logging
+
+    from vocal_xai.data import corpus
+    from vocal_xai.errors import CorpusError
+
+    audio_path = pathlib.Path(audio_path)
+    lab = audio_path.parent.parent / "labels" / f"{audio_path.stem}.lab"
+    if audio_path.parent.name != "audio" or not lab.is_file():
+        return None
+    try:
+        return corpus.parse_lab(lab)
+    except CorpusError as error:
+        logging.warning("Plotting without labels: %s", error)
+        return None
+
+
+def label_agreement(prediction, segments, threshold=0.5):
+    """Share of frames whose call (probability > ``threshold``) matches the
+    labelled ``segments`` (``corpus.Segment``), without the median filter."""
+    from vocal_xai.data import corpus
+
+    truth = corpus.frame_labels(segments, len(prediction.probability))
+    return float(np.mean((prediction.probability > threshold) == (truth == 1)))
+
+
+def plot_prediction(prediction, png, threshold=None, segments=None):
+    """A figure of the log-mel spectrogram (with a colour bar) above the
+    vocal probability, over the song's duration; ``segments`` (the song's
+    labels, ``corpus.Segment``) shade the sung spans of the lower panel."""
     import librosa.display
+    from mpl_toolkits.axes_grid1 import make_axes_locatable
 
     fig, (ax_spec, ax_prob) = plotting.pyplot().subplots(
         2, 1, figsize=(12, 5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
     )
-    librosa.display.specshow(
+    mesh = librosa.display.specshow(
         prediction.log_mel.T,
         sr=spectral.SAMPLE_RATE,
         hop_length=spectral.HOP_LENGTH,
@@ -228,10 +261,20 @@ def plot_prediction(prediction, png, threshold=None):
     )
     ax_spec.set_title(f"{prediction.path.name}: log-mel")
     ax_spec.set_xlabel("")
+    # The colour bar takes its width from both panels, so that they stay aligned.
+    bar = make_axes_locatable(ax_spec).append_axes("right", size="1.5%", pad=0.1)
+    fig.colorbar(mesh, cax=bar, label="log-mel (nats)")
+    make_axes_locatable(ax_prob).append_axes("right", size="1.5%", pad=0.1).set_axis_off()
+    for i, segment in enumerate(s for s in segments or () if s.vocal):
+        ax_prob.axvspan(
+            segment.start, segment.end, color="0.85", lw=0, label=None if i else "sung (labels)"
+        )
     ax_prob.plot(prediction.times, prediction.probability, lw=1)
     if threshold is not None:
         ax_prob.axhline(threshold, color="r", lw=0.8, ls="--", label=f"threshold {threshold:.2f}")
-        ax_prob.legend(loc="upper right")
+    if threshold is not None or segments:
+        ax_prob.legend(loc="upper right", fontsize=8)
+    ax_prob.set_xlim(0, len(prediction.log_mel) / spectral.FRAME_RATE)
     ax_prob.set_ylim(0, 1)
     ax_prob.set_ylabel("P(vocal)")
     ax_prob.set_xlabel("time (s)")

@@ -1,5 +1,6 @@
 import csv
 import json
+import logging
 import os
 import pathlib
 import subprocess
@@ -11,6 +12,7 @@ import soundfile as sf
 from helpers import tone_song
 
 from vocal_xai import predict, spectral
+from vocal_xai.data.corpus import Segment, frame_labels
 from vocal_xai.errors import ParameterError
 from vocal_xai.models.detector import SVDNet, song, task
 
@@ -53,6 +55,40 @@ def test_writers_and_plot(setup, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 
+def test_labels_beside_a_song_of_a_corpus(tmp_path, caplog):
+    (tmp_path / "audio").mkdir()
+    (tmp_path / "labels").mkdir()
+    wav = tmp_path / "audio" / "s.wav"
+    wav.touch()
+    assert predict.labels_beside(wav) is None  # no label file
+    (tmp_path / "labels" / "s.lab").write_text("0.0 1.0 nosing\n1.0 2.0 sing\n")
+    assert predict.labels_beside(wav) == (Segment(0.0, 1.0, False), Segment(1.0, 2.0, True))
+    loose = tmp_path / "s.wav"  # not in an audio/ folder
+    loose.touch()
+    assert predict.labels_beside(loose) is None
+    (tmp_path / "labels" / "s.lab").write_text("0.0 1.0 humming\n")
+    with caplog.at_level(logging.WARNING):
+        assert predict.labels_beside(wav) is None
+    assert "s.lab:1:" in caplog.text and "humming" in caplog.text
+
+
+def test_label_agreement_and_a_figure_with_labels(tmp_path):
+    n = 140  # 2 s at 70 frames/s; sung from 1 s on
+    segments = (Segment(0.0, 1.0, False), Segment(1.0, 2.0, True))
+    sung = np.flatnonzero(frame_labels(segments, n))
+    assert 60 < len(sung) < 80
+    probability = np.full(n, 0.1)
+    probability[sung] = 0.9
+    probability[sung[:14]] = 0.2  # 14 sung frames missed
+    log_mel = np.random.default_rng(0).normal(-4, 1, (n, 80)).astype(np.float32)
+    p = predict.Prediction(tmp_path / "s.wav", spectral.frame_times(n), probability, log_mel)
+    assert predict.label_agreement(p, segments, 0.5) == pytest.approx((n - 14) / n)
+    # Nothing called vocal: only the unsung frames agree.
+    assert predict.label_agreement(p, segments, 0.95) == pytest.approx((n - len(sung)) / n)
+    png = predict.plot_prediction(p, tmp_path / "fig.png", threshold=0.5, segments=segments)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
 def test_too_short_audio(setup, tmp_path):
     model, *_ = setup
     short = tmp_path / "short.wav"
@@ -65,12 +101,19 @@ def test_too_short_audio(setup, tmp_path):
 def test_cli(setup, tmp_path):
     model, version, wav, tmp = setup
     env = dict(os.environ, VOCAL_XAI_ZOO=str(tmp / "zoo"), TF_CPP_MIN_LOG_LEVEL="2")
+    # The same audio as a song of a corpus in the Jamendo layout, with labels.
+    (tmp_path / "corpus" / "audio").mkdir(parents=True)
+    (tmp_path / "corpus" / "labels").mkdir()
+    in_corpus = tmp_path / "corpus" / "audio" / "b.wav"
+    in_corpus.write_bytes(wav.read_bytes())
+    (tmp_path / "corpus" / "labels" / "b.lab").write_text("0.0 1.5 nosing\n1.5 3.0 sing\n")
     out = subprocess.run(
         [
             sys.executable,
             str(ROOT / "tools" / "predict.py"),
             str(wav),
             str(wav),
+            str(in_corpus),
             f"--out={tmp_path / 'p.json'}",
             f"--plot={tmp_path / 'f.png'}",
         ],
@@ -84,6 +127,13 @@ def test_cli(setup, tmp_path):
     expected = predict.SongPredictor(model)(wav).probability
     np.testing.assert_allclose(data[str(wav)]["probability"], expected, atol=1e-5)
     assert "above threshold" in out.stdout
+    # The version's threshold (0.4), against the labels beside the corpus song.
+    agreement = predict.label_agreement(
+        predict.SongPredictor(model)(in_corpus), predict.labels_beside(in_corpus), 0.4
+    )
+    assert out.stdout.count("agree with its labels") == 1
+    assert f"  {agreement:.1%} of frames agree with its labels" in out.stdout
+    assert (tmp_path / "f-b.png").is_file()
 
 
 @pytest.mark.slow
