@@ -61,6 +61,7 @@ def main(argv):
         cache_dir=FLAGS.cache_dir,
         resamples=FLAGS.resamples,
         c2st_samples=FLAGS.c2st_samples,
+        progress=True,
     )
     print(evaluation.format_report(result.report))
     print(f"Wrote {out}")

@@ -179,7 +179,7 @@ def main(argv):
 
     # Evaluate against real data.
     evaluated = task.run_evaluation(
-        gan.sampler, detector, corpus, cache_dir, FLAGS.eval_samples, FLAGS.seed
+        gan.sampler, detector, corpus, cache_dir, FLAGS.eval_samples, FLAGS.seed, progress=True
     )
     print(evaluation.format_report(evaluated.report))
     paths = task.write_evaluation(evaluated, model_dir, result)

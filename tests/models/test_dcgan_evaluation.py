@@ -196,6 +196,26 @@ def test_c2st_skipped_below_its_minimum(splits):
 
 
 @pytest.mark.slow
+def test_progress_counts_every_stage_of_both_classes(splits, capsys):
+    train, valid = splits
+    common = dict(num_samples=10, resamples=20, c2st_samples=0)
+    evaluation.evaluate(ShiftGenerator(1.0), MeanDetector(), train, valid, **common)
+    assert capsys.readouterr().out == ""  # quiet unless asked
+    for with_measures, stages in ((True, 8), (False, 6)):
+        evaluation.evaluate(
+            ShiftGenerator(1.0),
+            MeanDetector(),
+            train,
+            valid,
+            measures=with_measures,
+            progress=True,
+            **common,
+        )
+        # Output to a pipe: one plain line when the bar is done.
+        assert f"{stages}/{stages}" in capsys.readouterr().out
+
+
+@pytest.mark.slow
 def test_written_files(splits, all_there_is, tmp_path):
     train, valid = splits
     result = all_there_is

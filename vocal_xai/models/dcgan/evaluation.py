@@ -67,10 +67,11 @@ as earlier versions reported them.
 
 import dataclasses
 
+import keras
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import inference, plotting
+from vocal_xai import cli, inference, plotting
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
 from vocal_xai.metrics import bootstrap, c2st, frechet, realism
@@ -278,6 +279,7 @@ def evaluate(
     c2st_config=C2ST_CONFIG,
     c2st_floor=True,
     measures=True,
+    progress=False,
 ):
     """Every figure of the module docstring, per class and across classes.
 
@@ -298,6 +300,8 @@ def evaluate(
         c2st_floor: also run the C2ST of real train against real valid.
         measures: also compute the detector-free class evidence and voice
             cues.
+        progress: show a progress bar over the stages of each class
+            (excerpts, Fréchet distances, two-sample tests, measures).
 
     Returns:
         ``GeneratorEvaluation``.
@@ -331,6 +335,10 @@ def evaluate(
         counts[name] = (min(int(num_samples), *available.values()), available)
     z = latents(max(n for n, _ in counts.values()), seed + 2, generator.latent_dim)
     judge = measures_lib.build_judge(train, valid) if measures else None
+    stages = 3 + (judge is not None)
+    bar = keras.utils.Progbar(
+        len(CLASS_NAMES) * stages, unit_name="stage", verbose=cli.progress_verbosity(progress)
+    )
 
     report, real, generated, tests, tests_index, logits, p_vocal = {}, {}, {}, {}, {}, {}, {}
     for label, name in CLASS_NAMES.items():
@@ -344,6 +352,7 @@ def evaluate(
         features = {key: detector_features(detector, x, names) for key, x in data.items()}
         logits[name] = features["generator"]["logit"]
         real[name], generated[name] = data["valid"], data["generator"]
+        bar.add(1)
 
         # Detector-judged figures.
         frechet_rows = _frechet_rows(features, names, resamples, confidence, seed + 4)
@@ -351,6 +360,7 @@ def evaluate(
         consistency = bootstrap.estimate(
             np.mean, [called.astype(np.float64)], resamples, confidence, seed + 5
         )
+        bar.add(1)
 
         # The classifier two-sample tests, on the same footing for every generator.
         m = min(n, int(c2st_samples))
@@ -373,6 +383,7 @@ def evaluate(
                 row_floor = {**floor.to_dict(), "samples": m}
             else:
                 row_floor = {"skipped": "not asked for"}
+        bar.add(1)
 
         legacy = frechet_rows[embedding]
         report[name] = {
@@ -392,6 +403,7 @@ def evaluate(
         if judge is not None:
             rows, p_vocal[name] = _measure_rows(judge, data, label, resamples, confidence, seed + 7)
             report[name].update(rows)
+            bar.add(1)
 
     # Does the class change what the detector sees, z for z?
     shared = min(len(v) for v in logits.values())
