@@ -74,6 +74,25 @@ def test_samples_form_matches_full_form(n, d):
     np.testing.assert_allclose(small.numpy(), full, rtol=1e-6)
 
 
+def test_a_batch_equals_one_call_each():
+    """Three fits (one singular: fewer samples than dimensions) against one
+    reference, in one call, and a batch on both sides."""
+    rng = np.random.default_rng(7)
+    d = 12
+    fits = [
+        _numpy_stats(_samples(rng, n, d, shift=s)) for n, s in ((200, 0.0), (50, 0.4), (8, 1.0))
+    ]
+    mu_ref, s_ref = _numpy_stats(_samples(rng, 300, d, shift=0.2))
+    alone = [float(frechet.frechet_distance(mu, s, mu_ref, s_ref)) for mu, s in fits]
+    means, covariances = (np.stack(parts) for parts in zip(*fits))
+    batched = frechet.frechet_distance(means, covariances, mu_ref, s_ref)
+    assert batched.shape == (3,) and batched.dtype == tf.float64
+    np.testing.assert_allclose(batched.numpy(), alone, rtol=1e-10)
+    both = frechet.frechet_distance(means[:2], covariances[:2], means[1:], covariances[1:])
+    expected = [float(frechet.frechet_distance(*fits[i], *fits[i + 1])) for i in range(2)]
+    np.testing.assert_allclose(both.numpy(), expected, rtol=1e-10)
+
+
 def test_zero_for_identical_statistics():
     rng = np.random.default_rng(2)
     x = _samples(rng, 256, 64, shift=2.0)
@@ -271,6 +290,7 @@ def test_distance_between():
         (np.zeros(4), np.eye(4), np.zeros(4), np.zeros((4, 3))),
         (np.zeros((4, 1)), np.eye(4), np.zeros(4), np.eye(4)),
         (np.zeros(4), np.zeros(4), np.zeros(4), np.eye(4)),
+        (np.zeros((3, 4)), np.stack([np.eye(4)] * 2), np.zeros(4), np.eye(4)),
     ],
 )
 def test_frechet_distance_rejects_bad_shapes(args):

@@ -32,10 +32,11 @@ from vocal_xai.errors import ParameterError
 
 
 def _sqrt_psd(matrix):
-    """Symmetric square root of a PSD matrix (negative eigenvalues clipped)."""
+    """Symmetric square root of a PSD matrix (negative eigenvalues clipped;
+    batched over leading axes)."""
     eigvals, eigvecs = tf.linalg.eigh(matrix)
     root = tf.sqrt(tf.maximum(eigvals, 0.0))
-    return tf.matmul(eigvecs * root[None, :], eigvecs, transpose_b=True)
+    return tf.matmul(eigvecs * root[..., None, :], eigvecs, transpose_b=True)
 
 
 def _trace_sqrt_of_psd(matrix):
@@ -46,9 +47,11 @@ def _trace_sqrt_of_psd(matrix):
 
 
 def _trace_sqrt_product(sigma1, sigma2):
-    """Tr sqrt(S1 S2) for symmetric PSD ``S1``, ``S2``, via symmetric forms."""
+    """Tr sqrt(S1 S2) for symmetric PSD ``S1``, ``S2``, via symmetric forms
+    (batched over leading axes, which broadcast)."""
     try:
-        # Positive definite S1: eigenvalues of S1 S2 are those of L^T S2 L.
+        # Positive definite S1 (every one of a batch): eigenvalues of S1 S2
+        # are those of L^T S2 L.
         factor = tf.linalg.cholesky(sigma1)
         if bool(tf.reduce_all(tf.math.is_finite(factor))):
             return _trace_sqrt_of_psd(tf.matmul(factor, sigma2 @ factor, transpose_a=True))
@@ -58,17 +61,21 @@ def _trace_sqrt_product(sigma1, sigma2):
     return _trace_sqrt_of_psd(root1 @ sigma2 @ root1)
 
 
-def _check_stats(mu, sigma, name):
+def _check_stats(mu, sigma, name, batched=False):
+    """float64 ``mu`` [d] and ``sigma`` [d, d], or with the same leading
+    batch axes on both when ``batched``."""
     mu = tf.convert_to_tensor(mu, tf.float64)
     sigma = tf.convert_to_tensor(sigma, tf.float64)
     if (
-        mu.shape.rank != 1
-        or sigma.shape.rank != 2
-        or sigma.shape[0] != sigma.shape[1]
-        or sigma.shape[0] != mu.shape[0]
+        not (mu.shape.rank >= 1 if batched else mu.shape.rank == 1)
+        or sigma.shape.rank != mu.shape.rank + 1
+        or sigma.shape[-1] != sigma.shape[-2]
+        or sigma.shape[-1] != mu.shape[-1]
+        or sigma.shape[:-2] != mu.shape[:-1]
     ):
+        batch = "..., " if batched else ""
         raise ParameterError(
-            f"Expected {name} mean [d] and covariance [d, d]. "
+            f"Expected {name} mean [{batch}d] and covariance [{batch}d, d]. "
             f"Received: mean.shape={mu.shape}, covariance.shape={sigma.shape}"
         )
     return mu, sigma
@@ -77,24 +84,27 @@ def _check_stats(mu, sigma, name):
 def frechet_distance(mu1, sigma1, mu2, sigma2):
     """Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2).
 
+    Leading axes are a batch of Gaussians (e.g. several fits against one
+    reference), scored in one call; they broadcast between the two sides.
+
     Args:
-        mu1, mu2: means. [shape=(d,)]
-        sigma1, sigma2: covariances. [shape=(d, d)]
+        mu1, mu2: means. [shape=(..., d)]
+        sigma1, sigma2: covariances. [shape=(..., d, d)]
 
     Returns:
-        float64 scalar tensor, >= 0.
+        float64 tensor, >= 0. [shape=(...)]
     """
-    mu1, sigma1 = _check_stats(mu1, sigma1, "first")
-    mu2, sigma2 = _check_stats(mu2, sigma2, "second")
-    if mu1.shape[0] != mu2.shape[0]:
+    mu1, sigma1 = _check_stats(mu1, sigma1, "first", batched=True)
+    mu2, sigma2 = _check_stats(mu2, sigma2, "second", batched=True)
+    if mu1.shape[-1] != mu2.shape[-1]:
         raise ParameterError(
             "Expected statistics of the same dimension. "
-            f"Received: d={mu1.shape[0]} and d={mu2.shape[0]}"
+            f"Received: d={mu1.shape[-1]} and d={mu2.shape[-1]}"
         )
-    trace_sqrt = _trace_sqrt_product(0.5 * (sigma1 + tf.transpose(sigma1)), sigma2)
+    trace_sqrt = _trace_sqrt_product(0.5 * (sigma1 + tf.linalg.matrix_transpose(sigma1)), sigma2)
     diff = mu1 - mu2
     distance = (
-        tf.reduce_sum(diff * diff)
+        tf.reduce_sum(diff * diff, axis=-1)
         + tf.linalg.trace(sigma1)
         + tf.linalg.trace(sigma2)
         - 2.0 * trace_sqrt
