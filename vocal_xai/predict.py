@@ -5,14 +5,15 @@
 import csv
 import dataclasses
 import json
+import logging
 import pathlib
 
 import numpy as np
 import tensorflow as tf
 
 from vocal_xai import inference, plotting, spectral
-from vocal_xai.data import audio
-from vocal_xai.errors import ParameterError
+from vocal_xai.data import audio, corpus
+from vocal_xai.errors import CorpusError, ParameterError
 from vocal_xai.models.detector import adapter, song
 from vocal_xai.models.detector.svdnet_backbone import SVDNet
 
@@ -213,11 +214,6 @@ def labels_beside(audio_path):
     corpus, read from ``labels/<name>.lab`` beside the audio folder; None
     when there is no such file (a loose recording), or when it does not
     parse (with a warning naming the file and line)."""
-    import logging
-
-    from vocal_xai.data import corpus
-    from vocal_xai.errors import CorpusError
-
     audio_path = pathlib.Path(audio_path)
     lab = audio_path.parent.parent / "labels" / f"{audio_path.stem}.lab"
     if audio_path.parent.name != "audio" or not lab.is_file():
@@ -225,15 +221,13 @@ def labels_beside(audio_path):
     try:
         return corpus.parse_lab(lab)
     except CorpusError as error:
-        logging.warning("Plotting without labels: %s", error)
+        logging.warning("Going on without the song's labels: %s", error)
         return None
 
 
 def label_agreement(prediction, segments, threshold=0.5):
     """Share of frames whose call (probability > ``threshold``) matches the
     labelled ``segments`` (``corpus.Segment``), without the median filter."""
-    from vocal_xai.data import corpus
-
     truth = corpus.frame_labels(segments, len(prediction.probability))
     return float(np.mean((prediction.probability > threshold) == (truth == 1)))
 
