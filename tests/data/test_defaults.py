@@ -49,3 +49,31 @@ def test_a_given_corpus_is_read_as_it_is_and_no_default_is_made(tiny_corpus, tmp
     assert [s.name for s in corpus.songs("train")] == ["s0"]
     assert [s.name for s in corpus.songs("test")] == ["s2"]
     assert not default_dir.exists()
+
+
+@pytest.mark.slow
+def test_splits_are_made_when_asked_for_and_end_as_a_whole_corpus(tmp_path, monkeypatch):
+    from vocal_xai.data.synthetic import v2
+
+    monkeypatch.setattr(v2, "DEFAULT_SPLIT_SIZES", {"train": 1, "valid": 1, "test": 1})
+    root = tmp_path / "cache" / "synthetic-v2"
+    songs = defaults.open_corpus(None, root, version=2, splits=("valid",))
+    assert list(songs.splits) == ["valid"] and [s.name for s in songs.songs("valid")] == ["song001"]
+    assert sorted(p.name for p in (root / "filelists").iterdir()) == ["valid"]
+    assert synthetic.corpus_info(root)["splits"] == ["valid"]
+    valid_audio = (root / "audio" / "song001.flac").stat()
+
+    # A split asked for later joins the folder; the valid song stays as it is.
+    songs = defaults.open_corpus(None, root, version=2, splits=("train", "valid"))
+    assert [s.name for s in songs.songs("train")] == ["song000"]
+    assert (root / "audio" / "song001.flac").stat().st_mtime_ns == valid_audio.st_mtime_ns
+    assert synthetic.corpus_info(root)["splits"] == ["train", "valid"]
+
+    # Every split: the same files, byte for byte, as the corpus made whole.
+    defaults.open_corpus(None, root, version=2)
+    whole = synthetic.make_corpus(tmp_path / "whole", seed=0, version=2, workers=1)
+    files = sorted(p.relative_to(whole) for p in whole.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    assert "splits" not in synthetic.corpus_info(root)
+    for name in files:
+        assert (root / name).read_bytes() == (whole / name).read_bytes(), name

@@ -21,7 +21,7 @@ def open_splits(data_dir, splits, cache_dir=None):
     """The corpus at ``data_dir`` (default: the synthetic default corpus) and
     the features of ``splits`` from the user cache folder: ``(corpus, {split:
     SplitFeatures})``."""
-    corpus = defaults.open_corpus(data_dir, default_corpus_dir(cache_dir))
+    corpus = defaults.open_corpus(data_dir, default_corpus_dir(cache_dir), splits=splits)
     features = cache.user_cache_dir(cache_dir) / "features"
     return corpus, {split: pipeline.load_split(corpus, split, features) for split in splits}
 

@@ -126,7 +126,10 @@ def make_corpus(
     valid, test. The same arguments give byte-identical files; version 1
     writes exactly the files it always has. With ``splits``, only those
     splits' songs and filelists are written, numbered as in the whole corpus
-    (read it with ``corpus.read_corpus(root, splits=...)``).
+    (read it with ``corpus.read_corpus(root, splits=...)``); written into a
+    folder that holds other splits of the same corpus, they join them in
+    ``synthetic.json``, so a folder made split by split ends with the files
+    of one made whole.
 
     Args:
         out_dir: corpus folder, created if missing.
@@ -190,8 +193,13 @@ def make_corpus(
             "split_sizes": split_sizes,
             "duration": duration,
         }
-        if tuple(splits) != corpus.SPLITS:
-            info["splits"] = [s for s in corpus.SPLITS if s in splits]
+        # Splits added to a folder that holds others of the same corpus join them.
+        made = set(splits)
+        before = corpus_info(out_dir)
+        if before is not None and {k: v for k, v in before.items() if k != "splits"} == info:
+            made |= set(before.get("splits", corpus.SPLITS))
+        if made != set(corpus.SPLITS):
+            info["splits"] = [s for s in corpus.SPLITS if s in made]
         text = json.dumps(info, indent=1, sort_keys=True) + "\n"
         _write_atomic(out_dir / INFO_FILE, lambda p: p.write_text(text))
     return out_dir

@@ -282,6 +282,11 @@ def evaluate(generator, detector, corpus, cache_dir=None, num_samples=1000, seed
     ).report
 
 
+# The splits a generator is judged on: the training excerpts are the floor's
+# other side, the valid ones the reference.
+EVALUATED_SPLITS = ("train", "valid")
+
+
 def run_evaluation(generator, detector, corpus, cache_dir=None, num_samples=5000, seed=0, **kwargs):
     """``evaluation.evaluate`` on the train and valid splits of ``corpus``:
     a ``GeneratorEvaluation``."""
@@ -336,11 +341,16 @@ def evaluation_corpus(generator_dir, data_dir=None, cache_dir=None):
         (``corpus.Corpus``, a sentence saying which corpus and why).
     """
     if data_dir is not None:
-        return defaults.open_corpus(data_dir, None), f"{data_dir} (--data_dir)"
+        return defaults.open_corpus(
+            data_dir, None, splits=EVALUATED_SPLITS
+        ), f"{data_dir} (--data_dir)"
     metadata = zoo.metadata(generator_dir)
     named, version = metadata.get("corpus"), metadata.get("corpus_version")
     if named and pathlib.Path(named).is_dir():
-        return corpus_lib.read_corpus(named), f"{named}, the corpus the generator's metadata names"
+        return (
+            corpus_lib.read_corpus(named, splits=EVALUATED_SPLITS),
+            f"{named}, the corpus the generator's metadata names",
+        )
     reason = "the version its metadata records"
     if version is None:
         version = synthetic.DEFAULT_VERSION
@@ -353,7 +363,7 @@ def evaluation_corpus(generator_dir, data_dir=None, cache_dir=None):
         "" if not named else f"the generator's metadata names {named}, which is not a folder here; "
     )
     return (
-        defaults.open_corpus(None, folder, version=version),
+        defaults.open_corpus(None, folder, version=version, splits=EVALUATED_SPLITS),
         f"{folder}: {found}the synthetic corpus version {version}, {reason}",
     )
 
