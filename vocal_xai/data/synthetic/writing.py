@@ -193,11 +193,13 @@ def make_corpus(
             "split_sizes": split_sizes,
             "duration": duration,
         }
-        # Splits added to a folder that holds others of the same corpus join them.
+        # Splits added to a folder that holds others of the same corpus join
+        # them: every split whose filelist is there (which also holds when two
+        # processes add splits at once).
         made = set(splits)
         before = corpus_info(out_dir)
         if before is not None and {k: v for k, v in before.items() if k != "splits"} == info:
-            made |= set(before.get("splits", corpus.SPLITS))
+            made |= {s for s in corpus.SPLITS if (out_dir / "filelists" / s).is_file()}
         if made != set(corpus.SPLITS):
             info["splits"] = [s for s in corpus.SPLITS if s in made]
         text = json.dumps(info, indent=1, sort_keys=True) + "\n"
