@@ -58,7 +58,8 @@ def open_corpus(
                     raise
                 shutil.rmtree(tmp)  # another process made it first
         _check_default(default_dir, version, seed)
-        missing = [s for s in splits if not (default_dir / "filelists" / s).is_file()]
+        made = synthetic.splits_made(default_dir)
+        missing = [s for s in splits if s not in made]
         if missing:
             logging.info(
                 "Adding %s to the synthetic default corpus in %s", ", ".join(missing), default_dir

@@ -43,6 +43,7 @@ from vocal_xai.data.synthetic.writing import (  # noqa: F401
     corpus_info,
     make_corpus,
     parse_split_sizes,
+    splits_made,
     summarize_corpus,
 )
 

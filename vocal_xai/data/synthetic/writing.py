@@ -39,6 +39,12 @@ def corpus_info(root):
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def splits_made(root):
+    """The splits of a corpus folder that are whole: a split counts once its
+    filelist is written, after its songs (``make_corpus``)."""
+    return [s for s in corpus.SPLITS if (pathlib.Path(root) / "filelists" / s).is_file()]
+
+
 def _check_split_sizes(split_sizes):
     if not isinstance(split_sizes, dict) or set(split_sizes) != set(corpus.SPLITS):
         raise ParameterError(
@@ -199,7 +205,7 @@ def make_corpus(
         made = set(splits)
         before = corpus_info(out_dir)
         if before is not None and {k: v for k, v in before.items() if k != "splits"} == info:
-            made |= {s for s in corpus.SPLITS if (out_dir / "filelists" / s).is_file()}
+            made |= set(splits_made(out_dir))
         if made != set(corpus.SPLITS):
             info["splits"] = [s for s in corpus.SPLITS if s in made]
         text = json.dumps(info, indent=1, sort_keys=True) + "\n"
