@@ -54,39 +54,24 @@ def built_once(folder, build, lock=None):
 
 
 @pytest.fixture(scope="session")
-def evaluation_corpus(shared_tmp):
-    """``evaluation_corpus(version, splits)``: the splits ``splits`` of the
-    synthetic corpus ``version`` (seed 0, the version's default sizes and
-    duration), for the cards of the models trained on it. Each split's songs
-    are made once per session, byte for byte and numbered as in the whole
-    corpus (``make_corpus(splits=...)``), into one folder per version; the
-    ``Corpus`` holds only the splits asked for, so reading another raises."""
+def default_corpus(shared_tmp):
+    """A small corpus of the default synthetic version (seed 0): 8 training
+    and 4 validation songs of 30 seconds, made as ``defaults.open_corpus``
+    makes the default corpus, with fewer songs."""
+    from vocal_xai.data import synthetic
 
-    def get(version, splits=corpus_lib.SPLITS):
-        from vocal_xai.data import synthetic
-
-        splits = tuple(s for s in corpus_lib.SPLITS if s in splits)
-        root = shared_tmp / f"evaluation_v{version}" / "synthetic"
-        for split in splits:
-            # One lock per corpus: its splits share its folder and file lists.
-            built_once(
-                root.parent / split,
-                lambda _, split=split: synthetic.make_corpus(
-                    root, seed=0, version=version, splits=(split,), workers=2
-                ),
-                lock=root.parent,
-            )
-        return corpus_lib.read_corpus(root, splits=splits)
-
-    return get
-
-
-@pytest.fixture(scope="session")
-def default_corpus(evaluation_corpus):
-    """The train and valid splits of the version 1 synthetic corpus (seed 0),
-    as detectors 1-3 and generators 1-2 were trained on: what a generator is
-    judged on. The same files as ``defaults.open_corpus`` makes."""
-    return evaluation_corpus(1, ("train", "valid"))
+    root = built_once(
+        shared_tmp / "default" / "synthetic",
+        lambda path: synthetic.make_corpus(
+            path,
+            seed=0,
+            split_sizes={"train": 8, "valid": 4, "test": 1},
+            duration=30.0,
+            workers=2,
+            splits=("train", "valid"),
+        ),
+    )
+    return corpus_lib.read_corpus(root, splits=("train", "valid"))
 
 
 @pytest.fixture(scope="session")

@@ -169,3 +169,27 @@ def open_in_chromium(page_path, screenshot):
         finally:
             browser.close()
     return status
+
+
+def shipped_check(version_dir):
+    """The reproduction check of a shipped version: its metadata's
+    ``"check"``, else the one ``tests/record_checks.py`` recorded for a
+    version published before checks. Fails the test when there is neither."""
+    import json
+
+    import pytest
+    from record_checks import check_path
+
+    from vocal_xai import zoo
+
+    metadata = zoo.metadata(version_dir)
+    if "check" in metadata:
+        return metadata["check"]
+    name, version = pathlib.Path(version_dir).parent.name, pathlib.Path(version_dir).name
+    path = check_path(name, int(version))
+    if not path.is_file():
+        pytest.fail(
+            f"{version_dir} records no reproduction check and {path} does not exist: "
+            f"run python tests/record_checks.py {name}/{version}"
+        )
+    return json.loads(path.read_text())
