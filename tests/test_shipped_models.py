@@ -1,6 +1,7 @@
 """Every shipped SavedModel loads in a fresh process that imports only
 TensorFlow, matches its Keras copy, and runs under saved_model_cli."""
 
+import json
 import subprocess
 import sys
 
@@ -9,13 +10,20 @@ import pytest
 
 from vocal_xai import export, zoo
 
+# One process that imports only TensorFlow runs every shipped detector and
+# generator: argv[1] is a JSON list of [kind, SavedModel folder, output file].
 FRESH = r"""
+import json
 import sys
 import numpy as np
 import tensorflow as tf
-loaded = tf.saved_model.load(sys.argv[1])
-out = loaded.signatures["serving_default"](log_mel=tf.constant(np.load(sys.argv[2])))
-np.save(sys.argv[3], out["logit"].numpy())
+x, z, c = (tf.constant(np.load(sys.argv[i])) for i in (2, 3, 4))
+for kind, path, out in json.loads(sys.argv[1]):
+    serve = tf.saved_model.load(path).signatures["serving_default"]
+    if kind == "detector":
+        np.save(out, serve(log_mel=x)["logit"].numpy())
+    else:
+        np.save(out, serve(z=z, class_id=c)["log_mel"].numpy())
 assert "vocal_xai" not in sys.modules and "tensorflow_io" not in sys.modules
 """
 
@@ -28,95 +36,38 @@ def test_every_registered_model_is_shipped():
         assert (zoo.root() / name / "README.md").is_file(), f"no model card for {name!r}"
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name, version", [v for v in SHIPPED if v[0] == "detector"])
-def test_shipped_detector_in_fresh_process(name, version, tmp_path):
-    path = zoo.resolve(name, version)
-    x = np.random.default_rng(0).normal(-5, 2, (4, 115, 80)).astype(np.float32)
-    np.save(tmp_path / "x.npy", x)
-    (tmp_path / "fresh.py").write_text(FRESH)
+X = np.random.default_rng(0).normal(-5, 2, (4, 115, 80)).astype(np.float32)
+Z = np.random.default_rng(0).standard_normal((4, 128)).astype(np.float32)
+C = np.array([0, 1, 0, 1], np.int32)
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory):
+    """What every shipped detector (logits of ``X``) and generator (log-mel
+    of ``Z``, ``C``) serves in one fresh process that imports only
+    TensorFlow: (name, version) -> array. The inputs are in the folder
+    ``fresh["inputs"]``."""
+    folder = tmp_path_factory.mktemp("fresh")
+    for name, array in (("x", X), ("z", Z), ("c", C)):
+        np.save(folder / f"{name}.npy", array)
+    models = [(name, version) for name, version in SHIPPED if name in ("detector", "generator")]
+    outputs = {model: folder / "{}-{}.npy".format(*model) for model in models}
+    jobs = [
+        [name, str(zoo.resolve(name, version)), str(outputs[name, version])]
+        for name, version in models
+    ]
+    (folder / "fresh.py").write_text(FRESH)
+    inputs = [str(folder / f"{name}.npy") for name in ("x", "z", "c")]
     subprocess.run(
-        [
-            sys.executable,
-            str(tmp_path / "fresh.py"),
-            str(path),
-            str(tmp_path / "x.npy"),
-            str(tmp_path / "logit.npy"),
-        ],
+        [sys.executable, str(folder / "fresh.py"), json.dumps(jobs), *inputs],
         check=True,
         capture_output=True,
     )
-    served = np.load(tmp_path / "logit.npy")
-    keras_model = zoo.load_detector(name, version)
-    np.testing.assert_allclose(served, keras_model(x)["logit"].numpy()[:, 0], atol=1e-5, rtol=0)
-
-    np.save(tmp_path / "w.npy", np.zeros((1, 22050), np.float32))
-    for signature, arg in [
-        ("serving_default", f"log_mel={tmp_path / 'x.npy'}"),
-        ("frames", f"waveform={tmp_path / 'w.npy'}"),
-    ]:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "tensorflow.python.tools.saved_model_cli",
-                "run",
-                "--dir",
-                str(path),
-                "--tag_set",
-                "serve",
-                "--signature_def",
-                signature,
-                "--inputs",
-                arg,
-                "--outdir",
-                str(tmp_path / signature),
-            ],
-            capture_output=True,
-            text=True,
-        )
-        assert result.returncode == 0, result.stderr[-2000:]
-        probability = np.load(tmp_path / signature / "probability.npy")
-        assert probability.shape == ((4,) if signature == "serving_default" else (1, 67))
-        assert np.all((probability >= 0) & (probability <= 1))
+    return {**{model: np.load(path) for model, path in outputs.items()}, "inputs": folder}
 
 
-FRESH_GENERATOR = r"""
-import sys
-import numpy as np
-import tensorflow as tf
-loaded = tf.saved_model.load(sys.argv[1])
-out = loaded.signatures["serving_default"](z=tf.constant(np.load(sys.argv[2])),
-                                           class_id=tf.constant(np.load(sys.argv[3])))
-np.save(sys.argv[4], out["log_mel"].numpy())
-assert "vocal_xai" not in sys.modules and "tensorflow_io" not in sys.modules
-"""
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name, version", [v for v in SHIPPED if v[0] == "generator"])
-def test_shipped_generator_in_fresh_process(name, version, tmp_path):
-    path = zoo.resolve(name, version)
-    z = np.random.default_rng(0).standard_normal((4, 128)).astype(np.float32)
-    c = np.array([0, 1, 0, 1], np.int32)
-    np.save(tmp_path / "z.npy", z)
-    np.save(tmp_path / "c.npy", c)
-    (tmp_path / "fresh.py").write_text(FRESH_GENERATOR)
-    subprocess.run(
-        [
-            sys.executable,
-            str(tmp_path / "fresh.py"),
-            str(path),
-            str(tmp_path / "z.npy"),
-            str(tmp_path / "c.npy"),
-            str(tmp_path / "out.npy"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    served = np.load(tmp_path / "out.npy")
-    keras_model = zoo.load_generator(name, version)
-    np.testing.assert_allclose(served, keras_model({"z": z, "class": c}).numpy(), atol=1e-5, rtol=0)
+def _cli(path, signature, inputs, outdir):
+    """``saved_model_cli run`` of one signature; the outputs' arrays by name."""
     result = subprocess.run(
         [
             sys.executable,
@@ -128,17 +79,47 @@ def test_shipped_generator_in_fresh_process(name, version, tmp_path):
             "--tag_set",
             "serve",
             "--signature_def",
-            "serving_default",
+            signature,
             "--inputs",
-            f"z={tmp_path / 'z.npy'};class_id={tmp_path / 'c.npy'}",
+            inputs,
             "--outdir",
-            str(tmp_path / "cli"),
+            str(outdir),
         ],
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    np.testing.assert_allclose(np.load(tmp_path / "cli" / "log_mel.npy"), served, atol=1e-6)
+    return {p.stem: np.load(p) for p in outdir.glob("*.npy")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, version", [v for v in SHIPPED if v[0] == "detector"])
+def test_shipped_detector_in_fresh_process(name, version, fresh, tmp_path):
+    keras_model = zoo.load_detector(name, version)
+    served = fresh[(name, version)]
+    np.testing.assert_allclose(served, keras_model(X)["logit"].numpy()[:, 0], atol=1e-5, rtol=0)
+
+    np.save(tmp_path / "w.npy", np.zeros((1, 22050), np.float32))
+    path = zoo.resolve(name, version)
+    for signature, arg in [
+        ("serving_default", f"log_mel={fresh['inputs'] / 'x.npy'}"),
+        ("frames", f"waveform={tmp_path / 'w.npy'}"),
+    ]:
+        probability = _cli(path, signature, arg, tmp_path / signature)["probability"]
+        assert probability.shape == ((4,) if signature == "serving_default" else (1, 67))
+        assert np.all((probability >= 0) & (probability <= 1))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, version", [v for v in SHIPPED if v[0] == "generator"])
+def test_shipped_generator_in_fresh_process(name, version, fresh, tmp_path):
+    served = fresh[(name, version)]
+    keras_model = zoo.load_generator(name, version)
+    np.testing.assert_allclose(served, keras_model({"z": Z, "class": C}).numpy(), atol=1e-5, rtol=0)
+    inputs = fresh["inputs"]
+    arg = f"z={inputs / 'z.npy'};class_id={inputs / 'c.npy'}"
+    cli = _cli(zoo.resolve(name, version), "serving_default", arg, tmp_path / "cli")
+    np.testing.assert_allclose(cli["log_mel"], served, atol=1e-6)
 
 
 @pytest.mark.slow
