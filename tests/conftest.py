@@ -53,23 +53,26 @@ def built_once(folder, build, lock=None):
     return folder
 
 
+def synthetic_corpus(folder, **options):
+    """``synthetic.make_corpus(folder, **options)`` once per session
+    (``built_once``). Returns ``folder``."""
+    from vocal_xai.data import synthetic
+
+    return built_once(folder, lambda path: synthetic.make_corpus(path, **options))
+
+
 @pytest.fixture(scope="session")
 def default_corpus(shared_tmp):
     """A small corpus of the default synthetic version (seed 0): 8 training
     and 4 validation songs of 30 seconds, made as ``defaults.open_corpus``
     makes the default corpus, with fewer songs."""
-    from vocal_xai.data import synthetic
-
-    root = built_once(
+    root = synthetic_corpus(
         shared_tmp / "default" / "synthetic",
-        lambda path: synthetic.make_corpus(
-            path,
-            seed=0,
-            split_sizes={"train": 8, "valid": 4, "test": 1},
-            duration=30.0,
-            workers=2,
-            splits=("train", "valid"),
-        ),
+        seed=0,
+        split_sizes={"train": 8, "valid": 4, "test": 1},
+        duration=30.0,
+        workers=2,
+        splits=("train", "valid"),
     )
     return corpus_lib.read_corpus(root, splits=("train", "valid"))
 
@@ -78,16 +81,11 @@ def default_corpus(shared_tmp):
 def small_corpus(shared_tmp):
     """Four 8-second synthetic songs: 2 train, 1 valid, 1 test (version 1,
     where every song has singing)."""
-    from vocal_xai.data import synthetic
-
-    return built_once(
+    return synthetic_corpus(
         shared_tmp / "small" / "corpus",
-        lambda path: synthetic.make_corpus(
-            path,
-            seed=3,
-            split_sizes={"train": 2, "valid": 1, "test": 1},
-            duration=8.0,
-            workers=1,
-            version=1,
-        ),
+        seed=3,
+        split_sizes={"train": 2, "valid": 1, "test": 1},
+        duration=8.0,
+        workers=1,
+        version=1,
     )

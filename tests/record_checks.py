@@ -45,10 +45,15 @@ def record(name, version):
 
     corpus = reproduction.corpus_record(metadata.get("corpus_version") or 1, ("train", "valid"))
     options = {**task.CHECK_OPTIONS, "seed": metadata["config"]["seed"]}
+    judge = judge_of(metadata)
+    return task.reproduction_check(task.load_generator(version_dir), judge, corpus, options)
+
+
+def judge_of(metadata):
+    """The shipped detector a generator's metadata names as its judge."""
     # The judge's metadata path is of the machine it was published on: its
     # zoo version.
-    judge = zoo.load_detector("detector", int(pathlib.Path(metadata["detector"]).name))
-    return task.reproduction_check(task.load_generator(version_dir), judge, corpus, options)
+    return zoo.load_detector("detector", int(pathlib.Path(metadata["detector"]).name))
 
 
 def main(specs):

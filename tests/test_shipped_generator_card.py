@@ -1,10 +1,9 @@
 """The newest shipped generator reproduces its card's check (a file of its
 own, so that it runs beside the other card test)."""
 
-import pathlib
-
 import pytest
 from helpers import shipped_check
+from record_checks import judge_of
 
 from vocal_xai import zoo
 
@@ -19,11 +18,8 @@ def test_shipped_generator_reproduces_its_check():
     from vocal_xai.models.dcgan import task
 
     version_dir = zoo.resolve("generator")
-    recorded = zoo.metadata(version_dir)
     check = shipped_check(version_dir)
-    # The judge's metadata path is of the machine it was published on: its
-    # zoo version.
-    detector = zoo.load_detector("detector", int(pathlib.Path(recorded["detector"]).name))
+    detector = judge_of(zoo.metadata(version_dir))
     generator = zoo.load_generator(str(version_dir))
     figures = task.reproduction_check(generator, detector, check["corpus"], check["options"])
     for name, row in check["evaluation"].items():
