@@ -18,6 +18,10 @@ $(STAMP): setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	# librosa compiles pYIN's numba kernels into its cache on first use, about
+	# 40 s; do it once here rather than in the first cue analysis.
+	$(BIN)/python -c "import numpy as np; from vocal_xai.explain import cues; \
+		cues.f0_track(np.sin(np.arange(22050) * 0.0627).astype(np.float32))"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -106,6 +106,12 @@ flags.DEFINE_integer(
     "are when a split holds fewer).",
     lower_bound=2,
 )
+flags.DEFINE_integer(
+    "eval_resamples",
+    500,
+    "Bootstrap resamples of every interval of the evaluation.",
+    lower_bound=10,
+)
 flags.DEFINE_integer("seed", 0, "Seed of weights, data order and latents.")
 flags.DEFINE_enum("strategy", "default", ["default", "mirrored"], "tf.distribute strategy.")
 flags.DEFINE_integer(
@@ -179,7 +185,14 @@ def main(argv):
 
     # Evaluate against real data.
     evaluated = task.run_evaluation(
-        gan.sampler, detector, corpus, cache_dir, FLAGS.eval_samples, FLAGS.seed, progress=True
+        gan.sampler,
+        detector,
+        corpus,
+        cache_dir,
+        FLAGS.eval_samples,
+        FLAGS.seed,
+        resamples=FLAGS.eval_resamples,
+        progress=True,
     )
     print(evaluation.format_report(evaluated.report))
     paths = task.write_evaluation(evaluated, model_dir, result)

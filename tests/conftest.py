@@ -19,6 +19,25 @@ from helpers import tone_song, write_filelists, write_song
 
 from vocal_xai.data import corpus as corpus_lib
 
+# The files that take longest (recipe runs and fresh-process serving checks),
+# longest first. The workers get them before the rest, so that no long file
+# starts last while the other worker has run out of work.
+LONGEST_FIRST = (
+    "tests/recipes/test_train_gan.py",
+    "tests/recipes/test_train_detector.py",
+    "tests/recipes/test_train_gan_mirrored.py",
+    "tests/test_serving_check.py",
+    "tests/models/test_dcgan_guide.py",
+    "tests/test_serving_examples.py",
+    "tests/test_shipped_models.py",
+    "tests/test_readme.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
 
 @pytest.fixture
 def tiny_corpus(tmp_path):

@@ -11,9 +11,10 @@ signatures run from the SavedModel alone. This module checks both:
   (decided in a fresh process that imports only TensorFlow, so ops registered
   by ``tensorflow_io`` in this process don't count), plus the Python-callback
   ops (``PyFunc``, ``EagerPyFunc``, ``PyFuncStateless``) and any ``IO*`` op;
-* ``run_in_fresh_process`` calls every signature in its own fresh process that
-  imports only TensorFlow and NumPy, on small inputs built from the
-  signature's input specs (see ``NAMED_INPUTS``) or given by the caller.
+* ``run_in_fresh_process`` loads the model once in a fresh process that
+  imports only TensorFlow and NumPy, as a server does, and calls every
+  signature on small inputs built from the signature's input specs (see
+  ``NAMED_INPUTS``) or given by the caller.
 
 ``check`` does all of it and returns a report per model with an overall ok.
 """
@@ -25,7 +26,6 @@ import pathlib
 import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 
@@ -96,7 +96,7 @@ class Signature:
 
 @dataclasses.dataclass
 class RunResult:
-    """One signature called in a fresh process."""
+    """One signature called in a fresh process (``seconds``: the call's)."""
 
     signature: str
     ok: bool
@@ -371,97 +371,132 @@ def example_inputs_for(signature, overrides=None):
 
 
 _RUN_SCRIPT = r"""
-import json, sys
+import json, os, sys, time
 import numpy as np
 import tensorflow as tf
 
-path, key, inputs_file, result_file = sys.argv[1:5]
-result = {"ok": False}
+path, inputs_file, result_file = sys.argv[1:4]
+results = {}
+
+
+def write():
+    with open(result_file + ".part", "w") as f:
+        json.dump(results, f)
+    os.replace(result_file + ".part", result_file)
+
+
+with np.load(inputs_file, allow_pickle=False) as arrays:
+    plan = json.loads(str(arrays["__plan__"]))  # [[key, [input names]], ...]
+    feeds_of = {
+        key: {name: arrays[f"s{j}_input{i}"] for i, name in enumerate(names)}
+        for j, (key, names) in enumerate(plan)
+    }
 try:
-    function = tf.saved_model.load(path).signatures[key]
-    specs = function.structured_input_signature[1]
-    with np.load(inputs_file, allow_pickle=False) as arrays:
-        names = json.loads(str(arrays["__names__"]))
+    loaded = tf.saved_model.load(path)
+    load_error = None
+except Exception as e:
+    load_error = f"{type(e).__name__}: {str(e).strip()}"
+for key, _ in plan:
+    result = {"ok": False}
+    start = time.perf_counter()
+    try:
+        if load_error:
+            raise RuntimeError(load_error)
+        function = loaded.signatures[key]
+        specs = function.structured_input_signature[1]
         feeds = {}
-        for i, name in enumerate(names):
-            value = tf.constant(arrays[f"input{i}"])
+        for name, array in feeds_of[key].items():
+            value = tf.constant(array)
             if name in specs and value.dtype != specs[name].dtype and value.dtype != tf.string:
                 value = tf.cast(value, specs[name].dtype)
             feeds[name] = value
-    outputs = function(**feeds)
-    result["outputs"] = {k: [v.dtype.name, list(v.shape)] for k, v in sorted(outputs.items())}
-    result["ok"] = True
-except Exception as e:
-    result["error"] = f"{type(e).__name__}: {str(e).strip()}"
-# The project's code and extra op libraries must not be needed (TensorFlow
-# itself imports keras, so that one can't be checked).
-imported = sorted({m.split(".")[0] for m in sys.modules} & {"vocal_xai", "tensorflow_io"})
-if imported:
-    result["ok"] = False
-    suffix = f" (the fresh process imported {imported})"
-    result["error"] = (result.get("error", "") + suffix).strip()
-with open(result_file, "w") as f:
-    json.dump(result, f)
+        outputs = function(**feeds)
+        result["outputs"] = {k: [v.dtype.name, list(v.shape)] for k, v in sorted(outputs.items())}
+        result["ok"] = True
+    except Exception as e:
+        result["error"] = f"{type(e).__name__}: {str(e).strip()}"
+    result["seconds"] = time.perf_counter() - start
+    # The project's code and extra op libraries must not be needed (TensorFlow
+    # itself imports keras, so that one can't be checked).
+    imported = sorted({m.split(".")[0] for m in sys.modules} & {"vocal_xai", "tensorflow_io"})
+    if imported:
+        result["ok"] = False
+        suffix = f" (the fresh process imported {imported})"
+        result["error"] = (result.get("error", "") + suffix).strip()
+    results[key] = result
+    write()
 """
 
 
-def _run_one(path, signature, feeds, timeout):
-    start = time.perf_counter()
-    fed = {name: list(value.shape) for name, value in feeds.items()}
+def _run_model(path, planned, timeout):
+    """Call each planned signature (key -> (Signature, feeds)) in one fresh
+    process that loads the SavedModel once, as a server does; results are
+    written after every call, so a crash or timeout names the calls it
+    stopped."""
+    fed = {key: {n: list(v.shape) for n, v in feeds.items()} for key, (_, feeds) in planned.items()}
+    plan = [[key, list(feeds)] for key, (_, feeds) in planned.items()]
+    arrays = {
+        f"s{j}_input{i}": value
+        for j, (_, feeds) in enumerate(planned.values())
+        for i, value in enumerate(feeds.values())
+    }
     with tempfile.TemporaryDirectory(prefix="serving-check-") as tmp:
         tmp = pathlib.Path(tmp)
-        arrays = {f"input{i}": value for i, value in enumerate(feeds.values())}
-        np.savez(tmp / "inputs.npz", __names__=np.array(json.dumps(list(feeds))), **arrays)
+        np.savez(tmp / "inputs.npz", __plan__=np.array(json.dumps(plan)), **arrays)
+        result_file = tmp / "result.json"
         cmd = [
             sys.executable,
             "-c",
             _RUN_SCRIPT,
             str(pathlib.Path(path).resolve()),
-            signature.key,
             str(tmp / "inputs.npz"),
-            str(tmp / "result.json"),
+            str(result_file),
         ]
         try:
             proc = subprocess.run(
-                cmd, capture_output=True, text=True, timeout=timeout, env=_child_env(), cwd=tmp
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=timeout * len(planned),
+                env=_child_env(),
+                cwd=tmp,
+            )
+            stopped = (
+                f"the fresh process exited with {proc.returncode} and no result: "
+                f"{proc.stderr.strip()[-2000:]}"
             )
         except subprocess.TimeoutExpired:
-            return RunResult(
-                signature.key,
-                False,
-                fed,
-                error=f"timed out after {timeout} s",
-                seconds=time.perf_counter() - start,
-            )
-        seconds = time.perf_counter() - start
-        result_file = tmp / "result.json"
-        if not result_file.is_file():
-            return RunResult(
-                signature.key,
-                False,
-                fed,
-                seconds=seconds,
-                error=f"the fresh process exited with {proc.returncode} and no result: "
-                f"{proc.stderr.strip()[-2000:]}",
-            )
-        result = json.loads(result_file.read_text())
-    outputs = {k: (dtype, tuple(shape)) for k, (dtype, shape) in result.get("outputs", {}).items()}
-    return RunResult(signature.key, result["ok"], fed, outputs, result.get("error", ""), seconds)
+            stopped = f"timed out after {timeout * len(planned)} s ({timeout} s per signature)"
+        results = json.loads(result_file.read_text()) if result_file.is_file() else {}
+    runs = {}
+    for key in planned:
+        if key not in results:
+            runs[key] = RunResult(key, False, fed[key], error=stopped)
+            continue
+        result = results[key]
+        outputs = {
+            k: (dtype, tuple(shape)) for k, (dtype, shape) in result.get("outputs", {}).items()
+        }
+        runs[key] = RunResult(
+            key, result["ok"], fed[key], outputs, result.get("error", ""), result["seconds"]
+        )
+    return runs
 
 
 def run_in_fresh_process(path, timeout=300, example_inputs=None):
-    """Call every signature of a SavedModel, each in its own fresh process
-    that imports only TensorFlow and NumPy.
+    """Call every signature of a SavedModel in one fresh process that imports
+    only TensorFlow and NumPy and loads the model once.
 
     Args:
         path: a SavedModel folder.
-        timeout: seconds allowed per signature (process start, load and call).
+        timeout: seconds allowed per signature (the process gets this times
+            the number of signatures, for its start, the load and the calls).
         example_inputs: signature key -> {input name -> array-like}, replacing
             the automatic inputs (see ``NAMED_INPUTS``) of those inputs.
 
     Returns:
         Signature key -> RunResult (ok, fed input shapes, output dtypes and
-        shapes, or the error text).
+        shapes and the call's seconds, or the error text).
 
     Raises:
         ParameterError: if example_inputs names an unknown signature or input.
@@ -474,15 +509,15 @@ def run_in_fresh_process(path, timeout=300, example_inputs=None):
             f"Expected example inputs for signatures among {sorted(sigs)} of {path}. "
             f"Received: {unknown}"
         )
-    results = {}
+    results, planned = {}, {}
     for key, signature in sigs.items():
         try:
-            feeds = example_inputs_for(signature, example_inputs.get(key))
+            planned[key] = (signature, example_inputs_for(signature, example_inputs.get(key)))
         except ParameterError as e:
             results[key] = RunResult(key, False, error=str(e))
-            continue
-        results[key] = _run_one(path, signature, feeds, timeout)
-    return results
+    if planned:
+        results.update(_run_model(path, planned, timeout))
+    return {key: results[key] for key in sigs}
 
 
 # --------------------------------------------------------------------- check

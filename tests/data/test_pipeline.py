@@ -33,6 +33,11 @@ def test_load_split_features_and_labels(tiny_corpus):
     assert split.features[0].shape == (n, 80) and split.features[0].dtype == np.float32
     np.testing.assert_array_equal(split.labels[0], audio.frame_labels(n))
     assert split.labels[0].sum() == pytest.approx(2.0 * spectral.FRAME_RATE, abs=2)
+    # Every split's dataset calls the one traced decoding graph of the process.
+    traces = pipeline._song_features.experimental_get_tracing_count()
+    again = pipeline.load_split(corpus, "valid")
+    assert pipeline._song_features.experimental_get_tracing_count() == traces == 1
+    assert again.names == [s.name for s in corpus.songs("valid")]
 
 
 @pytest.mark.slow

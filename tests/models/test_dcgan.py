@@ -176,6 +176,34 @@ def test_discriminator_shape_and_class_projection():
     np.testing.assert_array_equal(logit0, logit1)
 
 
+def test_spectral_normalization_matches_keras_and_keeps_a_zero_kernel():
+    from vocal_xai.models.dcgan.dcgan_backbone import SpectralNormalization
+
+    x = tf.constant(np.random.default_rng(0).normal(size=(4, 6)), tf.float32)
+    layers = []
+    for cls in (keras.layers.SpectralNormalization, SpectralNormalization):
+        keras.utils.set_random_seed(1)
+        layer = cls(keras.layers.Dense(3), power_iterations=2)
+        layers.append(layer)
+        outputs = [layer(x, training=True).numpy() for _ in range(3)]
+        outputs.append(layer(x, training=False).numpy())
+        layer.outputs_seen = outputs
+    ours, theirs = layers[1], layers[0]
+    for a, b in zip(
+        ours.outputs_seen + ours.get_weights(), theirs.outputs_seen + theirs.get_weights()
+    ):
+        np.testing.assert_array_equal(a, b)
+    # The kernel's largest singular value is 1 after a training call.
+    assert np.linalg.svd(ours.kernel.numpy(), compute_uv=False)[0] == pytest.approx(1.0, abs=1e-3)
+
+    # An all-zero kernel and its vector stay as they are, and nothing is NaN.
+    ours.kernel.assign(tf.zeros_like(ours.kernel))
+    u = ours.vector_u.numpy()
+    y = ours(x, training=True).numpy()
+    assert not np.any(ours.kernel.numpy()) and np.array_equal(ours.vector_u.numpy(), u)
+    np.testing.assert_array_equal(y, np.broadcast_to(ours.layer.bias.numpy(), y.shape))
+
+
 # Serialisation and arguments of both players.
 
 

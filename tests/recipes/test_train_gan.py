@@ -22,7 +22,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "train_gan.py"
 # The stabilisers (DiffAugment, R1, the weight average) and the class guide
 # through kill -9 and MirroredStrategy.
-TINY = ["--preset=dcgan_tiny_guided", "--batch_size=8", "--eval_samples=20"]
+TINY = [
+    "--preset=dcgan_tiny_guided",
+    "--batch_size=8",
+    "--eval_samples=20",
+    "--eval_resamples=50",
+]
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +144,7 @@ def test_a_generator_trained_on_your_corpus_explains_your_detector(
         p.name for p in run.iterdir()
     }
     assert first["epochs_done"] == 3
+    assert first["evaluation"]["settings"]["resamples"] == 50
     out = tmp_path / "explained"
     result = run_ok(
         [

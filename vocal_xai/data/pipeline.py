@@ -95,19 +95,32 @@ def song_table(songs):
     }
 
 
-def _features_of(row):
+@tf.function(
+    input_signature=[
+        tf.TensorSpec([], tf.string),
+        tf.TensorSpec([], tf.int32),
+        tf.TensorSpec([], tf.int64),
+        tf.TensorSpec([None, 2], tf.float64),
+    ]
+)
+def _song_features(path, code, rate, spans):
+    # One trace per process: every split's dataset calls this same graph
+    # (decoding traces a branch per codec, which is slow to repeat).
     from vocal_xai.data import audio
 
-    waveform = audio.decode_audio(row["path"], row["code"], row["rate"])
+    waveform = audio.decode_audio(path, code, rate)
     feats = spectral.log_mel(waveform)
     n = tf.shape(feats)[0]
     times = (
         tf.cast(tf.range(n), tf.float64) * spectral.HOP_LENGTH + spectral.FRAME_LENGTH / 2
     ) / spectral.SAMPLE_RATE
-    spans = row["spans"]
     inside = (times[:, None] >= spans[None, :, 0]) & (times[:, None] < spans[None, :, 1])
     labels = tf.cast(tf.reduce_any(inside, axis=1), tf.int32)
     return feats, labels
+
+
+def _features_of(row):
+    return _song_features(row["path"], row["code"], row["rate"], row["spans"])
 
 
 def cache_key(songs):

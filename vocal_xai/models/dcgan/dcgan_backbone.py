@@ -37,6 +37,30 @@ _GRID_FRAMES, _GRID_BANDS = 8, 5  # 16x upsampling -> 128 x 80
 UPSAMPLING = ("transpose", "resize")
 
 
+@keras.saving.register_keras_serializable(package="vocal_xai")
+class SpectralNormalization(keras.layers.SpectralNormalization):
+    """``keras.layers.SpectralNormalization`` without its ``ops.cond``.
+
+    Keras guards the update with a cond on an all-zero kernel. Under the R1
+    penalty's nested gradient tapes, TensorFlow traces that cond's gradient
+    functions at every order, and tracing the discriminator then takes most
+    of a training run's start. Here the power iteration always runs and a
+    select keeps an all-zero kernel (and its vector) as they are: the same
+    values as Keras's, in straight-line ops. No gradient flows through the
+    update, which is assigned to the variables as in Keras.
+    """
+
+    def call(self, inputs, training=False):
+        if training:
+            kernel, vector_u = self.kernel.value, self.vector_u.value
+            new_vector_u, new_kernel = self.normalized_weights()
+            zero = ops.all(ops.equal(kernel, 0))
+            self.vector_u.assign(ops.where(zero, vector_u, new_vector_u))
+            self.kernel.assign(ops.where(zero, kernel, new_kernel))
+        output = self.layer(inputs)
+        return ops.cast(output, inputs.dtype)
+
+
 def _check(name, value, minimum=1):
     if int(value) < minimum:
         raise ParameterError(f"Expected {name} >= {minimum}. Received: {name}={value}")
@@ -276,7 +300,7 @@ class Discriminator(keras.Model):
         def normed(layer):
             if not spectral_norm:
                 return layer
-            return keras.layers.SpectralNormalization(layer, name=f"{layer.name}_sn")
+            return SpectralNormalization(layer, name=f"{layer.name}_sn")
 
         channels = base_channels
         for i in range(4):
