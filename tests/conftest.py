@@ -20,8 +20,9 @@ from helpers import tone_song, write_filelists, write_song
 from vocal_xai.data import corpus as corpus_lib
 
 # The files that take longest (recipe runs and fresh-process serving checks),
-# longest first. The workers get them before the rest, so that no long file
-# starts last while the other worker has run out of work.
+# longest first, then the other files with slow tests, then the fast ones.
+# The workers take files in this order, so the run ends on short files and
+# neither worker waits long for the other.
 LONGEST_FIRST = (
     "tests/recipes/test_train_gan.py",
     "tests/recipes/test_train_detector.py",
@@ -36,7 +37,12 @@ LONGEST_FIRST = (
 
 def pytest_collection_modifyitems(config, items):
     rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+    def path(item):
+        return item.nodeid.split("::")[0]
+
+    slow_files = {path(item) for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: (rank.get(path(item), len(rank)), path(item) not in slow_files))
 
 
 @pytest.fixture
