@@ -16,22 +16,26 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import pytest
 from filelock import FileLock
 from helpers import tone_song, write_filelists, write_song
+from xdist.scheduler import LoadFileScheduling
 
 from vocal_xai.data import corpus as corpus_lib
 
 # The files that take longest (recipe runs and fresh-process serving checks),
 # longest first, then the other files with slow tests, then the fast ones.
-# The workers take files in this order, so the run ends on short files and
-# neither worker waits long for the other.
+# The workers take whole files in this order (``FilesInCollectionOrder``), so
+# the run ends on short files and neither worker waits long for the other.
 LONGEST_FIRST = (
     "tests/recipes/test_train_gan.py",
     "tests/recipes/test_train_detector.py",
     "tests/recipes/test_train_gan_mirrored.py",
     "tests/test_serving_check.py",
+    "tests/tools/test_explain_cli.py",
+    "tests/test_readme.py",
+    "tests/metrics/test_measures.py",
+    "tests/tools/test_export_explainer.py",
     "tests/models/test_dcgan_guide.py",
     "tests/test_serving_examples.py",
     "tests/test_shipped_models.py",
-    "tests/test_readme.py",
 )
 
 
@@ -43,6 +47,29 @@ def pytest_collection_modifyitems(config, items):
 
     slow_files = {path(item) for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: (rank.get(path(item), len(rank)), path(item) not in slow_files))
+
+
+class FilesInCollectionOrder(LoadFileScheduling):
+    """``--dist loadfile`` that hands out the files in collection order:
+    pytest-xdist's own sorts them by their number of tests, which sends long
+    files of few tests last."""
+
+    def _assign_work_unit(self, node):
+        if not getattr(self, "_in_order", False):
+            order = {}
+            for nodeid in self.collection:
+                order.setdefault(self._split_scope(nodeid), len(order))
+            for scope in sorted(self.workqueue, key=order.__getitem__):
+                self.workqueue.move_to_end(scope)
+            self._in_order = True
+        super()._assign_work_unit(node)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") == "loadfile":
+        return FilesInCollectionOrder(config, log)
+    return None
 
 
 @pytest.fixture
