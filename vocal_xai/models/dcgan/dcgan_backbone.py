@@ -43,8 +43,8 @@ class SpectralNormalization(keras.layers.SpectralNormalization):
 
     Keras guards the update with a cond on an all-zero kernel. Under the R1
     penalty's nested gradient tapes, TensorFlow traces that cond's gradient
-    functions at every order, and tracing the discriminator then takes most
-    of a training run's start. Here the power iteration always runs and a
+    functions at every order, which slows the first training step (see
+    ``bench/bench_startup.py``). Here the power iteration always runs and a
     select keeps an all-zero kernel (and its vector) as they are: the same
     values as Keras's, in straight-line ops. No gradient flows through the
     update, which is assigned to the variables as in Keras.
