@@ -429,15 +429,15 @@ for key, _ in plan:
 
 
 def _run_model(path, planned, timeout):
-    """Call each planned signature (key -> (Signature, feeds)) in one fresh
-    process that loads the SavedModel once, as a server does; results are
-    written after every call, so a crash or timeout names the calls it
+    """Call each planned signature (key -> {input name -> array}) in one
+    fresh process that loads the SavedModel once, as a server does; results
+    are written after every call, so a crash or timeout names the calls it
     stopped."""
-    fed = {key: {n: list(v.shape) for n, v in feeds.items()} for key, (_, feeds) in planned.items()}
-    plan = [[key, list(feeds)] for key, (_, feeds) in planned.items()]
+    fed = {key: {n: list(v.shape) for n, v in feeds.items()} for key, feeds in planned.items()}
+    plan = [[key, list(feeds)] for key, feeds in planned.items()]
     arrays = {
         f"s{j}_input{i}": value
-        for j, (_, feeds) in enumerate(planned.values())
+        for j, feeds in enumerate(planned.values())
         for i, value in enumerate(feeds.values())
     }
     with tempfile.TemporaryDirectory(prefix="serving-check-") as tmp:
@@ -512,7 +512,7 @@ def run_in_fresh_process(path, timeout=300, example_inputs=None):
     results, planned = {}, {}
     for key, signature in sigs.items():
         try:
-            planned[key] = (signature, example_inputs_for(signature, example_inputs.get(key)))
+            planned[key] = example_inputs_for(signature, example_inputs.get(key))
         except ParameterError as e:
             results[key] = RunResult(key, False, error=str(e))
     if planned:
