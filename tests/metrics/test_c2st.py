@@ -91,14 +91,22 @@ def test_standardize_excerpts():
 
 
 @pytest.mark.slow
-def test_same_seed_same_scores():
+def test_same_seed_same_scores_from_a_reused_classifier():
+    """The process keeps one classifier per shape and configuration; a test
+    after another one, on other samples, scores as a new classifier does."""
     rng = np.random.default_rng(1)
     a = rng.normal(0, 1, (16, 24, 18)).astype(np.float32)
     b = rng.normal(0.3, 1, (16, 24, 18)).astype(np.float32)
+    other = rng.normal(-1, 2, (20, 24, 18)).astype(np.float32)
     config = c2st.C2STConfig(epochs=2, batch_size=4)
-    one = c2st.classifier_two_sample_test(a, b, config)
-    two = c2st.classifier_two_sample_test(a, b, config)
-    np.testing.assert_allclose(one.generated_scores, two.generated_scores, rtol=0, atol=1e-6)
+    c2st._CLASSIFIERS.clear()
+    fresh = c2st.classifier_two_sample_test(a, b, config)
+    c2st.classifier_two_sample_test(other, other[::-1], config)
+    assert len(c2st._CLASSIFIERS) == 1
+    again = c2st.classifier_two_sample_test(a, b, config)
+    np.testing.assert_allclose(again.real_scores, fresh.real_scores, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(again.generated_scores, fresh.generated_scores, rtol=0, atol=1e-6)
+    assert again.accuracy == fresh.accuracy
 
 
 @pytest.mark.parametrize(

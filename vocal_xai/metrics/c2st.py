@@ -215,6 +215,19 @@ class _FoldClassifier:
         return 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
 
 
+# One classifier per excerpt shape, configuration and distribution strategy,
+# for the life of the process: a generator's evaluation runs four tests of one
+# shape, and every test resets the classifier before each fold.
+_CLASSIFIERS = {}
+
+
+def _fold_classifier(input_shape, config):
+    key = (tuple(input_shape), config, tf.distribute.get_strategy())
+    if key not in _CLASSIFIERS:
+        _CLASSIFIERS[key] = _FoldClassifier(input_shape, config)
+    return _CLASSIFIERS[key]
+
+
 def fold_ids(n, folds, blocks=1):
     """The fold of each of ``n`` examples: cut into ``folds * blocks``
     contiguous blocks in order, dealt to the folds in turn.
@@ -271,7 +284,7 @@ def classifier_two_sample_test(real, generated, config=C2STConfig(), confidence=
 
     # Cross-fit: every fold is scored by a classifier trained on the others.
     scores = np.empty(2 * n)
-    classifier = _FoldClassifier(x.shape[1:], config)
+    classifier = _fold_classifier(x.shape[1:], config)
     for k in range(config.folds):
         test = fold == k
         scores[test] = classifier.fit_and_score(x[~test], y[~test], x[test], config.seed + k)
