@@ -205,6 +205,19 @@ def test_check_flags_py_function(zoo):
     assert any("EagerPyFunc" in p for p in model.problems)
 
 
+@pytest.mark.slow
+def test_check_runs_every_model_in_one_process_past_a_failing_one(zoo):
+    good, bad = zoo / "good" / "1", zoo / "bad" / "1"
+    report = serving_check.check([bad, good])
+    assert [model.path for model in report.models] == [bad, good]
+    first, second = report.models
+    assert not first.runs["serving_default"].ok
+    assert "EagerPyFunc" in first.runs["serving_default"].error
+    assert second.ok, second.problems
+    assert set(second.runs) == {"serving_default", "explain"}
+    assert all(run.ok for run in second.runs.values())
+
+
 def test_check_flags_a_wrong_example_input(zoo):
     report = serving_check.check(
         [zoo / "good" / "1"], example_inputs={zoo / "good" / "1": {"nope": {}}}

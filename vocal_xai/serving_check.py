@@ -16,7 +16,9 @@ signatures run from the SavedModel alone. This module checks both:
   signature on small inputs built from the signature's input specs (see
   ``NAMED_INPUTS``) or given by the caller.
 
-``check`` does all of it and returns a report per model with an overall ok.
+``check`` does all of it and returns a report per model with an overall ok;
+it calls the signatures of all the models it checks in one fresh process, as
+a server loads every model of its configuration.
 """
 
 import dataclasses
@@ -375,7 +377,7 @@ import json, os, sys, time
 import numpy as np
 import tensorflow as tf
 
-path, inputs_file, result_file = sys.argv[1:4]
+inputs_file, result_file = sys.argv[1:3]
 results = {}
 
 
@@ -386,26 +388,28 @@ def write():
 
 
 with np.load(inputs_file, allow_pickle=False) as arrays:
-    plan = json.loads(str(arrays["__plan__"]))  # [[key, [input names]], ...]
-    feeds_of = {
-        key: {name: arrays[f"s{j}_input{i}"] for i, name in enumerate(names)}
-        for j, (key, names) in enumerate(plan)
-    }
-try:
-    loaded = tf.saved_model.load(path)
-    load_error = None
-except Exception as e:
-    load_error = f"{type(e).__name__}: {str(e).strip()}"
-for key, _ in plan:
+    plan = json.loads(str(arrays["__plan__"]))  # [[path, key, [input names]], ...]
+    feeds_of = [
+        {name: arrays[f"c{j}_input{i}"] for i, name in enumerate(names)}
+        for j, (_, _, names) in enumerate(plan)
+    ]
+loaded = {}  # path -> (model, load error)
+for j, (path, key, _) in enumerate(plan):
+    if path not in loaded:
+        try:
+            loaded[path] = (tf.saved_model.load(path), None)
+        except Exception as e:
+            loaded[path] = (None, f"{type(e).__name__}: {str(e).strip()}")
+    model, load_error = loaded[path]
     result = {"ok": False}
     start = time.perf_counter()
     try:
         if load_error:
             raise RuntimeError(load_error)
-        function = loaded.signatures[key]
+        function = model.signatures[key]
         specs = function.structured_input_signature[1]
         feeds = {}
-        for name, array in feeds_of[key].items():
+        for name, array in feeds_of[j].items():
             value = tf.constant(array)
             if name in specs and value.dtype != specs[name].dtype and value.dtype != tf.string:
                 value = tf.cast(value, specs[name].dtype)
@@ -423,41 +427,36 @@ for key, _ in plan:
         result["ok"] = False
         suffix = f" (the fresh process imported {imported})"
         result["error"] = (result.get("error", "") + suffix).strip()
-    results[key] = result
+    results[str(j)] = result
     write()
 """
 
 
-def _run_model(path, planned, timeout):
-    """Call each planned signature (key -> {input name -> array}) in one
-    fresh process that loads the SavedModel once, as a server does; results
-    are written after every call, so a crash or timeout names the calls it
-    stopped."""
-    fed = {key: {n: list(v.shape) for n, v in feeds.items()} for key, feeds in planned.items()}
-    plan = [[key, list(feeds)] for key, feeds in planned.items()]
+def _run_calls(calls, timeout):
+    """Make every call (path, signature key, {input name -> array}) in one
+    fresh process that loads each SavedModel once, as a server loads the
+    models of its configuration; results are written after every call, so a
+    crash or timeout names the calls it stopped. Returns a RunResult per
+    call, in order."""
+    if not calls:
+        return []
+    plan = [[str(pathlib.Path(path).resolve()), key, list(feeds)] for path, key, feeds in calls]
     arrays = {
-        f"s{j}_input{i}": value
-        for j, feeds in enumerate(planned.values())
+        f"c{j}_input{i}": value
+        for j, (_, _, feeds) in enumerate(calls)
         for i, value in enumerate(feeds.values())
     }
     with tempfile.TemporaryDirectory(prefix="serving-check-") as tmp:
         tmp = pathlib.Path(tmp)
         np.savez(tmp / "inputs.npz", __plan__=np.array(json.dumps(plan)), **arrays)
         result_file = tmp / "result.json"
-        cmd = [
-            sys.executable,
-            "-c",
-            _RUN_SCRIPT,
-            str(pathlib.Path(path).resolve()),
-            str(tmp / "inputs.npz"),
-            str(result_file),
-        ]
+        cmd = [sys.executable, "-c", _RUN_SCRIPT, str(tmp / "inputs.npz"), str(result_file)]
         try:
             proc = subprocess.run(
                 cmd,
                 capture_output=True,
                 text=True,
-                timeout=timeout * len(planned),
+                timeout=timeout * len(calls),
                 env=_child_env(),
                 cwd=tmp,
             )
@@ -466,26 +465,51 @@ def _run_model(path, planned, timeout):
                 f"{proc.stderr.strip()[-2000:]}"
             )
         except subprocess.TimeoutExpired:
-            stopped = f"timed out after {timeout * len(planned)} s ({timeout} s per signature)"
+            stopped = f"timed out after {timeout * len(calls)} s ({timeout} s per signature)"
         results = json.loads(result_file.read_text()) if result_file.is_file() else {}
-    runs = {}
-    for key in planned:
-        if key not in results:
-            runs[key] = RunResult(key, False, fed[key], error=stopped)
+    runs = []
+    for j, (_, key, feeds) in enumerate(calls):
+        fed = {name: list(value.shape) for name, value in feeds.items()}
+        result = results.get(str(j))
+        if result is None:
+            runs.append(RunResult(key, False, fed, error=stopped))
             continue
-        result = results[key]
         outputs = {
             k: (dtype, tuple(shape)) for k, (dtype, shape) in result.get("outputs", {}).items()
         }
-        runs[key] = RunResult(
-            key, result["ok"], fed[key], outputs, result.get("error", ""), result["seconds"]
+        runs.append(
+            RunResult(key, result["ok"], fed, outputs, result.get("error", ""), result["seconds"])
         )
     return runs
 
 
+def _plan(path, sigs, example_inputs):
+    """(key -> inputs of every signature that has them, key -> RunResult of
+    those whose example inputs are wrong).
+
+    Raises:
+        ParameterError: if example_inputs names an unknown signature.
+    """
+    example_inputs = dict(example_inputs or {})
+    unknown = sorted(set(example_inputs) - set(sigs))
+    if unknown:
+        raise ParameterError(
+            f"Expected example inputs for signatures among {sorted(sigs)} of {path}. "
+            f"Received: {unknown}"
+        )
+    planned, failed = {}, {}
+    for key, signature in sigs.items():
+        try:
+            planned[key] = example_inputs_for(signature, example_inputs.get(key))
+        except ParameterError as e:
+            failed[key] = RunResult(key, False, error=str(e))
+    return planned, failed
+
+
 def run_in_fresh_process(path, timeout=300, example_inputs=None):
     """Call every signature of a SavedModel in one fresh process that imports
-    only TensorFlow and NumPy and loads the model once.
+    only TensorFlow and NumPy and loads the model once (``check`` runs every
+    model it checks in one such process).
 
     Args:
         path: a SavedModel folder.
@@ -502,21 +526,9 @@ def run_in_fresh_process(path, timeout=300, example_inputs=None):
         ParameterError: if example_inputs names an unknown signature or input.
     """
     sigs = signatures(path)
-    example_inputs = dict(example_inputs or {})
-    unknown = sorted(set(example_inputs) - set(sigs))
-    if unknown:
-        raise ParameterError(
-            f"Expected example inputs for signatures among {sorted(sigs)} of {path}. "
-            f"Received: {unknown}"
-        )
-    results, planned = {}, {}
-    for key, signature in sigs.items():
-        try:
-            planned[key] = example_inputs_for(signature, example_inputs.get(key))
-        except ParameterError as e:
-            results[key] = RunResult(key, False, error=str(e))
-    if planned:
-        results.update(_run_model(path, planned, timeout))
+    planned, results = _plan(path, sigs, example_inputs)
+    calls = [(path, key, feeds) for key, feeds in planned.items()]
+    results.update(zip(planned, _run_calls(calls, timeout), strict=True))
     return {key: results[key] for key in sigs}
 
 
@@ -553,6 +565,7 @@ def check(paths, timeout=300, example_inputs=None, run=True):
             report.problems.append("no signature to serve")
     # One registry lookup for every model's ops, then per model from the cache.
     _registered_in_core(set().union(*(r.op_types for r in reports)) - PYTHON_CALLBACK_OPS)
+    calls, owners = [], []  # every model's calls, made in one fresh process
     for report in reports:
         if not report.op_types:
             continue
@@ -564,15 +577,21 @@ def check(paths, timeout=300, example_inputs=None, run=True):
             )
         if run and report.signatures:
             try:
-                report.runs = run_in_fresh_process(
-                    report.path, timeout, example_inputs.get(report.path.resolve())
+                planned, report.runs = _plan(
+                    report.path, report.signatures, example_inputs.get(report.path.resolve())
                 )
             except ParameterError as e:
                 report.problems.append(str(e))
                 continue
-            for key, result in report.runs.items():
-                if not result.ok:
-                    report.problems.append(f"signature {key!r} failed: {first_lines(result.error)}")
+            calls += [(report.path, key, feeds) for key, feeds in planned.items()]
+            owners += [report] * len(planned)
+    for report, result in zip(owners, _run_calls(calls, timeout), strict=True):
+        report.runs[result.signature] = result
+    for report in reports:
+        report.runs = {key: report.runs[key] for key in report.signatures if key in report.runs}
+        for key, result in report.runs.items():
+            if not result.ok:
+                report.problems.append(f"signature {key!r} failed: {first_lines(result.error)}")
     return Report(reports)
 
 
