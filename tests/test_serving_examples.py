@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 from vocal_xai import serving_examples
+from vocal_xai.errors import ParameterError
 from vocal_xai.serving_examples import Example
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -109,6 +110,14 @@ def test_verify_reports_a_changed_response_and_request(zoo_root, written, tmp_pa
     )
     assert any("toy.double.request.json.inputs.x: shape (1, 2) != (1, 3)" in p for p in problems)
     assert len(problems) == 2
+
+
+@pytest.mark.slow
+def test_a_failing_run_is_named(zoo_root):
+    version_dir = zoo_root / "toy" / "3"
+    good, bad = EXAMPLES[1], serving_examples.Example("toy", "double", {"nope": "np.ones(3)"})
+    with pytest.raises(ParameterError, match=f"(?s)to run toy.double on {version_dir}.*nope"):
+        serving_examples.run_saved_model_cli([(version_dir, good), (version_dir, bad)])
 
 
 @pytest.mark.slow

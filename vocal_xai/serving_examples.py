@@ -7,7 +7,8 @@ signature accepts, including the explainer's scalar ``steps``), runs
 ``saved_model_cli run --input_exprs`` on the request's values and records its
 outputs as the REST response (``{"outputs": ...}``: a map of outputs, or the
 bare value when the signature has a single output, as TF Serving answers).
-``verify`` runs ``saved_model_cli`` again and compares.
+``verify`` runs ``saved_model_cli`` again and compares. Every example runs in
+one fresh process, through the functions ``saved_model_cli run`` calls.
 """
 
 import dataclasses
@@ -134,41 +135,69 @@ def request(example):
     }
 
 
-def run_saved_model_cli(version_dir, example, timeout=600):
-    """Output name -> array, from ``saved_model_cli run --input_exprs``."""
+# What ``saved_model_cli run --dir D --tag_set serve --signature_def S
+# --input_exprs E --outdir O --overwrite`` calls, for several runs in one
+# process: TensorFlow is imported once, not once per example.
+_CLI_SCRIPT = r"""
+import json, sys
+from tensorflow.python.tools import saved_model_cli
+
+for j, (version_dir, signature, exprs, outdir) in enumerate(json.load(sys.stdin)):
+    print(f"run {j}", file=sys.stderr, flush=True)
+    feeds = saved_model_cli.load_inputs_from_input_arg_string("", exprs, "")
+    saved_model_cli.run_saved_model_with_feed_dict(
+        version_dir, "serve", signature, feeds, outdir, overwrite_flag=True
+    )
+"""
+
+
+def run_saved_model_cli(runs, timeout=600):
+    """Output name -> array of each (version folder, ``Example``) in
+    ``runs``, from ``saved_model_cli run --input_exprs``'s code, every run in
+    one fresh process that imports only TensorFlow.
+
+    Raises:
+        ParameterError: naming the first run that failed, with its error.
+    """
     # saved_model_cli reads --input_exprs with ast.literal_eval, so it gets
     # the request's own JSON values (JSON lists, numbers and strings are Python
     # literals), converted to each input's dtype when fed.
-    exprs = ";".join(
-        f"{name}={json.dumps(value)}" for name, value in request(example)["inputs"].items()
-    )
+    runs = list(runs)
     with tempfile.TemporaryDirectory() as out:
-        command = [
-            sys.executable,
-            "-m",
-            "tensorflow.python.tools.saved_model_cli",
-            "run",
-            "--dir",
-            str(version_dir),
-            "--tag_set",
-            "serve",
-            "--signature_def",
-            example.signature,
-            "--input_exprs",
-            exprs,
-            "--outdir",
-            out,
+        plan = [
+            [
+                str(version_dir),
+                example.signature,
+                ";".join(
+                    f"{name}={json.dumps(value)}"
+                    for name, value in request(example)["inputs"].items()
+                ),
+                str(pathlib.Path(out) / str(j)),
+            ]
+            for j, (version_dir, example) in enumerate(runs)
         ]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-c", _CLI_SCRIPT],
+            input=json.dumps(plan),
+            capture_output=True,
+            text=True,
+            timeout=timeout * max(len(runs), 1),
+        )
         if done.returncode:
+            started = [line for line in done.stderr.splitlines() if line.startswith("run ")]
+            version_dir, example = runs[int(started[-1].split()[1]) if started else 0]
             raise ParameterError(
                 f"Expected saved_model_cli to run {example.stem} on {version_dir}. Received: exit "
                 f"{done.returncode}: {done.stderr[-2000:]}"
             )
         # String outputs are saved as object arrays (files we just wrote).
-        return {
-            p.stem: np.load(p, allow_pickle=True) for p in sorted(pathlib.Path(out).glob("*.npy"))
-        }
+        return [
+            {
+                p.stem: np.load(p, allow_pickle=True)
+                for p in sorted(pathlib.Path(outdir).glob("*.npy"))
+            }
+            for *_, outdir in plan
+        ]
 
 
 def response(outputs):
@@ -191,9 +220,10 @@ def write(docs_dir, zoo_root=None, examples=EXAMPLES):
     docs_dir = pathlib.Path(docs_dir)
     docs_dir.mkdir(parents=True, exist_ok=True)
     index = []
-    for example in examples:
-        version_dir = _version_dir(example.model, zoo_root)
-        body = response(run_saved_model_cli(version_dir, example))
+    version_dirs = [_version_dir(example.model, zoo_root) for example in examples]
+    outputs = run_saved_model_cli(zip(version_dirs, examples))
+    for example, version_dir, outputs_of in zip(examples, version_dirs, outputs, strict=True):
+        body = response(outputs_of)
         _dump(docs_dir / f"{example.stem}.request.json", request(example))
         _dump(docs_dir / f"{example.stem}.response.json", body)
         index.append(
@@ -240,21 +270,22 @@ def verify(docs_dir, zoo_root=None):
     """Re-run every recorded example with ``saved_model_cli``; the list of
     differences (empty when the docs hold)."""
     docs_dir = pathlib.Path(docs_dir)
+    entries = json.loads((docs_dir / INDEX_FILE).read_text())
+    examples = [
+        Example(entry["model"], entry["signature"], entry["input_exprs"], entry["tolerance"])
+        for entry in entries
+    ]
+    version_dirs = [
+        _version_dir(example.model, zoo_root, entry["version"])
+        for example, entry in zip(examples, entries, strict=True)
+    ]
+    outputs = run_saved_model_cli(zip(version_dirs, examples))
     problems = []
-    for entry in json.loads((docs_dir / INDEX_FILE).read_text()):
-        example = Example(
-            entry["model"], entry["signature"], entry["input_exprs"], entry["tolerance"]
-        )
-        version_dir = _version_dir(example.model, zoo_root, entry["version"])
+    for entry, example, outputs_of in zip(entries, examples, outputs, strict=True):
         recorded_request = json.loads((docs_dir / entry["request"]).read_text())
         problems += _compare(recorded_request, request(example), entry["request"])
         recorded = json.loads((docs_dir / entry["response"]).read_text())
-        problems += _compare(
-            recorded,
-            response(run_saved_model_cli(version_dir, example)),
-            entry["response"],
-            example.tolerance,
-        )
+        problems += _compare(recorded, response(outputs_of), entry["response"], example.tolerance)
     return problems
 
 
