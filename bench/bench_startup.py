@@ -1,5 +1,6 @@
-"""What a process pays before its first useful step: tracing the GAN's
-training step, and building a split's feature dataset.
+"""What a process pays before its first useful step, and what a check pays
+in fixed costs: tracing the GAN's training step, building a split's feature
+dataset, the C2STs of a generator's evaluation, the serving check.
 
     python bench/bench_startup.py [--repeats=3]
 
@@ -13,7 +14,16 @@ same process and run, and gives their ratio:
   for each timing;
 * ``load_split`` of a 3-song split after the first, which calls the one
   traced decoding graph of the process, against a dataset that traces the
-  same Python function again (what every call did before).
+  same Python function again (what every call did before);
+* the four classifier two-sample tests of a generator's evaluation (two
+  classes, generated and floor; 20 excerpts a side), with the process's one
+  classifier per shape, reset before every fold, against a classifier built
+  and traced for every test;
+* ``serving_check.check`` of every shipped model, which calls all their
+  signatures in one fresh process, against a fresh process per model;
+* the ``saved_model_cli`` runs of the REST examples in ``docs/serving``, all
+  in one fresh process, against a process per example (what
+  ``saved_model_cli run`` on the command line costs).
 """
 
 import pathlib
@@ -86,19 +96,76 @@ def _load_split(corpus, retrace):
     return go
 
 
+def _c2st_tests(shared):
+    import numpy as np
+
+    from vocal_xai.metrics import c2st
+
+    rng = np.random.default_rng(0)
+    samples = [rng.normal(size=(20, 115, 80)).astype(np.float32) for _ in range(3)]
+    pairs = [(samples[0], samples[1]), (samples[0], samples[2])] * 2
+
+    def go():
+        c2st._CLASSIFIERS.clear()
+        for real, other in pairs:
+            if not shared:
+                c2st._CLASSIFIERS.clear()
+            c2st.classifier_two_sample_test(real, other)
+
+    return go
+
+
+def _serving_check(paths, one_process):
+    from vocal_xai import serving_check
+
+    def go():
+        if one_process:
+            report = serving_check.check(paths)
+        else:
+            report = serving_check.check(paths, run=False)
+            for path in paths:
+                serving_check.run_in_fresh_process(path)
+        assert report.ok, [m.problems for m in report.models]
+
+    return go
+
+
+def _serving_examples(one_process):
+    import json
+
+    from vocal_xai import serving_examples
+
+    docs = pathlib.Path(__file__).resolve().parents[1] / "docs" / "serving"
+    runs = [
+        (
+            serving_examples._version_dir(e["model"], None, e["version"]),
+            serving_examples.Example(e["model"], e["signature"], e["input_exprs"]),
+        )
+        for e in json.loads((docs / serving_examples.INDEX_FILE).read_text())
+    ]
+
+    def go():
+        if one_process:
+            return serving_examples.run_saved_model_cli(runs)
+        return [serving_examples.run_saved_model_cli([run]) for run in runs]
+
+    return go, len(runs)
+
+
 def main(argv):
     del argv
     import keras
 
+    from vocal_xai import serving_check, zoo
     from vocal_xai.data import corpus as corpus_lib
     from vocal_xai.data import synthetic
     from vocal_xai.models.dcgan import dcgan_backbone
 
     rows = []
 
-    def row(name, ours, baseline):
-        a = common.median_seconds(ours, repeats=FLAGS.repeats)
-        b = common.median_seconds(baseline, repeats=FLAGS.repeats)
+    def row(name, ours, baseline, warmup=1):
+        a = common.median_seconds(ours, repeats=FLAGS.repeats, warmup=warmup)
+        b = common.median_seconds(baseline, repeats=FLAGS.repeats, warmup=warmup)
         rows.append([name, f"{a:.2f}", f"{b:.2f}", f"{a / b:.2f}"])
 
     row(
@@ -121,6 +188,16 @@ def main(argv):
             _load_split(corpus, retrace=False),
             _load_split(corpus, retrace=True),
         )
+    row("GAN evaluation: its 4 C2STs", _c2st_tests(shared=True), _c2st_tests(shared=False))
+    shipped = serving_check.find_saved_models(zoo.root())
+    row(
+        f"serving check of the {len(shipped)} shipped models",
+        _serving_check(shipped, one_process=True),
+        _serving_check(shipped, one_process=False),
+        warmup=0,  # fresh processes: nothing to warm
+    )
+    (ours, count), (baseline, _) = _serving_examples(True), _serving_examples(False)
+    row(f"saved_model_cli runs of the {count} REST examples", ours, baseline, warmup=0)
     common.print_table(
         "Start-up costs, the project's against the baseline it replaced",
         ["step", "median s", "baseline s", "ratio"],

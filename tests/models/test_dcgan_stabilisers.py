@@ -137,13 +137,14 @@ def test_r1_is_the_squared_input_gradient_of_the_real_logits():
 @pytest.mark.slow
 def test_r1_shrinks_the_discriminator_gradient():
     # Same data, same seeds: the penalised discriminator ends with the
-    # smaller input gradient at the real excerpts.
+    # smaller input gradient at the real excerpts (after 5 steps a quarter of
+    # the other's, after 10 steps 0.29).
     real = random_log_mel(8, seed=1)
     labels = tf.constant([0, 1] * 4, tf.int32)
     norms = {}
     for gamma in (0.0, 3000.0):
         gan = _gan(seed=2, r1_gamma=gamma, learning_rate=2e-3)
-        for _ in range(10):
+        for _ in range(5):
             gan.train_step((real, labels))
         with tf.GradientTape() as tape:
             tape.watch(real)
