@@ -11,19 +11,28 @@ import pytest
 from vocal_xai import export, zoo
 
 # One process that imports only TensorFlow runs every shipped detector and
-# generator: argv[1] is a JSON list of [kind, SavedModel folder, output file].
+# generator: argv[1] is a JSON list of [kind, SavedModel folder, output file,
+# saved_model_cli runs]. Each run [signature, --inputs, --outdir] calls what
+# ``saved_model_cli run --dir D --tag_set serve --signature_def S --inputs I
+# --outdir O`` calls, without a TensorFlow import per run.
 FRESH = r"""
 import json
 import sys
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.tools import saved_model_cli
 x, z, c = (tf.constant(np.load(sys.argv[i])) for i in (2, 3, 4))
-for kind, path, out in json.loads(sys.argv[1]):
+for kind, path, out, cli_runs in json.loads(sys.argv[1]):
     serve = tf.saved_model.load(path).signatures["serving_default"]
     if kind == "detector":
         np.save(out, serve(log_mel=x)["logit"].numpy())
     else:
         np.save(out, serve(z=z, class_id=c)["log_mel"].numpy())
+    for signature, inputs, outdir in cli_runs:
+        feeds = saved_model_cli.load_inputs_from_input_arg_string(inputs, "", "")
+        saved_model_cli.run_saved_model_with_feed_dict(
+            path, "serve", signature, feeds, outdir, overwrite_flag=False
+        )
 assert "vocal_xai" not in sys.modules and "tensorflow_io" not in sys.modules
 """
 
@@ -41,84 +50,86 @@ Z = np.random.default_rng(0).standard_normal((4, 128)).astype(np.float32)
 C = np.array([0, 1, 0, 1], np.int32)
 
 
+# The saved_model_cli runs of each kind: signature and --inputs (files of the
+# fixture's folder).
+CLI_RUNS = {
+    "detector": [
+        ("serving_default", "log_mel={folder}/x.npy"),
+        ("frames", "waveform={folder}/w.npy"),
+    ],
+    "generator": [("serving_default", "z={folder}/z.npy;class_id={folder}/c.npy")],
+}
+
+
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory):
     """What every shipped detector (logits of ``X``) and generator (log-mel
     of ``Z``, ``C``) serves in one fresh process that imports only
-    TensorFlow: (name, version) -> array. The inputs are in the folder
-    ``fresh["inputs"]``."""
+    TensorFlow, and the outputs of its ``CLI_RUNS`` under saved_model_cli:
+    (name, version) -> array, and (name, version, signature) -> {output
+    name -> array}."""
     folder = tmp_path_factory.mktemp("fresh")
-    for name, array in (("x", X), ("z", Z), ("c", C)):
+    for name, array in (("x", X), ("z", Z), ("c", C), ("w", np.zeros((1, 22050), np.float32))):
         np.save(folder / f"{name}.npy", array)
     models = [(name, version) for name, version in SHIPPED if name in ("detector", "generator")]
     outputs = {model: folder / "{}-{}.npy".format(*model) for model in models}
+    cli = {
+        (name, version, signature): (
+            inputs.format(folder=folder),
+            folder / f"{name}-{version}-cli" / signature,
+        )
+        for name, version in models
+        for signature, inputs in CLI_RUNS[name]
+    }
     jobs = [
-        [name, str(zoo.resolve(name, version)), str(outputs[name, version])]
+        [
+            name,
+            str(zoo.resolve(name, version)),
+            str(outputs[name, version]),
+            [
+                [s, inputs, str(out)]
+                for (n, v, s), (inputs, out) in cli.items()
+                if (n, v) == (name, version)
+            ],
+        ]
         for name, version in models
     ]
     (folder / "fresh.py").write_text(FRESH)
     inputs = [str(folder / f"{name}.npy") for name in ("x", "z", "c")]
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, str(folder / "fresh.py"), json.dumps(jobs), *inputs],
-        check=True,
-        capture_output=True,
-    )
-    return {**{model: np.load(path) for model, path in outputs.items()}, "inputs": folder}
-
-
-def _cli(path, signature, inputs, outdir):
-    """``saved_model_cli run`` of one signature; the outputs' arrays by name."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tensorflow.python.tools.saved_model_cli",
-            "run",
-            "--dir",
-            str(path),
-            "--tag_set",
-            "serve",
-            "--signature_def",
-            signature,
-            "--inputs",
-            inputs,
-            "--outdir",
-            str(outdir),
-        ],
         capture_output=True,
         text=True,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    return {p.stem: np.load(p) for p in outdir.glob("*.npy")}
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {
+        **{model: np.load(path) for model, path in outputs.items()},
+        **{key: {p.stem: np.load(p) for p in out.glob("*.npy")} for key, (_, out) in cli.items()},
+    }
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name, version", [v for v in SHIPPED if v[0] == "detector"])
-def test_shipped_detector_in_fresh_process(name, version, fresh, tmp_path):
+def test_shipped_detector_in_fresh_process(name, version, fresh):
     keras_model = zoo.load_detector(name, version)
     served = fresh[(name, version)]
     np.testing.assert_allclose(served, keras_model(X)["logit"].numpy()[:, 0], atol=1e-5, rtol=0)
-
-    np.save(tmp_path / "w.npy", np.zeros((1, 22050), np.float32))
-    path = zoo.resolve(name, version)
-    for signature, arg in [
-        ("serving_default", f"log_mel={fresh['inputs'] / 'x.npy'}"),
-        ("frames", f"waveform={tmp_path / 'w.npy'}"),
-    ]:
-        probability = _cli(path, signature, arg, tmp_path / signature)["probability"]
-        assert probability.shape == ((4,) if signature == "serving_default" else (1, 67))
+    for signature, shape in (("serving_default", (4,)), ("frames", (1, 67))):
+        probability = fresh[(name, version, signature)]["probability"]
+        assert probability.shape == shape
         assert np.all((probability >= 0) & (probability <= 1))
+    np.testing.assert_allclose(
+        fresh[(name, version, "serving_default")]["logit"], served, atol=1e-6, rtol=0
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name, version", [v for v in SHIPPED if v[0] == "generator"])
-def test_shipped_generator_in_fresh_process(name, version, fresh, tmp_path):
+def test_shipped_generator_in_fresh_process(name, version, fresh):
     served = fresh[(name, version)]
     keras_model = zoo.load_generator(name, version)
     np.testing.assert_allclose(served, keras_model({"z": Z, "class": C}).numpy(), atol=1e-5, rtol=0)
-    inputs = fresh["inputs"]
-    arg = f"z={inputs / 'z.npy'};class_id={inputs / 'c.npy'}"
-    cli = _cli(zoo.resolve(name, version), "serving_default", arg, tmp_path / "cli")
+    cli = fresh[(name, version, "serving_default")]
     np.testing.assert_allclose(cli["log_mel"], served, atol=1e-6)
 
 
