@@ -218,6 +218,17 @@ def test_check_runs_every_model_in_one_process_past_a_failing_one(zoo):
     assert all(run.ok for run in second.runs.values())
 
 
+@pytest.mark.slow
+def test_the_process_that_runs_the_models_reads_the_op_registry(zoo, monkeypatch):
+    monkeypatch.setattr(serving_check, "_core_cache", {})
+    monkeypatch.setattr(serving_check, "_CORE_SCRIPT", "raise SystemExit(1)")  # not called
+    report = serving_check.check([zoo / "good" / "1"])
+    assert report.ok, report.models[0].problems
+    assert serving_check._core_cache["MatMul"] and "NoSuchOp" not in serving_check._core_cache
+    with pytest.raises(RuntimeError, match="op registry check to exit 0"):
+        serving_check.non_core_ops({"NoSuchOp"})  # an op the run did not look up
+
+
 def test_check_flags_a_wrong_example_input(zoo):
     report = serving_check.check(
         [zoo / "good" / "1"], example_inputs={zoo / "good" / "1": {"nope": {}}}

@@ -389,10 +389,17 @@ def write():
 
 with np.load(inputs_file, allow_pickle=False) as arrays:
     plan = json.loads(str(arrays["__plan__"]))  # [[path, key, [input names]], ...]
+    ops = json.loads(str(arrays["__ops__"]))  # op types to look up in the registry
     feeds_of = [
         {name: arrays[f"c{j}_input{i}"] for i, name in enumerate(names)}
         for j, (_, _, names) in enumerate(plan)
     ]
+# The op registry of a process that imported only TensorFlow, before any load.
+from tensorflow.python.framework import op_def_registry
+
+assert "tensorflow_io" not in sys.modules, "tensorflow_io was imported"
+results["__registered__"] = sorted(op for op in ops if op_def_registry.get(op) is not None)
+write()
 loaded = {}  # path -> (model, load error)
 for j, (path, key, _) in enumerate(plan):
     if path not in loaded:
@@ -432,14 +439,16 @@ for j, (path, key, _) in enumerate(plan):
 """
 
 
-def _run_calls(calls, timeout):
+def _run_calls(calls, timeout, ops=()):
     """Make every call (path, signature key, {input name -> array}) in one
     fresh process that loads each SavedModel once, as a server loads the
     models of its configuration; results are written after every call, so a
-    crash or timeout names the calls it stopped. Returns a RunResult per
-    call, in order."""
+    crash or timeout names the calls it stopped. Before any load the process
+    also looks ``ops`` up in its registry, for ``_registered_in_core``.
+    Returns a RunResult per call, in order."""
     if not calls:
         return []
+    ops = sorted(set(ops) - set(_core_cache))
     plan = [[str(pathlib.Path(path).resolve()), key, list(feeds)] for path, key, feeds in calls]
     arrays = {
         f"c{j}_input{i}": value
@@ -448,7 +457,12 @@ def _run_calls(calls, timeout):
     }
     with tempfile.TemporaryDirectory(prefix="serving-check-") as tmp:
         tmp = pathlib.Path(tmp)
-        np.savez(tmp / "inputs.npz", __plan__=np.array(json.dumps(plan)), **arrays)
+        np.savez(
+            tmp / "inputs.npz",
+            __plan__=np.array(json.dumps(plan)),
+            __ops__=np.array(json.dumps(ops)),
+            **arrays,
+        )
         result_file = tmp / "result.json"
         cmd = [sys.executable, "-c", _RUN_SCRIPT, str(tmp / "inputs.npz"), str(result_file)]
         try:
@@ -467,6 +481,9 @@ def _run_calls(calls, timeout):
         except subprocess.TimeoutExpired:
             stopped = f"timed out after {timeout * len(calls)} s ({timeout} s per signature)"
         results = json.loads(result_file.read_text()) if result_file.is_file() else {}
+    if "__registered__" in results:
+        registered = set(results["__registered__"])
+        _core_cache.update({op: op in registered for op in ops})
     runs = []
     for j, (_, key, feeds) in enumerate(calls):
         fed = {name: list(value.shape) for name, value in feeds.items()}
@@ -563,19 +580,9 @@ def check(paths, timeout=300, example_inputs=None, run=True):
             continue
         if not report.signatures:
             report.problems.append("no signature to serve")
-    # One registry lookup for every model's ops, then per model from the cache.
-    _registered_in_core(set().union(*(r.op_types for r in reports)) - PYTHON_CALLBACK_OPS)
     calls, owners = [], []  # every model's calls, made in one fresh process
     for report in reports:
-        if not report.op_types:
-            continue
-        report.non_core_ops = non_core_ops(report.op_types)
-        if report.non_core_ops:
-            report.problems.append(
-                f"non-core ops {sorted(report.non_core_ops)}: a server without this Python code "
-                f"can't run them"
-            )
-        if run and report.signatures:
+        if run and report.op_types and report.signatures:
             try:
                 planned, report.runs = _plan(
                     report.path, report.signatures, example_inputs.get(report.path.resolve())
@@ -585,9 +592,21 @@ def check(paths, timeout=300, example_inputs=None, run=True):
                 continue
             calls += [(report.path, key, feeds) for key, feeds in planned.items()]
             owners += [report] * len(planned)
-    for report, result in zip(owners, _run_calls(calls, timeout), strict=True):
+    # One registry lookup for every model's ops (in the process that runs the
+    # calls, if any), then per model from the cache.
+    ops = set().union(*(r.op_types for r in reports)) - PYTHON_CALLBACK_OPS
+    for report, result in zip(owners, _run_calls(calls, timeout, ops), strict=True):
         report.runs[result.signature] = result
+    _registered_in_core(ops)
     for report in reports:
+        if not report.op_types:
+            continue
+        report.non_core_ops = non_core_ops(report.op_types)
+        if report.non_core_ops:
+            report.problems.append(
+                f"non-core ops {sorted(report.non_core_ops)}: a server without this Python code "
+                f"can't run them"
+            )
         report.runs = {key: report.runs[key] for key in report.signatures if key in report.runs}
         for key, result in report.runs.items():
             if not result.ok:
