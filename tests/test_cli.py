@@ -83,6 +83,29 @@ def test_a_normal_run_prints_no_tensorflow_log_lines(script):
     assert loud.returncode == 0 and "Unable to register cuFFT factory" in loud.stderr
 
 
+LATE_IMPORT = r"""
+import sys
+from vocal_xai import cli
+
+cli.quiet_logs()
+assert "tensorflow" not in sys.modules  # nothing paid before it is needed
+import tensorflow as tf
+
+loaders = type(tf.__loader__).__name__, type(tf.__spec__.loader).__name__
+print(*loaders, float(tf.reduce_sum(tf.ones(2))))
+"""
+
+
+@pytest.mark.slow
+def test_tensorflow_is_imported_when_needed_and_quietly(tmp_path):
+    path = tmp_path / "late.py"
+    path.write_text(LATE_IMPORT)
+    result = _run(path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["SourceFileLoader", "SourceFileLoader", "2.0"]
+    assert result.stderr.strip() == "", result.stderr
+
+
 def test_help_exits_zero_and_lists_the_flags(script):
     result = _run(script, "--help")
     assert result.returncode == 0 and "--rate" in result.stdout

@@ -21,7 +21,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-    from vocal_xai import serving_check, zoo
+    from vocal_xai import serving_check
     from vocal_xai.errors import ParameterError
 
     try:
@@ -29,6 +29,8 @@ def main(argv):
     except ParameterError as e:
         raise app.UsageError(str(e)) from e
     if not paths:
+        from vocal_xai import zoo
+
         paths = serving_check.find_saved_models(zoo.root())
         if not paths:
             sys.exit(f"serving check failed: no SavedModel under the zoo root {zoo.root()}")

@@ -7,6 +7,8 @@ A tool or recipe ends with ``cli.run(main)`` instead of absl's
 it can set TensorFlow's log level before TensorFlow is first imported.
 """
 
+import importlib.abc
+import importlib.util
 import logging
 import os
 import sys
@@ -55,27 +57,56 @@ def quiet_logs(verbose=False):
     them. Call it before TensorFlow is imported; an explicit
     ``TF_CPP_MIN_LOG_LEVEL`` in the environment wins.
 
-    Without ``verbose`` it imports TensorFlow itself with the process's
-    stderr pointed at the null device: the CUDA plugins' "Unable to register
-    ... factory" lines are written while TensorFlow loads, whatever the log
-    level. An import that fails still raises, with its Python message.
+    Without ``verbose``, TensorFlow's first import, whenever the program
+    makes it, runs with the process's stderr pointed at the null device: the
+    CUDA plugins' "Unable to register ... factory" lines are written while
+    TensorFlow loads, whatever the log level. A program that stops before
+    it needs TensorFlow (a bad flag, a missing file) never pays its import.
+    An import that fails still raises, with its Python message.
     """
     if verbose:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    fd = sys.stderr.fileno()
-    saved, null = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(null, fd)
-        import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, fd)
-        os.close(saved)
-        os.close(null)
+    if "tensorflow" not in sys.modules and not any(
+        isinstance(finder, _QuietImport) for finder in sys.meta_path
+    ):
+        sys.meta_path.insert(0, _QuietImport())
+
+
+class _QuietImport(importlib.abc.MetaPathFinder):
+    """Finds ``tensorflow`` once, as the other finders do, and has it loaded
+    with stderr pointed at the null device (``_QuietLoader``)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+class _QuietLoader(importlib.abc.Loader):
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        module.__loader__ = module.__spec__.loader = self.loader
+        sys.stderr.flush()
+        fd = sys.stderr.fileno()
+        saved, null = os.dup(fd), os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, fd)
+            self.loader.exec_module(module)
+        finally:
+            os.dup2(saved, fd)
+            os.close(saved)
+            os.close(null)
 
 
 class LibraryLogFilter(logging.Filter):
