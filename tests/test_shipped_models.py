@@ -73,27 +73,15 @@ def fresh(tmp_path_factory):
         np.save(folder / f"{name}.npy", array)
     models = [(name, version) for name, version in SHIPPED if name in ("detector", "generator")]
     outputs = {model: folder / "{}-{}.npy".format(*model) for model in models}
-    cli = {
-        (name, version, signature): (
-            inputs.format(folder=folder),
-            folder / f"{name}-{version}-cli" / signature,
-        )
-        for name, version in models
-        for signature, inputs in CLI_RUNS[name]
-    }
-    jobs = [
-        [
-            name,
-            str(zoo.resolve(name, version)),
-            str(outputs[name, version]),
-            [
-                [s, inputs, str(out)]
-                for (n, v, s), (inputs, out) in cli.items()
-                if (n, v) == (name, version)
-            ],
-        ]
-        for name, version in models
-    ]
+    cli, jobs = {}, []  # (name, version, signature) -> --outdir; the script's jobs
+    for name, version in models:
+        runs = []
+        for signature, inputs in CLI_RUNS[name]:
+            cli[name, version, signature] = folder / f"{name}-{version}-cli" / signature
+            runs.append(
+                [signature, inputs.format(folder=folder), str(cli[name, version, signature])]
+            )
+        jobs.append([name, str(zoo.resolve(name, version)), str(outputs[name, version]), runs])
     (folder / "fresh.py").write_text(FRESH)
     inputs = [str(folder / f"{name}.npy") for name in ("x", "z", "c")]
     done = subprocess.run(
@@ -104,7 +92,7 @@ def fresh(tmp_path_factory):
     assert done.returncode == 0, done.stderr[-3000:]
     return {
         **{model: np.load(path) for model, path in outputs.items()},
-        **{key: {p.stem: np.load(p) for p in out.glob("*.npy")} for key, (_, out) in cli.items()},
+        **{key: {p.stem: np.load(p) for p in out.glob("*.npy")} for key, out in cli.items()},
     }
 
 
