@@ -675,7 +675,7 @@ def main(argv):
 
     # 4. Explanations: the logit, then each unit, maximised (vocal prior).
     generator = zoo.load_generator(str(generator_dir))
-    valid = pipeline.load_split(corpus, "valid", FLAGS.cache_dir)
+    valid = pipeline.load_split(corpus, "valid", FLAGS.cache_dir, progress=True)
     explained, explanations = {}, []
     jobs = [("logit:0", FLAGS.seeds)] + [(f"embedding_64:{u}", FLAGS.unit_seeds) for u in units]
     for neuron, seeds in jobs:

@@ -41,6 +41,20 @@ def test_load_split_features_and_labels(tiny_corpus):
 
 
 @pytest.mark.slow
+def test_load_split_progress_counts_the_songs(tiny_corpus, capsys):
+    corpus = corpus_lib.read_corpus(tiny_corpus)
+    quiet = pipeline.load_split(corpus, "train")
+    assert capsys.readouterr().out == ""
+    shown = pipeline.load_split(corpus, "train", progress=True)
+    out = capsys.readouterr().out
+    n = len(corpus.songs("train"))
+    assert out.startswith(f"log-mel of the train split ({n} songs)\n")
+    assert f"{n}/{n}" in out
+    for a, b in zip(quiet.features, shown.features, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.slow
 def test_feature_cache_is_written_and_reused(tiny_corpus, tmp_path, monkeypatch):
     corpus = corpus_lib.read_corpus(tiny_corpus)
     cache = tmp_path / "cache"

@@ -15,10 +15,11 @@ import dataclasses
 import math
 import pathlib
 
+import keras
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import spectral
+from vocal_xai import cli, spectral
 from vocal_xai.errors import SKIP_HINT, AudioDecodeError, ParameterError
 
 HALF = spectral.EXCERPT_FRAMES // 2  # 57 frames either side of the centre
@@ -161,15 +162,27 @@ def feature_dataset(songs, cache_dir=None):
     return ds
 
 
-def load_split(corpus, split, cache_dir=None):
+def load_split(corpus, split, cache_dir=None, progress=False):
     """Materialise the log-mel and labels of one split.
+
+    Args:
+        progress: show a progress bar over the split's songs (decoding and
+            the front-end take minutes on a large corpus the first time).
 
     Raises:
         AudioDecodeError: naming the first song whose audio fails to decode.
     """
     songs = corpus.songs(split)
+    if progress:
+        print(f"log-mel of the {split} split ({len(songs)} songs)", flush=True)
+    bar = keras.utils.Progbar(
+        len(songs), unit_name="song", verbose=cli.progress_verbosity(progress)
+    )
+    pairs = []
     try:
-        pairs = [(f.numpy(), l.numpy()) for f, l in feature_dataset(songs, cache_dir)]
+        for f, l in feature_dataset(songs, cache_dir):
+            pairs.append((f.numpy(), l.numpy()))
+            bar.add(1)
     except tf.errors.OpError:
         _raise_for_undecodable(songs)
         raise

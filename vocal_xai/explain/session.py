@@ -23,7 +23,9 @@ def open_splits(data_dir, splits, cache_dir=None):
     SplitFeatures})``."""
     corpus = defaults.open_corpus(data_dir, default_corpus_dir(cache_dir), splits=splits)
     features = cache.user_cache_dir(cache_dir) / "features"
-    return corpus, {split: pipeline.load_split(corpus, split, features) for split in splits}
+    return corpus, {
+        split: pipeline.load_split(corpus, split, features, progress=True) for split in splits
+    }
 
 
 def reference_cache(detector, valid_songs, cache_dir=None, detector_output="auto"):

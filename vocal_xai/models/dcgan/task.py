@@ -171,7 +171,7 @@ def train_guide(config, corpus, model_dir, strategy, cache_dir=None, verbose="au
         cache_dir,
         verbose=bool(verbose),
     )
-    valid = pipeline.load_split(corpus, "valid", cache_dir)
+    valid = pipeline.load_split(corpus, "valid", cache_dir, progress=True)
     error = detector_task.excerpt_error(guide, valid, seed=config.seed)
     guide = guide.logit_model()
     guide.trainable = False
@@ -217,7 +217,7 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
     """
     model_dir = pathlib.Path(model_dir)
     chief = training.is_chief(strategy)
-    train_split = pipeline.load_split(corpus, "train", cache_dir)
+    train_split = pipeline.load_split(corpus, "train", cache_dir, progress=True)
     mean, std = pipeline.band_stats(train_split.features)
     class_guide, guide_info = train_guide(config, corpus, model_dir, strategy, cache_dir, verbose)
     gan = build(config, mean, std, strategy, class_guide)
@@ -290,8 +290,8 @@ EVALUATED_SPLITS = ("train", "valid")
 def run_evaluation(generator, detector, corpus, cache_dir=None, num_samples=5000, seed=0, **kwargs):
     """``evaluation.evaluate`` on the train and valid splits of ``corpus``:
     a ``GeneratorEvaluation``."""
-    train = pipeline.load_split(corpus, "train", cache_dir)
-    valid = pipeline.load_split(corpus, "valid", cache_dir)
+    train = pipeline.load_split(corpus, "train", cache_dir, progress=True)
+    valid = pipeline.load_split(corpus, "valid", cache_dir, progress=True)
     return evaluation.evaluate(generator, detector, train, valid, num_samples, seed, **kwargs)
 
 

@@ -81,8 +81,8 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose=True):
     """
     model_dir = pathlib.Path(model_dir)
     chief = training.is_chief(strategy)
-    train_split = pipeline.load_split(corpus, "train", cache_dir)
-    valid_split = pipeline.load_split(corpus, "valid", cache_dir)
+    train_split = pipeline.load_split(corpus, "train", cache_dir, progress=True)
+    valid_split = pipeline.load_split(corpus, "valid", cache_dir, progress=True)
     mean, std = pipeline.band_stats(train_split.features)
     detector, trainable, optimizer, loss = build(config, mean, std, strategy)
 
@@ -166,8 +166,8 @@ def evaluate(detector, corpus, cache_dir=None, real_recordings=None):
     threshold picked on valid, and never picked on the recordings), and the
     verdict against its target. Without one the metrics are unchanged.
     """
-    valid = pipeline.load_split(corpus, "valid", cache_dir)
-    test = pipeline.load_split(corpus, "test", cache_dir)
+    valid = pipeline.load_split(corpus, "valid", cache_dir, progress=True)
+    test = pipeline.load_split(corpus, "test", cache_dir, progress=True)
     metrics = evaluation.evaluate(detector, valid, test)
     if real_recordings is not None:
         threshold = real_check.DEFAULT_THRESHOLD
