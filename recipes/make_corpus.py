@@ -12,14 +12,16 @@ brass with vibrato, plucked and struck instruments, detuned unisons, heavy
 percussion), more kinds of singer, harmonised backing vocals, reverberation
 and mastering; version 1 is the corpus detectors 1-3 trained on. Version 3
 adds orchestral tutti in halls, loud bright mastering and brighter singers,
-in a larger corpus (144, 32 and 32 songs). The same seed and version give
-byte-identical files.
+in a larger corpus (144, 32 and 32 songs); version 4 plays its lead and
+tutti instruments with motion (drifting bodies, brightness swings,
+re-articulated notes). The same seed and version give byte-identical files.
 
 Run it from the repository root:
 
 ```
 python recipes/make_corpus.py --out=corpora/synthetic-v2
 python recipes/make_corpus.py --out=corpora/synthetic-v3 --version=3
+python recipes/make_corpus.py --out=corpora/synthetic-v4 --version=4
 python recipes/make_corpus.py --out=corpora/synthetic --version=1
 python recipes/make_corpus.py --out=/tmp/corpus --seed=1 --workers=1 --songs=8,2,2
 ```
@@ -36,8 +38,8 @@ flags.DEFINE_integer("workers", 2, "Processes synthesising songs.", lower_bound=
 flags.DEFINE_enum(
     "version",
     "2",
-    ["1", "2", "3"],
-    "Corpus version (1: the corpus of detectors 1-3; 2: of detector 4).",
+    ["1", "2", "3", "4"],
+    "Corpus version (1: the corpus of detectors 1-3; 2: of detector 4; 3: of detector 5).",
 )
 flags.DEFINE_list("songs", None, "Songs in train,valid,test; default: the version's sizes.")
 flags.mark_flag_as_required("out")

@@ -70,6 +70,50 @@ INSTRUMENT_PINS = {
     "viola": ("d3a3e3e596b9b253", "4cdb1605f21ccd77"),
     "violin": ("5a347a06ea42d9e9", "107db91878c6c6db"),
 }
+# The pins above were made where numpy has AVX-512 code for float64 exp, log
+# and sin. Elsewhere (``dsp.numpy_vector_kind``) it uses the C library, which
+# rounds some drawn settings, and a few of the played samples, differently.
+_BASELINE_LEAD_PINS = {
+    ("bowed", 0): ("426cee3e903cf2f9", "f72ab9f46060e19e"),
+    ("bowed", 1): ("7bfa04c2e48da73a", "91045a8f622d9ebf"),
+    ("bowed", 2): ("a21a5c4a7494a5cc", "cb92b3d9b1774020"),
+    ("bowed", 3): ("9d934f386d6ccdb5", "ff1794a27db7b1d8"),
+    ("reed", 0): ("9ba9436d2fe77b74", "3177952fbd89064f"),
+    ("reed", 1): ("e9488731af69c277", "a9f6b15ca38f9d7c"),
+    ("reed", 2): ("e7c66b49b11e161f", "2abbfbfa709f75c3"),
+    ("reed", 3): ("83a9835ef3ecfd8d", "d70994ba53fd34fb"),
+    ("synth", 2): ("20f8ba17a616fbd7", "4710b1cb7d9e7cdd"),
+}
+_BASELINE_INSTRUMENT_PINS = {
+    "accordion": ("a3dae5dee289ae2c", "fea728bfab7976a3"),
+    "cello": ("44afbf3a33bceaae", "69f3944613a2d3f2"),
+    "cellos": ("c8b4ef648aa471cf", "f0abc0ef0e5ed469"),
+    "clarinet": ("0ef4e9efd05d55ae", "82b38cebf46c3b16"),
+    "clarinets": ("848847f17a606a9a", "21e428c3574e79a6"),
+    "electric_guitar": ("58abde36bb31d141", "eac15020171b8038"),
+    "flute": ("3a1549f26bedaf8b", "6b5a646fffdf72de"),
+    "flutes": ("cf87bb99f0d63939", "55ea6c20d056cd04"),
+    "harmonica": ("af8d143451bedb65", "dfecb3ef5649a7c1"),
+    "horn": ("fd46b951f36b236f", "d1f7fea1e94d1bbc"),
+    "horns": ("4dac066f194daa19", "044264d066512ec3"),
+    "nylon_guitar": ("8b5c925540d46fc5", "570407b1f317d307"),
+    "oboe": ("a45965fd28849555", "e780459fd37fdb90"),
+    "piano": ("fe8f51c0b686249a", "fd0826ec46ea784f"),
+    "pizzicato": ("a35aecf52dc388b8", "4bf77177ca2e3131"),
+    "saxophone": ("5f9c19cce03ff1fd", "70c026a7e91f3e42"),
+    "saxophones": ("c2c4dc553a138b0d", "1698737eaa44380d"),
+    "strings": ("1016d0820105c13e", "e0aba283bb577300"),
+    "supersaw": ("f4bf28fd7f72c2fb", "1125a33cd78a6bb5"),
+    "synth": ("89db85bd1ad73195", "eaf1d59a53067e44"),
+    "trombone": ("41868e6c2a5354b8", "f88dd1b67eb655cb"),
+    "trombones": ("1691a5bf1530a58d", "dd7225e7a0a2296a"),
+    "trumpet": ("f97487ffc513de59", "f7d4c0d73c61e5ed"),
+    "viola": ("871861549ade8a47", "4cdb1605f21ccd77"),
+    "violin": ("012b30f1b92a106d", "107db91878c6c6db"),
+}
+if dsp.numpy_vector_kind() == "baseline":
+    LEAD_PINS = {**LEAD_PINS, **_BASELINE_LEAD_PINS}
+    INSTRUMENT_PINS = {**INSTRUMENT_PINS, **_BASELINE_INSTRUMENT_PINS}
 # The chord layer's samples, and the generator's next draw after it.
 TIMBRE_PINS = {
     ("pad", 0): ("30c9a081d48dad18", "2d98c9bc70934b36"),

@@ -54,7 +54,7 @@ def test_tutti_plays_under_singing_as_without():
         rng = np.random.default_rng(11)
         stems = []
         while not stems:
-            stems = v3._tutti(rng, plan, corpus.Segment(1.0, 3.0, vocal), (1.0, 3.0), 2.0, n_buf)
+            stems = v3.tutti(rng, plan, corpus.Segment(1.0, 3.0, vocal), (1.0, 3.0), 2.0, n_buf)
         out[vocal] = stems
     assert len(out[False]) == len(out[True]) >= 1
     for (seg_a, stem_a, gain_a), (seg_b, stem_b, gain_b) in zip(out[False], out[True]):
@@ -98,7 +98,7 @@ def test_tutti_happens_at_the_style_probability(style, monkeypatch):
     plan = _plan(style, 2.0)
     rng = np.random.default_rng(3)
     counts = [
-        len(v3._tutti(rng, plan, corpus.Segment(0.0, 2.0, False), (0.0, 2.0), 0.0, 1))
+        len(v3.tutti(rng, plan, corpus.Segment(0.0, 2.0, False), (0.0, 2.0), 0.0, 1))
         for _ in range(400)
     ]
     prob, sections = v3.STYLES[style]["tutti"]

@@ -28,6 +28,18 @@ def midi_to_hz(midi):
     return 440.0 * 2.0 ** ((np.asarray(midi, np.float64) - 69.0) / 12.0)
 
 
+def numpy_vector_kind():
+    """``"avx512"`` where numpy computes float64 exp, log and sin with its own
+    AVX-512 code, else ``"baseline"`` (the C library's). The two round some
+    results differently: synthesis is exact on every machine of one kind,
+    and its float samples may differ in their last bits across kinds, far
+    below the 16-bit step of the corpus's files."""
+    from numpy.core._multiarray_umath import __cpu_features__
+
+    found = __cpu_features__.get("AVX512F") and __cpu_features__.get("AVX512_SKX")
+    return "avx512" if found else "baseline"
+
+
 def smoothstep(x):
     x = np.clip(x, 0.0, 1.0)
     return x * x * (3.0 - 2.0 * x)

@@ -117,11 +117,40 @@ def _noise_shape(kind, body_hz, body_width, body_gain):
     return dsp.unit_rms(shape)
 
 
-def body_response(inst, freqs):
-    """Fixed spectral envelope of ``inst`` at ``freqs`` (Hz), same shape."""
-    return dsp.peaks_response(freqs, inst.body_hz, inst.body_width, inst.body_gain) * dsp.lowpass(
-        freqs, inst.lowpass_hz, inst.lowpass_order
-    )
+def body_response(inst, freqs, peaks_at=None):
+    """Spectral envelope of ``inst`` at ``freqs`` (Hz), same shape: its body
+    resonances, read at ``peaks_at`` instead when given (a moved body; the
+    same shape as ``freqs``), then its low-pass."""
+    peaks_at = freqs if peaks_at is None else peaks_at
+    return dsp.peaks_response(
+        peaks_at, inst.body_hz, inst.body_width, inst.body_gain
+    ) * dsp.lowpass(freqs, inst.lowpass_hz, inst.lowpass_order)
+
+
+@dataclasses.dataclass(frozen=True)
+class Motion:
+    """How a player moves an instrument's sound while playing (corpus version
+    4): the body resonances drift and jump from note to note (bow position
+    and pressure, fingerings, embouchure), the brightness swings, and long
+    notes are re-articulated (bow changes, tonguing).
+
+    Attributes:
+        body_octaves: std of the body resonances' drift, in octaves.
+        note_octaves: std of each note's own shift of the body, in octaves.
+        tilt_db: std of the brightness swing, in dB per octave.
+        seconds: time constant of the drift and the swing (0.02-0.06 s
+            moves them at syllabic rates, 3-8 Hz).
+        rearticulate: (low, high) seconds between re-articulations of a
+            held note, or None.
+        dip: depth of the level dip at a re-articulation, 0..1.
+    """
+
+    body_octaves: float
+    note_octaves: float
+    tilt_db: float
+    seconds: float
+    rearticulate: tuple = None
+    dip: float = 0.5
 
 
 def plan_line(rng, onset, duration, midi, inst):
@@ -141,13 +170,15 @@ def _player(rng, notes, inst):
     )
 
 
-def render_line(rng, notes, inst):
+def render_line(rng, notes, inst, motion=None):
     """Render a line of notes (onsets from its start) played by ``inst``.
 
     Args:
         rng: random generator.
         notes: ``music.Notes``.
         inst: ``Instrument``.
+        motion: ``Motion``, or None for a fixed body (versions 2 and 3; no
+            random draw is spent on it then).
 
     Returns:
         float32 samples from the line's start to the end of its last note's
@@ -168,6 +199,10 @@ def render_line(rng, notes, inst):
     dip[1:] = np.where(legato[:-1] < 0.98, 0.0, dip[1:])
     dip[0] = 0.0
     env = dip[idx] + (1.0 - dip[idx]) * dsp.smoothstep(since / attack[idx])
+    body_shift, tilt, since_change = _motion(rng, motion, notes, t, idx, since)
+    if motion is not None:
+        rearticulated = since_change < since
+        env *= 1.0 - motion.dip * rearticulated * (1.0 - dsp.smoothstep(since_change / 0.06))
     held = notes.duration[idx] * legato[idx]
     last = idx == n_notes - 1
     env *= np.where(
@@ -198,8 +233,14 @@ def render_line(rng, notes, inst):
         f0 = dsp.midi_to_hz(midi)
         freqs = f0[:, None] * ratios
         level_db = 20.0 * np.log10(np.maximum(level, 1e-3))
-        amps = weights * body_response(inst, freqs) * dsp.partial_taper(freqs)
+        moved = None if body_shift is None else freqs * 2.0 ** -body_shift[:, None]
+        amps = weights * body_response(inst, freqs, moved) * dsp.partial_taper(freqs)
         amps = amps * ratios ** (inst.brightness * level_db[:, None] / 10.0 / 6.0206)
+        if tilt is not None:
+            # A swing of the tilt that leaves each partial's mean power as it was.
+            octaves = np.log2(ratios)
+            mean_power = np.exp(2.0 * (motion.tilt_db / 20.0 * np.log(10.0) * octaves) ** 2)
+            amps = amps * 10.0 ** (tilt[:, None] * octaves / 20.0) / np.sqrt(mean_power)
         if inst.decay > 0.0:
             rates = (1.0 + inst.decay_slope * (ratios - 1.0)) / inst.decay
             amps = amps * np.exp(-since[:, None] * rates)
@@ -212,10 +253,34 @@ def render_line(rng, notes, inst):
         y[delay:] += voice[: len(y) - delay]
 
     # Noise with the instrument's shape: sustained, plus a burst at each attack.
-    burst = np.exp(-since / (0.5 * attack[idx] + 0.02))
+    burst = np.exp(-since_change / (0.5 * attack[idx] + 0.02))
     noise_level = 10.0 ** (inst.noise_db / 20.0) * env
     noise_level = noise_level + 10.0 ** (inst.attack_noise_db / 20.0) * burst * env.max()
     return y + dsp.shaped_noise(rng, noise_level[:, None] * inst.noise_shape[None, :])
+
+
+def _motion(rng, motion, notes, t, idx, since):
+    """Body shift (octaves) and tilt (dB/octave) per control point (None
+    without ``motion``), and the time since the last onset or
+    re-articulation."""
+    if motion is None:
+        return None, None, since
+    n = len(t)
+    jumps = motion.note_octaves * rng.standard_normal(len(notes.onset))
+    shift = dsp.smooth(jumps[idx], 0.015) + motion.body_octaves * dsp.smooth_noise(
+        rng, n, motion.seconds
+    )
+    tilt = motion.tilt_db * dsp.smooth_noise(rng, n, motion.seconds)
+    since_change = since.copy()
+    if motion.rearticulate is not None:
+        lo, hi = motion.rearticulate
+        for k, (onset, length) in enumerate(zip(notes.onset, notes.duration)):
+            change = onset + rng.uniform(lo, hi)
+            while change < onset + length - 0.1:
+                after = (idx == k) & (t >= change)
+                since_change[after] = t[after] - change
+                change += rng.uniform(lo, hi)
+    return shift, tilt, since_change
 
 
 def _partial_count(inst, min_f0):

@@ -27,6 +27,7 @@ the vocal stem, reverberation included, is zero outside the ``sing`` segments.
 """
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -236,7 +237,7 @@ def _render_backing(rng, plan, n_buf_ctrl, styles):
     return out
 
 
-def _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db, styles, more=None):
+def _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db, styles, more=None, motion=None):
     """Lead stems, one per section where a lead plays.
 
     Long non-vocal segments are cut into sections of 4-10 s, each with its own
@@ -250,6 +251,8 @@ def _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db, styles, more=None
             lead plays there or not (and whatever the label), giving a list
             of further ``(section, stem, gain_db)`` that play in it;
             ``gain_db`` is the level a lead would have there.
+        motion: None, or ``motion(rng, inst)`` giving the
+            ``instruments.Motion`` of each lead instrument once it is drawn.
 
     Returns:
         List of ``(section, stem, gain_db)`` as ``v1._render_leads``.
@@ -257,6 +260,9 @@ def _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db, styles, more=None
     names = styles[plan["style"]]["leads"]
     chosen = rng.choice(names, int(rng.integers(1, 4)), replace=False)
     insts = [instruments.draw_instrument(rng, str(name)) for name in chosen]
+    renders = [instruments.render_line] * len(insts)
+    if motion is not None:
+        renders = [functools.partial(instruments.render_line, motion=motion(rng, i)) for i in insts]
     sections = []
     for seg in segments:
         if seg.vocal or seg.end - seg.start < 12.0:
@@ -283,10 +289,11 @@ def _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db, styles, more=None
             stems.extend(more(rng, plan, seg, (a, b), gain_db, n_buf))
         if not playing or b - a < 0.8:
             continue
-        inst = insts[int(rng.integers(0, len(insts)))]
+        which = int(rng.integers(0, len(insts)))
+        inst = insts[which]
         register = music.sub_register(rng, inst.register)
         stem = song.lead_stem(
-            rng, plan, (a, b), register, n_buf, inst, instruments.plan_line, instruments.render_line
+            rng, plan, (a, b), register, n_buf, inst, instruments.plan_line, renders[which]
         )
         stems.append((seg, stem, gain_db))
     return stems
@@ -298,9 +305,9 @@ class Recipe:
 
     ``stream`` keys the song's random stream ``[seed, index, stream]``;
     ``styles``, ``voice_types`` and ``singer`` are the tables above (or a
-    later version's); ``more_leads`` is ``_render_leads``' hook and
-    ``mastering(rng, style)`` gives the ``effects.Mastering`` ranges of a
-    song of that style.
+    later version's); ``more_leads`` and ``motion`` are ``_render_leads``'
+    hooks and ``mastering(rng, style)`` gives the ``effects.Mastering``
+    ranges of a song of that style.
     """
 
     stream: int
@@ -312,6 +319,7 @@ class Recipe:
     vibrato_limits: tuple
     more_leads: object = None
     mastering: object = None
+    motion: object = None
 
 
 RECIPE = Recipe(
@@ -369,7 +377,7 @@ def render_song(seed, index, duration, recipe):
     )
     band = _render_backing(rng, plan, n_buf_ctrl, recipe.styles)[:n]
     lead_stems = _render_leads(
-        rng, plan, segments, n_buf, vocal_to_acc_db, recipe.styles, recipe.more_leads
+        rng, plan, segments, n_buf, vocal_to_acc_db, recipe.styles, recipe.more_leads, recipe.motion
     )
     accompaniment = band + song.mix_leads(lead_stems, band, n)
 

@@ -25,6 +25,8 @@ song's room and mastering do not depend on whether it has a singer. What
 separates the classes stays the voice.
 """
 
+import functools
+
 from vocal_xai.data.synthetic import effects, instruments, music, song, v2
 
 DEFAULT_SPLIT_SIZES = {"train": 144, "valid": 32, "test": 32}
@@ -70,8 +72,9 @@ TUTTI_SECTIONS = (1, 2)
 TUTTI_GAIN_DB = (-6.0, 0.0)
 
 
-def _tutti(rng, plan, section, span, gain_db, n_buf):
-    """The sections of a tutti in one part of a song (``v2._render_leads``' hook)."""
+def tutti(rng, plan, section, span, gain_db, n_buf, motion=None):
+    """The sections of a tutti in one part of a song (``v2._render_leads``'
+    hook); ``motion`` as ``v2._render_leads``' (None in version 3)."""
     prob, names = STYLES[plan["style"]]["tutti"]
     if rng.random() >= prob:
         return []
@@ -79,10 +82,11 @@ def _tutti(rng, plan, section, span, gain_db, n_buf):
     stems = []
     for name in rng.choice(names, min(count, len(names)), replace=False):
         inst = instruments.draw_instrument(rng, str(name))
+        render = instruments.render_line
+        if motion is not None:
+            render = functools.partial(render, motion=motion(rng, inst))
         register = music.sub_register(rng, inst.register)
-        stem = song.lead_stem(
-            rng, plan, span, register, n_buf, inst, instruments.plan_line, instruments.render_line
-        )
+        stem = song.lead_stem(rng, plan, span, register, n_buf, inst, instruments.plan_line, render)
         stems.append((section, stem, gain_db + rng.uniform(*TUTTI_GAIN_DB)))
     return stems
 
@@ -105,7 +109,7 @@ RECIPE = v2.Recipe(
     instrumental_prob=v2.INSTRUMENTAL_SONG_PROB,
     vocal_to_acc_db=v2.VOCAL_TO_ACCOMPANIMENT_DB,
     vibrato_limits=v2.VIBRATO_LIMITS,
-    more_leads=_tutti,
+    more_leads=tutti,
     mastering=_mastering,
 )
 
