@@ -1,7 +1,7 @@
 """Deterministic synthetic singing-voice corpora in the Jamendo layout.
 
-Three versions, chosen by ``version``; each is reproducible byte for byte from
-its seed:
+Four versions, chosen by ``version``; each is reproducible byte for byte from
+its seed on one kind of machine (``dsp.numpy_vector_kind``):
 
 * version 1 (``v1``): a source-filter singer, non-vocal melodic leads with
   static spectral envelopes, and a backing band. Detectors 1-3 trained on it.
@@ -13,7 +13,11 @@ its seed:
   Detector 4 trained on it.
 * version 3 (``v3``): version 2 with orchestral tutti (several sections
   playing their own lines) in halls, loud bright mastering, brighter singers
-  and more songs.
+  and more songs. Detector 5 (not shipped) trained on it.
+* version 4 (``v4``): version 3 with its lead and tutti instruments played
+  with motion (``instruments.Motion``): drifting bodies, brightness swings,
+  re-articulated notes, so that how much the spectrum moves no longer tells
+  the singer from the instruments.
 
 ``make_corpus`` writes a corpus folder; ``synthesize_song`` makes one song.
 
@@ -23,10 +27,10 @@ The package is split by concept: ``dsp`` (oscillators, responses, noise),
 data ``lead_presets`` and ``instrument_presets``; ``tables`` says how a table
 is drawn), ``backing`` (chords, bass, drums), ``effects`` (reverberation,
 mastering), ``song`` (segments, mixing), ``writing`` (corpus folders), and
-the version recipes ``v1``, ``v2`` and ``v3`` that compose them (``versions``).
+the version recipes ``v1`` to ``v4`` that compose them (``versions``).
 """
 
-from vocal_xai.data.synthetic import v1, v2, v3  # noqa: F401  (the version recipes, as attributes)
+from vocal_xai.data.synthetic import v1, v2, v3, v4  # noqa: F401  (the version recipes, as attributes)
 
 # The package's API, which recipes, tools and tests import from here.
 from vocal_xai.data.synthetic.song import (  # noqa: F401
