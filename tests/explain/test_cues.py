@@ -206,3 +206,40 @@ def test_errors_state_the_constraint_and_the_value():
         cues.pitch_shift_track(np.zeros((1, T, F)), max_step_cents=0)
     with pytest.raises(ParameterError, match="Received: sample_rate=16000"):
         cues.f0_track(np.zeros(4096, np.float32), sample_rate=16000)
+
+
+# --------------------------------------------- what separates two classes
+
+
+def test_split_excerpts_cuts_every_stride_and_labels_the_centre():
+    from vocal_xai.data import pipeline
+
+    labels = np.zeros(300, int)
+    labels[150:] = 1
+    feats = np.arange(300 * 80, dtype=np.float32).reshape(300, 80)
+    split = pipeline.SplitFeatures(
+        names=["a", "b"], features=[feats, feats[:100]], labels=[labels, labels[:100]]
+    )
+    excerpts, centre_labels = cues.split_excerpts(split, stride=35)
+    centres = list(range(57, 300 - 58 + 1, 35))  # the 100-frame song is too short
+    assert excerpts.shape == (len(centres), 115, 80)
+    np.testing.assert_array_equal(excerpts[:, 57, 0], feats[centres, 0])
+    np.testing.assert_array_equal(centre_labels, labels[centres])
+    with pytest.raises(ParameterError, match="Received: none as long in 1 songs"):
+        cues.split_excerpts(pipeline.SplitFeatures(["b"], [feats[:100]], [labels[:100]]))
+
+
+def test_class_separation_finds_the_cue_that_differs():
+    """Class 1 has strong onsets (a loud burst every 10 frames) over the
+    same tones: onset strength separates it fully, the pitch cues do not."""
+    rng = np.random.default_rng(0)
+    base = np.log(np.maximum(np.abs(rng.normal(0.01, 0.002, (40, 115, 80))), 1e-7))
+    burst = base.copy()
+    burst[:, ::10, :] += 3.0
+    table = cues.class_separation(np.concatenate([burst, base]), np.repeat([1, 0], 40))
+    assert table["onset_db"]["auc"] == 1.0
+    assert table["onset_db"]["median_1"] > table["onset_db"]["median_0"]
+    assert table["onset_db"]["n_1"] == table["onset_db"]["n_0"] == 40
+    assert set(table) <= set(cues.excerpt_cues(base[:2]))
+    with pytest.raises(ParameterError, match="one label of 0 or 1 per excerpt"):
+        cues.class_separation(base, np.full(40, 2))

@@ -719,3 +719,70 @@ def probe_texture(
     if rt60 > 0:
         return reverberate(y, rt60, seed=seed)
     return (0.5 * y / max(float(np.max(np.abs(y))), 1e-12)).astype(np.float32)
+
+
+# ------------------------------------------------ what separates two classes
+
+EXCERPT_FRAMES = 115
+
+
+def split_excerpts(split, stride=35, frames=EXCERPT_FRAMES):
+    """Excerpts of every song of a split, cut every ``stride`` frames, and the
+    label of each one's centre frame.
+
+    Args:
+        split: ``pipeline.SplitFeatures``.
+        stride: frames between excerpt centres (35 = 0.5 s).
+        frames: frames per excerpt.
+
+    Returns:
+        (excerpts [N, frames, 80] float32, labels [N] int).
+    """
+    _check_positive(stride=stride, frames=frames)
+    half = frames // 2
+    excerpts, labels = [], []
+    for feats, frame_labels in zip(split.features, split.labels):
+        for centre in range(half, len(feats) - (frames - half) + 1, stride):
+            excerpts.append(feats[centre - half : centre - half + frames])
+            labels.append(frame_labels[centre])
+    if not excerpts:
+        raise ParameterError(
+            f"Expected songs of at least {frames} frames. "
+            f"Received: none as long in {len(split.names)} songs"
+        )
+    return np.stack(excerpts).astype(np.float32), np.asarray(labels, int)
+
+
+def class_separation(excerpts, labels):
+    """How well each cue of ``excerpt_cues`` tells class 1 from class 0.
+
+    Args:
+        excerpts: raw log-mel. [shape=(N, frames, 80)]
+        labels: 0 or 1 per excerpt, both present. [shape=(N,)]
+
+    Returns:
+        ``{cue: {"auc", "median_1", "median_0", "n_1", "n_0"}}``: the AUC of
+        the cue's value for class 1 above class 0 (0.5: no separation), over
+        the excerpts where the cue is defined, and each class's median.
+    """
+    from vocal_xai.metrics import measures
+
+    labels = np.asarray(labels)
+    if labels.shape != (len(excerpts),) or not np.isin(labels, (0, 1)).all():
+        raise ParameterError(
+            f"Expected one label of 0 or 1 per excerpt. Received: labels of shape {labels.shape}"
+        )
+    out = {}
+    for cue, values in excerpt_cues(excerpts).items():
+        ok = np.isfinite(values)
+        one, zero = values[ok & (labels == 1)], values[ok & (labels == 0)]
+        if not len(one) or not len(zero):
+            continue
+        out[cue] = {
+            "auc": measures.auc(values[ok], labels[ok]),
+            "median_1": float(np.median(one)),
+            "median_0": float(np.median(zero)),
+            "n_1": int(len(one)),
+            "n_0": int(len(zero)),
+        }
+    return out
