@@ -32,7 +32,7 @@ flags.DEFINE_string(
 flags.DEFINE_enum(
     "corpus_version",
     "2",
-    ["1", "2", "3"],
+    ["1", "2", "3", "4"],
     "Version of the synthetic default corpus (1: that of detectors 1-3).",
 )
 flags.DEFINE_string("model_dir", "runs/gan", "Checkpoints, TensorBoard logs and the evaluation.")
