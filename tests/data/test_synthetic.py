@@ -422,43 +422,14 @@ def test_draw_instrument_refuses_an_unknown_name():
         instruments.draw_instrument(np.random.default_rng(0), "kazoo")
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_version_2_instruments_have_no_moving_formants(seed):
-    """Instruments have fixed bodies: on a held pitch their spectral
-    envelope stays put while a singer's formants move with the syllables on
-    that pitch. (Across pitches and with vibrato, partials meet other body
-    peaks, and attacks and loudness change the brightness: see the next
-    test.)"""
-    rng = np.random.default_rng(seed)
-    onset = 0.3 + 0.4 * np.arange(8)
-    duration = np.full(8, 0.4)
-    midi = np.full(8, 59.0)
-    f0_max = float(dsp.midi_to_hz(midi.max() + 1.0))
-    singer = voice.draw_singer(rng, "baritone", v2.SINGER)
-    notes, syllables = voice.plan_vocal_phrase(
-        rng, onset, duration, midi, singer, vib_limits=v2.VIBRATO_LIMITS
-    )
-    vocal_var = _band_envelope_variance(voice.sing_phrase(rng, notes, syllables, singer), f0_max)
-    # Solo instruments only: the players of a section beat against each other.
-    for name in ("violin", "cello", "saxophone", "trumpet", "clarinet"):
-        inst = dataclasses.replace(
-            instruments.draw_instrument(rng, name),
-            vibrato_prob=0.0,
-            glide_prob=0.0,
-            attack=(0.04, 0.05),
-        )
-        line = instruments.plan_line(rng, np.zeros(1), np.array([3.2]), midi[:1], inst)
-        held = instruments.render_line(rng, line, inst)[int(0.3 * SR) : int(3.0 * SR)]
-        lead_var = _band_envelope_variance(held, f0_max)
-        assert vocal_var > 3.0 * lead_var, (name, vocal_var, lead_var)
+def _held_pitch(seed):
+    """A singer's eight syllables on one held pitch (B3) and the variance of
+    their band envelope, then solo instruments set to play that pitch steadily,
+    each with its line, drawn lazily from the same stream ``rng``.
 
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_version_4_instruments_move_their_bodies(seed):
-    """The same held pitch as above: played with ``v4.draw_motion``'s motion,
-    an instrument's spectral envelope moves many times more than its fixed
-    body lets it, and by a sizeable share of what the singer's does. (On a
-    melody, the notes' own body shifts add to this.)"""
+    Returns:
+        (rng, f0_max, vocal_var, iterator of (instrument, line)).
+    """
     rng = np.random.default_rng(seed)
     onset = 0.3 + 0.4 * np.arange(8)
     midi = np.full(8, 59.0)
@@ -468,15 +439,44 @@ def test_version_4_instruments_move_their_bodies(seed):
         rng, onset, np.full(8, 0.4), midi, singer, vib_limits=v2.VIBRATO_LIMITS
     )
     vocal_var = _band_envelope_variance(voice.sing_phrase(rng, notes, syllables, singer), f0_max)
+
+    def solos():
+        # Solo instruments only: the players of a section beat against each other.
+        for name in ("violin", "cello", "saxophone", "trumpet", "clarinet"):
+            inst = dataclasses.replace(
+                instruments.draw_instrument(rng, name),
+                vibrato_prob=0.0,
+                glide_prob=0.0,
+                attack=(0.04, 0.05),
+            )
+            yield inst, instruments.plan_line(rng, np.zeros(1), np.array([3.2]), midi[:1], inst)
+
+    return rng, f0_max, vocal_var, solos()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_version_2_instruments_have_no_moving_formants(seed):
+    """Instruments have fixed bodies: on a held pitch their spectral
+    envelope stays put while a singer's formants move with the syllables on
+    that pitch. (Across pitches and with vibrato, partials meet other body
+    peaks, and attacks and loudness change the brightness: see the next
+    test.)"""
+    rng, f0_max, vocal_var, solos = _held_pitch(seed)
+    for inst, line in solos:
+        held = instruments.render_line(rng, line, inst)[int(0.3 * SR) : int(3.0 * SR)]
+        lead_var = _band_envelope_variance(held, f0_max)
+        assert vocal_var > 3.0 * lead_var, (inst.name, vocal_var, lead_var)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_version_4_instruments_move_their_bodies(seed):
+    """The same held pitch as above: played with ``v4.draw_motion``'s motion,
+    an instrument's spectral envelope moves many times more than its fixed
+    body lets it, and by a sizeable share of what the singer's does. (On a
+    melody, the notes' own body shifts add to this.)"""
+    rng, f0_max, vocal_var, solos = _held_pitch(seed)
     fixed, moving = [], []
-    for name in ("violin", "cello", "saxophone", "trumpet", "clarinet"):
-        inst = dataclasses.replace(
-            instruments.draw_instrument(rng, name),
-            vibrato_prob=0.0,
-            glide_prob=0.0,
-            attack=(0.04, 0.05),
-        )
-        line = instruments.plan_line(rng, np.zeros(1), np.array([3.2]), midi[:1], inst)
+    for inst, line in solos:
         motion = v4.draw_motion(rng, inst)
         for out, m in ((fixed, None), (moving, motion)):
             held = instruments.render_line(np.random.default_rng(seed), line, inst, m)
