@@ -18,7 +18,8 @@ vocal at a fixed threshold of 0.5, never picked on them, against whole-file
 targets. They are never used for training or tuning.
 
 Killed runs resume: rerun the same command and training continues from the
-last checkpoint in ``--model_dir``. ``--strategy=mirrored`` uses every GPU (or
+last checkpoint in ``--model_dir``, saved at each epoch's end and every
+``--checkpoint_minutes`` within one. ``--strategy=mirrored`` uses every GPU (or
 ``--logical_cpus`` CPU devices); ``--strategy=multi_worker`` reads TF_CONFIG.
 """
 
@@ -57,6 +58,12 @@ flags.DEFINE_enum(
 )
 flags.DEFINE_integer(
     "logical_cpus", 1, "Split the CPU into this many devices (for mirrored).", lower_bound=1
+)
+flags.DEFINE_float(
+    "checkpoint_minutes",
+    10.0,
+    "Also save a checkpoint within an epoch after this many minutes (0: every step).",
+    lower_bound=0.0,
 )
 flags.DEFINE_boolean("skip_undecodable", False, "Skip audio that can't be decoded, with a warning.")
 flags.DEFINE_string("cache_dir", None, "Feature cache; default: <model_dir>/cache.")
@@ -109,7 +116,9 @@ def main(argv):
         balance=FLAGS.balance,
         seed=FLAGS.seed,
     )
-    detector, info = task.train(config, corpus, model_dir, strategy, cache_dir)
+    detector, info = task.train(
+        config, corpus, model_dir, strategy, cache_dir, checkpoint_minutes=FLAGS.checkpoint_minutes
+    )
     if not training.is_chief(strategy):
         return
 

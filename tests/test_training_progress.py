@@ -1,10 +1,13 @@
-"""The training loop's progress output in a log file: plain lines, no ANSI codes."""
+"""The training loop: progress output in a log file (plain lines, no ANSI
+codes), evaluation, and checkpoints within an epoch."""
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from vocal_xai import training
+from vocal_xai.errors import ParameterError
 
 
 def test_progress_written_to_a_file_has_no_terminal_codes(capsys):
@@ -54,3 +57,67 @@ def test_evaluate_is_the_mean_over_batches_of_the_eager_loss_and_metrics():
     mae = np.mean([np.mean(np.abs(pred[b] - y[b])) for b in batches])
     assert set(logs) == {"loss", "mae"}
     np.testing.assert_allclose([logs["loss"], logs["mae"]], [mse, mae], rtol=1e-6)
+
+
+def _step_indexed_batches(start):
+    """Batch i of an endless stream depends on i alone, like the corpus streams."""
+
+    def batch(i):
+        x = tf.random.stateless_normal([8, 4], tf.stack([i, tf.constant(0, tf.int64)]))
+        return x, tf.reduce_sum(x, axis=1, keepdims=True)
+
+    return tf.data.Dataset.range(start, 2**62).map(batch)
+
+
+def _linear_trainer():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.set_weights([np.full((4, 1), 0.1, np.float32), np.zeros(1, np.float32)])
+    optimizer = keras.optimizers.SGD(0.05, momentum=0.9)
+    optimizer.build(model.trainable_variables)
+    strategy = tf.distribute.get_strategy()
+    trainer = training.Trainer(model, optimizer, keras.losses.MeanSquaredError(), strategy, 8)
+    return model, optimizer, trainer
+
+
+def test_a_run_saved_mid_epoch_resumes_at_that_step_with_the_same_weights(tmp_path):
+    # Two epochs of 4 steps, saving after every step and keeping every save.
+    model, optimizer, trainer = _linear_trainer()
+    checkpoint = training.ResumableCheckpoint(
+        tmp_path / "all", [model], [optimizer], max_to_keep=None, every_seconds=0
+    )
+    trainer.fit(_step_indexed_batches(0), 2, 4, checkpoint=checkpoint, verbose=False)
+    straight = model.get_weights()
+    saved = sorted(int(p.stem.split("-")[1]) for p in (tmp_path / "all").glob("ckpt-*.index"))
+    assert saved == list(range(1, 9))
+
+    # Pretend the run was killed after step 6, in its second epoch.
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    for path in (tmp_path / "all").glob("ckpt-6.*"):
+        (killed / path.name).write_bytes(path.read_bytes())
+    # The index file naming the latest checkpoint, as TF writes it.
+    (killed / "checkpoint").write_text(
+        'model_checkpoint_path: "ckpt-6"\nall_model_checkpoint_paths: "ckpt-6"\n'
+    )
+
+    model, optimizer, trainer = _linear_trainer()
+    resumed = training.ResumableCheckpoint(killed, [model], [optimizer], every_seconds=0)
+    assert resumed.restore() == 1
+    assert int(optimizer.iterations.numpy()) == 6
+    logs = trainer.fit(_step_indexed_batches(6), 2, 4, initial_step=6, checkpoint=resumed)
+    for a, b in zip(straight, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert np.isfinite(logs["loss"])
+    assert tf.train.latest_checkpoint(str(killed)).endswith("ckpt-8")
+
+
+def test_checkpoints_within_epochs_wait_for_their_interval(tmp_path):
+    model, optimizer, trainer = _linear_trainer()
+    checkpoint = training.ResumableCheckpoint(
+        tmp_path, [model], [optimizer], max_to_keep=None, every_seconds=3600
+    )
+    trainer.fit(_step_indexed_batches(0), 2, 4, checkpoint=checkpoint, verbose=False)
+    # An hour never passed: only the ends of the two epochs were saved.
+    assert sorted(p.name for p in tmp_path.glob("ckpt-*.index")) == ["ckpt-4.index", "ckpt-8.index"]
+    with pytest.raises(ParameterError, match="every_seconds >= 0"):
+        training.ResumableCheckpoint(tmp_path, [model], [optimizer], every_seconds=-1)

@@ -6,7 +6,9 @@ dropout seed-generator states that ``tf.train.Checkpoint`` would not find on
 its own, plus the number of finished epochs. Data streams are indexed by the
 global step, so a run that resumes from epoch ``e`` sees the same batches as
 one that never stopped, and (with op determinism on) ends with the same
-weights.
+weights. ``Trainer`` also saves within an epoch, every few minutes of wall
+time, and resumes from the step it saved at: a long epoch killed near its end
+costs minutes, not the epoch.
 """
 
 import json
@@ -14,6 +16,7 @@ import logging
 import os
 import pathlib
 import tempfile
+import time
 
 import keras
 import tensorflow as tf
@@ -118,14 +121,26 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     Args:
         directory: checkpoint folder.
         models: models whose variables are saved (weights and seed states).
-        optimizers: optimizers whose variables are saved.
+        optimizers: optimizers whose variables are saved; their ``iterations``
+            count the steps done, which is where a run saved within an epoch
+            resumes.
         chief: whether this process writes the real checkpoint.
         max_to_keep: checkpoints kept.
+        every_seconds: also save within an epoch once this much wall time has
+            passed since the last save (``Trainer`` only; None: at epoch
+            ends only, 0: after every step).
     """
 
-    def __init__(self, directory, models, optimizers, chief=True, max_to_keep=2):
+    def __init__(
+        self, directory, models, optimizers, chief=True, max_to_keep=2, every_seconds=None
+    ):
         super().__init__()
+        if every_seconds is not None and every_seconds < 0:
+            raise ParameterError(
+                f"Expected every_seconds >= 0 or None. Received: every_seconds={every_seconds}"
+            )
         self.directory = pathlib.Path(directory)
+        self.every_seconds = every_seconds
         self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epochs_done")
         variables = {}
         for i, model in enumerate(models):
@@ -140,6 +155,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             self._checkpoint, str(write_dir), max_to_keep=max_to_keep
         )
         self._read_dir = self.directory
+        self._last_save = time.monotonic()
 
     def restore(self):
         """Restore the latest checkpoint; return the number of finished epochs."""
@@ -151,9 +167,22 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         logging.info("Resumed from %s after %d epoch(s).", latest, epochs)
         return epochs
 
+    def save(self, epochs_done, number):
+        """Save now as checkpoint ``number``, with ``epochs_done`` finished epochs."""
+        self._epoch.assign(epochs_done)
+        self._manager.save(checkpoint_number=number)
+        self._last_save = time.monotonic()
+
     def on_epoch_end(self, epoch, logs=None):
-        self._epoch.assign(epoch + 1)
-        self._manager.save(checkpoint_number=epoch + 1)
+        self.save(epoch + 1, epoch + 1)
+
+    def on_step_end(self, epochs_done, steps_done):
+        """Save within an epoch if ``every_seconds`` have passed since the last
+        save; checkpoints are then numbered by ``steps_done``."""
+        if self.every_seconds is None:
+            return
+        if time.monotonic() - self._last_save >= self.every_seconds:
+            self.save(epochs_done, steps_done)
 
 
 def write_json(path, obj):
@@ -172,7 +201,9 @@ class Trainer:
     so every strategy goes through this loop: one ``tf.function`` step run on
     every replica with ``strategy.run``, the loss averaged over the global
     batch, a Keras progress bar, TensorBoard scalars and a checkpoint after
-    every epoch.
+    every epoch (and within epochs, if the checkpoint asks). A run resumes
+    from the global step the optimizer counted, mid-epoch if it was saved
+    there; that epoch's logs then average the steps run since.
 
     Args:
         model: the Keras model to train (built under ``strategy.scope()``).
@@ -237,14 +268,16 @@ class Trainer:
         dataset,
         epochs,
         steps_per_epoch,
-        initial_epoch=0,
+        initial_step=0,
         checkpoint=None,
         log_dir=None,
         validation_data=None,
         verbose=True,
     ):
-        """Train from ``initial_epoch`` to ``epochs``; return the last epoch's logs."""
+        """Train from global step ``initial_step`` to the end of epoch ``epochs``;
+        return the last epoch's logs. ``dataset`` must start at ``initial_step``."""
         chief = is_chief(self.strategy)
+        initial_epoch = initial_step // steps_per_epoch
         iterator = iter(self.strategy.experimental_distribute_dataset(shard_by_data(dataset)))
         writer = tf.summary.create_file_writer(str(log_dir)) if (log_dir and chief) else None
         logs = {}
@@ -254,13 +287,16 @@ class Trainer:
             bar = keras.utils.Progbar(
                 steps_per_epoch, verbose=cli.progress_verbosity(verbose and chief)
             )
+            first = initial_step - epoch * steps_per_epoch if epoch == initial_epoch else 0
             sums = {}
-            for step in range(steps_per_epoch):
+            for step in range(first, steps_per_epoch):
                 step_logs = {k: float(v) for k, v in self._train_step(iterator).items()}
                 for k, v in step_logs.items():
                     sums[k] = sums.get(k, 0.0) + v
                 bar.update(step + 1, [(k, v) for k, v in step_logs.items()])
-            logs = {k: v / steps_per_epoch for k, v in sums.items()}
+                if checkpoint is not None and step + 1 < steps_per_epoch:
+                    checkpoint.on_step_end(epoch, epoch * steps_per_epoch + step + 1)
+            logs = {k: v / (steps_per_epoch - first) for k, v in sums.items()}
             if validation_data is not None:
                 logs.update({f"val_{k}": v for k, v in self.evaluate(validation_data).items()})
             if verbose and chief:
@@ -272,5 +308,5 @@ class Trainer:
                     tf.summary.scalar("learning_rate", float(self.optimizer.learning_rate))
                 writer.flush()
             if checkpoint is not None:
-                checkpoint.on_epoch_end(epoch)
+                checkpoint.save(epoch + 1, (epoch + 1) * steps_per_epoch)
         return logs

@@ -73,8 +73,14 @@ def build(config, mean, std, strategy):
     return detector, trainable, optimizer, loss
 
 
-def train(config, corpus, model_dir, strategy, cache_dir=None, verbose=True):
+def train(
+    config, corpus, model_dir, strategy, cache_dir=None, verbose=True, checkpoint_minutes=10.0
+):
     """Train with checkpoints in ``model_dir``; resume from the latest one.
+
+    A checkpoint is saved after every epoch and, within an epoch, once
+    ``checkpoint_minutes`` of wall time have passed since the last one (None:
+    at epoch ends only; 0: after every step).
 
     Returns:
         (detector, info) where info holds the statistics and timings.
@@ -86,10 +92,13 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose=True):
     mean, std = pipeline.band_stats(train_split.features)
     detector, trainable, optimizer, loss = build(config, mean, std, strategy)
 
+    every = None if checkpoint_minutes is None else 60.0 * checkpoint_minutes
     checkpoint = training.ResumableCheckpoint(
-        model_dir / "checkpoints", [detector], [optimizer], chief=chief
+        model_dir / "checkpoints", [detector], [optimizer], chief=chief, every_seconds=every
     )
     initial_epoch = checkpoint.restore()
+    # The optimizer counts the steps done, also those of an epoch saved midway.
+    initial_step = int(optimizer.iterations.numpy())
     augmentation = pipeline.PAPER_AUGMENTATION if config.augment else None
     data = pipeline.excerpt_dataset(
         train_split,
@@ -97,7 +106,7 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose=True):
         seed=config.seed,
         balance=config.balance,
         augmentation=augmentation,
-        start_step=initial_epoch * config.steps_per_epoch,
+        start_step=initial_step,
     )
     valid = pipeline.excerpt_dataset(valid_split, config.batch_size, seed=config.seed + 1)
     valid = valid.take(config.validation_steps)
@@ -114,7 +123,7 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose=True):
         data,
         epochs=config.epochs,
         steps_per_epoch=config.steps_per_epoch,
-        initial_epoch=initial_epoch,
+        initial_step=initial_step,
         checkpoint=checkpoint,
         log_dir=model_dir / "logs",
         validation_data=valid,
@@ -123,6 +132,7 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose=True):
     info = {
         "train_seconds_this_run": round(time.time() - start, 1),
         "resumed_from_epoch": initial_epoch,
+        "resumed_from_step": initial_step,
         "replicas": int(strategy.num_replicas_in_sync),
         "final_logs": logs,
         "train_frames": train_split.num_frames,
