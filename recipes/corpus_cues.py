@@ -31,7 +31,6 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    import json
 
     from vocal_xai import cache, outputs
     from vocal_xai.data import corpus as corpus_lib
@@ -53,9 +52,7 @@ def main(argv):
         print(f"| {cue} | {row['auc']:.2f} | {row['median_1']:.3g} | {row['median_0']:.3g} |")
     if FLAGS.out:
         report = {"corpus": str(songs.root), "split": FLAGS.split, "stride": FLAGS.stride}
-        with outputs.atomic_file(FLAGS.out, FLAGS.overwrite) as tmp:
-            tmp.write_text(json.dumps(dict(report, cues=table), indent=2) + "\n")
-        print(f"Wrote {FLAGS.out}")
+        print(f"Wrote {outputs.write_json(FLAGS.out, dict(report, cues=table), FLAGS.overwrite)}")
 
 
 if __name__ == "__main__":

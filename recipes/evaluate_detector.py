@@ -40,7 +40,6 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-    import json
 
     from vocal_xai import cache, outputs, zoo
     from vocal_xai.data import corpus as corpus_lib
@@ -65,9 +64,7 @@ def main(argv):
             "corpus": str(songs.root),
             "metrics": metrics,
         }
-        with outputs.atomic_file(FLAGS.out, FLAGS.overwrite) as tmp:
-            tmp.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
-        print(f"Wrote {FLAGS.out}")
+        print(f"Wrote {outputs.write_json(FLAGS.out, report, FLAGS.overwrite, sort_keys=True)}")
 
 
 if __name__ == "__main__":

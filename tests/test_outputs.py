@@ -1,5 +1,6 @@
 """Outputs appear whole or not at all (vocal_xai.outputs)."""
 
+import json
 import os
 
 import pytest
@@ -62,3 +63,18 @@ def test_a_file_where_a_folder_is_expected_is_refused(tmp_path):
     (tmp_path / "x").write_text("")
     with pytest.raises(ParameterError, match="Received: out='.*x' is a file"):
         outputs.check_output_dir(tmp_path / "x")
+
+
+def test_json_is_written_whole_and_an_existing_file_only_replaced_when_asked(tmp_path):
+    path = tmp_path / "sub" / "metrics.json"
+    assert outputs.write_json(path, {"b": 1, "a": [0.5]}, sort_keys=True) == path
+    assert path.read_text() == '{\n  "a": [\n    0.5\n  ],\n  "b": 1\n}\n'
+    with pytest.raises(ParameterError, match="Expected out to be a new file"):
+        outputs.write_json(path, {"c": 2})
+    # An object JSON can't hold leaves the old file as it was, and no temporary.
+    with pytest.raises(TypeError):
+        outputs.write_json(path, {"c": object()}, overwrite=True)
+    assert json.loads(path.read_text()) == {"a": [0.5], "b": 1}
+    assert sorted(p.name for p in path.parent.iterdir()) == ["metrics.json"]
+    outputs.write_json(path, {"c": 2}, overwrite=True)
+    assert json.loads(path.read_text()) == {"c": 2}

@@ -29,7 +29,8 @@ flags.DEFINE_enum(
     ["keras", "frames"],
     "keras: the Keras model once per song; frames: the SavedModel's frames signature.",
 )
-flags.DEFINE_string("out", None, "JSON file of every result.")
+flags.DEFINE_string("out", None, "JSON file of every result (a new file, or --overwrite).")
+flags.DEFINE_boolean("overwrite", False, "Replace an existing --out file.")
 flags.DEFINE_string("markdown", None, "Markdown file whose real-recordings block is rewritten.")
 flags.register_validator(
     "threshold", lambda t: 0.0 < t < 1.0, message="Expected 0 < threshold < 1."
@@ -40,12 +41,14 @@ FLAGS = flags.FLAGS
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Expected no positional arguments. Received: {argv[1:]}")
-    from vocal_xai import training, zoo
+    from vocal_xai import outputs, zoo
     from vocal_xai.errors import ParameterError
     from vocal_xai.models.detector import real_check
 
     folder = FLAGS.recordings or real_check.default_folder()
     try:
+        if FLAGS.out:
+            outputs.check_output_file(FLAGS.out, FLAGS.overwrite)
         recordings = real_check.read_manifest(folder)
     except ParameterError as err:
         raise app.UsageError(str(err)) from None
@@ -70,8 +73,8 @@ def main(argv):
         print(real_check.format_table(results))
         print()
     if FLAGS.out:
-        training.write_json(FLAGS.out, {"threshold": FLAGS.threshold, "detectors": reports})
-        print(f"Wrote {FLAGS.out}")
+        report = {"threshold": FLAGS.threshold, "detectors": reports}
+        print(f"Wrote {outputs.write_json(FLAGS.out, report, FLAGS.overwrite)}")
     if FLAGS.markdown:
         print(f"Wrote {real_check.write_markdown(FLAGS.markdown, results_by_detector)}")
 

@@ -8,6 +8,7 @@ any computation starts (``check_output_dir``, ``check_output_file``).
 """
 
 import contextlib
+import json
 import os
 import pathlib
 import shutil
@@ -104,3 +105,12 @@ def atomic_file(path, overwrite=False):
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_json(path, obj, overwrite=False, sort_keys=False):
+    """Write ``obj`` as indented JSON to ``path``, whole or not at all; an
+    existing file is replaced only if ``overwrite``. Returns the path."""
+    text = json.dumps(obj, indent=2, sort_keys=sort_keys) + "\n"
+    with atomic_file(path, overwrite) as tmp:
+        tmp.write_text(text)
+    return pathlib.Path(path)
