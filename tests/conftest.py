@@ -27,7 +27,6 @@ from vocal_xai.data import corpus as corpus_lib
 LONGEST_FIRST = (
     "tests/recipes/test_train_gan.py",
     "tests/recipes/test_train_detector.py",
-    "tests/recipes/test_train_gan_mirrored.py",
     "tests/test_serving_check.py",
     "tests/tools/test_explain_cli.py",
     "tests/test_readme.py",

@@ -1,5 +1,5 @@
 """The train_detector recipe end to end, with tiny settings: kill -9 and
-resume, MirroredStrategy on two logical CPUs, and two local workers."""
+resume under MirroredStrategy on two logical CPUs, and two local workers."""
 
 import json
 import pathlib
@@ -43,40 +43,13 @@ def _metrics(run_dir):
 
 
 @pytest.mark.slow
-def test_kill_and_resume_equals_uninterrupted(corpus, tmp_path):
-    # An empty --real_recordings turns the check on real recordings off.
-    epochs = ["--epochs=3", "--steps_per_epoch=30", "--real_recordings="]
+def test_kill_and_resume_equals_uninterrupted_under_mirrored(corpus, tmp_path):
+    # MirroredStrategy on two logical CPUs, 3 epochs of 30 batches.
+    training = ["--epochs=3", "--steps_per_epoch=30", "--strategy=mirrored", "--logical_cpus=2"]
     straight = tmp_path / "straight"
-    run_ok(_cmd(corpus, straight, *epochs))
-
-    # Save after every step, and kill -9 once a checkpoint is complete (its
-    # index file names it), while training goes on: the run dies mid-epoch.
-    killed = tmp_path / "killed"
-    every_step = [*epochs, "--checkpoint_minutes=0"]
-    kill_after_first_checkpoint(_cmd(corpus, killed, *every_step), killed / "checkpoints")
-    assert not (killed / "metrics.json").exists()
-
-    # The same command again resumes from the step it saved at and ends with
-    # the same weights.
-    run_ok(_cmd(corpus, killed, *every_step))
-    report = _metrics(killed)
-    assert 1 <= report["resumed_from_step"] < 60
-    assert report["resumed_from_epoch"] == report["resumed_from_step"] // 30
-    for a, b in zip(_weights(straight), _weights(killed)):
-        np.testing.assert_array_equal(a, b)
-    # The last epoch ran whole in both, so its mean loss is the same.
-    assert _metrics(straight)["final_logs"]["loss"] == report["final_logs"]["loss"]
-    assert "real_recordings" not in _metrics(straight)["metrics"]
-
-
-@pytest.mark.slow
-def test_mirrored_on_two_logical_cpus(corpus, tmp_path):
-    run = tmp_path / "mirrored"
-    out = run_ok(_cmd(corpus, run, "--epochs=1", "--strategy=mirrored", "--logical_cpus=2"))
-    report = _metrics(run)
-    assert report["replicas"] == 2
-    assert np.isfinite(report["final_logs"]["loss"])
-    assert 0.0 <= report["metrics"]["test"]["error"] <= 1.0
+    out = run_ok(_cmd(corpus, straight, *training))
+    report = _metrics(straight)
+    assert report["replicas"] == 2 and report["resumed_from_step"] == 0
     assert "Exported" in out.stdout
     # By default the repository's real recordings are checked at the fixed
     # threshold 0.5 and recorded beside the corpus metrics.
@@ -84,6 +57,26 @@ def test_mirrored_on_two_logical_cpus(corpus, tmp_path):
     assert real["threshold"] == 0.5 and real["targets"] == 5 and len(real["recordings"]) == 8
     assert all(0.0 <= r["share_vocal"] <= 1.0 for r in real["recordings"])
     assert "targets met:" in out.stdout
+
+    # Save after every step, and kill -9 once a checkpoint is complete (its
+    # index file names it), while training goes on: the run dies mid-epoch.
+    # An empty --real_recordings turns the check on real recordings off.
+    killed = tmp_path / "killed"
+    every_step = [*training, "--checkpoint_minutes=0", "--real_recordings="]
+    kill_after_first_checkpoint(_cmd(corpus, killed, *every_step), killed / "checkpoints")
+    assert not (killed / "metrics.json").exists()
+
+    # The same command again resumes from the step it saved at and ends with
+    # the same weights.
+    run_ok(_cmd(corpus, killed, *every_step))
+    resumed = _metrics(killed)
+    assert 1 <= resumed["resumed_from_step"] < 60
+    assert resumed["resumed_from_epoch"] == resumed["resumed_from_step"] // 30
+    for a, b in zip(_weights(straight), _weights(killed)):
+        np.testing.assert_array_equal(a, b)
+    # The last epoch ran whole in both, so its mean loss is the same.
+    assert report["final_logs"]["loss"] == resumed["final_logs"]["loss"]
+    assert "real_recordings" not in resumed["metrics"]
 
 
 def _free_ports(n):
