@@ -62,7 +62,8 @@ flags.DEFINE_integer(
 flags.DEFINE_float(
     "checkpoint_minutes",
     10.0,
-    "Also save a checkpoint within an epoch after this many minutes (0: every step).",
+    "Also save a checkpoint within an epoch after this many minutes (0: every step; "
+    "multi_worker saves at epoch ends only).",
     lower_bound=0.0,
 )
 flags.DEFINE_boolean("skip_undecodable", False, "Skip audio that can't be decoded, with a warning.")

@@ -127,8 +127,9 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         chief: whether this process writes the real checkpoint.
         max_to_keep: checkpoints kept.
         every_seconds: also save within an epoch once this much wall time has
-            passed since the last save (``Trainer`` only; None: at epoch
-            ends only, 0: after every step).
+            passed since the last save (``Trainer`` only, and not under
+            MultiWorkerMirroredStrategy; None: at epoch ends only, 0: after
+            every step).
     """
 
     def __init__(
@@ -278,6 +279,11 @@ class Trainer:
         return the last epoch's logs. ``dataset`` must start at ``initial_step``."""
         chief = is_chief(self.strategy)
         initial_epoch = initial_step // steps_per_epoch
+        # Every worker must take part in a save, and their clocks disagree on
+        # when minutes have passed: several workers save at epoch ends only.
+        within_epochs = checkpoint is not None and not isinstance(
+            self.strategy, tf.distribute.MultiWorkerMirroredStrategy
+        )
         iterator = iter(self.strategy.experimental_distribute_dataset(shard_by_data(dataset)))
         writer = tf.summary.create_file_writer(str(log_dir)) if (log_dir and chief) else None
         logs = {}
@@ -294,7 +300,7 @@ class Trainer:
                 for k, v in step_logs.items():
                     sums[k] = sums.get(k, 0.0) + v
                 bar.update(step + 1, [(k, v) for k, v in step_logs.items()])
-                if checkpoint is not None and step + 1 < steps_per_epoch:
+                if within_epochs and step + 1 < steps_per_epoch:
                     checkpoint.on_step_end(epoch, epoch * steps_per_epoch + step + 1)
             logs = {k: v / (steps_per_epoch - first) for k, v in sums.items()}
             if validation_data is not None:

@@ -98,7 +98,14 @@ def test_two_local_workers(corpus, tmp_path):
         tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
         procs.append(
             subprocess.Popen(
-                _cmd(corpus, run, "--epochs=1", "--strategy=multi_worker", "--real_recordings="),
+                _cmd(
+                    corpus,
+                    run,
+                    "--epochs=1",
+                    "--strategy=multi_worker",
+                    "--real_recordings=",
+                    "--checkpoint_minutes=0",
+                ),
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -115,3 +122,6 @@ def test_two_local_workers(corpus, tmp_path):
     assert (run / "export" / "detector" / "1" / "saved_model.pb").is_file()
     assert not (run / "export" / "detector" / "2").exists()
     assert (run / "cache-worker1").is_dir()
+    # Workers save together, so only at the end of the epoch (6 batches),
+    # even when asked to save after every step.
+    assert sorted(p.name for p in (run / "checkpoints").glob("*.index")) == ["ckpt-6.index"]
