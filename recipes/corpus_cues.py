@@ -31,7 +31,6 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-
     from vocal_xai import cache, outputs
     from vocal_xai.data import corpus as corpus_lib
     from vocal_xai.data import pipeline

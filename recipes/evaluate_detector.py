@@ -40,7 +40,6 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
-
     from vocal_xai import cache, outputs, zoo
     from vocal_xai.data import corpus as corpus_lib
     from vocal_xai.models.detector import real_check, task

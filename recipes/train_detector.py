@@ -83,7 +83,7 @@ def main(argv):
     del argv
     import pathlib
 
-    from vocal_xai import training
+    from vocal_xai import outputs, training
     from vocal_xai.data import defaults, synthetic
     from vocal_xai.errors import ParameterError
     from vocal_xai.models.detector import real_check, task
@@ -127,7 +127,7 @@ def main(argv):
     metrics = task.evaluate(detector, corpus, cache_dir, real_recordings)
     report = {**info, "metrics": metrics, "corpus": str(corpus.root)}
     report["synthetic_corpus"] = synthetic.corpus_info(corpus.root)
-    training.write_json(model_dir / "metrics.json", report)
+    outputs.write_json(model_dir / "metrics.json", report, overwrite=True, sort_keys=True)
     task.print_metrics(metrics)
     if FLAGS.export:
         export_base = FLAGS.export_base or model_dir / "export"

@@ -11,7 +11,6 @@ time, and resumes from the step it saved at: a long epoch killed near its end
 costs minutes, not the epoch.
 """
 
-import json
 import logging
 import os
 import pathlib
@@ -184,15 +183,6 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             return
         if time.monotonic() - self._last_save >= self.every_seconds:
             self.save(epochs_done, steps_done)
-
-
-def write_json(path, obj):
-    """Write JSON atomically (temporary file, then rename)."""
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
 
 
 class Trainer:

@@ -313,7 +313,9 @@ def write_evaluation(result, folder, extra):
         "figure": folder / "samples.png",
         "scores": folder / "c2st_scores.csv",
     }
-    training.write_json(paths["json"], {**extra, "evaluation": result.report})
+    outputs.write_json(
+        paths["json"], {**extra, "evaluation": result.report}, overwrite=True, sort_keys=True
+    )
     paths["markdown"].write_text(evaluation.format_report(result.report) + "\n")
     evaluation.plot_evaluation(result, paths["figure"])
     with open(paths["scores"], "w", newline="") as f:
@@ -442,7 +444,12 @@ def export_once(generator, export_base, metadata, model_dir, epoch):
         if done.get("epoch") == epoch and pathlib.Path(done.get("version_dir", "")).is_dir():
             return pathlib.Path(done["version_dir"]), False
     version_dir = export_generator(generator, export_base, metadata)
-    training.write_json(marker, {"version_dir": str(version_dir), "epoch": int(epoch)})
+    outputs.write_json(
+        marker,
+        {"version_dir": str(version_dir), "epoch": int(epoch)},
+        overwrite=True,
+        sort_keys=True,
+    )
     return version_dir, True
 
 
