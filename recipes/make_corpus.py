@@ -35,12 +35,7 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string("out", None, "Folder to write the corpus into.")
 flags.DEFINE_integer("seed", 0, "Corpus seed.", lower_bound=0)
 flags.DEFINE_integer("workers", 2, "Processes synthesising songs.", lower_bound=1)
-flags.DEFINE_enum(
-    "version",
-    "2",
-    ["1", "2", "3", "4"],
-    "Corpus version (1: the corpus of detectors 1-3; 2: of detector 4; 3: of detector 5).",
-)
+cli.define_corpus_version("version", "Corpus version")
 flags.DEFINE_list("songs", None, "Songs in train,valid,test; default: the version's sizes.")
 flags.mark_flag_as_required("out")
 

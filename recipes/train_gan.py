@@ -29,12 +29,7 @@ from vocal_xai import cli
 flags.DEFINE_string(
     "data_dir", None, "Corpus in the Jamendo layout; default: the synthetic corpus."
 )
-flags.DEFINE_enum(
-    "corpus_version",
-    "2",
-    ["1", "2", "3", "4"],
-    "Version of the synthetic default corpus (1: that of detectors 1-3).",
-)
+cli.define_corpus_version()
 flags.DEFINE_string("model_dir", "runs/gan", "Checkpoints, TensorBoard logs and the evaluation.")
 flags.DEFINE_string(
     "export_base",

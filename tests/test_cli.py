@@ -14,6 +14,7 @@ from vocal_xai import cli
 from vocal_xai.errors import ParameterError
 
 flags.DEFINE_float("rate", 0.1, "A learning rate.")
+cli.define_corpus_version()
 FLAGS = flags.FLAGS
 
 
@@ -109,6 +110,19 @@ def test_tensorflow_is_imported_when_needed_and_quietly(tmp_path):
 def test_help_exits_zero_and_lists_the_flags(script):
     result = _run(script, "--help")
     assert result.returncode == 0 and "--rate" in result.stdout
+    # The shared corpus flag belongs to the program that defines it.
+    assert "--corpus_version: <1|2|3|4>" in result.stdout
+    assert "4: detector 6" in " ".join(result.stdout.split())
+
+
+def test_the_corpus_flag_takes_every_version_and_no_other(script):
+    from vocal_xai.data import synthetic
+
+    assert cli.corpus_versions.NUMBERS == tuple(sorted(synthetic.VERSIONS))
+    assert cli.corpus_versions.DEFAULT == synthetic.DEFAULT_VERSION
+    result = _run(script, "--corpus_version=5")
+    assert result.returncode == 1
+    assert "--corpus_version=5: value should be one of <1|2|3|4>" in result.stderr
 
 
 @pytest.mark.slow

@@ -13,8 +13,9 @@ import logging
 import os
 import sys
 
-from absl import app
+from absl import app, flags
 
+from vocal_xai.data import corpus_versions
 from vocal_xai.errors import CorpusError, ParameterError
 
 HELP_FLAGS = ("--help", "-h", "-?", "--helpshort", "--helpfull", "--helpxml")
@@ -118,6 +119,21 @@ class LibraryLogFilter(logging.Filter):
             return True
         parts = os.path.normpath(record.pathname).split(os.sep)
         return not any(package in parts for package in QUIET_PACKAGES)
+
+
+def define_corpus_version(name="corpus_version", subject=None):
+    """Define the enum flag ``name`` that picks a synthetic corpus version:
+    every version is a choice, the default version is the default, and the
+    help says what trained on each. The flag belongs to the calling
+    program, so its ``--help`` lists it."""
+    caller = sys._getframe(1).f_globals.get("__name__", "")
+    flags.DEFINE_enum(
+        name,
+        str(corpus_versions.DEFAULT),
+        [str(n) for n in corpus_versions.NUMBERS],
+        corpus_versions.flag_help(*([subject] if subject else [])),
+        module_name=sys.argv[0] if caller == "__main__" else caller,
+    )
 
 
 def progress_verbosity(enabled=True):
