@@ -1,5 +1,5 @@
 # make demo  : set up .venv if needed, then run the main job
-# make test  : set up .venv (and Debian's chromium) if needed, then run the test suite
+# make test  : set up .venv (and Debian's chromium, fluidsynth and FluidR3 GM) if needed, then run the test suite
 # make check : the fast tier of the tests (pytest -m "not slow")
 # make lint  : ruff's lint and format checks
 # make coverage : the fast tier under coverage; every module must be covered
@@ -11,6 +11,12 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_DIR ?= runs/demo
 # The browser that renders report.html in the tests (Debian's package).
 CHROMIUM := /usr/bin/chromium
+# The SoundFont of the sampled probes (Debian's fluid-soundfont-gm, played by
+# Debian's fluidsynth).
+SOUNDFONT := /usr/share/sounds/sf2/FluidR3_GM.sf2
+FLUIDSYNTH := /usr/bin/fluidsynth
+APT_INSTALL := $$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 
 .PHONY: demo test check coverage lint bench clean
 
@@ -35,11 +41,13 @@ demo: $(STAMP)
 		--out=$(DEMO_DIR)/explanations/max --overwrite
 
 $(CHROMIUM):
-	$$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium'
+	$(APT_INSTALL) chromium'
 
-test: $(STAMP) $(CHROMIUM)
-	VOCAL_XAI_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -q
+$(SOUNDFONT) $(FLUIDSYNTH):
+	$(APT_INSTALL) fluidsynth fluid-soundfont-gm'
+
+test: $(STAMP) $(CHROMIUM) $(SOUNDFONT) $(FLUIDSYNTH)
+	VOCAL_XAI_REQUIRE_BROWSER=1 VOCAL_XAI_REQUIRE_SOUNDFONT=1 $(BIN)/python -m pytest -q
 
 check: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

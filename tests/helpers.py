@@ -148,6 +148,23 @@ def chromium_path():
     return path
 
 
+def soundfont_renderer():
+    """Debian's FluidR3 GM SoundFont, or skip the test where it or
+    fluidsynth is missing, unless ``VOCAL_XAI_REQUIRE_SOUNDFONT`` is set
+    (``make test`` installs both and sets it, so there a missing one fails)."""
+    import pytest
+
+    from vocal_xai.data import soundfont
+    from vocal_xai.errors import ParameterError
+
+    try:
+        return soundfont.check_renderer()
+    except ParameterError as err:
+        if os.environ.get("VOCAL_XAI_REQUIRE_SOUNDFONT"):
+            pytest.fail(str(err))
+        pytest.skip(f"{err} (make test installs them)")
+
+
 def open_in_chromium(page_path, screenshot):
     """Open a local HTML file in headless Chromium, wait for its images and
     audio, and write a full-page screenshot.
