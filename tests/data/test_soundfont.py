@@ -1,5 +1,6 @@
 """Tests of vocal_xai.data.soundfont: the MIDI file, and FluidSynth's rendering."""
 
+import re
 import struct
 
 import helpers
@@ -73,6 +74,22 @@ def test_part_events_play_the_notes_and_the_vibrato_on_their_channel():
     assert abs(bends[10]) <= 1  # half a period of 5 Hz after the start
 
 
+def test_detune_offsets_the_wheel_under_the_vibrato():
+    part = Part(
+        48, ((0.0, 1.0, 60, 90),), vibrato_cents=20.0, vibrato_phase=np.pi / 2, detune_cents=-10.0
+    )
+    bends = [
+        ((m[2] << 7) | m[1]) - 8192 for _, m in soundfont.part_events(part, 0, 1.0) if m[0] == 0xE0
+    ]
+    # At time 0 the phase puts the vibrato at its peak: -10 + 20 = +10 cents.
+    assert bends[0] == round(8191 * 10 / 200)
+    assert min(bends) == pytest.approx(8191 * -30 / 200, abs=2)
+    flat = Part(48, ((0.0, 1.0, 60, 90),), detune_cents=-10.0)
+    assert {
+        ((m[2] << 7) | m[1]) - 8192 for _, m in soundfont.part_events(flat, 0, 1.0) if m[0] == 0xE0
+    } == {round(-8191 * 10 / 200)}
+
+
 def test_percussion_plays_on_channel_ten_without_vibrato():
     part = Part(0, ((0.0, 0.2, 38, 60),), vibrato_cents=30.0, percussion=True)
     statuses = {message[0] for _, message in soundfont.part_events(part, 2, 1.0)}
@@ -85,11 +102,15 @@ def test_percussion_plays_on_channel_ten_without_vibrato():
         ({"program": 128}, "Expected 0 <= program <= 127"),
         ({"vibrato_cents": 300.0}, "Expected 0 <= vibrato_cents <= 200"),
         ({"swell": 1.5}, "Expected 0 <= swell <= 1"),
+        (
+            {"vibrato_cents": 150.0, "detune_cents": -60.0},
+            "Expected |detune_cents| + vibrato_cents <= 200",
+        ),
         ({"notes": ((0.0, 0.0, 60, 90),)}, "Received: (0.0, 0.0, 60, 90)"),
     ],
 )
 def test_a_bad_part_is_refused_with_the_value(kwargs, message):
-    with pytest.raises(ParameterError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ParameterError, match=re.escape(message)):
         Part(**{"program": 0, "notes": ((0.0, 1.0, 60, 90),), **kwargs})
 
 

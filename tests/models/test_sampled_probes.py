@@ -94,3 +94,17 @@ def test_a_failed_render_leaves_no_folder(tmp_path, monkeypatch):
     with pytest.raises(ParameterError, match="at most 15 melodic parts"):
         sampled_probes.write_probes(tmp_path / "probes", font, probes=(SHORT[1], broken))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_section_is_players_out_of_step():
+    notes = ((0.0, 1.0, 60, 80), (1.0, 1.0, 62, 80))
+    parts = sampled_probes.section(48, notes, players=3, vibrato_cents=20.0)
+    assert [p.program for p in parts] == [48, 48, 48]
+    assert [p.vibrato_hz for p in parts] == pytest.approx([5.0, 5.6, 6.2])
+    assert [p.detune_cents for p in parts] == pytest.approx([-6.0, 0.0, 6.0])
+    assert len({p.vibrato_phase for p in parts}) == 3
+    onsets = [[n[0] for n in p.notes] for p in parts]
+    assert onsets == [[0.0, 0.994], [0.0, 1.0], [0.006, 1.006]]
+    assert all(p.vibrato_cents == 20.0 for p in parts)
+    (solo,) = sampled_probes.section(48, notes, players=1)
+    assert solo.detune_cents == pytest.approx(-6.0) and solo.notes[1][0] == pytest.approx(0.994)

@@ -48,6 +48,8 @@ class Part:
         notes: ``(onset s, duration s, key 0-127, velocity 1-127)`` tuples.
         vibrato_cents: peak deviation of the pitch wheel, cents (0: none).
         vibrato_hz: rate of the vibrato.
+        vibrato_phase: its phase at time 0, radians.
+        detune_cents: a steady offset of the pitch wheel, cents.
         swell: depth of a slow expression swell, 0-1 (0: steady).
         swell_hz: rate of the swell.
         percussion: play on the General MIDI percussion channel.
@@ -57,6 +59,8 @@ class Part:
     notes: tuple
     vibrato_cents: float = 0.0
     vibrato_hz: float = 5.5
+    vibrato_phase: float = 0.0
+    detune_cents: float = 0.0
     swell: float = 0.0
     swell_hz: float = 0.25
     percussion: bool = False
@@ -68,6 +72,11 @@ class Part:
             raise ParameterError(
                 f"Expected 0 <= vibrato_cents <= {BEND_RANGE_CENTS:g}. "
                 f"Received: vibrato_cents={self.vibrato_cents}"
+            )
+        if abs(self.detune_cents) + self.vibrato_cents > BEND_RANGE_CENTS:
+            raise ParameterError(
+                f"Expected |detune_cents| + vibrato_cents <= {BEND_RANGE_CENTS:g}. "
+                f"Received: detune_cents={self.detune_cents}, vibrato_cents={self.vibrato_cents}"
             )
         if not 0.0 <= self.swell <= 1.0:
             raise ParameterError(f"Expected 0 <= swell <= 1. Received: swell={self.swell}")
@@ -124,8 +133,9 @@ def part_events(part, channel, seconds):
         events.append((tick(onset), bytes([0x90 | channel, int(key), int(velocity)])))
         events.append((tick(onset + duration), bytes([0x80 | channel, int(key), 0])))
     times = np.arange(0.0, seconds, CONTROL_STEP)
-    if part.vibrato_cents > 0 and not part.percussion:
-        cents = part.vibrato_cents * np.sin(2 * np.pi * part.vibrato_hz * times)
+    if (part.vibrato_cents > 0 or part.detune_cents != 0) and not part.percussion:
+        phase = 2 * np.pi * part.vibrato_hz * times + part.vibrato_phase
+        cents = part.detune_cents + part.vibrato_cents * np.sin(phase)
         events += [(tick(t), bytes([0xE0 | channel]) + pitch_bend(c)) for t, c in zip(times, cents)]
     if part.swell > 0:
         level = 127 * (1.0 - part.swell * 0.5 * (1.0 - np.cos(2 * np.pi * part.swell_hz * times)))

@@ -61,6 +61,28 @@ def block_chords(shift=0, velocity=70, length=2.0, voices=(1, 2, 3)):
     return tuple(note for v in voices for note in chords(v, shift, velocity, length))
 
 
+def section(program, notes, players=3, vibrato_cents=20.0, swell=0.0):
+    """A section of ``players`` playing the same notes, each with a vibrato of
+    its own rate and phase, a few cents off the others and a few
+    milliseconds late or early, as players are."""
+    parts = []
+    for k in range(players):
+        spread = k / max(players - 1, 1) - 0.5  # -0.5 .. 0.5
+        offset = 0.012 * spread
+        parts.append(
+            Part(
+                program,
+                tuple((max(0.0, t + offset), d, key, v) for t, d, key, v in notes),
+                vibrato_cents=vibrato_cents,
+                vibrato_hz=5.6 + 1.2 * spread,
+                vibrato_phase=2.4 * k,
+                detune_cents=12.0 * spread,
+                swell=swell,
+            )
+        )
+    return tuple(parts)
+
+
 def swing_drums():
     """Ride on every beat, brushed snare on two and four, soft kick on one."""
     notes = []
@@ -83,25 +105,23 @@ PROBES = (
     Probe(
         "string_orchestra",
         "instrumental",
-        "string orchestra: melody, inner voices and basses, with vibrato",
-        (
-            Part(STRINGS, melody(), vibrato_cents=25, swell=0.3),
-            Part(STRINGS_2, chords(2), vibrato_cents=20, vibrato_hz=5.1),
-            Part(STRINGS, chords(1, -12), vibrato_cents=20, vibrato_hz=5.8),
-            Part(CONTRABASS, chords(0, -12), vibrato_cents=10),
-        ),
+        "string orchestra: melody, inner voices and basses, sections with vibrato",
+        section(STRINGS, melody(), 3, 25.0, swell=0.3)
+        + section(STRINGS_2, chords(2), 2)
+        + section(STRINGS, chords(1, -12), 2)
+        + section(CONTRABASS, chords(0, -12), 2, 10.0),
     ),
     Probe(
         "string_chords",
         "instrumental",
         "string section holding chords, no vibrato",
-        (Part(STRINGS, block_chords() + chords(0)),),
+        section(STRINGS, block_chords() + chords(0), 3, 0.0),
     ),
     Probe(
         "orchestra_celesta",
         "instrumental",
-        "celesta melody over string chords",
-        (Part(CELESTA, melody(), swell=0.0), Part(STRINGS_2, block_chords(-12), vibrato_cents=15)),
+        "celesta melody over string chords with vibrato",
+        (Part(CELESTA, melody()),) + section(STRINGS_2, block_chords(-12), 3, 15.0),
     ),
     Probe(
         "jazz_combo",
@@ -154,13 +174,11 @@ PROBES = (
     Probe(
         "choir",
         "song",
-        "choir singing 'aah' in four parts, with vibrato",
-        (
-            Part(CHOIR, melody(), vibrato_cents=25, swell=0.3),
-            Part(CHOIR, chords(2), vibrato_cents=20, vibrato_hz=5.2),
-            Part(CHOIR, chords(1), vibrato_cents=20, vibrato_hz=5.8),
-            Part(CHOIR, chords(0), vibrato_cents=15),
-        ),
+        "choir singing 'aah' in four parts of three singers, with vibrato",
+        section(CHOIR, melody(), 3, 25.0, swell=0.3)
+        + section(CHOIR, chords(2), 3)
+        + section(CHOIR, chords(1), 3)
+        + section(CHOIR, chords(0), 3, 15.0),
     ),
     Probe(
         "voice_oohs",
