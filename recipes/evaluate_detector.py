@@ -15,6 +15,17 @@ python recipes/evaluate_detector.py --detector=saved_models/detector/3 \
 python recipes/evaluate_detector.py --detector=saved_models/detector/4 \
     --data_dir=corpora/synthetic --out=eval.json
 ```
+
+`--model_dir` evaluates a training run's latest checkpoint instead, while it
+trains, on the corpus it trains on (whose train split gives the band
+statistics): check it on data it may be judged on, such as the sampled
+probes, and not on the real recordings, which must not choose a model.
+
+```
+python tools/sampled_probes.py --out=runs/sampled_probes
+python recipes/evaluate_detector.py --model_dir=runs/detector_v6 \
+    --data_dir=corpora/synthetic-v4 --real_recordings=runs/sampled_probes
+```
 """
 
 from absl import flags
@@ -22,6 +33,10 @@ from absl import flags
 from vocal_xai import cli
 
 flags.DEFINE_string("detector", "detector", "Zoo name or version folder of the detector.")
+flags.DEFINE_string(
+    "model_dir", None, "A run of recipes/train_detector.py: its latest checkpoint instead."
+)
+flags.DEFINE_string("preset", "svdnet_paper", "With --model_dir: the run's model preset.")
 flags.DEFINE_string(
     "data_dir", None, "Corpus in the Jamendo layout (its valid and test splits are read)."
 )
@@ -40,26 +55,32 @@ FLAGS = flags.FLAGS
 
 def main(argv):
     del argv
+    import pathlib
+
     from vocal_xai import cache, outputs, zoo
     from vocal_xai.data import corpus as corpus_lib
+    from vocal_xai.data import pipeline
     from vocal_xai.models.detector import real_check, task
 
     if FLAGS.out:
         outputs.check_output_file(FLAGS.out, FLAGS.overwrite)
     recordings = real_check.resolve_folder(FLAGS.real_recordings)
-    version_dir = zoo.resolve(FLAGS.detector)
-    print(f"Detector: {version_dir.resolve()}")
-    songs = corpus_lib.read_corpus(FLAGS.data_dir, splits=("valid", "test"))
-    metrics = task.evaluate(
-        zoo.load_detector(str(version_dir)),
-        songs,
-        cache.user_cache_dir(FLAGS.cache_dir) / "features",
-        recordings,
-    )
+    cache_dir = cache.user_cache_dir(FLAGS.cache_dir) / "features"
+    if FLAGS.model_dir is None:
+        version_dir = zoo.resolve(FLAGS.detector)
+        detector, name = zoo.load_detector(str(version_dir)), str(version_dir.resolve())
+        songs = corpus_lib.read_corpus(FLAGS.data_dir, splits=("valid", "test"))
+    else:
+        songs = corpus_lib.read_corpus(FLAGS.data_dir)
+        train = pipeline.load_split(songs, "train", cache_dir, progress=True)
+        detector, name, epochs = task.load_checkpoint(FLAGS.model_dir, train, FLAGS.preset)
+        name = f"{pathlib.Path(name).resolve()} ({epochs} epochs done)"
+    print(f"Detector: {name}")
+    metrics = task.evaluate(detector, songs, cache_dir, recordings)
     task.print_metrics(metrics)
     if FLAGS.out:
         report = {
-            "detector": str(version_dir.resolve()),
+            "detector": name,
             "corpus": str(songs.root),
             "metrics": metrics,
         }

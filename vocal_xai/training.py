@@ -157,14 +157,15 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         self._read_dir = self.directory
         self._last_save = time.monotonic()
 
-    def restore(self):
-        """Restore the latest checkpoint; return the number of finished epochs."""
-        latest = tf.train.latest_checkpoint(str(self._read_dir))
+    def restore(self, path=None):
+        """Restore checkpoint ``path`` (default: the latest); return the number
+        of finished epochs (0 when there is none yet)."""
+        latest = path or tf.train.latest_checkpoint(str(self._read_dir))
         if latest is None:
             return 0
         self._checkpoint.restore(latest).assert_existing_objects_matched()
         epochs = int(self._epoch.numpy())
-        logging.info("Resumed from %s after %d epoch(s).", latest, epochs)
+        logging.info("Restored %s after %d epoch(s).", latest, epochs)
         return epochs
 
     def save(self, epochs_done, number):

@@ -97,6 +97,22 @@ def test_summarise_counts_frames_strictly_above_the_threshold():
         real_check.summarise(recording, [0.2], threshold=1.0)
     with pytest.raises(ParameterError, match=r"Received: shape=\(0,\)"):
         real_check.summarise(recording, [])
+    # A recording too short to have frames away from its ends: all are ends.
+    assert result.share_vocal_ends == 0.5
+
+
+def test_the_ends_are_the_frames_predicted_from_padded_excerpts():
+    recording = real_check.Recording(pathlib.Path("x.wav"), "instrumental", "x")
+    p = np.full(300, 0.1)
+    p[:57], p[-10:] = 0.9, 0.9  # the whole first end, 10 frames of the last
+    result = real_check.summarise(recording, p)
+    assert result.share_vocal == pytest.approx(67 / 300)
+    assert result.share_vocal_ends == pytest.approx(67 / 114)
+    p[57] = 0.9  # the first frame after the first end
+    assert real_check.summarise(recording, p).share_vocal_ends == pytest.approx(67 / 114)
+    table = real_check.format_table([result])
+    assert table.splitlines()[0].endswith("vocal at the ends")
+    assert table.splitlines()[1].endswith("58.8%")
 
 
 @pytest.mark.parametrize(

@@ -37,10 +37,13 @@ def test_the_probes_are_named_once_with_the_kinds_of_the_real_check():
 
 
 def test_the_melody_and_chords_fill_the_probe():
+    lead, end = sampled_probes.LEAD, sampled_probes.LEAD + sampled_probes.MUSIC
     notes = sampled_probes.melody()
-    assert notes[0][0] == 0.0 and notes[-1][0] + notes[-1][1] / 0.95 == pytest.approx(8.0)
+    assert notes[0][0] == lead and notes[-1][0] + notes[-1][1] / 0.95 == pytest.approx(end)
     bass = sampled_probes.chords(0)
-    assert [n[2] for n in bass] == [48, 45, 41, 43] and bass[-1][0] + 2.0 == 8.0
+    assert [n[2] for n in bass] == [48, 45, 41, 43] and bass[-1][0] + 2.0 == pytest.approx(end)
+    # The recording runs on after the music, as a recording ends.
+    assert sampled_probes.SECONDS - end >= 0.5
 
 
 def test_the_hall_keeps_the_length_and_adds_a_tail():

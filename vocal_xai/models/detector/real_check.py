@@ -69,6 +69,9 @@ class RecordingResult:
 
     ``share_vocal`` is the share of frames with probability above the
     threshold; ``passed`` is None for a kind without a target.
+    ``share_vocal_ends`` is the same share over the first and the last 57
+    frames alone, which are predicted from excerpts padded with silence
+    (all frames when the recording has no others).
     """
 
     file: str
@@ -79,6 +82,7 @@ class RecordingResult:
     mean_probability: float
     target: str
     passed: bool | None
+    share_vocal_ends: float | None = None
 
 
 def default_folder():
@@ -207,6 +211,7 @@ def summarise(recording, probability, threshold=DEFAULT_THRESHOLD):
             f"Expected a non-empty probability per frame [frames]. Received: shape={p.shape}"
         )
     share = float(np.mean(p > threshold))
+    ends = np.concatenate([p[: song.HALF], p[-song.HALF :]]) if p.size > 2 * song.HALF else p
     return RecordingResult(
         file=recording.name,
         kind=recording.kind,
@@ -216,6 +221,7 @@ def summarise(recording, probability, threshold=DEFAULT_THRESHOLD):
         mean_probability=float(np.mean(p)),
         target=target(recording.kind),
         passed=verdict(recording.kind, share),
+        share_vocal_ends=float(np.mean(ends > threshold)),
     )
 
 
@@ -319,12 +325,14 @@ def format_table(results):
     target, pass/fail."""
     width = max([len("recording")] + [len(r.file) for r in results])
     lines = [
-        f"{'recording':<{width}}  {'kind':<12}{'vocal':>7}{'mean p':>8}  {'target':<10}verdict"
+        f"{'recording':<{width}}  {'kind':<12}{'vocal':>7}{'mean p':>8}  {'target':<10}"
+        f"{'verdict':<9}{'vocal at the ends':>17}"
     ]
     for r in results:
+        ends = "" if r.share_vocal_ends is None else f"{r.share_vocal_ends:.1%}"
         lines.append(
             f"{r.file:<{width}}  {r.kind:<12}{r.share_vocal:>7.1%}{r.mean_probability:>8.3f}  "
-            f"{r.target:<10}{_verdict_text(r.passed)}"
+            f"{r.target:<10}{_verdict_text(r.passed):<9}{ends:>17}"
         )
     with_target = [r for r in results if r.passed is not None]
     lines.append(f"targets met: {sum(bool(r.passed) for r in with_target)} of {len(with_target)}")

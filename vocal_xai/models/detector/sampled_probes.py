@@ -26,7 +26,11 @@ from vocal_xai.data.soundfont import Part
 from vocal_xai.data.synthetic import effects
 from vocal_xai.models.detector import real_check
 
-SECONDS = 8.0
+# 8 s of music after a short lead-in, then its release and the hall's tail,
+# as a recording starts and ends.
+LEAD = 0.25
+MUSIC = 8.0
+SECONDS = 9.0
 PEAK = 0.5  # every probe's peak level
 HALL = {"rt60": 2.2, "predelay": 0.03, "damping_hz": 3000.0, "wet": 0.6, "seed": 0}
 
@@ -46,13 +50,15 @@ BEAT = 0.5
 
 
 def melody(shift=0, velocity=90, legato=0.95):
-    return tuple((b * BEAT, n * BEAT * legato, key + shift, velocity) for b, n, key in MELODY)
+    return tuple(
+        (LEAD + b * BEAT, n * BEAT * legato, key + shift, velocity) for b, n, key in MELODY
+    )
 
 
 def chords(voice, shift=0, velocity=70, length=2.0):
     """One voice of the chord progression (0: the bass)."""
     return tuple(
-        (i * length, length * 0.98, chord[voice] + shift, velocity)
+        (LEAD + i * length, length * 0.98, chord[voice] + shift, velocity)
         for i, chord in enumerate(CHORDS)
     )
 
@@ -86,8 +92,8 @@ def section(program, notes, players=3, vibrato_cents=20.0, swell=0.0):
 def swing_drums():
     """Ride on every beat, brushed snare on two and four, soft kick on one."""
     notes = []
-    for beat in range(int(SECONDS / BEAT)):
-        t = beat * BEAT
+    for beat in range(int(MUSIC / BEAT)):
+        t = LEAD + beat * BEAT
         notes.append((t, 0.2, 51, 70))  # ride cymbal
         notes.append((t, 0.2, 38 if beat % 2 else 36, 55))  # snare / kick
     return tuple(notes)
@@ -191,10 +197,11 @@ PROBES = (
 README = """# Sampled probes
 
 Made by `tools/sampled_probes.py` from the SoundFont `{soundfont}`
-(sha256 {digest}). Each probe is {seconds:g} s of General MIDI programs
-played from its samples (`vocal_xai.models.detector.sampled_probes`), dry and in
-a hall (reverberation time {rt60} s, wet share {wet}). `manifest.csv` lists
-each file's kind as the real check does; check detectors on them with
+(sha256 {digest}). Each probe is {seconds:g} s: {music:g} s of General MIDI
+programs played from its samples after a {lead:g} s lead-in, then their
+release (`vocal_xai.models.detector.sampled_probes`), dry and in a hall
+(reverberation time {rt60} s, wet share {wet}). `manifest.csv` lists each
+file's kind as the real check does; check detectors on them with
 
     python tools/real_check.py --recordings={folder} --detector=...
 
@@ -251,6 +258,14 @@ def write_probes(out, font=None, overwrite=False, probes=PROBES, progress=None):
             writer.writerows(rows)
         digest = hashlib.sha256(font.read_bytes()).hexdigest()[:16]
         (tmp / "README.md").write_text(
-            README.format(soundfont=font, digest=digest, seconds=SECONDS, folder=out, **HALL)
+            README.format(
+                soundfont=font,
+                digest=digest,
+                seconds=SECONDS,
+                music=MUSIC,
+                lead=LEAD,
+                folder=out,
+                **HALL,
+            )
         )
     return out

@@ -142,6 +142,34 @@ def train(
     return detector, info
 
 
+def load_checkpoint(model_dir, train_split, preset="svdnet_paper"):
+    """The detector of a training run's latest checkpoint, as it stands
+    mid-training: to check a run before it ends, on data it may be judged on.
+
+    Args:
+        model_dir: the ``--model_dir`` of ``recipes/train_detector.py``.
+        train_split: ``SplitFeatures`` of the corpus's train split, whose
+            band statistics the run baked into its detector.
+        preset: the run's model preset.
+
+    Returns:
+        (detector, the checkpoint's path, the epochs it had finished).
+
+    Raises:
+        ParameterError: when ``model_dir`` holds no checkpoint.
+    """
+    directory = pathlib.Path(model_dir) / "checkpoints"
+    latest = tf.train.latest_checkpoint(str(directory))
+    if latest is None:
+        raise ParameterError(
+            f"Expected a training run with checkpoints. Received: no checkpoint in {directory}"
+        )
+    mean, std = pipeline.band_stats(train_split.features)
+    detector = SVDNet.from_preset(preset, mean, std)
+    epochs = training.ResumableCheckpoint(directory, [detector], []).restore(latest)
+    return detector, latest, epochs
+
+
 def excerpt_error(detector, split, per_class=2000, seed=0, batch_size=256):
     """Share of excerpts of each class the detector gets wrong at
     probability 0.5 (logit 0), without median filtering: up to ``per_class``
@@ -248,9 +276,6 @@ def print_metrics(metrics):
         )
     real = metrics.get("real_recordings")
     if real is not None:
-        print(
-            "real recordings (a check, never training data), "
-            f"threshold {real['threshold']:.2f} (fixed):"
-        )
+        print(f"recordings of {real['folder']}, threshold {real['threshold']:.2f} (fixed):")
         results = [real_check.RecordingResult(**r) for r in real["recordings"]]
         print(real_check.format_table(results))
