@@ -48,6 +48,12 @@ flags.DEFINE_integer("batch_size", 32, "Global batch size.", lower_bound=1)
 flags.DEFINE_integer("seed", 0, "Seed of weights, data order and augmentation.")
 flags.DEFINE_boolean("augment", True, "Time stretch, pitch shift and random filters.")
 flags.DEFINE_boolean("balance", False, "Sample vocal and non-vocal excerpts equally.")
+flags.DEFINE_boolean(
+    "pad_edges",
+    False,
+    "Also train on the frames near songs' ends, their excerpts padded with silence as "
+    "whole-song prediction pads them (the paper's recipe leaves them out).",
+)
 flags.DEFINE_enum(
     "strategy", "default", ["default", "mirrored", "multi_worker"], "tf.distribute strategy."
 )
@@ -110,6 +116,7 @@ def main(argv):
         batch_size=FLAGS.batch_size,
         augment=FLAGS.augment,
         balance=FLAGS.balance,
+        pad_edges=FLAGS.pad_edges,
         seed=FLAGS.seed,
     )
     detector, info = task.train(

@@ -278,3 +278,39 @@ def test_sample_excerpts_by_class():
     np.testing.assert_array_equal(x, again)
     with pytest.raises(ParameterError, match="count=100000"):
         pipeline.sample_excerpts(split, 100000)
+
+
+def test_pad_edges_makes_every_frame_a_centre_framed_by_silence():
+    split = _ramp_split([10, 7])
+    frames, labels, centres = pipeline.concat_split(split, 3, pad_edges=True)
+    floor = np.float32(spectral.LOG_MEL_MIN)
+    assert frames.shape == (3 + 10 + 3 + 7 + 3, 80)
+    # Each song's frames, in order, at its centres; silence around them.
+    np.testing.assert_array_equal(frames[centres, 0], np.arange(17, dtype=np.float32))
+    np.testing.assert_array_equal(labels[centres], np.concatenate(split.labels))
+    assert set(np.where(frames[:, 0] == floor)[0]) == {0, 1, 2, 13, 14, 15, 23, 24, 25}
+    # The excerpt of a song's last frame sees silence after it, as prediction pads.
+    last = centres[9]
+    np.testing.assert_array_equal(frames[last - 3 : last + 4, 0], [6, 7, 8, 9, floor, floor, floor])
+    # Without padding, only frames with the margin inside their song are centres.
+    _, _, inner = pipeline.concat_split(split, 3)
+    assert len(inner) == 4 + 1
+
+
+def test_excerpt_dataset_with_pad_edges_reaches_the_ends():
+    split = _ramp_split([130, 140])
+    floor = np.float32(spectral.LOG_MEL_MIN)
+    ds = pipeline.excerpt_dataset(split, batch_size=64, seed=3, pad_edges=True)
+    centre_values, saw_silence = [], False
+    for x, y in ds.take(20):
+        x = x.numpy()
+        centre = x[:, pipeline.HALF, 0]
+        assert not np.any(centre == floor)  # a centre is always a song's frame
+        centre_values += centre.tolist()
+        saw_silence |= bool(np.any(x[:, :, 0] == floor))
+        want = np.concatenate(split.labels)[centre.astype(int)]
+        np.testing.assert_array_equal(y.numpy(), want)
+    assert saw_silence
+    # Frames within 57 of an end, never centres without padding, now are.
+    near_ends = [v for v in centre_values if v < 57 or 73 <= v < 187 or v >= 213]
+    assert len(near_ends) > 0.5 * len(centre_values)

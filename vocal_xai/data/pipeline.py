@@ -225,8 +225,28 @@ def band_stats(features):
     return mean, np.sqrt(var)
 
 
-def concat_split(split, margin):
-    """Concatenate songs; return frames, labels and valid centre indices."""
+def concat_split(split, margin, pad_edges=False):
+    """Concatenate songs; return frames, labels and valid centre indices.
+
+    A centre needs ``margin`` frames either side. Without ``pad_edges`` the
+    centres are the frames that have them inside their song. With it, every
+    song is framed by ``margin`` frames of silence (``spectral.LOG_MEL_MIN``,
+    as whole-song prediction pads a song) and every frame is a centre.
+    """
+    if pad_edges:
+        silence = np.full((margin, spectral.NUM_MEL_BANDS), spectral.LOG_MEL_MIN, np.float32)
+        quiet = np.zeros(margin, np.int32)
+        features, song_labels = [silence], [quiet]
+        for f, l in zip(split.features, split.labels):
+            features += [f, silence]
+            song_labels += [l, quiet]
+        frames = np.concatenate(features, axis=0).astype(np.float32)
+        labels = np.concatenate(song_labels, axis=0).astype(np.int32)
+        centres, offset = [], margin
+        for l in split.labels:
+            centres.append(np.arange(offset, offset + len(l)))
+            offset += len(l) + margin
+        return frames, labels, np.concatenate(centres).astype(np.int64)
     frames = np.concatenate(split.features, axis=0).astype(np.float32)
     labels = np.concatenate(split.labels, axis=0).astype(np.int32)
     centres, offset = [], 0
@@ -370,6 +390,7 @@ def excerpt_dataset(
     balance=False,
     augmentation=None,
     start_step=0,
+    pad_edges=False,
 ):
     """An endless, seeded stream of batches of labelled excerpts.
 
@@ -381,6 +402,9 @@ def excerpt_dataset(
         augmentation: an ``Augmentation`` or None.
         start_step: index of the first batch. Batch ``i`` depends only on
             ``seed`` and ``i``, so a resumed run continues the same stream.
+        pad_edges: also centre excerpts on the frames near a song's ends,
+            padded with silence as whole-song prediction pads them
+            (``concat_split``).
 
     Returns:
         ``tf.data.Dataset`` of (log_mel float32 [batch, 115, 80],
@@ -389,7 +413,7 @@ def excerpt_dataset(
     if batch_size < 1:
         raise ParameterError(f"Expected batch_size >= 1. Received: batch_size={batch_size}")
     margin = augmentation.margin if augmentation is not None else HALF
-    frames_np, labels_np, centres_np = concat_split(split, margin)
+    frames_np, labels_np, centres_np = concat_split(split, margin, pad_edges)
     centre_labels = labels_np[centres_np]
     pools = [centres_np[centre_labels == c] for c in (0, 1)]
     if balance and min(len(p) for p in pools) == 0:

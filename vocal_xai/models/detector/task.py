@@ -40,6 +40,8 @@ class TrainConfig:
     soft_target: float = 0.02
     balance: bool = False
     augment: bool = True
+    # Train on excerpts at songs' ends too, padded as prediction pads them.
+    pad_edges: bool = False
     validation_steps: int = 10
     seed: int = 0
 
@@ -107,6 +109,7 @@ def train(
         balance=config.balance,
         augmentation=augmentation,
         start_step=initial_step,
+        pad_edges=config.pad_edges,
     )
     valid = pipeline.excerpt_dataset(valid_split, config.batch_size, seed=config.seed + 1)
     valid = valid.take(config.validation_steps)
