@@ -17,6 +17,19 @@ from vocal_xai.models.detector import SVDNet, task
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
+def _command(tmp_path, *flags):
+    """The recipe's command with ``flags``, no real recordings, its JSON to
+    ``tmp_path/eval.json``, and an environment with a cache of its own."""
+    cmd = [
+        sys.executable,
+        str(ROOT / "recipes" / "evaluate_detector.py"),
+        *flags,
+        "--real_recordings=",
+        f"--out={tmp_path / 'eval.json'}",
+    ]
+    return cmd, script_env(VOCAL_XAI_CACHE=str(tmp_path / "cache"))
+
+
 @pytest.mark.slow
 def test_evaluate_a_version_on_a_corpus(small_corpus, tmp_path):
     songs = corpus_lib.read_corpus(small_corpus)
@@ -25,15 +38,7 @@ def test_evaluate_a_version_on_a_corpus(small_corpus, tmp_path):
     )
     version = task.export_detector(model, tmp_path / "zoo", {})
     out = tmp_path / "eval.json"
-    cmd = [
-        sys.executable,
-        str(ROOT / "recipes" / "evaluate_detector.py"),
-        f"--detector={version}",
-        f"--data_dir={small_corpus}",
-        "--real_recordings=",
-        f"--out={out}",
-    ]
-    env = script_env(VOCAL_XAI_CACHE=str(tmp_path / "cache"))
+    cmd, env = _command(tmp_path, f"--detector={version}", f"--data_dir={small_corpus}")
     result = run_ok(cmd, env=env, cwd=tmp_path)
     report = json.loads(out.read_text())
     want = task.evaluate(model, songs)
@@ -84,16 +89,12 @@ def test_evaluate_a_training_runs_latest_checkpoint(small_corpus, tmp_path):
     songs = corpus_lib.read_corpus(small_corpus)
     model = _checkpointed_run(songs, tmp_path / "run")
     out = tmp_path / "eval.json"
-    cmd = [
-        sys.executable,
-        str(ROOT / "recipes" / "evaluate_detector.py"),
+    cmd, env = _command(
+        tmp_path,
         f"--model_dir={tmp_path / 'run'}",
         "--preset=svdnet_tiny",
         f"--data_dir={small_corpus}",
-        "--real_recordings=",
-        f"--out={out}",
-    ]
-    env = script_env(VOCAL_XAI_CACHE=str(tmp_path / "cache"))
+    )
     result = run_ok(cmd, env=env, cwd=tmp_path)
     report = json.loads(out.read_text())
     want = task.evaluate(model, songs)
