@@ -50,6 +50,7 @@ BEAT = 0.5
 
 
 def melody(shift=0, velocity=90, legato=0.95):
+    """``MELODY`` as notes, ``shift`` semitones up, each held ``legato`` of its beats."""
     return tuple(
         (LEAD + b * BEAT, n * BEAT * legato, key + shift, velocity) for b, n, key in MELODY
     )
@@ -64,6 +65,7 @@ def chords(voice, shift=0, velocity=70, length=2.0):
 
 
 def block_chords(shift=0, velocity=70, length=2.0, voices=(1, 2, 3)):
+    """The upper ``voices`` of the progression together, as one part's notes."""
     return tuple(note for v in voices for note in chords(v, shift, velocity, length))
 
 
@@ -73,7 +75,7 @@ def section(program, notes, players=3, vibrato_cents=20.0, swell=0.0):
     milliseconds late or early, as players are."""
     parts = []
     for k in range(players):
-        spread = k / max(players - 1, 1) - 0.5  # -0.5 .. 0.5
+        spread = k / (players - 1) - 0.5 if players > 1 else 0.0  # -0.5 .. 0.5
         offset = 0.012 * spread
         parts.append(
             Part(
