@@ -16,6 +16,7 @@ folders made with the same SoundFont hold the same audio.
 import csv
 import dataclasses
 import hashlib
+import pathlib
 
 import numpy as np
 import soundfile
@@ -244,7 +245,7 @@ def write_probes(out, font=None, overwrite=False, probes=PROBES, progress=None):
         ``out`` (a ``pathlib.Path``).
     """
     font = soundfont.check_renderer(font)
-    out = outputs.check_output_dir(out, overwrite)
+    out = pathlib.Path(out)
     with outputs.atomic_dir(out, overwrite) as tmp:
         rows = []
         for probe in probes:
