@@ -52,6 +52,22 @@ def run_ok(cmd, **kwargs):
     return result
 
 
+def run_tool(name, *args, cwd):
+    """Run ``tools/<name>`` with ``args`` in ``cwd``, as a user runs it; the
+    ``CompletedProcess``, whatever its exit status."""
+    import subprocess
+    import sys
+
+    tool = pathlib.Path(__file__).resolve().parents[1] / "tools" / name
+    return subprocess.run(
+        [sys.executable, str(tool), *args],
+        capture_output=True,
+        text=True,
+        env=script_env(),
+        cwd=cwd,
+    )
+
+
 def kill_after_first_checkpoint(cmd, checkpoint_dir, timeout=300):
     """Start ``cmd`` and kill -9 it as soon as a complete checkpoint exists
     (the index file that names it is written last), while it still runs."""

@@ -1,3 +1,5 @@
+import pathlib
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -22,6 +24,26 @@ def test_show_log_mel_maps_the_dynamic_range_below_the_top():
     np.testing.assert_array_equal(image.get_array(), log_mel.T)
     assert ax.get_xticks().size == 0 and ax.get_yticks().size == 0
     plotting.pyplot().close(fig)
+
+
+def test_a_figure_is_written_whole_or_not_at_all(tmp_path):
+    path = tmp_path / "figure.png"
+    path.write_bytes(b"the last figure")
+    fig = _spectrogram_figure()
+
+    def fail_midway(target, **kwargs):
+        pathlib.Path(target).write_bytes(b"half a PNG")
+        raise OSError("disk full")
+
+    fig.savefig = fail_midway
+    with pytest.raises(OSError, match="disk full"):
+        plotting.save_figure(fig, path)
+    assert path.read_bytes() == b"the last figure"
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.png"]
+    assert not plotting.pyplot().fignum_exists(fig.number)  # closed all the same
+    plotting.save_figure(_spectrogram_figure(), path)
+    with Image.open(path) as image:
+        assert image.format == "PNG"
 
 
 @pytest.mark.parametrize("colors", [256, 64])

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from vocal_xai import training
 from vocal_xai.errors import ParameterError
+from vocal_xai.models.detector import history
 
 
 def test_progress_written_to_a_file_has_no_terminal_codes(capsys):
@@ -28,6 +29,39 @@ def test_progress_written_to_a_file_has_no_terminal_codes(capsys):
     lines = [line for line in out.splitlines() if line.strip()]
     assert lines[0] == "Epoch 1/2" and "4/4" in lines[1] and "loss" in lines[1]
     assert np.isfinite(logs["loss"])
+
+
+def test_after_epoch_runs_once_the_epoch_is_logged(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    optimizer = keras.optimizers.SGD(0.1)
+    optimizer.build(model.trainable_variables)
+    data = (
+        tf.data.Dataset.from_tensor_slices(
+            (np.ones((8, 4), np.float32), np.zeros((8, 1), np.float32))
+        )
+        .batch(8)
+        .repeat()
+    )
+    trainer = training.Trainer(
+        model, optimizer, keras.losses.MeanSquaredError(), tf.distribute.get_strategy(), 8
+    )
+    seen = []
+
+    def after_epoch(epochs_done):
+        steps, losses = history.read(tmp_path)["loss"]
+        seen.append((epochs_done, steps.tolist(), len(losses)))
+
+    logs = trainer.fit(
+        data,
+        epochs=3,
+        steps_per_epoch=2,
+        log_dir=tmp_path / "logs",
+        after_epoch=after_epoch,
+        verbose=False,
+    )
+    assert seen == [(1, [2], 1), (2, [2, 4], 2), (3, [2, 4, 6], 3)]
+    assert history.read(tmp_path)["loss"][1][-1] == pytest.approx(logs["loss"])
 
 
 def test_evaluate_is_the_mean_over_batches_of_the_eager_loss_and_metrics():

@@ -1,9 +1,9 @@
 """Figures shared by reports and model cards: a headless pyplot, log-mel
 images and compact PNG files."""
 
-import pathlib
-
 import numpy as np
+
+from vocal_xai import outputs
 
 
 def pyplot():
@@ -19,19 +19,25 @@ def pyplot():
 def save_figure(fig, path, dpi=90, colors=None):
     """Lay out, write and close ``fig``; return ``path``.
 
-    With ``colors`` the PNG is re-encoded with a palette of that many colours
-    (at most 256), which keeps spectrogram figures small enough to ship
-    beside a model: a colour-mapped image uses few distinct colours.
+    The file appears whole or not at all: it is written beside ``path`` and
+    renamed into place, so a figure redrawn while a training runs is never
+    seen half-written. With ``colors`` the PNG is re-encoded with a palette of
+    that many colours (at most 256), which keeps spectrogram figures small
+    enough to ship beside a model: a colour-mapped image uses few distinct
+    colours.
     """
-    fig.tight_layout()
-    fig.savefig(path, dpi=dpi)
-    pyplot().close(fig)
-    if colors is not None:
-        from PIL import Image
+    try:
+        fig.tight_layout()
+        with outputs.atomic_file(path, overwrite=True) as tmp:
+            fig.savefig(tmp, dpi=dpi)
+            if colors is not None:
+                from PIL import Image
 
-        with Image.open(path) as image:
-            compact = image.convert("RGB").quantize(int(colors))
-        compact.save(pathlib.Path(path), format="PNG", optimize=True)
+                with Image.open(tmp) as image:
+                    compact = image.convert("RGB").quantize(int(colors))
+                compact.save(tmp, format="PNG", optimize=True)
+    finally:
+        pyplot().close(fig)
     return path
 
 

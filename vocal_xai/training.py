@@ -265,9 +265,12 @@ class Trainer:
         log_dir=None,
         validation_data=None,
         verbose=True,
+        after_epoch=None,
     ):
         """Train from global step ``initial_step`` to the end of epoch ``epochs``;
-        return the last epoch's logs. ``dataset`` must start at ``initial_step``."""
+        return the last epoch's logs. ``dataset`` must start at ``initial_step``.
+        On the chief, ``after_epoch(epochs_done)`` runs once each epoch's
+        scalars and checkpoint are written."""
         chief = is_chief(self.strategy)
         initial_epoch = initial_step // steps_per_epoch
         # Every worker must take part in a save, and their clocks disagree on
@@ -306,4 +309,6 @@ class Trainer:
                 writer.flush()
             if checkpoint is not None:
                 checkpoint.save(epoch + 1, (epoch + 1) * steps_per_epoch)
+            if after_epoch is not None and chief:
+                after_epoch(epoch + 1)
         return logs

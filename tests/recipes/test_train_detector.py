@@ -1,5 +1,6 @@
 """The train_detector recipe end to end, with tiny settings: kill -9 and
-resume under MirroredStrategy on two logical CPUs, and two local workers."""
+resume under MirroredStrategy on two logical CPUs (with the learning curves
+over both stretches), and two local workers."""
 
 import json
 import pathlib
@@ -10,8 +11,9 @@ import sys
 import numpy as np
 import pytest
 from helpers import kill_after_first_checkpoint, run_ok, script_env
+from PIL import Image
 
-from vocal_xai.models.detector import task
+from vocal_xai.models.detector import history, task
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "train_detector.py"
@@ -77,6 +79,16 @@ def test_kill_and_resume_equals_uninterrupted_under_mirrored(corpus, tmp_path):
     # The last epoch ran whole in both, so its mean loss is the same.
     assert report["final_logs"]["loss"] == resumed["final_logs"]["loss"]
     assert "real_recordings" not in resumed["metrics"]
+
+    # The learning curves span both stretches of the killed run: one point
+    # per epoch, the last the same as the uninterrupted run's.
+    curves = {run: history.read(run) for run in (straight, killed)}
+    for run in (straight, killed):
+        np.testing.assert_array_equal(curves[run]["loss"][0], [30, 60, 90])
+        assert set(curves[run]) >= {"accuracy", "val_loss", "val_accuracy", "learning_rate"}
+        with Image.open(run / "learning_curves.png") as image:
+            assert image.width > 800
+    assert curves[killed]["loss"][1][-1] == pytest.approx(curves[straight]["loss"][1][-1])
 
 
 def _free_ports(n):

@@ -1,19 +1,11 @@
 """tools/sampled_probes.py as a user runs it."""
 
-import pathlib
-import subprocess
-import sys
-
 import pytest
-from helpers import script_env
-
-TOOL = str(pathlib.Path(__file__).resolve().parents[2] / "tools" / "sampled_probes.py")
+from helpers import run_tool
 
 
 def _run(*args, cwd):
-    return subprocess.run(
-        [sys.executable, TOOL, *args], capture_output=True, text=True, env=script_env(), cwd=cwd
-    )
+    return run_tool("sampled_probes.py", *args, cwd=cwd)
 
 
 @pytest.mark.slow

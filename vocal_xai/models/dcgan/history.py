@@ -12,9 +12,8 @@ import datetime
 import pathlib
 
 import numpy as np
-import tensorflow as tf
 
-from vocal_xai import plotting
+from vocal_xai import events, plotting
 from vocal_xai.errors import ParameterError
 
 PREFIX = "epoch_"
@@ -48,11 +47,6 @@ class Stretch:
         return self.ended - self.started
 
 
-def _events(path):
-    for record in tf.data.TFRecordDataset(str(path)):
-        yield tf.compat.v1.Event.FromString(record.numpy())
-
-
 def read(log_dir):
     """The scalars and stretches of ``<log_dir>/train``.
 
@@ -65,35 +59,24 @@ def read(log_dir):
     Raises:
         ParameterError: when there is no event file.
     """
-    files = sorted(pathlib.Path(log_dir, "train").glob("events.out.tfevents.*"))
-    if not files:
-        raise ParameterError(
-            f"Expected TensorBoard event files in {pathlib.Path(log_dir, 'train')}. Received: none"
-        )
-    values, stretches = {}, []
-    for path in files:
-        opened, logged = None, []
-        for event in _events(path):
-            opened = event.wall_time if opened is None else opened
-            for value in event.summary.value:
-                if not value.tag.startswith(PREFIX) or value.tag in IGNORED:
-                    continue
-                number = (
-                    float(tf.make_ndarray(value.tensor))
-                    if value.HasField("tensor")
-                    else value.simple_value
-                )
-                epoch = int(event.step) + 1
-                values.setdefault(value.tag[len(PREFIX) :], {})[epoch] = (event.wall_time, number)
-                logged.append((epoch, event.wall_time))
+    files = events.read_files(pathlib.Path(log_dir, "train"))
+    stretches = []
+    for f in files:
+        logged = [
+            (step + 1, wall)
+            for tag, by_step in f.values.items()
+            if tag.startswith(PREFIX) and tag not in IGNORED
+            for step, (wall, _) in by_step.items()
+        ]
         if logged:
             epochs = [e for e, _ in logged]
-            stretches.append(Stretch(min(epochs), max(epochs), opened, max(t for _, t in logged)))
+            stretches.append(Stretch(min(epochs), max(epochs), f.opened, max(t for _, t in logged)))
     scalars = {}
-    for name, by_epoch in values.items():
-        epochs = np.array(sorted(by_epoch))
-        scalars[name] = (epochs, np.array([by_epoch[e][1] for e in epochs]))
-    stretches.sort(key=lambda s: s.started)
+    for tag, by_step in events.merge(files).items():
+        if not tag.startswith(PREFIX) or tag in IGNORED:
+            continue
+        steps = np.array(sorted(by_step))
+        scalars[tag[len(PREFIX) :]] = (steps + 1, np.array([by_step[s][1] for s in steps]))
     return scalars, stretches
 
 

@@ -13,7 +13,7 @@ from vocal_xai import export, training, zoo
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
 from vocal_xai.models import reproduction
-from vocal_xai.models.detector import evaluation, real_check
+from vocal_xai.models.detector import evaluation, history, real_check
 from vocal_xai.models.detector.serving import DetectorServing
 from vocal_xai.models.detector.svdnet_backbone import SVDNet
 
@@ -82,7 +82,9 @@ def train(
 
     A checkpoint is saved after every epoch and, within an epoch, once
     ``checkpoint_minutes`` of wall time have passed since the last one (None:
-    at epoch ends only; 0: after every step).
+    at epoch ends only; 0: after every step). After every epoch the chief
+    redraws ``<model_dir>/learning_curves.png`` from the run's logs
+    (``history``), over every stretch so far.
 
     Returns:
         (detector, info) where info holds the statistics and timings.
@@ -121,6 +123,15 @@ def train(
         config.batch_size,
         metrics={"accuracy": _accuracy},
     )
+
+    def draw_curves(epochs_done):
+        history.plot_learning_curves(
+            {model_dir.name: history.read(model_dir)},
+            model_dir / history.FIGURE,
+            title=f"{config.preset}, batch {config.batch_size}: "
+            f"{epochs_done} of {config.epochs} epochs",
+        )
+
     start = time.time()
     logs = trainer.fit(
         data,
@@ -131,6 +142,7 @@ def train(
         log_dir=model_dir / "logs",
         validation_data=valid,
         verbose=verbose,
+        after_epoch=draw_curves,
     )
     info = {
         "train_seconds_this_run": round(time.time() - start, 1),
