@@ -10,6 +10,7 @@ keeps its last value) and the stretches the training ran in.
 import dataclasses
 import pathlib
 
+import numpy as np
 import tensorflow as tf
 
 from vocal_xai.errors import ParameterError
@@ -82,3 +83,10 @@ def merge(files):
         for tag, by_step in f.values.items():
             merged.setdefault(tag, {}).update(by_step)
     return merged
+
+
+def series(by_step):
+    """One tag's ``{step: (wall time, value)}`` as (steps [int array], values
+    [float array]), sorted by step."""
+    steps = np.array(sorted(by_step), np.int64)
+    return steps, np.array([by_step[s][1] for s in steps], np.float64)

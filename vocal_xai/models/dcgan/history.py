@@ -11,8 +11,6 @@ import dataclasses
 import datetime
 import pathlib
 
-import numpy as np
-
 from vocal_xai import events, plotting
 from vocal_xai.errors import ParameterError
 
@@ -75,8 +73,8 @@ def read(log_dir):
     for tag, by_step in events.merge(files).items():
         if not tag.startswith(PREFIX) or tag in IGNORED:
             continue
-        steps = np.array(sorted(by_step))
-        scalars[tag[len(PREFIX) :]] = (steps + 1, np.array([by_step[s][1] for s in steps]))
+        steps, values = events.series(by_step)
+        scalars[tag[len(PREFIX) :]] = (steps + 1, values)
     return scalars, stretches
 
 

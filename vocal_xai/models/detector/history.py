@@ -10,8 +10,6 @@ redraws ``<model_dir>/learning_curves.png`` after every epoch, and
 
 import pathlib
 
-import numpy as np
-
 from vocal_xai import events, outputs, plotting
 from vocal_xai.errors import ParameterError
 
@@ -39,11 +37,7 @@ def read(model_dir):
         ParameterError: when the run has no event file.
     """
     merged = events.merge(events.read_files(pathlib.Path(model_dir) / LOGS))
-    scalars = {}
-    for tag, by_step in merged.items():
-        steps = np.array(sorted(by_step))
-        scalars[tag] = (steps, np.array([by_step[s][1] for s in steps]))
-    return scalars
+    return {tag: events.series(by_step) for tag, by_step in merged.items()}
 
 
 def plot_learning_curves(runs, path, title="Detector training"):
