@@ -31,7 +31,7 @@ def test_progress_written_to_a_file_has_no_terminal_codes(capsys):
     assert np.isfinite(logs["loss"])
 
 
-def test_after_epoch_runs_once_the_epoch_is_logged(tmp_path):
+def test_validation_fn_and_after_epoch_run_once_per_epoch(tmp_path):
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     optimizer = keras.optimizers.SGD(0.1)
@@ -57,11 +57,16 @@ def test_after_epoch_runs_once_the_epoch_is_logged(tmp_path):
         epochs=3,
         steps_per_epoch=2,
         log_dir=tmp_path / "logs",
+        validation_fn=lambda: {"val_calls": float(len(seen) + 1)},
         after_epoch=after_epoch,
         verbose=False,
     )
     assert seen == [(1, [2], 1), (2, [2, 4], 2), (3, [2, 4, 6], 3)]
-    assert history.read(tmp_path)["loss"][1][-1] == pytest.approx(logs["loss"])
+    scalars = history.read(tmp_path)
+    assert scalars["loss"][1][-1] == pytest.approx(logs["loss"])
+    # The extra validation figures join each epoch's logs.
+    np.testing.assert_array_equal(scalars["val_calls"][1], [1.0, 2.0, 3.0])
+    assert logs["val_calls"] == 3.0
 
 
 def test_evaluate_is_the_mean_over_batches_of_the_eager_loss_and_metrics():

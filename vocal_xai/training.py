@@ -265,12 +265,14 @@ class Trainer:
         log_dir=None,
         validation_data=None,
         verbose=True,
+        validation_fn=None,
         after_epoch=None,
     ):
         """Train from global step ``initial_step`` to the end of epoch ``epochs``;
         return the last epoch's logs. ``dataset`` must start at ``initial_step``.
-        On the chief, ``after_epoch(epochs_done)`` runs once each epoch's
-        scalars and checkpoint are written."""
+        On the chief, ``validation_fn()`` adds figures (dict name -> float) to
+        each epoch's logs, and ``after_epoch(epochs_done)`` runs once the
+        epoch's scalars and checkpoint are written."""
         chief = is_chief(self.strategy)
         initial_epoch = initial_step // steps_per_epoch
         # Every worker must take part in a save, and their clocks disagree on
@@ -299,6 +301,8 @@ class Trainer:
             logs = {k: v / (steps_per_epoch - first) for k, v in sums.items()}
             if validation_data is not None:
                 logs.update({f"val_{k}": v for k, v in self.evaluate(validation_data).items()})
+            if validation_fn is not None and chief:
+                logs.update(validation_fn())
             if verbose and chief:
                 print("  " + "  ".join(f"{k}={v:.4f}" for k, v in sorted(logs.items())))
             if writer is not None:

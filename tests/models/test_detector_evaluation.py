@@ -1,3 +1,5 @@
+import types
+
 import numpy as np
 import pytest
 
@@ -34,3 +36,13 @@ def test_pick_threshold_separates_classes():
     t = evaluation.pick_threshold(probs, labels)
     assert 0.35 <= t < 0.6
     assert evaluation.binary_metrics(probs > t, labels)["error"] == 0.0
+
+
+def test_frame_error_counts_every_frame_of_every_song_at_the_threshold(monkeypatch):
+    split = types.SimpleNamespace(
+        features=["song a", "song b"], labels=[np.array([0, 1, 1]), np.array([1, 0])]
+    )
+    probabilities = [np.array([0.2, 0.7, 0.4]), np.array([0.9, 0.6])]
+    monkeypatch.setattr(evaluation, "song_probabilities", lambda model, features: probabilities)
+    assert evaluation.frame_error("model", split) == pytest.approx(2 / 5)
+    assert evaluation.frame_error("model", split, threshold=0.3) == pytest.approx(1 / 5)

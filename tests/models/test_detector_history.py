@@ -23,6 +23,7 @@ def _stretch(model_dir, steps, losses):
             tf.summary.scalar("accuracy", 1.0 - loss, step=step)
             tf.summary.scalar("val_loss", loss + 0.1, step=step)
             tf.summary.scalar("val_accuracy", 0.9 - loss, step=step)
+            tf.summary.scalar("val_frame_error", loss / 4, step=step)
             tf.summary.scalar("learning_rate", 0.01 * 0.85 ** (step // 100), step=step)
     writer.close()
 
@@ -37,7 +38,14 @@ def test_a_resumed_run_reads_as_one_with_the_redone_epoch_s_last_value(tmp_path)
     time.sleep(1.1)
     _stretch(tmp_path, [300, 400], [0.44, 0.35])
     scalars = history.read(tmp_path)
-    assert set(scalars) == {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"}
+    assert set(scalars) == {
+        "loss",
+        "accuracy",
+        "val_loss",
+        "val_accuracy",
+        "val_frame_error",
+        "learning_rate",
+    }
     steps, losses = scalars["loss"]
     np.testing.assert_array_equal(steps, [100, 200, 300, 400])
     np.testing.assert_allclose(losses, [0.6, 0.5, 0.44, 0.35], rtol=1e-6)

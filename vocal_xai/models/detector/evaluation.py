@@ -27,6 +27,14 @@ def song_probabilities(model, features):
     return [run(tf.convert_to_tensor(f[None]))[0].numpy() for f in features]
 
 
+def frame_error(model, split, threshold=0.5):
+    """The share of frames of ``split`` (``SplitFeatures``) misclassified at
+    ``threshold``, over whole songs, without the median filter: the figure a
+    training can afford after every epoch."""
+    probabilities = np.concatenate(song_probabilities(model, split.features))
+    return float(np.mean((probabilities > threshold) != np.concatenate(split.labels).astype(bool)))
+
+
 def median_smooth(probabilities, size=MEDIAN_FRAMES):
     """Median filter over ``size`` frames (edges repeat the nearest frame)."""
     if size < 1:

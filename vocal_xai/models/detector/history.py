@@ -1,8 +1,10 @@
 """A detector training's learning curves, read back from its TensorBoard logs.
 
 ``training.Trainer`` writes, at the global step that ends each epoch, the
-epoch's mean training loss and accuracy, the validation loss and accuracy and
-the learning rate into ``<model_dir>/logs`` (``vocal_xai.events`` reads them
+epoch's mean training loss and accuracy, the validation loss and accuracy
+(on excerpts), the frame error on the whole valid songs at 0.5
+(``val_frame_error``) and the learning rate into
+``<model_dir>/logs`` (``vocal_xai.events`` reads them
 over every stretch of a resumed training). ``recipes/train_detector.py``
 redraws ``<model_dir>/learning_curves.png`` after every epoch, and
 ``tools/plot_training.py`` draws several runs in one figure.
@@ -19,6 +21,12 @@ FIGURE = "learning_curves.png"
 PANELS = (
     ("loss", "binary cross-entropy", ("loss", "val_loss"), "linear"),
     ("accuracy", "excerpt accuracy", ("accuracy", "val_accuracy"), "linear"),
+    (
+        "frame error, whole valid songs",
+        "share of frames wrong at 0.5",
+        ("val_frame_error",),
+        "linear",
+    ),
     ("learning rate", "learning rate", ("learning_rate",), "log"),
 )
 
@@ -41,9 +49,9 @@ def read(model_dir):
 
 
 def plot_learning_curves(runs, path, title="Detector training"):
-    """Loss, accuracy and learning rate against the training step, one colour
-    per run: training values (the mean over each epoch) solid, validation
-    values dashed.
+    """Loss, accuracy, frame error and learning rate against the training
+    step, one colour per run: training values (the mean over each epoch)
+    solid, validation values dashed.
 
     Args:
         runs: dict label -> scalars (``read``).
@@ -65,19 +73,20 @@ def plot_learning_curves(runs, path, title="Detector training"):
                 f"Received: {sorted(scalars)}"
             )
     plt = plotting.pyplot()
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(5 * len(PANELS), 3.8))
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, (name, ylabel, names, scale) in zip(axes, PANELS):
+    for ax, (name, ylabel, names, scale) in zip(axes.ravel(), PANELS, strict=True):
         for i, (label, scalars) in enumerate(runs.items()):
-            for tag, style in zip(names, ("-", "--")):
+            for tag in names:
                 if tag not in scalars:
                     continue
                 steps, values = scalars[tag]
-                kind = "validation" if tag.startswith("val_") else "training"
+                validation = tag.startswith("val_")
+                kind = "validation" if validation else "training"
                 ax.plot(
                     steps,
                     values,
-                    style,
+                    "--" if validation else "-",
                     marker="o",
                     markersize=3,
                     color=colours[i % len(colours)],

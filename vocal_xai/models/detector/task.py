@@ -83,8 +83,10 @@ def train(
     A checkpoint is saved after every epoch and, within an epoch, once
     ``checkpoint_minutes`` of wall time have passed since the last one (None:
     at epoch ends only; 0: after every step). After every epoch the chief
-    redraws ``<model_dir>/learning_curves.png`` from the run's logs
-    (``history``), over every stretch so far.
+    logs the frame error on the whole valid songs at 0.5 (``val_frame_error``)
+    beside the excerpt validation, and redraws
+    ``<model_dir>/learning_curves.png`` from the run's logs (``history``),
+    over every stretch so far.
 
     Returns:
         (detector, info) where info holds the statistics and timings.
@@ -142,6 +144,7 @@ def train(
         log_dir=model_dir / "logs",
         validation_data=valid,
         verbose=verbose,
+        validation_fn=lambda: {"val_frame_error": evaluation.frame_error(detector, valid_split)},
         after_epoch=draw_curves,
     )
     info = {
