@@ -1,6 +1,7 @@
-r"""Draw the learning curves of detector training runs in one figure: loss,
-accuracy and learning rate against the training step, one colour per run,
-training solid and validation dashed. A run may still be training: its logs
+r"""Draw the learning curves of detector training runs in one figure: loss and
+accuracy on excerpts, the frame error on the whole valid songs and the
+learning rate against the training step, one colour per run, training solid
+and validation dashed. A run may still be training: its logs
 are read as they stand.
 
     python tools/plot_training.py --runs=runs/detector_a,runs/detector_b --out=curves.png

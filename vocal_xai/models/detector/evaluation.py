@@ -32,7 +32,7 @@ def frame_error(model, split, threshold=0.5):
     ``threshold``, over whole songs, without the median filter: the figure a
     training can afford after every epoch."""
     probabilities = np.concatenate(song_probabilities(model, split.features))
-    return float(np.mean((probabilities > threshold) != np.concatenate(split.labels).astype(bool)))
+    return binary_metrics(probabilities > threshold, np.concatenate(split.labels))["error"]
 
 
 def median_smooth(probabilities, size=MEDIAN_FRAMES):
