@@ -46,3 +46,25 @@ def test_frame_error_counts_every_frame_of_every_song_at_the_threshold(monkeypat
     monkeypatch.setattr(evaluation, "song_probabilities", lambda model, features: probabilities)
     assert evaluation.frame_error("model", split) == pytest.approx(2 / 5)
     assert evaluation.frame_error("model", split, threshold=0.3) == pytest.approx(1 / 5)
+
+
+def test_song_probabilities_reuses_one_compiled_pass_per_model():
+    import gc
+
+    from vocal_xai.models.detector.svdnet_backbone import SVDNet
+
+    rng = np.random.default_rng(0)
+    model = SVDNet.from_preset("svdnet_tiny", np.zeros(80), np.ones(80))
+    songs = [rng.normal(size=(n, 80)).astype(np.float32) for n in (130, 171, 150)]
+    first = evaluation.song_probabilities(model, songs)
+    traces = evaluation._SONG_PROBABILITY_FNS[model].experimental_get_tracing_count()
+    again = evaluation.song_probabilities(model, songs[::-1])
+    assert evaluation._SONG_PROBABILITY_FNS[model].experimental_get_tracing_count() == traces
+    for a, b in zip(first, again[::-1]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    assert [len(p) for p in first] == [130, 171, 150]
+    # The cache does not keep a model alive.
+    before = len(evaluation._SONG_PROBABILITY_FNS)
+    del model
+    gc.collect()
+    assert len(evaluation._SONG_PROBABILITY_FNS) == before - 1

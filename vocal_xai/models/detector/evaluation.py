@@ -3,6 +3,8 @@ frame-wise probabilities over whole songs, a 56-frame median filter, the
 threshold picked on the validation split, then error, precision, recall and
 F1 on the test split."""
 
+import weakref
+
 import numpy as np
 import scipy.ndimage
 import tensorflow as tf
@@ -11,6 +13,10 @@ from vocal_xai.errors import ParameterError
 from vocal_xai.models.detector import song
 
 MEDIAN_FRAMES = 56
+
+# One compiled whole-song pass per model, kept while the model lives, so that
+# evaluating after every epoch traces once rather than every time.
+_SONG_PROBABILITY_FNS = weakref.WeakKeyDictionary()
 
 
 def song_probabilities(model, features):
@@ -23,7 +29,14 @@ def song_probabilities(model, features):
     Returns:
         list of float32 arrays. [shape=(frames,)] each
     """
-    run = tf.function(lambda x: song.song_outputs(model, x)["probability"], reduce_retracing=True)
+    run = _SONG_PROBABILITY_FNS.get(model)
+    if run is None:
+        # A weak reference, so that the cached function does not keep its key alive.
+        ref = weakref.ref(model)
+        run = tf.function(
+            lambda x: song.song_outputs(ref(), x)["probability"], reduce_retracing=True
+        )
+        _SONG_PROBABILITY_FNS[model] = run
     return [run(tf.convert_to_tensor(f[None]))[0].numpy() for f in features]
 
 
