@@ -583,3 +583,25 @@ def test_fit_runs_compiled_and_reports_aux_metrics():
     # A model with a class head round-trips through the GAN config.
     clone = ConditionalDCGAN.from_config(gan.get_config())
     assert clone.has_aux and clone.discriminator.aux_classifier and clone.generator.conditional_norm
+
+
+def test_class_table_gradients_reach_the_optimizers_dense_and_summed_by_row():
+    from vocal_xai.models.dcgan.conditional_dcgan import dense_gradients
+
+    generator = Generator(*random_band_stats(), **COND_G)
+    z, labels = random_gan_inputs(6, labels=[0, 1, 1, 0, 1, 1])
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(generator({"z": z, "class": labels}, training=True))
+    sparse = tape.gradient(loss, generator.trainable_variables)
+    assert any(isinstance(g, tf.IndexedSlices) for g in sparse)
+    dense = dense_gradients(sparse)
+    assert not any(isinstance(g, tf.IndexedSlices) for g in dense)
+    for s, d, v in zip(sparse, dense, generator.trainable_variables, strict=True):
+        assert d.shape == v.shape
+        if isinstance(s, tf.IndexedSlices):
+            # Each row holds the sum of the slices of that row (duplicates add up).
+            expected = np.zeros(v.shape, np.float32)
+            np.add.at(expected, s.indices.numpy(), s.values.numpy())
+            np.testing.assert_allclose(d.numpy(), expected, rtol=1e-6, atol=1e-6)
+        else:
+            assert d is s

@@ -48,6 +48,19 @@ from keras import ops
 from vocal_xai.errors import ParameterError
 from vocal_xai.models.dcgan import augment
 
+
+def dense_gradients(grads):
+    """Gradients with every ``tf.IndexedSlices`` made a dense tensor.
+
+    The class embeddings and the conditional BatchNorm tables are looked up by
+    class, so their gradients come as IndexedSlices. Summed across replicas,
+    each one becomes an all-gather of indices and values under a cond, whose
+    graph takes most of the first step's tracing under MirroredStrategy; the
+    tables are a few rows, so a dense all-reduce is as cheap to run.
+    """
+    return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
+
+
 LOSSES = ("hinge", "non_saturating")
 
 
@@ -226,7 +239,7 @@ class ConditionalDCGAN(keras.Model):
             d_loss = self._d_loss(real_logits, fake_logits)
             d_aux = self._class_loss(labels, real_class) if self.has_aux else 0.0
             scaled = (d_loss + self.aux_weight * d_aux + 0.5 * self.r1_gamma * r1) / replicas
-        grads = tape.gradient(scaled, self.discriminator.trainable_variables)
+        grads = dense_gradients(tape.gradient(scaled, self.discriminator.trainable_variables))
         self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_variables))
 
         # Generator step on fresh latents.
@@ -241,7 +254,7 @@ class ConditionalDCGAN(keras.Model):
                 guide_logits = ops.reshape(self.class_guide(fake, training=False), (-1,))
                 g_guide = self._class_loss(labels, guide_logits)
             scaled = (g_loss + self.aux_weight * g_aux + self.guide_weight * g_guide) / replicas
-        grads = tape.gradient(scaled, self.generator.trainable_variables)
+        grads = dense_gradients(tape.gradient(scaled, self.generator.trainable_variables))
         self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_variables))
 
         self.d_loss_tracker.update_state(d_loss)
