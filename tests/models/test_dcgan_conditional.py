@@ -605,3 +605,27 @@ def test_class_table_gradients_reach_the_optimizers_dense_and_summed_by_row():
             np.testing.assert_allclose(d.numpy(), expected, rtol=1e-6, atol=1e-6)
         else:
             assert d is s
+
+
+def test_adam_moves_a_repeated_table_row_by_its_summed_gradient():
+    from vocal_xai.models.dcgan.conditional_dcgan import dense_gradients
+
+    rows = tf.constant([0, 1, 1, 0, 1, 1])
+    weights = tf.constant(np.arange(18, dtype=np.float32).reshape(6, 3))
+
+    def train(lookup, prepare):
+        table = keras.Variable(np.arange(6, dtype=np.float32).reshape(2, 3))
+        optimizer = keras.optimizers.Adam(0.1, 0.5, 0.999)
+        optimizer.build([table])
+        for step in range(3):
+            with tf.GradientTape() as tape:
+                loss = tf.reduce_sum(lookup(table) * (weights + step))
+            optimizer.apply_gradients(zip(prepare([tape.gradient(loss, table)]), [table]))
+        return table.numpy()
+
+    # The reference: the same lookup as a one-hot product, whose gradient is dense.
+    reference = train(lambda t: tf.one_hot(rows, 2) @ t, lambda grads: grads)
+    looked_up = train(lambda t: tf.gather(t, rows), dense_gradients)
+    np.testing.assert_allclose(looked_up, reference, rtol=1e-6)
+    # Every gradient component is positive: Adam steps about lr per step.
+    np.testing.assert_allclose(reference, np.arange(6).reshape(2, 3) - 0.3, atol=0.01)

@@ -68,7 +68,7 @@ def test_the_guide_loss_pulls_the_classes_apart_along_the_guide():
         gan, mean = _gan(guide, weight)
         train_step = tf.function(gan.train_step, autograph=False)
         rng = np.random.default_rng(1)
-        for _step in range(40):
+        for _step in range(80):
             real = mean + rng.normal(0, 1, (16, 115, 80)).astype(np.float32)
             logs = train_step((tf.constant(real, tf.float32), tf.constant([0, 1] * 8, tf.int32)))
         gaps[weight] = _class_gap(gan, guide)

@@ -53,10 +53,12 @@ def dense_gradients(grads):
     """Gradients with every ``tf.IndexedSlices`` made a dense tensor.
 
     The class embeddings and the conditional BatchNorm tables are looked up by
-    class, so their gradients come as IndexedSlices. Summed across replicas,
-    each one becomes an all-gather of indices and values under a cond, whose
-    graph takes most of the first step's tracing under MirroredStrategy; the
-    tables are a few rows, so a dense all-reduce is as cheap to run.
+    class, once per example, so their gradients come as IndexedSlices with
+    each row repeated. Keras 3's Adam, given such slices, moves a repeated row
+    further than Adam on the summed gradient does; the dense sum gives the
+    true step. Summed across replicas, slices also become an all-gather under
+    a cond, whose graph took most of the first step's tracing under
+    MirroredStrategy. The tables are a few rows: dense costs nothing.
     """
     return [tf.convert_to_tensor(g) if isinstance(g, tf.IndexedSlices) else g for g in grads]
 
