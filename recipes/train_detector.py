@@ -20,10 +20,11 @@ targets. They are never used for training or tuning.
 Killed runs resume: rerun the same command and training continues from the
 last checkpoint in ``--model_dir``, saved at each epoch's end and every
 ``--checkpoint_minutes`` within one. After every epoch the frame error on the
-whole valid songs at 0.5 is logged and the learning curves (loss and
-accuracy on excerpts, that frame error, the learning rate) are redrawn into
-``<model_dir>/learning_curves.png``; ``tools/plot_training.py`` draws several
-runs side by side. ``--strategy=mirrored`` uses every GPU (or
+whole valid songs at 0.5 is logged. The learning curves (loss and accuracy on
+excerpts, that frame error, the learning rate) are redrawn into
+``<model_dir>/learning_curves.png`` after the first and last epochs, and in
+between once 30 s have passed since the last drawing; ``tools/plot_training.py``
+draws several runs side by side. ``--strategy=mirrored`` uses every GPU (or
 ``--logical_cpus`` CPU devices); ``--strategy=multi_worker`` reads TF_CONFIG.
 """
 

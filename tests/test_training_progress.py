@@ -160,3 +160,15 @@ def test_checkpoints_within_epochs_wait_for_their_interval(tmp_path):
     assert sorted(p.name for p in tmp_path.glob("ckpt-*.index")) == ["ckpt-4.index", "ckpt-8.index"]
     with pytest.raises(ParameterError, match="every_seconds >= 0"):
         training.ResumableCheckpoint(tmp_path, [model], [optimizer], every_seconds=-1)
+
+
+def test_throttled_runs_first_last_and_once_the_interval_has_passed():
+    now = [0.0]
+    drawn = []
+    after_epoch = training.throttled(drawn.append, 30.0, last_epoch=6, clock=lambda: now[0])
+    for epochs_done, seconds in [(1, 10.0), (2, 10.0), (3, 15.0), (4, 10.0), (5, 5.0), (6, 0.0)]:
+        after_epoch(epochs_done)
+        now[0] += seconds
+    # Epoch 1 always; epoch 4 ends 35 s after it; epoch 5 only 10 s after 4;
+    # epoch 6, the last, always.
+    assert drawn == [1, 4, 6]

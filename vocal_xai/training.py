@@ -186,6 +186,23 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             self.save(epochs_done, steps_done)
 
 
+def throttled(fn, seconds, last_epoch, clock=time.monotonic):
+    """``fn(epochs_done)`` as an ``after_epoch`` of ``Trainer.fit`` that runs
+    after the first epoch, then once ``seconds`` have passed since it last
+    ran, and always after epoch ``last_epoch``: a figure redrawn after each of
+    many short epochs would cost more than the epochs."""
+    last = None
+
+    def after_epoch(epochs_done):
+        nonlocal last
+        if epochs_done < last_epoch and last is not None and clock() - last < seconds:
+            return
+        fn(epochs_done)
+        last = clock()
+
+    return after_epoch
+
+
 class Trainer:
     """A distributed training loop for a model with one output and one loss.
 

@@ -6,7 +6,8 @@ epoch's mean training loss and accuracy, the validation loss and accuracy
 (``val_frame_error``) and the learning rate into
 ``<model_dir>/logs`` (``vocal_xai.events`` reads them
 over every stretch of a resumed training). ``recipes/train_detector.py``
-redraws ``<model_dir>/learning_curves.png`` after every epoch, and
+redraws ``<model_dir>/learning_curves.png`` after the first and last
+epochs and at most every ``task.CURVE_SECONDS`` in between, and
 ``tools/plot_training.py`` draws several runs in one figure.
 """
 

@@ -19,6 +19,9 @@ from vocal_xai.models.detector.svdnet_backbone import SVDNet
 
 # ``assets.extra/detector.json``: the Keras architecture.
 KERAS_NAME = "detector"
+# The learning curves are redrawn after an epoch once this many seconds have
+# passed since the last drawing (and after the first and last epochs).
+CURVE_SECONDS = 30.0
 
 
 @dataclasses.dataclass
@@ -84,9 +87,10 @@ def train(
     ``checkpoint_minutes`` of wall time have passed since the last one (None:
     at epoch ends only; 0: after every step). After every epoch the chief
     logs the frame error on the whole valid songs at 0.5 (``val_frame_error``)
-    beside the excerpt validation, and redraws
+    beside the excerpt validation. It redraws
     ``<model_dir>/learning_curves.png`` from the run's logs (``history``),
-    over every stretch so far.
+    over every stretch so far, after the first and last epochs and after any
+    epoch that ends ``CURVE_SECONDS`` or more after the last drawing.
 
     Returns:
         (detector, info) where info holds the statistics and timings.
@@ -145,7 +149,7 @@ def train(
         validation_data=valid,
         verbose=verbose,
         validation_fn=lambda: {"val_frame_error": evaluation.frame_error(detector, valid_split)},
-        after_epoch=draw_curves,
+        after_epoch=training.throttled(draw_curves, CURVE_SECONDS, config.epochs),
     )
     info = {
         "train_seconds_this_run": round(time.time() - start, 1),
