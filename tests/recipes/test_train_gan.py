@@ -45,7 +45,7 @@ def detector(corpus, tmp_path_factory):
 
 # The uninterrupted run: long enough that kill -9 lands between checkpoints,
 # on two replicas.
-EPOCHS = ["--epochs=3", "--steps_per_epoch=20", "--strategy=mirrored", "--logical_cpus=2"]
+EPOCHS = ["--epochs=3", "--steps_per_epoch=8", "--strategy=mirrored", "--logical_cpus=2"]
 
 
 def _cmd(corpus, detector, run_dir, *flags):
