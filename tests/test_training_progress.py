@@ -118,7 +118,7 @@ def _linear_trainer():
     return model, optimizer, trainer
 
 
-def test_a_run_saved_mid_epoch_resumes_at_that_step_with_the_same_weights(tmp_path):
+def test_a_run_saved_mid_epoch_resumes_at_that_step_with_the_same_weights(tmp_path, capsys):
     # Two epochs of 4 steps, saving after every step and keeping every save.
     model, optimizer, trainer = _linear_trainer()
     checkpoint = training.ResumableCheckpoint(
@@ -143,10 +143,16 @@ def test_a_run_saved_mid_epoch_resumes_at_that_step_with_the_same_weights(tmp_pa
     resumed = training.ResumableCheckpoint(killed, [model], [optimizer], every_seconds=0)
     assert resumed.restore() == 1
     assert int(optimizer.iterations.numpy()) == 6
+    capsys.readouterr()
     logs = trainer.fit(_step_indexed_batches(6), 2, 4, initial_step=6, checkpoint=resumed)
     for a, b in zip(straight, model.get_weights()):
         np.testing.assert_array_equal(a, b)
     assert np.isfinite(logs["loss"])
+    # The progress bar of the resumed epoch shows the mean of the steps run,
+    # the epoch's logged loss.
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Epoch 2/2" and lines[1].startswith("4/4")
+    assert f"loss: {logs['loss']:.4f}" in lines[1]
     assert tf.train.latest_checkpoint(str(killed)).endswith("ckpt-8")
 
 

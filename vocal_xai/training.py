@@ -307,6 +307,9 @@ class Trainer:
                 steps_per_epoch, verbose=cli.progress_verbosity(verbose and chief)
             )
             first = initial_step - epoch * steps_per_epoch if epoch == initial_epoch else 0
+            if first:
+                # The bar's means start at the step resumed from, as the logs' do.
+                bar.update(first)
             sums = {}
             for step in range(first, steps_per_epoch):
                 step_logs = {k: float(v) for k, v in self._train_step(iterator).items()}
