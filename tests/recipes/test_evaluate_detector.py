@@ -49,6 +49,13 @@ def test_evaluate_a_version_on_a_corpus(small_corpus, tmp_path):
     assert "real_recordings" not in report["metrics"] and "test " in result.stdout
     again = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path)
     assert again.returncode == 2 and "pass --overwrite" in again.stderr
+    # --by_level needs the seed of a synthetic corpus; version 1 does not record it.
+    cmd, env = _command(
+        tmp_path, f"--detector={version}", f"--data_dir={small_corpus}", "--by_level"
+    )
+    refused = subprocess.run(cmd[:-1], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert refused.returncode == 2 and len(refused.stderr.strip().splitlines()) == 1
+    assert "synthetic.json: expected a synthetic corpus" in refused.stderr
 
 
 def _checkpointed_run(songs, run_dir, epochs_done=3):

@@ -3,6 +3,7 @@ frame-wise probabilities over whole songs, a 56-frame median filter, the
 threshold picked on the validation split, then error, precision, recall and
 F1 on the test split."""
 
+import dataclasses
 import weakref
 
 import numpy as np
@@ -85,26 +86,59 @@ def pick_threshold(probabilities, labels, grid=None):
     return float(grid[int(np.argmin(errors))])
 
 
-def evaluate(model, valid, test, median_frames=MEDIAN_FRAMES):
+@dataclasses.dataclass(frozen=True)
+class Decisions:
+    """A detector's frame probabilities on the test songs, and the threshold
+    picked on the valid songs after the median filter."""
+
+    threshold: float
+    median_frames: int
+    valid: dict  # binary_metrics of the filtered valid songs at the threshold
+    test_raw: list  # float32 probabilities per test song [shape=(frames,)]
+    test_filtered: list  # the same after the median filter
+
+    def calls(self):
+        """0/1 decisions per test song, filtered, at the threshold."""
+        return [p > self.threshold for p in self.test_filtered]
+
+
+def decide(model, valid, test, median_frames=MEDIAN_FRAMES):
+    """Probabilities over whole songs, the median filter, and the threshold
+    with the lowest error on ``valid`` (both ``SplitFeatures``): ``Decisions``."""
+
+    def filtered(split):
+        probs = song_probabilities(model, split.features)
+        return probs, [median_smooth(p, median_frames) for p in probs]
+
+    _, valid_filtered = filtered(valid)
+    valid_all, valid_labels = np.concatenate(valid_filtered), np.concatenate(valid.labels)
+    threshold = pick_threshold(valid_all, valid_labels)
+    test_raw, test_filtered = filtered(test)
+    return Decisions(
+        threshold=threshold,
+        median_frames=median_frames,
+        valid=binary_metrics(valid_all > threshold, valid_labels),
+        test_raw=test_raw,
+        test_filtered=test_filtered,
+    )
+
+
+def evaluate(model, valid, test, median_frames=MEDIAN_FRAMES, decisions=None):
     """Threshold on ``valid``, metrics on ``test`` (both ``SplitFeatures``).
+
+    Args:
+        decisions: ``decide(model, valid, test, median_frames)`` when already
+            made.
 
     Returns:
         dict with the threshold, and raw and median-filtered test metrics.
     """
-
-    def smoothed(split):
-        probs = song_probabilities(model, split.features)
-        raw = np.concatenate(probs)
-        filt = np.concatenate([median_smooth(p, median_frames) for p in probs])
-        return raw, filt, np.concatenate(split.labels)
-
-    _, valid_filt, valid_labels = smoothed(valid)
-    threshold = pick_threshold(valid_filt, valid_labels)
-    test_raw, test_filt, test_labels = smoothed(test)
+    d = decide(model, valid, test, median_frames) if decisions is None else decisions
+    labels = np.concatenate(test.labels)
     return {
-        "threshold": threshold,
-        "median_frames": median_frames,
-        "valid": binary_metrics(valid_filt > threshold, valid_labels),
-        "test": binary_metrics(test_filt > threshold, test_labels),
-        "test_unfiltered": binary_metrics(test_raw > threshold, test_labels),
+        "threshold": d.threshold,
+        "median_frames": d.median_frames,
+        "valid": d.valid,
+        "test": binary_metrics(np.concatenate(d.calls()), labels),
+        "test_unfiltered": binary_metrics(np.concatenate(d.test_raw) > d.threshold, labels),
     }

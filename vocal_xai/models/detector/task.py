@@ -13,7 +13,7 @@ from vocal_xai import export, training, zoo
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
 from vocal_xai.models import reproduction
-from vocal_xai.models.detector import evaluation, history, real_check
+from vocal_xai.models.detector import evaluation, history, levels, real_check
 from vocal_xai.models.detector.serving import DetectorServing
 from vocal_xai.models.detector.svdnet_backbone import SVDNet
 
@@ -217,7 +217,7 @@ def _accuracy(labels, logits):
     return tf.cast(tf.equal(labels, predicted), tf.float32)
 
 
-def evaluate(detector, corpus, cache_dir=None, real_recordings=None):
+def evaluate(detector, corpus, cache_dir=None, real_recordings=None, by_level=False):
     """Song-level metrics: threshold on valid, errors on test.
 
     With a folder of ``real_recordings`` (see ``real_check``), the metrics
@@ -225,10 +225,22 @@ def evaluate(detector, corpus, cache_dir=None, real_recordings=None):
     vocal at the fixed threshold ``real_check.DEFAULT_THRESHOLD`` (never the
     threshold picked on valid, and never picked on the recordings), and the
     verdict against its target. Without one the metrics are unchanged.
+
+    With ``by_level`` (a synthetic corpus only), they also hold
+    ``test_by_level``: the test split's missed vocal frames by the singer's
+    level against the accompaniment (``levels.misses_by_level``, as dicts;
+    an open end of a bin is None).
     """
     valid = pipeline.load_split(corpus, "valid", cache_dir, progress=True)
     test = pipeline.load_split(corpus, "test", cache_dir, progress=True)
-    metrics = evaluation.evaluate(detector, valid, test)
+    decisions = evaluation.decide(detector, valid, test)
+    metrics = evaluation.evaluate(detector, valid, test, decisions=decisions)
+    if by_level:
+        by_song = levels.synthetic_song_levels(corpus, "test", progress=True)
+        rows = levels.misses_by_level(
+            decisions.calls(), test.labels, [by_song[name] for name in test.names]
+        )
+        metrics["test_by_level"] = [levels.row_dict(r) for r in rows]
     if real_recordings is not None:
         threshold = real_check.DEFAULT_THRESHOLD
         results = real_check.check(detector, real_recordings, threshold)
@@ -296,6 +308,9 @@ def print_metrics(metrics):
             f"{key:<18}{m['error']:>8.2%}{m['precision']:>11.3f}{m['recall']:>8.3f}"
             f"{m['f1']:>8.3f}{m['frames']:>9d}"
         )
+    if "test_by_level" in metrics:
+        print("test vocal frames missed, by the singer's level against the rest of the mix:")
+        print(levels.format_table([levels.LevelRow.from_dict(r) for r in metrics["test_by_level"]]))
     real = metrics.get("real_recordings")
     if real is not None:
         print(f"recordings of {real['folder']}, threshold {real['threshold']:.2f} (fixed):")
