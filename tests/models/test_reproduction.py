@@ -101,6 +101,14 @@ def test_publish_detector_tool(tmp_path):
     published = tmp_path / "zoo" / "detector" / "1"
     assert f"Published {published}" in out.stdout
     assert zoo.metadata(published)["corpus"] == "mine" and "check" not in zoo.metadata(published)
+    # A chosen version may leave a gap; a version that exists is refused.
+    out = run_ok(
+        [*tool, f"--version_dir={run}", f"--export_base={tmp_path / 'zoo'}", "--version=3"]
+    )
+    assert f"Published {tmp_path / 'zoo' / 'detector' / '3'}" in out.stdout
+    assert sorted(p.name for p in (tmp_path / "zoo" / "detector").iterdir()) == ["1", "3"]
+    with pytest.raises(ParameterError, match="version"):
+        detector_task.publish(run, tmp_path / "zoo", version=3)
     with pytest.raises(ParameterError, match="Expected a Keras architecture"):
         detector_task.publish(tmp_path / "empty", tmp_path / "zoo")
 
