@@ -128,15 +128,21 @@ def default_corpus(shared_tmp):
     return corpus_lib.read_corpus(root, splits=("train", "valid"))
 
 
+def small_synthetic_corpus(folder, version, seed, train=2, duration=8.0):
+    """``train`` training songs and one valid and one test song of
+    ``duration`` seconds, synthesised once per session into ``folder``."""
+    return synthetic_corpus(
+        folder,
+        seed=seed,
+        split_sizes={"train": train, "valid": 1, "test": 1},
+        duration=duration,
+        workers=1,
+        version=version,
+    )
+
+
 @pytest.fixture(scope="session")
 def small_corpus(shared_tmp):
     """Four 8-second synthetic songs: 2 train, 1 valid, 1 test (version 1,
     where every song has singing)."""
-    return synthetic_corpus(
-        shared_tmp / "small" / "corpus",
-        seed=3,
-        split_sizes={"train": 2, "valid": 1, "test": 1},
-        duration=8.0,
-        workers=1,
-        version=1,
-    )
+    return small_synthetic_corpus(shared_tmp / "small" / "corpus", version=1, seed=3)

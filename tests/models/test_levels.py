@@ -7,7 +7,7 @@ import types
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import synthetic_corpus
+from conftest import small_synthetic_corpus
 
 from vocal_xai import spectral
 from vocal_xai.data import corpus as corpus_lib
@@ -90,13 +90,8 @@ def test_decide_keeps_the_filtered_calls_that_evaluate_counts(monkeypatch):
 
 @pytest.fixture(scope="module")
 def corpus_v2(shared_tmp):
-    return synthetic_corpus(
-        shared_tmp / "levels" / "v2",
-        seed=5,
-        split_sizes={"train": 1, "valid": 1, "test": 1},
-        duration=6.0,
-        workers=1,
-        version=2,
+    return small_synthetic_corpus(
+        shared_tmp / "levels" / "v2", version=2, seed=5, train=1, duration=6.0
     )
 
 
