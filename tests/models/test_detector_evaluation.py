@@ -63,8 +63,11 @@ def test_song_probabilities_reuses_one_compiled_pass_per_model():
     for a, b in zip(first, again[::-1]):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     assert [len(p) for p in first] == [130, 171, 150]
-    # The cache does not keep a model alive.
-    before = len(evaluation._SONG_PROBABILITY_FNS)
+    # The cache does not keep a model alive (other tests' models may go in
+    # the same collection).
+    import weakref
+
+    before, alive = len(evaluation._SONG_PROBABILITY_FNS), weakref.ref(model)
     del model
     gc.collect()
-    assert len(evaluation._SONG_PROBABILITY_FNS) == before - 1
+    assert alive() is None and len(evaluation._SONG_PROBABILITY_FNS) <= before - 1
