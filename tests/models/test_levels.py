@@ -83,7 +83,7 @@ def test_decide_keeps_the_filtered_calls_that_evaluate_counts(monkeypatch):
     assert [c.shape for c in calls] == [(120,), (80,)]
     np.testing.assert_array_equal(np.concatenate(calls), np.concatenate(test.labels) > 0)
     metrics = evaluation.evaluate("model", valid, test, median_frames=5)
-    assert metrics == evaluation.evaluate("model", valid, test, decisions=d)
+    assert metrics == evaluation.decision_metrics(d, test.labels)
     assert metrics["test"]["error"] == 0.0
     assert metrics["test_unfiltered"]["error"] == pytest.approx(1 / 200)
 

@@ -123,22 +123,25 @@ def decide(model, valid, test, median_frames=MEDIAN_FRAMES):
     )
 
 
-def evaluate(model, valid, test, median_frames=MEDIAN_FRAMES, decisions=None):
-    """Threshold on ``valid``, metrics on ``test`` (both ``SplitFeatures``).
+def decision_metrics(decisions, test_labels):
+    """The metrics of ``decisions`` (``decide``) against the test songs'
+    labels: the threshold, and raw and median-filtered test metrics."""
+    labels = np.concatenate(test_labels)
+    return {
+        "threshold": decisions.threshold,
+        "median_frames": decisions.median_frames,
+        "valid": decisions.valid,
+        "test": binary_metrics(np.concatenate(decisions.calls()), labels),
+        "test_unfiltered": binary_metrics(
+            np.concatenate(decisions.test_raw) > decisions.threshold, labels
+        ),
+    }
 
-    Args:
-        decisions: ``decide(model, valid, test, median_frames)`` when already
-            made.
+
+def evaluate(model, valid, test, median_frames=MEDIAN_FRAMES):
+    """Threshold on ``valid``, metrics on ``test`` (both ``SplitFeatures``).
 
     Returns:
         dict with the threshold, and raw and median-filtered test metrics.
     """
-    d = decide(model, valid, test, median_frames) if decisions is None else decisions
-    labels = np.concatenate(test.labels)
-    return {
-        "threshold": d.threshold,
-        "median_frames": d.median_frames,
-        "valid": d.valid,
-        "test": binary_metrics(np.concatenate(d.calls()), labels),
-        "test_unfiltered": binary_metrics(np.concatenate(d.test_raw) > d.threshold, labels),
-    }
+    return decision_metrics(decide(model, valid, test, median_frames), test.labels)

@@ -4,10 +4,10 @@ A frame error says how often a detector is wrong, not why. On a synthetic
 corpus the singer's stem is known: every song is synthesised again from the
 corpus's seed (``synthetic.json``), so each frame's level of the voice
 against the rest of the mix can be measured, and the vocal frames a detector
-misses can be counted per level. Frames labelled vocal where the singer is
-far below the accompaniment (a rest or a breath inside a sung phrase, a voice
-buried in a tutti) are misses that any detector is hard put to avoid; frames where the
-singer is clearly on top are misses that count against the detector.
+misses can be counted per level. Misses where the singer is far below the
+accompaniment (a rest or a breath inside a sung phrase, a voice buried in a
+tutti) are ones any detector is hard put to avoid; misses where the singer
+is clearly on top count against the detector.
 
 The level of a frame is the ratio, in dB, of the Hann-windowed energy of the
 vocal stem to that of the accompaniment (the mix minus the vocal), over the
