@@ -1,5 +1,5 @@
 # make demo  : set up .venv if needed, then run the main job
-# make test  : set up .venv (and Debian's chromium, fluidsynth and FluidR3 GM) if needed, then run the test suite
+# make test  : set up .venv (and Debian's chromium, fluidsynth, FluidR3 GM and TimGM6mb) if needed, then run the test suite
 # make check : the fast tier of the tests (pytest -m "not slow")
 # make lint  : ruff's lint and format checks
 # make coverage : the fast tier under coverage; every module must be covered
@@ -15,6 +15,9 @@ CHROMIUM := /usr/bin/chromium
 # Debian's fluidsynth).
 SOUNDFONT := /usr/share/sounds/sf2/FluidR3_GM.sf2
 FLUIDSYNTH := /usr/bin/fluidsynth
+# The SoundFont of corpus version 5's sampled voices and instruments
+# (Debian's timgm6mb-soundfont).
+CORPUS_SOUNDFONT := /usr/share/sounds/sf2/TimGM6mb.sf2
 APT_INSTALL := $$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 
@@ -46,7 +49,10 @@ $(CHROMIUM):
 $(SOUNDFONT) $(FLUIDSYNTH):
 	$(APT_INSTALL) fluidsynth fluid-soundfont-gm'
 
-test: $(STAMP) $(CHROMIUM) $(SOUNDFONT) $(FLUIDSYNTH)
+$(CORPUS_SOUNDFONT):
+	$(APT_INSTALL) timgm6mb-soundfont'
+
+test: $(STAMP) $(CHROMIUM) $(SOUNDFONT) $(FLUIDSYNTH) $(CORPUS_SOUNDFONT)
 	VOCAL_XAI_REQUIRE_BROWSER=1 VOCAL_XAI_REQUIRE_SOUNDFONT=1 $(BIN)/python -m pytest -q
 
 check: $(STAMP)

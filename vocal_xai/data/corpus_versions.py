@@ -11,6 +11,7 @@ TRAINED_ON = {
     2: "detector 4",
     3: "detector 5, not shipped",
     4: "detector 6",
+    5: "detector 7",
 }
 NUMBERS = tuple(sorted(TRAINED_ON))
 DEFAULT = 2

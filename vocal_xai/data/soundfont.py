@@ -24,7 +24,12 @@ from vocal_xai.errors import ParameterError
 
 SAMPLE_RATE = 22050
 DEFAULT_SOUNDFONT = pathlib.Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
-INSTALL_HINT = "apt-get install fluidsynth fluid-soundfont-gm"
+# TimGM6mb (Debian's ``timgm6mb-soundfont``, GPL-2), made apart from FluidR3:
+# the sampled voices and instruments of corpus version 5, so that the probes
+# rendered from FluidR3 stay a check on sounds the detector never heard.
+TIMGM6MB = pathlib.Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
+# The Debian package of each known SoundFont.
+PACKAGES = {DEFAULT_SOUNDFONT: "fluid-soundfont-gm", TIMGM6MB: "timgm6mb-soundfont"}
 
 # Standard MIDI File timing: 480 ticks per quarter note at 120 bpm, so a
 # tick is 1/960 s.
@@ -153,13 +158,15 @@ def check_renderer(soundfont=None):
         ParameterError: naming what is missing and how to install it.
     """
     soundfont = pathlib.Path(soundfont or DEFAULT_SOUNDFONT)
+    hint = f"apt-get install fluidsynth {PACKAGES.get(soundfont, PACKAGES[DEFAULT_SOUNDFONT])}"
     if shutil.which("fluidsynth") is None:
         raise ParameterError(
-            f"Expected the fluidsynth program on PATH ({INSTALL_HINT}). Received: not found"
+            f"Expected the fluidsynth program on PATH ({hint}). Received: not found"
         )
     if not soundfont.is_file():
+        installs = soundfont if soundfont in PACKAGES else DEFAULT_SOUNDFONT
         raise ParameterError(
-            f"Expected a SoundFont file ({INSTALL_HINT} installs {DEFAULT_SOUNDFONT}). "
+            f"Expected a SoundFont file ({hint} installs {installs}). "
             f"Received: {soundfont} is not a file"
         )
     return soundfont

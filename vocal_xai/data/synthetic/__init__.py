@@ -1,6 +1,6 @@
 """Deterministic synthetic singing-voice corpora in the Jamendo layout.
 
-Four versions, chosen by ``version``; each is reproducible byte for byte from
+Five versions, chosen by ``version``; each is reproducible byte for byte from
 its seed on one kind of machine (``dsp.numpy_vector_kind``):
 
 * version 1 (``v1``): a source-filter singer, non-vocal melodic leads with
@@ -17,7 +17,12 @@ its seed on one kind of machine (``dsp.numpy_vector_kind``):
 * version 4 (``v4``): version 3 with its lead and tutti instruments played
   with motion (``instruments.Motion``): drifting bodies, brightness swings,
   re-articulated notes, so that how much the spectrum moves no longer tells
-  the singer from the instruments.
+  the singer from the instruments. Detector 6 trained on it.
+* version 5 (``v5``): version 4 with many kinds of voice (solo singers,
+  unison ensembles, vocalises on one vowel, sampled choirs from the TimGM6mb
+  SoundFont) made as bright as the band, and sampled instruments from the
+  same SoundFont in sung and unsung sections alike. Needs ``fluidsynth`` and
+  Debian's ``timgm6mb-soundfont``.
 
 ``make_corpus`` writes a corpus folder; ``synthesize_song`` makes one song.
 
@@ -25,12 +30,13 @@ The package is split by concept: ``dsp`` (oscillators, responses, noise),
 ``music`` (keys, chords, melodies, note expression), ``voice`` (the singer),
 ``leads`` and ``instruments`` (non-vocal sources, drawn from the tables of
 data ``lead_presets`` and ``instrument_presets``; ``tables`` says how a table
-is drawn), ``backing`` (chords, bass, drums), ``effects`` (reverberation,
-mastering), ``song`` (segments, mixing), ``writing`` (corpus folders), and
-the version recipes ``v1`` to ``v4`` that compose them (``versions``).
+is drawn), ``sampled`` (voices and instruments played from a SoundFont),
+``backing`` (chords, bass, drums), ``effects`` (reverberation, mastering),
+``song`` (segments, mixing), ``writing`` (corpus folders), and
+the version recipes ``v1`` to ``v5`` that compose them (``versions``).
 """
 
-from vocal_xai.data.synthetic import v1, v2, v3, v4  # noqa: F401  (the version recipes, as attributes)
+from vocal_xai.data.synthetic import v1, v2, v3, v4, v5  # noqa: F401  (the version recipes, as attributes)
 
 # The package's API, which recipes, tools and tests import from here.
 from vocal_xai.data.synthetic.song import (  # noqa: F401

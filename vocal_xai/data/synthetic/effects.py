@@ -77,6 +77,19 @@ def tilt(x, db_per_octave, pivot_hz=1000.0):
     return np.fft.irfft(np.fft.rfft(x) * 10.0 ** (db_per_octave * octaves / 20.0), n=n)
 
 
+def high_shelf(x, gain_db, corner_hz, width_octaves=1.0):
+    """Zero-phase high shelf (a mixing engineer's presence and air EQ).
+
+    The gain rises smoothly from 0 dB at ``width_octaves / 2`` below
+    ``corner_hz`` to ``gain_db`` the same distance above it.
+    """
+    n = len(x)
+    freqs = np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE)
+    octaves = np.log2(np.maximum(freqs, 1.0) / corner_hz) / width_octaves + 0.5
+    gain_db = gain_db * dsp.smoothstep(octaves)
+    return np.fft.irfft(np.fft.rfft(x) * 10.0 ** (gain_db / 20.0), n=n)
+
+
 def compressor_gain(x, threshold_db, ratio, attack=0.01, release=0.15, window=0.02):
     """Gain of a feed-forward RMS compressor, per sample.
 

@@ -299,6 +299,29 @@ def _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db, styles, more=None
     return stems
 
 
+def render_vocals(rng, plan, segments, choices, register, n_buf, recipe):
+    """The vocal stem of a song: its singer, and its backing singers in
+    harmony on some phrases (``voice.render_vocals``). [shape=(n_buf,)]
+
+    Args:
+        rng, plan, segments, register, n_buf: as ``voice.render_vocals``.
+        choices: the song's ``_Song``.
+        recipe: the ``Recipe``.
+    """
+    return voice.render_vocals(
+        rng,
+        plan,
+        segments,
+        choices.singer,
+        register,
+        n_buf,
+        vib_limits=recipe.vibrato_limits,
+        consonant_prob=choices.consonant_prob,
+        harmony=choices.harmony,
+        harmony_prob=choices.harmony_prob,
+    )
+
+
 @dataclasses.dataclass(frozen=True)
 class Recipe:
     """What a version of the version 2 family draws its songs from.
@@ -306,8 +329,9 @@ class Recipe:
     ``stream`` keys the song's random stream ``[seed, index, stream]``;
     ``styles``, ``voice_types`` and ``singer`` are the tables above (or a
     later version's); ``more_leads`` and ``motion`` are ``_render_leads``'
-    hooks and ``mastering(rng, style)`` gives the ``effects.Mastering``
-    ranges of a song of that style.
+    hooks, ``mastering(rng, style)`` gives the ``effects.Mastering``
+    ranges of a song of that style, and ``vocals`` renders the vocal stem
+    with ``render_vocals``' arguments (None: ``render_vocals``).
     """
 
     stream: int
@@ -320,6 +344,7 @@ class Recipe:
     more_leads: object = None
     mastering: object = None
     motion: object = None
+    vocals: object = None
 
 
 RECIPE = Recipe(
@@ -360,21 +385,8 @@ def render_song(seed, index, duration, recipe):
 
     # Render the stems.
     gate = song.vocal_gate(segments, n)
-    vocal = (
-        voice.render_vocals(
-            rng,
-            plan,
-            segments,
-            choices.singer,
-            register,
-            n_buf,
-            vib_limits=recipe.vibrato_limits,
-            consonant_prob=choices.consonant_prob,
-            harmony=choices.harmony,
-            harmony_prob=choices.harmony_prob,
-        )[:n]
-        * gate
-    )
+    vocals = render_vocals if recipe.vocals is None else recipe.vocals
+    vocal = vocals(rng, plan, segments, choices, register, n_buf, recipe)[:n] * gate
     band = _render_backing(rng, plan, n_buf_ctrl, recipe.styles)[:n]
     lead_stems = _render_leads(
         rng, plan, segments, n_buf, vocal_to_acc_db, recipe.styles, recipe.more_leads, recipe.motion

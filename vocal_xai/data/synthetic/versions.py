@@ -3,10 +3,10 @@
 import numpy as np
 
 from vocal_xai.data import corpus_versions
-from vocal_xai.data.synthetic import song, v1, v2, v3, v4
+from vocal_xai.data.synthetic import song, v1, v2, v3, v4, v5
 from vocal_xai.errors import ParameterError
 
-VERSIONS = {1: v1, 2: v2, 3: v3, 4: v4}
+VERSIONS = {1: v1, 2: v2, 3: v3, 4: v4, 5: v5}
 DEFAULT_VERSION = corpus_versions.DEFAULT
 
 

@@ -56,6 +56,10 @@ _CONSONANT_WEIGHTS = np.array([3, 2, 2, 2, 3, 3, 2, 3, 3, 3], np.float64)
 _UPPER_FORMANTS = (4300.0, 5300.0, 6300.0, 7300.0, 8300.0, 9300.0)
 # Bounds of a note's vibrato rate (Hz) and peak-to-peak depth (cents).
 VIBRATO_LIMITS = ((4.0, 7.0), (20.0, 100.0))
+# Backing singers: scale steps from the lead (a third or a sixth, up or
+# down) and level below it, dB.
+HARMONY_STEPS = (-5, -2, 2, 5)
+HARMONY_DB = (3.0, 10.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,6 +176,9 @@ def render_vocals(
     consonant_prob=0.75,
     harmony=(),
     harmony_prob=0.0,
+    harmony_steps=HARMONY_STEPS,
+    harmony_db=HARMONY_DB,
+    detune_cents=0.0,
 ):
     """Vocal stem: phrases inside every sing segment, zero elsewhere.
 
@@ -185,7 +192,14 @@ def render_vocals(
         vib_limits, consonant_prob: as ``plan_vocal_phrase``.
         harmony: backing singers (``Singer``), possibly none; with
             probability ``harmony_prob`` a phrase is harmonised, each backing
-            singer singing the same words a third or a sixth away.
+            singer singing the same words ``harmony_steps`` scale steps away
+            (one drawn per singer and phrase; by default a third or a sixth)
+            and ``harmony_db`` dB (drawn) below the lead.
+        harmony_steps: scale steps a backing singer may sing away from the
+            lead; ``(0,)`` is a unison ensemble.
+        harmony_db: ``(low, high)`` level of a backing singer below the lead, dB.
+        detune_cents: standard deviation of a backing singer's steady
+            offset from the written pitch, per phrase (0: none).
 
     Returns:
         float64 samples. [shape=(n_buf,)]
@@ -210,17 +224,19 @@ def render_vocals(
         if harmony and rng.random() < harmony_prob:
             lead_rms = dsp.rms(phrase)
             for backing_singer in harmony:
-                steps = int(rng.choice([-5, -2, 2, 5]))
+                steps = int(rng.choice(list(harmony_steps)))
+                midi = music.diatonic_shift(notes.midi, steps, plan)
+                if detune_cents > 0.0:
+                    midi = midi + rng.normal(0.0, detune_cents / 100.0)
                 take = dataclasses.replace(
                     notes,
-                    midi=music.diatonic_shift(notes.midi, steps, plan),
+                    midi=midi,
                     vib_phase=rng.uniform(0.0, 2.0 * np.pi, len(onset)),
                     vib_rate=notes.vib_rate + rng.uniform(-0.3, 0.3, len(onset)),
                 )
                 sung = sing_phrase(rng, take, syllables, backing_singer)
-                level = (
-                    lead_rms / max(dsp.rms(sung), 1e-12) * 10.0 ** (-rng.uniform(3.0, 10.0) / 20.0)
-                )
+                below_db = rng.uniform(*harmony_db)
+                level = lead_rms / max(dsp.rms(sung), 1e-12) * 10.0 ** (-below_db / 20.0)
                 m = min(len(phrase), len(sung))
                 phrase[:m] += sung[:m] * level
         dsp.add_at(out, int(math.ceil(offset * dsp.CONTROL_RATE)) * dsp.CONTROL_HOP, phrase)
@@ -237,6 +253,8 @@ def _plan_syllables(rng, notes, singer, first_consonant_ok=True, consonant_prob=
     # Draw vowels so that consecutive syllables differ.
     for i in range(n):
         w = np.where(singer.vowels == previous, 0.0, p)
+        if not w.any():  # a singer of one vowel
+            w = p
         vowel[i] = rng.choice(singer.vowels, p=w / w.sum())
         previous = vowel[i]
     diphthong = rng.random(n) < 0.3
