@@ -164,17 +164,17 @@ def chromium_path():
     return path
 
 
-def soundfont_renderer():
-    """Debian's FluidR3 GM SoundFont, or skip the test where it or
-    fluidsynth is missing, unless ``VOCAL_XAI_REQUIRE_SOUNDFONT`` is set
-    (``make test`` installs both and sets it, so there a missing one fails)."""
+def soundfont_renderer(font=None):
+    """Debian's FluidR3 GM SoundFont (or ``font``), or skip the test where it
+    or fluidsynth is missing, unless ``VOCAL_XAI_REQUIRE_SOUNDFONT`` is set
+    (``make test`` installs them and sets it, so there a missing one fails)."""
     import pytest
 
     from vocal_xai.data import soundfont
     from vocal_xai.errors import ParameterError
 
     try:
-        return soundfont.check_renderer()
+        return soundfont.check_renderer(font)
     except ParameterError as err:
         if os.environ.get("VOCAL_XAI_REQUIRE_SOUNDFONT"):
             pytest.fail(str(err))

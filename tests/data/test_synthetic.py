@@ -64,7 +64,12 @@ V3_SONG_SHA256 = {
     0: "d366545a4074dee8d18b7d8668f56db1e0cb78d1182df903558d6b991a3fcd02",
     7: "27843f30872ba97aa1d8ede43c2fffd11c97444ee52390af43442985d4e9c483",
 }
-SONG_SHA256 = {1: V1_SONG_SHA256, 2: V2_SONG_SHA256, 3: V3_SONG_SHA256}
+# And for version 4 (version 5's hooks left it as it was).
+V4_SONG_SHA256 = {
+    0: "90092ebf782f89762a65dfa6c4fb631f14b115b0299c1fe4bd30bba022563bf6",
+    7: "222bf949edc081de983f2003d1547d307c42793ae38212f346602a7419fa968d",
+}
+SONG_SHA256 = {1: V1_SONG_SHA256, 2: V2_SONG_SHA256, 3: V3_SONG_SHA256, 4: V4_SONG_SHA256}
 # These pins were made where numpy has AVX-512 code for float64 exp, log and
 # sin; elsewhere (``dsp.numpy_vector_kind``) two of the songs round differently.
 if dsp.numpy_vector_kind() == "baseline":

@@ -150,24 +150,24 @@ def part_events(part, channel, seconds):
     return events
 
 
-def check_renderer(soundfont=None):
+def check_renderer(soundfont=None, package=None):
     """The SoundFont to render with, after checking that FluidSynth and the
-    SoundFont are there.
+    SoundFont are there; ``package`` is the Debian package that installs it
+    (default: the one ``PACKAGES`` names, or FluidR3's).
 
     Raises:
         ParameterError: naming what is missing and how to install it.
     """
     soundfont = pathlib.Path(soundfont or DEFAULT_SOUNDFONT)
-    hint = f"apt-get install fluidsynth {PACKAGES.get(soundfont, PACKAGES[DEFAULT_SOUNDFONT])}"
+    package = package or PACKAGES.get(soundfont, PACKAGES[DEFAULT_SOUNDFONT])
+    hint = f"apt-get install fluidsynth {package}"
     if shutil.which("fluidsynth") is None:
         raise ParameterError(
             f"Expected the fluidsynth program on PATH ({hint}). Received: not found"
         )
     if not soundfont.is_file():
-        installs = soundfont if soundfont in PACKAGES else DEFAULT_SOUNDFONT
         raise ParameterError(
-            f"Expected a SoundFont file ({hint} installs {installs}). "
-            f"Received: {soundfont} is not a file"
+            f"Expected a SoundFont file ({hint}). Received: {soundfont} is not a file"
         )
     return soundfont
 

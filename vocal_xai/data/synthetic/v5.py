@@ -148,7 +148,7 @@ RECIPE = dataclasses.replace(v4.RECIPE, stream=5, more_leads=more_leads, vocals=
 def check_renderer():
     """Raise ``ParameterError`` naming the install when FluidSynth or the
     TimGM6mb SoundFont is missing."""
-    soundfont.check_renderer(SOUNDFONT)
+    soundfont.check_renderer(SOUNDFONT, soundfont.PACKAGES[soundfont.TIMGM6MB])
 
 
 def synthesize_song(seed, index, duration=song.DEFAULT_DURATION):
