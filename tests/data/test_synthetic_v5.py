@@ -232,3 +232,12 @@ def test_version_5_songs_are_unchanged_byte_for_byte(index, timgm6mb):
     # Labels stay exact: no voice outside the sing segments.
     sing = song.region_mask(one.segments, len(one.vocal))
     assert np.all(one.vocal[~sing] == 0.0)
+
+
+def test_make_corpus_stops_before_writing_when_the_soundfont_is_missing(tmp_path, monkeypatch):
+    missing = tmp_path / "TimGM6mb.sf2"
+    monkeypatch.setattr(v5, "SOUNDFONT", missing)
+    out = tmp_path / "corpus"
+    with pytest.raises(ParameterError, match="timgm6mb-soundfont"):
+        synthetic.make_corpus(out, split_sizes={"train": 1, "valid": 0, "test": 0}, version=5)
+    assert not out.exists()

@@ -17,6 +17,14 @@ def check_version(version):
         )
 
 
+def check_tools(version):
+    """Raise ``ParameterError`` naming the install when a program or file
+    that ``version`` renders with is missing (version 5's SoundFont)."""
+    check_version(version)
+    if version == 5:
+        v5.check_renderer()
+
+
 def synthesize_song(seed, index, duration=song.DEFAULT_DURATION, version=DEFAULT_VERSION):
     """Synthesise one song of corpus ``version``, deterministically from
     ``(seed, index)``.

@@ -151,11 +151,13 @@ def make_corpus(
         ``pathlib.Path`` of ``out_dir``.
 
     Raises:
-        ParameterError: for an invalid argument.
+        ParameterError: for an invalid argument, or a missing renderer of
+            version 5 (``versions.check_tools``).
     """
     if not isinstance(out_dir, (str, os.PathLike)) or not str(out_dir):
         raise ParameterError(f"Expected out_dir to be a path. Received: out_dir={out_dir!r}")
     versions.check_version(version)
+    versions.check_tools(version)
     song.check_int("seed", seed, 0)
     split_sizes = (
         dict(versions.VERSIONS[version].DEFAULT_SPLIT_SIZES) if split_sizes is None else split_sizes
