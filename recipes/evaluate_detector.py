@@ -22,6 +22,8 @@ frames called non-vocal are counted by the singer's level against the rest
 of the mix (`vocal_xai.models.detector.levels`). Misses where the singer is
 20 dB or more below the accompaniment (rests and breaths inside a phrase)
 are hard for any detector; misses where the singer is on top are its own.
+It also gives the test errors by each song's kind of voice (a solo singer;
+in corpus version 5 also ensembles, vocalises and sampled choirs).
 
 ```
 python recipes/evaluate_detector.py --detector=saved_models/detector/4 \
@@ -63,7 +65,8 @@ flags.DEFINE_boolean(
     "by_level",
     False,
     "Also count the test split's missed vocal frames by the singer's level against the "
-    "rest of the mix (a synthetic corpus: its test songs are synthesised again).",
+    "rest of the mix, and the errors by each song's kind of voice (a synthetic corpus: its "
+    "test songs are synthesised again).",
 )
 flags.DEFINE_string("out", None, "Write the metrics as JSON here (a new file, or --overwrite).")
 flags.DEFINE_boolean("overwrite", False, "Replace an existing --out file.")

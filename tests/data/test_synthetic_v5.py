@@ -13,13 +13,15 @@ from vocal_xai.data.synthetic import effects, music, sampled, song, v4, v5, voic
 from vocal_xai.errors import ParameterError
 
 SR = 22050
-# sha256 of the float32 samples of 8-second songs of seed 0 (songs 0 and 3
-# have sampled voices, song 7 a vocalise; rendered by Debian's fluidsynth).
+# sha256 of the float32 samples of 8-second songs of seed 0, and their kinds
+# of voice (rendered by Debian's fluidsynth).
 V5_SONG_SHA256 = {
     0: "689ef9a5c922edf7c369abb37357b07035ff30dd1104919f5bf7c34c3c093564",
     3: "91e9907b6e8cfa2e107a978a83a87bc95ed9097ca471b0c9b1a907726192a2d4",
     7: "1dc7330eacbd8b0660d8bb0178f924009fb4a02931501bdd5b8ea87027ef1a51",
 }
+
+V5_SONG_KINDS = {0: "ensemble", 3: "sampled_solo", 7: "sampled"}
 
 
 @pytest.fixture
@@ -175,7 +177,8 @@ def test_every_vocal_kind_sings_inside_the_sing_segments(kind, timgm6mb, monkeyp
     )
     n_buf = song.buffer_sizes(duration)[2]
     register = music.sub_register(rng, v5.RECIPE.voice_types[choices.voice][0])
-    stem = v5.render_vocals(rng, plan, segments, choices, register, n_buf, v5.RECIPE)
+    stem, named = v5.render_vocals(rng, plan, segments, choices, register, n_buf, v5.RECIPE)
+    assert named == kind
     inside = song.region_mask(segments, n_buf)
     level = np.sqrt(np.mean(stem[inside] ** 2))
     assert level > 0.0
@@ -227,6 +230,7 @@ def test_a_missing_soundfont_stops_version_5_with_the_install(tmp_path, monkeypa
 @pytest.mark.parametrize("index", sorted(V5_SONG_SHA256))
 def test_version_5_songs_are_unchanged_byte_for_byte(index, timgm6mb):
     one = synthetic.synthesize_song(0, index, 8.0, version=5)
+    assert one.voice_kind == V5_SONG_KINDS[index]
     assert hashlib.sha256(one.audio.tobytes()).hexdigest() == V5_SONG_SHA256[index]
     assert np.all(np.isfinite(one.audio)) and np.max(np.abs(one.audio)) <= 1.0
     # Labels stay exact: no voice outside the sing segments.

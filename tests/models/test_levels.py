@@ -63,6 +63,25 @@ def test_misses_are_counted_in_the_bin_of_their_level():
         levels.misses_by_level(calls, labels, [lv[0], lv[1][:2]])
 
 
+def test_errors_by_kind_count_each_kinds_misses_and_false_alarms():
+    calls = [np.array([1, 1, 0, 0]), np.array([0, 0, 0, 1, 1, 1]), np.array([1, 0])]
+    labels = [np.array([1, 1, 1, 0]), np.array([0, 0, 0, 0, 1, 1]), np.array([0, 0])]
+    rows = levels.errors_by_kind(calls, labels, ["solo", "sampled", "solo"])
+    assert [r.kind for r in rows] == ["solo", "sampled"]
+    solo, sampled = rows
+    # solo: 3 vocal frames, 1 missed; 3 non-vocal, 1 called vocal (song 3).
+    assert (solo.songs, solo.vocal_frames, solo.non_vocal_frames) == (2, 3, 3)
+    assert solo.missed == pytest.approx(1 / 3) and solo.false_alarms == pytest.approx(1 / 3)
+    assert solo.error == pytest.approx(2 / 6)
+    assert (sampled.missed, sampled.false_alarms, sampled.error) == (0.0, 0.25, 1 / 6)
+    table = levels.format_kind_table(rows)
+    assert "sampled" in table.splitlines()[2] and "25.0%" in table.splitlines()[2]
+    with pytest.raises(ParameterError, match="as many songs"):
+        levels.errors_by_kind(calls, labels, ["solo"])
+    with pytest.raises(ParameterError, match="song 1 with 6 and 5"):
+        levels.errors_by_kind(calls, [labels[0], labels[1][:5], labels[2]], ["a", "b", "c"])
+
+
 def test_decide_keeps_the_filtered_calls_that_evaluate_counts(monkeypatch):
     def split(*labels):
         return types.SimpleNamespace(features=list(labels), labels=[np.array(x) for x in labels])
@@ -148,4 +167,14 @@ def test_the_detector_evaluation_counts_its_test_misses_by_level(corpus_v2):
     recall = metrics["test"]["recall"]
     missed = sum(r.missed * r.vocal_frames for r in rows)
     assert missed == pytest.approx((1 - recall) * sum(r.vocal_frames for r in rows))
+    # By kind of voice: version 2 has solo singers and unsung songs only, and
+    # the rows add up to the split's errors.
+    kinds = {r["kind"]: levels.KindRow(**r) for r in metrics["test_by_kind"]}
+    made = levels.synthesize_again(songs, "test")
+    assert set(kinds) == {made[n].voice_kind for n in test.names} <= {"solo", "none"}
+    frames = sum(r.vocal_frames + r.non_vocal_frames for r in kinds.values())
+    assert frames == sum(len(y) for y in test.labels)
+    errors = sum(r.error * (r.vocal_frames + r.non_vocal_frames) for r in kinds.values())
+    assert errors == pytest.approx(metrics["test"]["error"] * frames)
     assert "test_by_level" not in task.evaluate(model, songs)
+    assert "test_by_kind" not in task.evaluate(model, songs)

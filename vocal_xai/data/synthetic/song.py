@@ -39,6 +39,9 @@ class SyntheticSong:
             relative to the RMS of everything else over the same samples, dB.
         singer: the voice type: ``"male"`` or ``"female"`` in version 1, a
             name of ``v2.VOICE_TYPES`` or ``"none"`` (no singing) in version 2.
+        voice_kind: how the voice was made: ``"solo"`` (a singer, perhaps
+            with backing singers), a key of ``v5.VOCAL_KINDS`` in version 5,
+            or ``"none"`` for a song without singing.
     """
 
     name: str
@@ -47,6 +50,7 @@ class SyntheticSong:
     segments: tuple
     vocal_to_accompaniment_db: float
     singer: str
+    voice_kind: str = "solo"
 
 
 def check_int(name, value, minimum):

@@ -301,13 +301,21 @@ def _render_leads(rng, plan, segments, n_buf, vocal_to_acc_db, styles, more=None
 
 def render_vocals(rng, plan, segments, choices, register, n_buf, recipe):
     """The vocal stem of a song: its singer, and its backing singers in
-    harmony on some phrases (``voice.render_vocals``). [shape=(n_buf,)]
+    harmony on some phrases (``voice.render_vocals``).
 
     Args:
         rng, plan, segments, register, n_buf: as ``voice.render_vocals``.
         choices: the song's ``_Song``.
         recipe: the ``Recipe``.
+
+    Returns:
+        ``(stem, kind)``: float64 samples [shape=(n_buf,)] and the kind of
+        voice, here always ``"solo"``.
     """
+    return _solo(rng, plan, segments, choices, register, n_buf, recipe), "solo"
+
+
+def _solo(rng, plan, segments, choices, register, n_buf, recipe):
     return voice.render_vocals(
         rng,
         plan,
@@ -331,7 +339,8 @@ class Recipe:
     later version's); ``more_leads`` and ``motion`` are ``_render_leads``'
     hooks, ``mastering(rng, style)`` gives the ``effects.Mastering``
     ranges of a song of that style, and ``vocals`` renders the vocal stem
-    with ``render_vocals``' arguments (None: ``render_vocals``).
+    and names its kind, with ``render_vocals``' arguments and returns (None:
+    ``render_vocals``).
     """
 
     stream: int
@@ -386,7 +395,8 @@ def render_song(seed, index, duration, recipe):
     # Render the stems.
     gate = song.vocal_gate(segments, n)
     vocals = render_vocals if recipe.vocals is None else recipe.vocals
-    vocal = vocals(rng, plan, segments, choices, register, n_buf, recipe)[:n] * gate
+    vocal, kind = vocals(rng, plan, segments, choices, register, n_buf, recipe)
+    vocal = vocal[:n] * gate
     band = _render_backing(rng, plan, n_buf_ctrl, recipe.styles)[:n]
     lead_stems = _render_leads(
         rng, plan, segments, n_buf, vocal_to_acc_db, recipe.styles, recipe.more_leads, recipe.motion
@@ -420,4 +430,5 @@ def render_song(seed, index, duration, recipe):
         segments=segments,
         vocal_to_accompaniment_db=float(measured),
         singer=choices.voice if sing.any() else "none",
+        voice_kind=kind if sing.any() else "none",
     )

@@ -94,7 +94,7 @@ def one_vowel(rng, singer):
 
 def render_vocals(rng, plan, segments, choices, register, n_buf, recipe):
     """The vocal stem of a song of one of ``VOCAL_KINDS``, through its
-    presence shelf. Args and returns as ``v2.render_vocals``."""
+    presence shelf, and the kind. Args and returns as ``v2.render_vocals``."""
     names = tuple(VOCAL_KINDS)
     weights = np.array([VOCAL_KINDS[k] for k in names])
     kind = str(rng.choice(names, p=weights / weights.sum()))
@@ -119,16 +119,17 @@ def render_vocals(rng, plan, segments, choices, register, n_buf, recipe):
     elif kind == "vocalise":
         singer = one_vowel(rng, choices.singer)
         stem = dataclasses.replace(choices, singer=singer, consonant_prob=0.0)
-        stem = v2.render_vocals(rng, plan, segments, stem, register, n_buf, recipe)
+        stem, _ = v2.render_vocals(rng, plan, segments, stem, register, n_buf, recipe)
     elif kind == "sampled":
         stem = sampled.voices(rng, plan, segments, register, n_buf, SOUNDFONT)
     else:
-        stem = v2.render_vocals(rng, plan, segments, choices, register, n_buf, recipe)
+        stem, _ = v2.render_vocals(rng, plan, segments, choices, register, n_buf, recipe)
     if kind == "sampled_solo":
         under = sampled.voices(rng, plan, segments, register, n_buf, SOUNDFONT)
         level_db = -rng.uniform(*SAMPLED_UNDER_SOLO_DB)
         stem = stem + under * (dsp.rms(stem) / max(dsp.rms(under), 1e-12) * 10.0 ** (level_db / 20))
-    return effects.high_shelf(stem, rng.uniform(*PRESENCE_DB), rng.uniform(*PRESENCE_HZ))
+    shelved = effects.high_shelf(stem, rng.uniform(*PRESENCE_DB), rng.uniform(*PRESENCE_HZ))
+    return shelved, kind
 
 
 def more_leads(rng, plan, section, span, gain_db, n_buf):

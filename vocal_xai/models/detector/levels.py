@@ -1,4 +1,5 @@
-"""Where a detector misses the singer: its test errors by the singer's level.
+"""Where a detector misses the singer: its test errors by the singer's level
+and by the kind of voice.
 
 A frame error says how often a detector is wrong, not why. On a synthetic
 corpus the singer's stem is known: every song is synthesised again from the
@@ -11,7 +12,9 @@ is clearly on top count against the detector.
 
 The level of a frame is the ratio, in dB, of the Hann-windowed energy of the
 vocal stem to that of the accompaniment (the mix minus the vocal), over the
-same 1024-sample frames at hop 315 as the log-mel (``spectral``).
+same 1024-sample frames at hop 315 as the log-mel (``spectral``). The kind
+of voice is the song's ``voice_kind`` (a solo singer, an ensemble, sampled
+voices, ...), so that a detector's errors can be read per kind.
 """
 
 import dataclasses
@@ -65,18 +68,18 @@ def frame_levels(vocal, accompaniment):
     return 10.0 * np.log10((energy(vocal) + _FLOOR) / (energy(accompaniment) + _FLOOR))
 
 
-def synthetic_song_levels(songs, split, progress=False):
-    """``frame_levels`` of every song of ``split`` of a synthetic corpus,
-    from its songs synthesised again.
+def synthesize_again(songs, split, progress=False):
+    """Every song of ``split`` of a synthetic corpus, synthesised again from
+    its seed and checked against the stored audio.
 
     Args:
         songs: a ``corpus.Corpus`` (``corpus.read_corpus``) made by
             ``synthetic.make_corpus``.
-        split: the split whose songs are measured.
+        split: the split whose songs are made.
         progress: show a progress bar over the songs (a few seconds each).
 
     Returns:
-        dict song name -> levels, dB. [shape=(frames,)]
+        dict song name -> ``synthetic.SyntheticSong``.
 
     Raises:
         CorpusError: if the corpus has no ``synthetic.json``, a song name is
@@ -97,7 +100,7 @@ def synthetic_song_levels(songs, split, progress=False):
     bar = keras.utils.Progbar(
         len(tracks), unit_name="song", verbose=cli.progress_verbosity(progress)
     )
-    levels = {}
+    made_again = {}
     for track in tracks:
         if not (track.name.startswith("song") and track.name[4:].isdigit()):
             raise CorpusError(track.audio_path, f"expected a song named songNNN; got {track.name}")
@@ -116,9 +119,28 @@ def synthetic_song_levels(songs, split, progress=False):
                 f"expected the song that seed {info['seed']} of version {info['version']} "
                 f"makes (within {_TOLERANCE:.1e}); it differs by {difference:.3g}",
             )
-        levels[track.name] = frame_levels(made.vocal, made.audio - made.vocal)
+        made_again[track.name] = made
         bar.add(1)
-    return levels
+    return made_again
+
+
+def song_levels(made):
+    """``frame_levels`` of a ``synthetic.SyntheticSong``. [shape=(frames,)]"""
+    return frame_levels(made.vocal, made.audio - made.vocal)
+
+
+def synthetic_song_levels(songs, split, progress=False):
+    """``frame_levels`` of every song of ``split`` of a synthetic corpus,
+    from its songs synthesised again (``synthesize_again``).
+
+    Returns:
+        dict song name -> levels, dB. [shape=(frames,)]
+
+    Raises:
+        CorpusError: as ``synthesize_again``.
+    """
+    made_again = synthesize_again(songs, split, progress)
+    return {name: song_levels(made) for name, made in made_again.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -220,5 +242,78 @@ def format_table(rows):
         lines.append(
             f"{r.label:<{width}}{r.vocal_frames:>14d}{r.share_of_vocal:>10.1%}"
             f"{r.missed:>8.1%}{r.error_share:>15.2%}"
+        )
+    return "\n".join(lines)
+
+
+@dataclasses.dataclass(frozen=True)
+class KindRow:
+    """The frames of the songs whose voice is of one kind."""
+
+    kind: str  # ``SyntheticSong.voice_kind``
+    songs: int
+    vocal_frames: int
+    missed: float  # share of the vocal frames called non-vocal
+    non_vocal_frames: int
+    false_alarms: float  # share of the non-vocal frames called vocal
+    error: float  # share of these songs' frames called wrongly
+
+
+def errors_by_kind(calls, labels, kinds):
+    """A detector's errors per kind of voice, song by song.
+
+    Args:
+        calls: 0/1 decisions per song (vocal = 1). [shape=(frames,)] each
+        labels: 0/1 labels per song. [shape=(frames,)] each
+        kinds: the kind of voice of each song (``"none"``: no singing).
+
+    Returns:
+        list of ``KindRow``, one per kind, in order of first appearance.
+
+    Raises:
+        ParameterError: for songs of unequal lengths or unequal counts.
+    """
+    if not len(calls) == len(labels) == len(kinds):
+        raise ParameterError(
+            "Expected calls, labels and kinds of as many songs. "
+            f"Received: {len(calls)}, {len(labels)} and {len(kinds)}"
+        )
+    totals = {}
+    for i, (c, y, kind) in enumerate(zip(calls, labels, kinds, strict=True)):
+        if len(c) != len(y):
+            raise ParameterError(
+                "Expected calls and labels of one length per song. "
+                f"Received: song {i} with {len(c)} and {len(y)}"
+            )
+        c, y = np.asarray(c).astype(bool), np.asarray(y).astype(bool)
+        t = totals.setdefault(kind, np.zeros(5, np.int64))
+        t += (1, y.sum(), (y & ~c).sum(), (~y).sum(), (~y & c).sum())
+    rows = []
+    for kind, (songs, vocal, missed, non_vocal, false) in totals.items():
+        rows.append(
+            KindRow(
+                kind=str(kind),
+                songs=int(songs),
+                vocal_frames=int(vocal),
+                missed=missed / vocal if vocal else 0.0,
+                non_vocal_frames=int(non_vocal),
+                false_alarms=false / non_vocal if non_vocal else 0.0,
+                error=(missed + false) / max(vocal + non_vocal, 1),
+            )
+        )
+    return rows
+
+
+def format_kind_table(rows):
+    """A plain-text table of ``errors_by_kind``."""
+    width = max([len("kind of voice")] + [len(r.kind) for r in rows])
+    lines = [
+        f"{'kind of voice':<{width}}{'songs':>7}{'vocal frames':>14}{'missed':>8}"
+        f"{'false alarms':>14}{'error':>8}"
+    ]
+    for r in rows:
+        lines.append(
+            f"{r.kind:<{width}}{r.songs:>7d}{r.vocal_frames:>14d}{r.missed:>8.1%}"
+            f"{r.false_alarms:>14.1%}{r.error:>8.2%}"
         )
     return "\n".join(lines)

@@ -229,18 +229,21 @@ def evaluate(detector, corpus, cache_dir=None, real_recordings=None, by_level=Fa
     With ``by_level`` (a synthetic corpus only), they also hold
     ``test_by_level``: the test split's missed vocal frames by the singer's
     level against the accompaniment (``levels.misses_by_level``, as dicts;
-    an open end of a bin is None).
+    an open end of a bin is None), and ``test_by_kind``: the test split's
+    errors by the kind of voice of each song (``levels.errors_by_kind``).
     """
     valid = pipeline.load_split(corpus, "valid", cache_dir, progress=True)
     test = pipeline.load_split(corpus, "test", cache_dir, progress=True)
     decisions = evaluation.decide(detector, valid, test)
     metrics = evaluation.decision_metrics(decisions, test.labels)
     if by_level:
-        by_song = levels.synthetic_song_levels(corpus, "test", progress=True)
-        rows = levels.misses_by_level(
-            decisions.calls(), test.labels, [by_song[name] for name in test.names]
-        )
+        made = levels.synthesize_again(corpus, "test", progress=True)
+        songs = [made[name] for name in test.names]
+        calls = decisions.calls()
+        rows = levels.misses_by_level(calls, test.labels, [levels.song_levels(m) for m in songs])
         metrics["test_by_level"] = [levels.row_dict(r) for r in rows]
+        rows = levels.errors_by_kind(calls, test.labels, [m.voice_kind for m in songs])
+        metrics["test_by_kind"] = [dataclasses.asdict(r) for r in rows]
     if real_recordings is not None:
         threshold = real_check.DEFAULT_THRESHOLD
         results = real_check.check(detector, real_recordings, threshold)
@@ -311,6 +314,9 @@ def print_metrics(metrics):
     if "test_by_level" in metrics:
         print("test vocal frames missed, by the singer's level against the rest of the mix:")
         print(levels.format_table([levels.LevelRow.from_dict(r) for r in metrics["test_by_level"]]))
+    if "test_by_kind" in metrics:
+        print("test errors, by the kind of voice of each song:")
+        print(levels.format_kind_table([levels.KindRow(**r) for r in metrics["test_by_kind"]]))
     real = metrics.get("real_recordings")
     if real is not None:
         print(f"recordings of {real['folder']}, threshold {real['threshold']:.2f} (fixed):")
