@@ -312,22 +312,21 @@ def render_vocals(rng, plan, segments, choices, register, n_buf, recipe):
         ``(stem, kind)``: float64 samples [shape=(n_buf,)] and the kind of
         voice, here always ``"solo"``.
     """
-    return _solo(rng, plan, segments, choices, register, n_buf, recipe), "solo"
+    return solo_vocals(rng, plan, segments, choices, register, n_buf, recipe), "solo"
 
 
-def _solo(rng, plan, segments, choices, register, n_buf, recipe):
-    return voice.render_vocals(
-        rng,
-        plan,
-        segments,
-        choices.singer,
-        register,
-        n_buf,
+def solo_vocals(rng, plan, segments, choices, register, n_buf, recipe, **overrides):
+    """``voice.render_vocals`` of the song's singer with the recipe's and the
+    song's settings; ``overrides`` replace any of its keyword arguments.
+    [shape=(n_buf,)]"""
+    settings = dict(
         vib_limits=recipe.vibrato_limits,
         consonant_prob=choices.consonant_prob,
         harmony=choices.harmony,
         harmony_prob=choices.harmony_prob,
     )
+    settings.update(overrides)
+    return voice.render_vocals(rng, plan, segments, choices.singer, register, n_buf, **settings)
 
 
 @dataclasses.dataclass(frozen=True)

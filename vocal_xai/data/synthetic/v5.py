@@ -98,18 +98,12 @@ def render_vocals(rng, plan, segments, choices, register, n_buf, recipe):
     names = tuple(VOCAL_KINDS)
     weights = np.array([VOCAL_KINDS[k] for k in names])
     kind = str(rng.choice(names, p=weights / weights.sum()))
+    args = (rng, plan, segments, choices, register, n_buf, recipe)
     if kind == "ensemble":
         size = int(rng.integers(ENSEMBLE_SIZE[0], ENSEMBLE_SIZE[1] + 1))
         section = tuple(voice.draw_singer(rng, choices.voice, recipe.singer) for _ in range(size))
-        stem = voice.render_vocals(
-            rng,
-            plan,
-            segments,
-            choices.singer,
-            register,
-            n_buf,
-            vib_limits=recipe.vibrato_limits,
-            consonant_prob=choices.consonant_prob,
+        stem = v2.solo_vocals(
+            *args,
             harmony=section,
             harmony_prob=1.0,
             harmony_steps=ENSEMBLE_STEPS,
@@ -117,13 +111,12 @@ def render_vocals(rng, plan, segments, choices, register, n_buf, recipe):
             detune_cents=ENSEMBLE_DETUNE_CENTS,
         )
     elif kind == "vocalise":
-        singer = one_vowel(rng, choices.singer)
-        stem = dataclasses.replace(choices, singer=singer, consonant_prob=0.0)
-        stem, _ = v2.render_vocals(rng, plan, segments, stem, register, n_buf, recipe)
+        held = dataclasses.replace(choices, singer=one_vowel(rng, choices.singer))
+        stem = v2.solo_vocals(*args[:3], held, *args[4:], consonant_prob=0.0)
     elif kind == "sampled":
         stem = sampled.voices(rng, plan, segments, register, n_buf, SOUNDFONT)
     else:
-        stem, _ = v2.render_vocals(rng, plan, segments, choices, register, n_buf, recipe)
+        stem = v2.solo_vocals(*args)
     if kind == "sampled_solo":
         under = sampled.voices(rng, plan, segments, register, n_buf, SOUNDFONT)
         level_db = -rng.uniform(*SAMPLED_UNDER_SOLO_DB)
