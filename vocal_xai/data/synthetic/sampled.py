@@ -79,14 +79,12 @@ def _part(rng, program, notes, vibrato, detune=0.0):
     )
 
 
-def _notes(rng, plan, phrases, register, shift=0):
+def _notes(rng, plan, phrases, register):
     """``(onset, duration, key, velocity)`` of every note of ``phrases``
-    (``(offset s, start s, end s)`` each), ``shift`` scale steps away."""
+    (``(offset s, start s, end s)`` each)."""
     out = []
     for offset, start, end in phrases:
         onset, dur, midi = music.melody(rng, start, end, plan, register)
-        if shift:
-            midi = music.diatonic_shift(midi, shift, plan)
         velocity = rng.integers(VELOCITY[0], VELOCITY[1] + 1, len(onset))
         out += [(offset + o, d, int(m), int(v)) for o, d, m, v in zip(onset, dur, midi, velocity)]
     return out
