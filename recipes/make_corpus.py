@@ -14,7 +14,10 @@ and mastering; version 1 is the corpus detectors 1-3 trained on. Version 3
 adds orchestral tutti in halls, loud bright mastering and brighter singers,
 in a larger corpus (144, 32 and 32 songs); version 4 plays its lead and
 tutti instruments with motion (drifting bodies, brightness swings,
-re-articulated notes). The same seed and version give byte-identical files.
+re-articulated notes); version 5 adds unison ensembles, one-vowel vocalises
+and sampled choirs, as bright as the band, and sampled instruments in every
+kind of section (it needs `fluidsynth` and Debian's `timgm6mb-soundfont`).
+The same seed and version give byte-identical files.
 
 Run it from the repository root:
 
@@ -22,6 +25,7 @@ Run it from the repository root:
 python recipes/make_corpus.py --out=corpora/synthetic-v2
 python recipes/make_corpus.py --out=corpora/synthetic-v3 --version=3
 python recipes/make_corpus.py --out=corpora/synthetic-v4 --version=4
+python recipes/make_corpus.py --out=corpora/synthetic-v5 --version=5
 python recipes/make_corpus.py --out=corpora/synthetic --version=1
 python recipes/make_corpus.py --out=/tmp/corpus --seed=1 --workers=1 --songs=8,2,2
 ```
