@@ -118,7 +118,7 @@ def corpus_v2(shared_tmp):
 def test_synthetic_levels_come_from_the_songs_made_again(corpus_v2, tmp_path):
     songs = corpus_lib.read_corpus(corpus_v2, splits=("test",))
     (name,) = [s.name for s in songs.songs("test")]
-    out = levels.synthetic_song_levels(songs, "test")
+    out = {n: levels.song_levels(m) for n, m in levels.synthesize_again(songs, "test").items()}
     made = synthetic.synthesize_song(5, int(name[4:]), 6.0, version=2)
     np.testing.assert_array_equal(
         out[name], levels.frame_levels(made.vocal, made.audio - made.vocal)
@@ -137,11 +137,11 @@ def test_synthetic_levels_come_from_the_songs_made_again(corpus_v2, tmp_path):
     audio, rate = sf.read(path)
     sf.write(path, audio * 0.5, rate, subtype="PCM_16")
     with pytest.raises(CorpusError, match=f"{name}.flac: expected the song that seed 5"):
-        levels.synthetic_song_levels(corpus_lib.read_corpus(changed, splits=("test",)), "test")
+        levels.synthesize_again(corpus_lib.read_corpus(changed, splits=("test",)), "test")
     # A corpus without synthetic.json (a real one, or a version 1 corpus).
     (changed / "synthetic.json").unlink()
     with pytest.raises(CorpusError, match="synthetic.json: expected a synthetic corpus"):
-        levels.synthetic_song_levels(corpus_lib.read_corpus(changed, splits=("test",)), "test")
+        levels.synthesize_again(corpus_lib.read_corpus(changed, splits=("test",)), "test")
 
 
 @pytest.mark.slow
@@ -154,7 +154,8 @@ def test_the_detector_evaluation_counts_its_test_misses_by_level(corpus_v2):
     model = SVDNet.from_preset("svdnet_tiny", *pipeline.band_stats(train.features))
     metrics = task.evaluate(model, songs, by_level=True)
     valid, test = pipeline.load_split(songs, "valid"), pipeline.load_split(songs, "test")
-    by_song = levels.synthetic_song_levels(songs, "test")
+    made = levels.synthesize_again(songs, "test")
+    by_song = {n: levels.song_levels(m) for n, m in made.items()}
     want = levels.misses_by_level(
         evaluation.decide(model, valid, test).calls(),
         test.labels,
@@ -170,7 +171,6 @@ def test_the_detector_evaluation_counts_its_test_misses_by_level(corpus_v2):
     # By kind of voice: version 2 has solo singers and unsung songs only, and
     # the rows add up to the split's errors.
     kinds = {r["kind"]: levels.KindRow(**r) for r in metrics["test_by_kind"]}
-    made = levels.synthesize_again(songs, "test")
     assert set(kinds) == {made[n].voice_kind for n in test.names} <= {"solo", "none"}
     frames = sum(r.vocal_frames + r.non_vocal_frames for r in kinds.values())
     assert frames == sum(len(y) for y in test.labels)

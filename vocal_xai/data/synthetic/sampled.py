@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 
 from vocal_xai.data import soundfont
-from vocal_xai.data.synthetic import dsp, music, voice
+from vocal_xai.data.synthetic import dsp, music, song, voice
 
 # General MIDI programs of sampled voices: choir 'aah' and voice 'ooh'.
 VOICE_PROGRAMS = {"choir_aahs": 52, "voice_oohs": 53}
@@ -135,13 +135,6 @@ def line(rng, plan, span, names, n_buf, soundfont_path=soundfont.TIMGM6MB):
     """
     inst = INSTRUMENTS[str(rng.choice(names))]
     register = music.sub_register(rng, inst.register)
-    a, b = span
-    phrases, t = [], a
-    while b - t > 0.8:
-        length = min(b - t, rng.uniform(1.5, 5.0))
-        if b - t - length < 0.8:
-            length = b - t
-        phrases.append((t, 0.0, length))
-        t += length + rng.uniform(0.1, 0.8)
+    phrases = [(t, 0.0, length) for t, length in song.phrase_spans(rng, span)]
     parts = _players(rng, plan, inst.program, phrases, register, inst.vibrato)
     return soundfont.render(parts, n_buf / dsp.SAMPLE_RATE, soundfont_path).astype(np.float64)

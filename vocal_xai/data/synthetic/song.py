@@ -184,17 +184,29 @@ def lead_stem(rng, plan, span, register, n_buf, inst, plan_phrase, render_phrase
     Returns:
         float64 samples, zero outside ``span``. [shape=(n_buf,)]
     """
-    a, b = span
     stem = np.zeros(n_buf)
-    t = a
-    while b - t > 0.8:
-        length = min(b - t, rng.uniform(1.5, 5.0))
-        if b - t - length < 0.8:
-            length = b - t
+    for t, length in phrase_spans(rng, span):
         onset, dur, midi = music.melody(rng, 0.0, length, plan, register)
         if len(onset):
             notes = plan_phrase(rng, onset, dur, midi, inst)
             phrase = render_phrase(rng, notes, inst)
             dsp.add_at(stem, int(round(t * dsp.CONTROL_RATE)) * dsp.CONTROL_HOP, phrase)
-        t += length + rng.uniform(0.1, 0.8)
     return stem
+
+
+def phrase_spans(rng, span):
+    """Lay out a lead's phrases over ``span`` (``(start, stop)``, s), with
+    short rests, drawing as it goes: the rest after a phrase is drawn once
+    the caller has taken it, so a caller may draw the phrase's notes first.
+
+    Yields:
+        ``(start s, length s)`` per phrase.
+    """
+    a, b = span
+    t = a
+    while b - t > 0.8:
+        length = min(b - t, rng.uniform(1.5, 5.0))
+        if b - t - length < 0.8:
+            length = b - t
+        yield t, length
+        t += length + rng.uniform(0.1, 0.8)

@@ -129,20 +129,6 @@ def song_levels(made):
     return frame_levels(made.vocal, made.audio - made.vocal)
 
 
-def synthetic_song_levels(songs, split, progress=False):
-    """``frame_levels`` of every song of ``split`` of a synthetic corpus,
-    from its songs synthesised again (``synthesize_again``).
-
-    Returns:
-        dict song name -> levels, dB. [shape=(frames,)]
-
-    Raises:
-        CorpusError: as ``synthesize_again``.
-    """
-    made_again = synthesize_again(songs, split, progress)
-    return {name: song_levels(made) for name, made in made_again.items()}
-
-
 @dataclasses.dataclass(frozen=True)
 class LevelRow:
     """Vocal frames whose level lies in ``[low_db, high_db)``."""
