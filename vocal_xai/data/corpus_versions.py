@@ -10,7 +10,7 @@ TRAINED_ON = {
     1: "detectors 1-3",
     2: "detector 4",
     3: "detector 5, not shipped",
-    4: "detector 6",
+    4: "detector 6, not shipped",
     5: "detector 7",
 }
 NUMBERS = tuple(sorted(TRAINED_ON))
