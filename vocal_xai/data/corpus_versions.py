@@ -11,7 +11,7 @@ TRAINED_ON = {
     2: "detector 4",
     3: "detector 5, not shipped",
     4: "detector 6, not shipped",
-    5: "detector 7",
+    5: "detector 7, not shipped",
 }
 NUMBERS = tuple(sorted(TRAINED_ON))
 DEFAULT = 2
