@@ -1,5 +1,5 @@
 # make demo  : set up .venv if needed, then run the main job
-# make test  : set up .venv (and Debian's chromium, fluidsynth, FluidR3 GM and TimGM6mb) if needed, then run the test suite
+# make test  : set up .venv (and Debian's chromium, fluidsynth, FluidR3 GM, TimGM6mb, festival and its diphone voices) if needed, then run the test suite
 # make check : the fast tier of the tests (pytest -m "not slow")
 # make lint  : ruff's lint and format checks
 # make coverage : the fast tier under coverage; every module must be covered
@@ -18,6 +18,11 @@ FLUIDSYNTH := /usr/bin/fluidsynth
 # The SoundFont of corpus version 5's sampled voices and instruments
 # (Debian's timgm6mb-soundfont).
 CORPUS_SOUNDFONT := /usr/share/sounds/sf2/TimGM6mb.sf2
+# Festival and the diphone voices that sing corpus version 6's phrases
+# (Debian's festival and festvox packages; vocal_xai.data.diphone).
+FESTIVAL := /usr/bin/festival
+FESTIVAL_VOICES := /usr/share/festival/voices/english/kal_diphone \
+	/usr/share/festival/voices/english/ked_diphone /usr/share/festival/voices/italian/lp_diphone
 APT_INSTALL := $$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && \
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 
@@ -52,8 +57,12 @@ $(SOUNDFONT) $(FLUIDSYNTH):
 $(CORPUS_SOUNDFONT):
 	$(APT_INSTALL) timgm6mb-soundfont'
 
-test: $(STAMP) $(CHROMIUM) $(SOUNDFONT) $(FLUIDSYNTH) $(CORPUS_SOUNDFONT)
-	VOCAL_XAI_REQUIRE_BROWSER=1 VOCAL_XAI_REQUIRE_SOUNDFONT=1 $(BIN)/python -m pytest -q
+$(FESTIVAL) $(FESTIVAL_VOICES):
+	$(APT_INSTALL) festival festvox-kallpc16k festvox-kdlpc16k festvox-italp16k'
+
+test: $(STAMP) $(CHROMIUM) $(SOUNDFONT) $(FLUIDSYNTH) $(CORPUS_SOUNDFONT) $(FESTIVAL) $(FESTIVAL_VOICES)
+	VOCAL_XAI_REQUIRE_BROWSER=1 VOCAL_XAI_REQUIRE_SOUNDFONT=1 VOCAL_XAI_REQUIRE_FESTIVAL=1 \
+		$(BIN)/python -m pytest -q
 
 check: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

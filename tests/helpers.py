@@ -181,6 +181,23 @@ def soundfont_renderer(font=None):
         pytest.skip(f"{err} (make test installs them)")
 
 
+def festival_voice(voice="kal"):
+    """Festival's function for a diphone ``voice``, or skip the test where
+    Festival is missing, unless ``VOCAL_XAI_REQUIRE_FESTIVAL`` is set
+    (``make test`` installs it and sets it, so there a missing one fails)."""
+    import pytest
+
+    from vocal_xai.data import diphone
+    from vocal_xai.errors import ParameterError
+
+    try:
+        return diphone.check_voice(voice)
+    except ParameterError as err:
+        if os.environ.get("VOCAL_XAI_REQUIRE_FESTIVAL"):
+            pytest.fail(str(err))
+        pytest.skip(f"{err} (make test installs it)")
+
+
 def open_in_chromium(page_path, screenshot):
     """Open a local HTML file in headless Chromium, wait for its images and
     audio, and write a full-page screenshot.
