@@ -164,38 +164,37 @@ def chromium_path():
     return path
 
 
-def soundfont_renderer(font=None):
-    """Debian's FluidR3 GM SoundFont (or ``font``), or skip the test where it
-    or fluidsynth is missing, unless ``VOCAL_XAI_REQUIRE_SOUNDFONT`` is set
-    (``make test`` installs them and sets it, so there a missing one fails)."""
+def _installed(check, require_variable):
+    """``check()``, or skip the test where what it checks is missing, unless
+    the environment variable ``require_variable`` is set (``make test``
+    installs it and sets the variable, so there a missing one fails)."""
     import pytest
 
-    from vocal_xai.data import soundfont
     from vocal_xai.errors import ParameterError
 
     try:
-        return soundfont.check_renderer(font)
+        return check()
     except ParameterError as err:
-        if os.environ.get("VOCAL_XAI_REQUIRE_SOUNDFONT"):
+        if os.environ.get(require_variable):
             pytest.fail(str(err))
-        pytest.skip(f"{err} (make test installs them)")
+        pytest.skip(f"{err} (make test installs it)")
+
+
+def soundfont_renderer(font=None):
+    """Debian's FluidR3 GM SoundFont (or ``font``), after checking that it and
+    fluidsynth are there (``_installed``, ``VOCAL_XAI_REQUIRE_SOUNDFONT``)."""
+    from vocal_xai.data import soundfont
+
+    return _installed(lambda: soundfont.check_renderer(font), "VOCAL_XAI_REQUIRE_SOUNDFONT")
 
 
 def festival_voice(voice="kal"):
-    """Festival's function for a diphone ``voice``, or skip the test where
-    Festival is missing, unless ``VOCAL_XAI_REQUIRE_FESTIVAL`` is set
-    (``make test`` installs it and sets it, so there a missing one fails)."""
-    import pytest
-
+    """Festival's function for a diphone ``voice``, after checking that
+    Festival and the voice are there (``_installed``,
+    ``VOCAL_XAI_REQUIRE_FESTIVAL``)."""
     from vocal_xai.data import diphone
-    from vocal_xai.errors import ParameterError
 
-    try:
-        return diphone.check_voice(voice)
-    except ParameterError as err:
-        if os.environ.get("VOCAL_XAI_REQUIRE_FESTIVAL"):
-            pytest.fail(str(err))
-        pytest.skip(f"{err} (make test installs it)")
+    return _installed(lambda: diphone.check_voice(voice), "VOCAL_XAI_REQUIRE_FESTIVAL")
 
 
 def open_in_chromium(page_path, screenshot):

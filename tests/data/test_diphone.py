@@ -53,6 +53,14 @@ def test_a_missing_festival_says_how_to_install_it(monkeypatch):
         diphone.check_voice("kal")
 
 
+def test_a_missing_voice_names_its_folder_and_package(monkeypatch, tmp_path):
+    monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/festival")
+    monkeypatch.setattr(diphone, "VOICE_ROOT", tmp_path)
+    with pytest.raises(ParameterError, match="apt-get install festival festvox-italp16k") as err:
+        diphone.check_voice("lp")
+    assert str(tmp_path / "italian/lp_diphone") in str(err.value)
+
+
 def test_one_sung_note_is_refused_before_festival_runs():
     with pytest.raises(ParameterError, match="at least two sung notes. Received: 1"):
         diphone.sing([diphone.Note("la", 1.0, 220.0), diphone.Note(None, 0.5)])

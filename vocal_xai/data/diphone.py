@@ -23,12 +23,14 @@ import soundfile
 
 from vocal_xai.errors import ParameterError
 
-# Voice name -> (Festival's function that selects it, the Debian package).
+# Voice name -> (Festival's function that selects it, the Debian package,
+# the folder the package installs).
 VOICES = {
-    "kal": ("voice_kal_diphone", "festvox-kallpc16k"),
-    "ked": ("voice_ked_diphone", "festvox-kdlpc16k"),
-    "lp": ("voice_lp_diphone", "festvox-italp16k"),
+    "kal": ("voice_kal_diphone", "festvox-kallpc16k", "english/kal_diphone"),
+    "ked": ("voice_ked_diphone", "festvox-kdlpc16k", "english/ked_diphone"),
+    "lp": ("voice_lp_diphone", "festvox-italp16k", "italian/lp_diphone"),
 }
+VOICE_ROOT = pathlib.Path("/usr/share/festival/voices")
 # Festival's diphone voices are recorded at 16 kHz (the mel bank stops at 8 kHz).
 SAMPLE_RATE = 16000
 # Segment names Festival gives to silence, by voice's phone set.
@@ -70,19 +72,21 @@ class Note:
 
 
 def check_voice(voice):
-    """Festival's function for ``voice``, after checking that Festival is
-    there (the voice package itself is checked when Festival loads it).
+    """Festival's function for ``voice``, after checking that Festival and
+    the voice are installed.
 
     Raises:
         ParameterError: naming what is missing and how to install it.
     """
     if voice not in VOICES:
         raise ParameterError(f"Expected a voice in {sorted(VOICES)}. Received: {voice!r}")
-    select, package = VOICES[voice]
+    select, package, folder = VOICES[voice]
+    hint = f"apt-get install festival {package}"
     if shutil.which("festival") is None:
+        raise ParameterError(f"Expected the festival program on PATH ({hint}). Received: not found")
+    if not (VOICE_ROOT / folder).is_dir():
         raise ParameterError(
-            f"Expected the festival program on PATH (apt-get install festival {package}). "
-            "Received: not found"
+            f"Expected the voice {voice!r} in {VOICE_ROOT / folder} ({hint}). Received: no folder"
         )
     return select
 
@@ -152,8 +156,7 @@ def sing(notes, voice="kal"):
         )
         if done.returncode != 0 or not (tmp / "sung.wav").is_file():
             raise ParameterError(
-                f"Expected festival to sing with {voice!r} (apt-get install festival "
-                f"{VOICES[voice][1]}). Received: exit {done.returncode}, "
+                f"Expected festival to sing with {voice!r}. Received: exit {done.returncode}, "
                 f"{(done.stderr or done.stdout).strip()[-300:]}"
             )
         wave, rate = soundfile.read(tmp / "sung.wav", dtype="float32")
