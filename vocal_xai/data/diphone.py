@@ -33,7 +33,7 @@ VOICES = {
 VOICE_ROOT = pathlib.Path("/usr/share/festival/voices")
 # Festival's diphone voices are recorded at 16 kHz (the mel bank stops at 8 kHz).
 SAMPLE_RATE = 16000
-# Segment names Festival gives to silence, by voice's phone set.
+# Segment names Festival gives to silence in the voices' phone sets.
 PAUSES = frozenset({"pau", "#", "_", "sil"})
 
 # Prints every segment's name and end time, then writes the wave.
