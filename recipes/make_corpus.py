@@ -16,7 +16,10 @@ in a larger corpus (144, 32 and 32 songs); version 4 plays its lead and
 tutti instruments with motion (drifting bodies, brightness swings,
 re-articulated notes); version 5 adds unison ensembles, one-vowel vocalises
 and sampled choirs, as bright as the band, and sampled instruments in every
-kind of section (it needs `fluidsynth` and Debian's `timgm6mb-soundfont`).
+kind of section (it needs `fluidsynth` and Debian's `timgm6mb-soundfont`);
+version 6 adds singers made from recorded speech, Festival's diphone voices
+given melodies (it also needs Debian's `festival`, `festvox-kallpc16k`,
+`festvox-kdlpc16k` and `festvox-italp16k`).
 The same seed and version give byte-identical files.
 
 Run it from the repository root:
@@ -26,6 +29,7 @@ python recipes/make_corpus.py --out=corpora/synthetic-v2
 python recipes/make_corpus.py --out=corpora/synthetic-v3 --version=3
 python recipes/make_corpus.py --out=corpora/synthetic-v4 --version=4
 python recipes/make_corpus.py --out=corpora/synthetic-v5 --version=5
+python recipes/make_corpus.py --out=corpora/synthetic-v6 --version=6
 python recipes/make_corpus.py --out=corpora/synthetic --version=1
 python recipes/make_corpus.py --out=/tmp/corpus --seed=1 --workers=1 --songs=8,2,2
 ```

@@ -111,7 +111,7 @@ def test_help_exits_zero_and_lists_the_flags(script):
     result = _run(script, "--help")
     assert result.returncode == 0 and "--rate" in result.stdout
     # The shared corpus flag belongs to the program that defines it.
-    assert "--corpus_version: <1|2|3|4|5>" in result.stdout
+    assert "--corpus_version: <1|2|3|4|5|6>" in result.stdout
     assert "5: detector 7" in " ".join(result.stdout.split())
 
 
@@ -120,9 +120,9 @@ def test_the_corpus_flag_takes_every_version_and_no_other(script):
 
     assert cli.corpus_versions.NUMBERS == tuple(sorted(synthetic.VERSIONS))
     assert cli.corpus_versions.DEFAULT == synthetic.DEFAULT_VERSION
-    result = _run(script, "--corpus_version=6")
+    result = _run(script, "--corpus_version=7")
     assert result.returncode == 1
-    assert "--corpus_version=6: value should be one of <1|2|3|4|5>" in result.stderr
+    assert "--corpus_version=7: value should be one of <1|2|3|4|5|6>" in result.stderr
 
 
 @pytest.mark.slow

@@ -353,7 +353,7 @@ def test_resonator_gain_matches_the_formula():
         dict(seed=0, index=0, duration=2.0),
         dict(seed=0, index=0, duration=float("nan")),
         dict(seed=0, index=0, duration="30"),
-        dict(seed=0, index=0, version=6),
+        dict(seed=0, index=0, version=7),
         dict(seed=0, index=0, version=True),
     ],
 )

@@ -33,6 +33,8 @@ VOICES = {
 VOICE_ROOT = pathlib.Path("/usr/share/festival/voices")
 # Festival's diphone voices are recorded at 16 kHz (the mel bank stops at 8 kHz).
 SAMPLE_RATE = 16000
+# Festival 2.5's diphone synthesis crashes on pitches above 500 Hz.
+MAX_HZ = 500.0
 # Segment names Festival gives to silence in the voices' phone sets.
 PAUSES = frozenset({"pau", "#", "_", "sil"})
 
@@ -64,9 +66,9 @@ class Note:
     def __post_init__(self):
         if not self.seconds > 0:
             raise ParameterError(f"Expected seconds > 0. Received: {self.seconds}")
-        if self.word is not None and not (self.word.strip() and self.hz > 0):
+        if self.word is not None and not (self.word.strip() and 0 < self.hz <= MAX_HZ):
             raise ParameterError(
-                f"Expected a non-empty word and hz > 0 for a sung note. "
+                f"Expected a non-empty word and 0 < hz <= {MAX_HZ:g} for a sung note. "
                 f"Received: word={self.word!r}, hz={self.hz}"
             )
 

@@ -1,6 +1,6 @@
 """Deterministic synthetic singing-voice corpora in the Jamendo layout.
 
-Five versions, chosen by ``version``; each is reproducible byte for byte from
+Six versions, chosen by ``version``; each is reproducible byte for byte from
 its seed on one kind of machine (``dsp.numpy_vector_kind``):
 
 * version 1 (``v1``): a source-filter singer, non-vocal melodic leads with
@@ -23,6 +23,10 @@ its seed on one kind of machine (``dsp.numpy_vector_kind``):
   SoundFont) made as bright as the band, and sampled instruments from the
   same SoundFont in sung and unsung sections alike. Needs ``fluidsynth`` and
   Debian's ``timgm6mb-soundfont``.
+* version 6 (``v6``): version 5 with singers made from recorded speech
+  (``diphone_singer``: Festival's diphone voices given melodies, voice types
+  and expression) in 45 % of the vocal songs. Also needs Debian's
+  ``festival`` and three ``festvox`` voices.
 
 ``make_corpus`` writes a corpus folder; ``synthesize_song`` makes one song.
 
@@ -31,12 +35,13 @@ The package is split by concept: ``dsp`` (oscillators, responses, noise),
 ``leads`` and ``instruments`` (non-vocal sources, drawn from the tables of
 data ``lead_presets`` and ``instrument_presets``; ``tables`` says how a table
 is drawn), ``sampled`` (voices and instruments played from a SoundFont),
+``diphone_singer`` (singers from Festival's diphone voices),
 ``backing`` (chords, bass, drums), ``effects`` (reverberation, mastering),
 ``song`` (segments, mixing), ``writing`` (corpus folders), and
-the version recipes ``v1`` to ``v5`` that compose them (``versions``).
+the version recipes ``v1`` to ``v6`` that compose them (``versions``).
 """
 
-from vocal_xai.data.synthetic import v1, v2, v3, v4, v5  # noqa: F401  (the version recipes, as attributes)
+from vocal_xai.data.synthetic import v1, v2, v3, v4, v5, v6  # noqa: F401  (the version recipes, as attributes)
 
 # The package's API, which recipes, tools and tests import from here.
 from vocal_xai.data.synthetic.song import (  # noqa: F401

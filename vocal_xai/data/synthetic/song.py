@@ -40,8 +40,8 @@ class SyntheticSong:
         singer: the voice type: ``"male"`` or ``"female"`` in version 1, a
             name of ``v2.VOICE_TYPES`` or ``"none"`` (no singing) in version 2.
         voice_kind: how the voice was made: ``"solo"`` (a singer, perhaps
-            with backing singers), a key of ``v5.VOCAL_KINDS`` in version 5,
-            or ``"none"`` for a song without singing.
+            with backing singers), a key of ``v5.VOCAL_KINDS`` in version 5
+            or of ``v6.VOCAL_KINDS`` in version 6, or ``"none"`` for a song without singing.
     """
 
     name: str

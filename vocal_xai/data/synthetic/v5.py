@@ -92,17 +92,21 @@ def one_vowel(rng, singer):
     return dataclasses.replace(singer, vowels=np.array([vowel]), vowel_weights=np.ones(1))
 
 
-def render_vocals(rng, plan, segments, choices, register, n_buf, recipe):
-    """The vocal stem of a song of one of ``VOCAL_KINDS``, through its
-    presence shelf, and the kind. Args and returns as ``v2.render_vocals``."""
-    names = tuple(VOCAL_KINDS)
-    weights = np.array([VOCAL_KINDS[k] for k in names])
-    kind = str(rng.choice(names, p=weights / weights.sum()))
+def draw_kind(rng, kinds):
+    """A kind of voice drawn from ``kinds`` (kind -> weight)."""
+    names = tuple(kinds)
+    weights = np.array([kinds[k] for k in names])
+    return str(rng.choice(names, p=weights / weights.sum()))
+
+
+def render_kind(kind, rng, plan, segments, choices, register, n_buf, recipe):
+    """The vocal stem of a song whose voice is of ``kind`` (a key of
+    ``VOCAL_KINDS``), before the presence shelf. [shape=(n_buf,)]"""
     args = (rng, plan, segments, choices, register, n_buf, recipe)
     if kind == "ensemble":
         size = int(rng.integers(ENSEMBLE_SIZE[0], ENSEMBLE_SIZE[1] + 1))
         section = tuple(voice.draw_singer(rng, choices.voice, recipe.singer) for _ in range(size))
-        stem = v2.solo_vocals(
+        return v2.solo_vocals(
             *args,
             harmony=section,
             harmony_prob=1.0,
@@ -110,19 +114,35 @@ def render_vocals(rng, plan, segments, choices, register, n_buf, recipe):
             harmony_db=ENSEMBLE_DB,
             detune_cents=ENSEMBLE_DETUNE_CENTS,
         )
-    elif kind == "vocalise":
+    if kind == "vocalise":
         held = dataclasses.replace(choices, singer=one_vowel(rng, choices.singer))
-        stem = v2.solo_vocals(*args[:3], held, *args[4:], consonant_prob=0.0)
-    elif kind == "sampled":
-        stem = sampled.voices(rng, plan, segments, register, n_buf, SOUNDFONT)
-    else:
-        stem = v2.solo_vocals(*args)
+        return v2.solo_vocals(*args[:3], held, *args[4:], consonant_prob=0.0)
+    if kind == "sampled":
+        return sampled.voices(rng, plan, segments, register, n_buf, SOUNDFONT)
+    stem = v2.solo_vocals(*args)
     if kind == "sampled_solo":
-        under = sampled.voices(rng, plan, segments, register, n_buf, SOUNDFONT)
-        level_db = -rng.uniform(*SAMPLED_UNDER_SOLO_DB)
-        stem = stem + under * (dsp.rms(stem) / max(dsp.rms(under), 1e-12) * 10.0 ** (level_db / 20))
-    shelved = effects.high_shelf(stem, rng.uniform(*PRESENCE_DB), rng.uniform(*PRESENCE_HZ))
-    return shelved, kind
+        stem = under_sampled_voices(stem, rng, plan, segments, register, n_buf)
+    return stem
+
+
+def under_sampled_voices(stem, rng, plan, segments, register, n_buf):
+    """``stem`` with sampled voices under it, ``SAMPLED_UNDER_SOLO_DB`` dB below."""
+    under = sampled.voices(rng, plan, segments, register, n_buf, SOUNDFONT)
+    level_db = -rng.uniform(*SAMPLED_UNDER_SOLO_DB)
+    return stem + under * (dsp.rms(stem) / max(dsp.rms(under), 1e-12) * 10.0 ** (level_db / 20))
+
+
+def presence(rng, stem):
+    """``stem`` through a drawn presence shelf."""
+    return effects.high_shelf(stem, rng.uniform(*PRESENCE_DB), rng.uniform(*PRESENCE_HZ))
+
+
+def render_vocals(rng, plan, segments, choices, register, n_buf, recipe):
+    """The vocal stem of a song of one of ``VOCAL_KINDS``, through its
+    presence shelf, and the kind. Args and returns as ``v2.render_vocals``."""
+    kind = draw_kind(rng, VOCAL_KINDS)
+    stem = render_kind(kind, rng, plan, segments, choices, register, n_buf, recipe)
+    return presence(rng, stem), kind
 
 
 def more_leads(rng, plan, section, span, gain_db, n_buf):

@@ -3,10 +3,10 @@
 import numpy as np
 
 from vocal_xai.data import corpus_versions
-from vocal_xai.data.synthetic import song, v1, v2, v3, v4, v5
+from vocal_xai.data.synthetic import song, v1, v2, v3, v4, v5, v6
 from vocal_xai.errors import ParameterError
 
-VERSIONS = {1: v1, 2: v2, 3: v3, 4: v4, 5: v5}
+VERSIONS = {1: v1, 2: v2, 3: v3, 4: v4, 5: v5, 6: v6}
 DEFAULT_VERSION = corpus_versions.DEFAULT
 
 
@@ -19,10 +19,12 @@ def check_version(version):
 
 def check_tools(version):
     """Raise ``ParameterError`` naming the install when a program or file
-    that ``version`` renders with is missing (version 5's SoundFont)."""
+    that ``version`` renders with is missing (version 5's SoundFont,
+    version 6's Festival voices)."""
     check_version(version)
-    if version == 5:
-        v5.check_renderer()
+    renderer = getattr(VERSIONS[version], "check_renderer", None)
+    if renderer is not None:
+        renderer()
 
 
 def synthesize_song(seed, index, duration=song.DEFAULT_DURATION, version=DEFAULT_VERSION):
