@@ -242,3 +242,20 @@ def shipped_check(version_dir):
             f"run python tests/record_checks.py {name}/{version}"
         )
     return json.loads(path.read_text())
+
+
+def assert_song_pinned(version, index, kind, sha256):
+    """Song ``index`` of seed 0, 8 s, of corpus ``version``: its kind of
+    voice, the sha256 of its float32 samples, its range, and exact labels
+    (no voice outside the sing segments)."""
+    import hashlib
+
+    from vocal_xai.data import synthetic
+    from vocal_xai.data.synthetic import song
+
+    one = synthetic.synthesize_song(0, index, 8.0, version=version)
+    assert one.voice_kind == kind
+    assert hashlib.sha256(one.audio.tobytes()).hexdigest() == sha256
+    assert np.all(np.isfinite(one.audio)) and np.max(np.abs(one.audio)) <= 1.0
+    sing = song.region_mask(one.segments, len(one.vocal))
+    assert np.all(one.vocal[~sing] == 0.0)

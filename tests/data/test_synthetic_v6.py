@@ -2,12 +2,11 @@
 from Festival's diphone voices."""
 
 import dataclasses
-import hashlib
 
 import numpy as np
 import pytest
-from helpers import festival_voice, soundfont_renderer
 
+from tests import helpers
 from vocal_xai.data import corpus, diphone, soundfont, synthetic
 from vocal_xai.data.synthetic import diphone_singer, music, song, v2, v5, v6
 from vocal_xai.errors import ParameterError
@@ -24,9 +23,9 @@ V6_SONG_KINDS = {0: "diphone_sampled", 2: "diphone", 7: "diphone"}
 
 @pytest.fixture
 def renderers():
-    soundfont_renderer(soundfont.TIMGM6MB)
+    helpers.soundfont_renderer(soundfont.TIMGM6MB)
     for name in diphone_singer.SPEAKERS:
-        festival_voice(name)
+        helpers.festival_voice(name)
 
 
 def test_version_6_is_version_5_with_diphone_singers():
@@ -98,10 +97,4 @@ def test_a_missing_festival_stops_version_6_with_the_install(renderers, monkeypa
 @pytest.mark.slow
 @pytest.mark.parametrize("index", sorted(V6_SONG_SHA256))
 def test_version_6_songs_are_unchanged_byte_for_byte(index, renderers):
-    one = synthetic.synthesize_song(0, index, 8.0, version=6)
-    assert one.voice_kind == V6_SONG_KINDS[index]
-    assert hashlib.sha256(one.audio.tobytes()).hexdigest() == V6_SONG_SHA256[index]
-    assert np.all(np.isfinite(one.audio)) and np.max(np.abs(one.audio)) <= 1.0
-    # Labels stay exact: no voice outside the sing segments.
-    sing = song.region_mask(one.segments, len(one.vocal))
-    assert np.all(one.vocal[~sing] == 0.0)
+    helpers.assert_song_pinned(6, index, V6_SONG_KINDS[index], V6_SONG_SHA256[index])
