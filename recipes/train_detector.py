@@ -65,13 +65,7 @@ flags.DEFINE_enum(
 flags.DEFINE_integer(
     "logical_cpus", 1, "Split the CPU into this many devices (for mirrored).", lower_bound=1
 )
-flags.DEFINE_float(
-    "checkpoint_minutes",
-    10.0,
-    "Also save a checkpoint within an epoch after this many minutes (0: every step; "
-    "multi_worker saves at epoch ends only).",
-    lower_bound=0.0,
-)
+cli.define_checkpoint_minutes()
 flags.DEFINE_boolean("skip_undecodable", False, "Skip audio that can't be decoded, with a warning.")
 flags.DEFINE_string("cache_dir", None, "Feature cache; default: <model_dir>/cache.")
 flags.DEFINE_string(

@@ -9,9 +9,10 @@ for TF Serving.
     python recipes/train_gan.py --data_dir=/data/jamendo --epochs=80
 
 Without ``--data_dir`` the synthetic default corpus is made under
-``--model_dir``. Killed runs resume: rerun the same command. TensorBoard
-(``--model_dir``/logs) shows the losses and sample spectrograms of both
-classes after every epoch.
+``--model_dir``. Killed runs resume: rerun the same command and training
+continues from the last checkpoint, saved at each epoch's end and every
+``--checkpoint_minutes`` within one. TensorBoard (``--model_dir``/logs)
+shows the losses and sample spectrograms of both classes after every epoch.
 
 The trained generator is exported before it is evaluated, so a failed
 evaluation never costs it: rerunning the same command after a finished
@@ -113,6 +114,7 @@ flags.DEFINE_integer(
     "logical_cpus", 1, "Split the CPU into this many devices (for mirrored).", lower_bound=1
 )
 flags.DEFINE_string("cache_dir", None, "Feature cache; default: <model_dir>/cache.")
+cli.define_checkpoint_minutes()
 
 FLAGS = flags.FLAGS
 
@@ -161,7 +163,9 @@ def main(argv):
         guide_weight=FLAGS.guide_weight,
         seed=FLAGS.seed,
     )
-    gan, info = task.train(config, corpus, model_dir, strategy, cache_dir)
+    gan, info = task.train(
+        config, corpus, model_dir, strategy, cache_dir, checkpoint_minutes=FLAGS.checkpoint_minutes
+    )
     result = {
         **info,
         "detector": str(detector_dir),

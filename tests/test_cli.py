@@ -15,6 +15,7 @@ from vocal_xai.errors import ParameterError
 
 flags.DEFINE_float("rate", 0.1, "A learning rate.")
 cli.define_corpus_version()
+cli.define_checkpoint_minutes()
 FLAGS = flags.FLAGS
 
 
@@ -113,6 +114,14 @@ def test_help_exits_zero_and_lists_the_flags(script):
     # The shared corpus flag belongs to the program that defines it.
     assert "--corpus_version: <1|2|3|4|5|6>" in result.stdout
     assert "5: detector 7" in " ".join(result.stdout.split())
+    assert "--checkpoint_minutes: Also save a checkpoint within an epoch" in result.stdout
+    assert "(default: '10.0')" in result.stdout.split("--checkpoint_minutes")[1]
+
+
+def test_the_checkpoint_flag_takes_no_negative_minutes(script):
+    result = _run(script, "--checkpoint_minutes=-1")
+    assert result.returncode == 1
+    assert "--checkpoint_minutes=-1: -1.0 is not a non-negative number" in result.stderr
 
 
 def test_the_corpus_flag_takes_every_version_and_no_other(script):

@@ -118,18 +118,12 @@ def _linear_trainer():
     return model, optimizer, trainer
 
 
-def test_a_run_saved_mid_epoch_resumes_at_that_step_with_the_same_weights(tmp_path, capsys):
-    # Two epochs of 4 steps, saving after every step and keeping every save.
-    model, optimizer, trainer = _linear_trainer()
-    checkpoint = training.ResumableCheckpoint(
-        tmp_path / "all", [model], [optimizer], max_to_keep=None, every_seconds=0
-    )
-    trainer.fit(_step_indexed_batches(0), 2, 4, checkpoint=checkpoint, verbose=False)
-    straight = model.get_weights()
+def _killed_after_step_6(tmp_path):
+    """From a run of two epochs of 4 steps that saved every step into
+    ``tmp_path/all``: a folder holding only step 6's save, as if the run was
+    killed there, in its second epoch."""
     saved = sorted(int(p.stem.split("-")[1]) for p in (tmp_path / "all").glob("ckpt-*.index"))
     assert saved == list(range(1, 9))
-
-    # Pretend the run was killed after step 6, in its second epoch.
     killed = tmp_path / "killed"
     killed.mkdir()
     for path in (tmp_path / "all").glob("ckpt-6.*"):
@@ -138,6 +132,18 @@ def test_a_run_saved_mid_epoch_resumes_at_that_step_with_the_same_weights(tmp_pa
     (killed / "checkpoint").write_text(
         'model_checkpoint_path: "ckpt-6"\nall_model_checkpoint_paths: "ckpt-6"\n'
     )
+    return killed
+
+
+def test_a_run_saved_mid_epoch_resumes_at_that_step_with_the_same_weights(tmp_path, capsys):
+    # Two epochs of 4 steps, saving after every step and keeping every save.
+    model, optimizer, trainer = _linear_trainer()
+    checkpoint = training.ResumableCheckpoint(
+        tmp_path / "all", [model], [optimizer], max_to_keep=None, every_seconds=0
+    )
+    trainer.fit(_step_indexed_batches(0), 2, 4, checkpoint=checkpoint, verbose=False)
+    straight = model.get_weights()
+    killed = _killed_after_step_6(tmp_path)
 
     model, optimizer, trainer = _linear_trainer()
     resumed = training.ResumableCheckpoint(killed, [model], [optimizer], every_seconds=0)
@@ -154,6 +160,71 @@ def test_a_run_saved_mid_epoch_resumes_at_that_step_with_the_same_weights(tmp_pa
     assert lines[0] == "Epoch 2/2" and lines[1].startswith("4/4")
     assert f"loss: {logs['loss']:.4f}" in lines[1]
     assert tf.train.latest_checkpoint(str(killed)).endswith("ckpt-8")
+
+
+def _fit(folder, epochs, **checkpoint_options):
+    """A fresh linear model fit by ``fit_resumable`` to the end of epoch
+    ``epochs`` of 4 steps, with checkpoints in ``folder``.
+
+    Returns:
+        (model, history, epochs done at the start, step at the start, the
+        steps the data were asked to start from).
+    """
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.set_weights([np.full((4, 1), 0.1, np.float32), np.zeros(1, np.float32)])
+    model.compile(keras.optimizers.SGD(0.05, momentum=0.9), "mse")
+    model.optimizer.build(model.trainable_variables)
+    checkpoint = training.ResumableCheckpoint(
+        folder, [model], [model.optimizer], **checkpoint_options
+    )
+    started = []
+    history, epoch, step = training.fit_resumable(
+        model,
+        lambda s: started.append(s) or _step_indexed_batches(s),
+        checkpoint,
+        model.optimizer.iterations,
+        epochs,
+        4,
+        verbose=0,
+    )
+    return model, history, epoch, step, started
+
+
+def test_a_keras_fit_saved_mid_epoch_resumes_at_that_step_with_the_same_weights(tmp_path):
+    # Two epochs of 4 steps, saving after every step and keeping every save.
+    model, history, epoch, step, started = _fit(
+        tmp_path / "all", 2, max_to_keep=None, every_seconds=0
+    )
+    straight = model.get_weights()
+    assert (epoch, step, started, len(history["loss"])) == (0, 0, [0], 2)
+    killed = _killed_after_step_6(tmp_path)
+
+    model, history, epoch, step, started = _fit(killed, 2, every_seconds=0)
+    # It ran the last two steps of epoch 2 from step 6's batch, and nothing else.
+    assert (epoch, step, started) == (1, 6, [6])
+    assert int(model.optimizer.iterations.numpy()) == 8
+    for a, b in zip(straight, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert len(history["loss"]) == 1 and np.isfinite(history["loss"][0])
+    assert tf.train.latest_checkpoint(str(killed)).endswith("ckpt-8")
+
+    # A finished run trains no further.
+    model, history, epoch, step, started = _fit(killed, 2)
+    assert (history, epoch, step, started) == ({}, 2, 8, [])
+    for a, b in zip(straight, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_keras_fit_resumed_at_an_epoch_end_runs_whole_epochs(tmp_path):
+    straight = _fit(tmp_path / "straight", 3)[0].get_weights()
+    resumed = tmp_path / "resumed"
+    _fit(resumed, 1)
+    model, history, epoch, step, started = _fit(resumed, 3, every_seconds=3600)
+    assert (epoch, step, started, len(history["loss"])) == (1, 4, [4], 2)
+    for a, b in zip(straight, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    # No save within an epoch before its interval: epoch ends only, by step.
+    assert sorted(p.name for p in resumed.glob("ckpt-*.index")) == ["ckpt-12.index", "ckpt-8.index"]
 
 
 def test_checkpoints_within_epochs_wait_for_their_interval(tmp_path):

@@ -136,6 +136,21 @@ def define_corpus_version(name="corpus_version", subject=None):
     )
 
 
+def define_checkpoint_minutes():
+    """Define ``--checkpoint_minutes``, the wall time between the saves a
+    training recipe makes within an epoch. The flag belongs to the calling
+    program, so its ``--help`` lists it."""
+    caller = sys._getframe(1).f_globals.get("__name__", "")
+    flags.DEFINE_float(
+        "checkpoint_minutes",
+        10.0,
+        "Also save a checkpoint within an epoch after this many minutes (0: every step; "
+        "multi_worker saves at epoch ends only).",
+        lower_bound=0.0,
+        module_name=sys.argv[0] if caller == "__main__" else caller,
+    )
+
+
 def progress_verbosity(enabled=True):
     """The ``verbose`` value for ``keras.utils.Progbar`` and ``fit``: a live
     bar on a terminal (1), a single plain line per bar when the output is a

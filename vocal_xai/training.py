@@ -233,6 +233,99 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             self.save(epochs_done, steps_done)
 
 
+def saves_within_epochs(strategy):
+    """Whether a run under ``strategy`` may save within epochs: every worker
+    must take part in a save, and their clocks disagree on when minutes have
+    passed, so several workers save at epoch ends only."""
+    return not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+
+class FitSaver(keras.callbacks.Callback):
+    """``checkpoint`` (a ``ResumableCheckpoint``) as a callback of Keras
+    ``fit``: a save at each epoch's end and, once the checkpoint's
+    ``every_seconds`` have passed, after a step within an epoch. Saves are
+    numbered by the global step, which the variable ``step`` counts (an
+    optimizer's ``iterations``)."""
+
+    def __init__(self, checkpoint, step, steps_per_epoch, within_epochs=True):
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.step = step
+        self.steps_per_epoch = steps_per_epoch
+        self.within_epochs = within_epochs
+        self._epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self.within_epochs:
+            return
+        steps = int(self.step.numpy())
+        if steps % self.steps_per_epoch:
+            self.checkpoint.on_step_end(self._epoch, steps)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.checkpoint.save(epoch + 1, (epoch + 1) * self.steps_per_epoch)
+
+
+def fit_resumable(
+    model, dataset_from, checkpoint, step, epochs, steps_per_epoch, callbacks=(), verbose="auto"
+):
+    """Keras ``fit`` of ``model`` to the end of epoch ``epochs``, from the
+    latest save of ``checkpoint``, mid-epoch if it was saved there.
+
+    A run saved within an epoch first runs the rest of that epoch (whose
+    logs then average the steps run since, as ``Trainer`` does), then the
+    epochs after it.
+
+    Args:
+        model: a compiled Keras model whose variables ``checkpoint`` holds.
+        dataset_from: ``fn(global_step)`` -> the training data from that step on.
+        checkpoint: a ``ResumableCheckpoint``; saved by a ``FitSaver``, the
+            last of the callbacks.
+        step: the variable that counts the global steps done (an optimizer's
+            ``iterations``).
+        epochs, steps_per_epoch: the schedule.
+        callbacks: the other callbacks of ``fit``.
+        verbose: ``fit``'s ``verbose``.
+
+    Returns:
+        (the history of the last ``fit`` call, {} when nothing was left to
+        train; the epochs done at the start; the global step at the start).
+    """
+    initial_epoch = checkpoint.restore()
+    initial_step = int(step.numpy())
+    saver = FitSaver(
+        checkpoint, step, steps_per_epoch, saves_within_epochs(model.distribute_strategy)
+    )
+    callbacks = [*callbacks, saver]
+    history = {}
+    epoch = initial_epoch
+    first = initial_step - epoch * steps_per_epoch
+    # A run saved midway, with the same steps per epoch, ends that epoch first.
+    if epoch < epochs and 0 < first < steps_per_epoch:
+        history = model.fit(
+            dataset_from(initial_step),
+            epochs=epoch + 1,
+            steps_per_epoch=steps_per_epoch - first,
+            initial_epoch=epoch,
+            callbacks=callbacks,
+            verbose=verbose,
+        ).history
+        epoch += 1
+    if epoch < epochs:
+        history = model.fit(
+            dataset_from(epoch * steps_per_epoch),
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            initial_epoch=epoch,
+            callbacks=callbacks,
+            verbose=verbose,
+        ).history
+    return history, initial_epoch, initial_step
+
+
 def throttled(fn, seconds, last_epoch, clock=time.monotonic):
     """``fn(epochs_done)`` as an ``after_epoch`` of ``Trainer.fit`` that runs
     after the first epoch, then once ``seconds`` have passed since it last
@@ -339,11 +432,7 @@ class Trainer:
         epoch's scalars and checkpoint are written."""
         chief = is_chief(self.strategy)
         initial_epoch = initial_step // steps_per_epoch
-        # Every worker must take part in a save, and their clocks disagree on
-        # when minutes have passed: several workers save at epoch ends only.
-        within_epochs = checkpoint is not None and not isinstance(
-            self.strategy, tf.distribute.MultiWorkerMirroredStrategy
-        )
+        within_epochs = checkpoint is not None and saves_within_epochs(self.strategy)
         iterator = iter(distribute_batches(self.strategy, dataset))
         writer = tf.summary.create_file_writer(str(log_dir)) if (log_dir and chief) else None
         logs = {}

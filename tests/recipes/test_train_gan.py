@@ -102,16 +102,20 @@ def test_kill_and_resume_equals_uninterrupted(corpus, detector, finished_run, tm
     straight, uninterrupted = finished_run
 
     # Kill -9 once a checkpoint is complete (its index file names it), while
-    # training goes on.
+    # training goes on. It saves after every step, so the kill lands within an
+    # epoch (the first save is step 1's, of 8 an epoch).
     killed = tmp_path / "killed"
-    kill_after_first_checkpoint(_cmd(corpus, detector, killed, *EPOCHS), killed / "checkpoints")
+    every_step = [*EPOCHS, "--checkpoint_minutes=0"]
+    kill_after_first_checkpoint(_cmd(corpus, detector, killed, *every_step), killed / "checkpoints")
     assert not (killed / "evaluation.json").exists()
 
-    # The same command again resumes and ends with the same weights.
-    run_ok(_cmd(corpus, detector, killed, *EPOCHS))
+    # The same command again resumes at the step saved last and ends with the
+    # same weights (and, as it ran the last epoch whole, the same logs).
+    run_ok(_cmd(corpus, detector, killed, *every_step))
     resumed = _evaluation(killed)
-    assert 1 <= resumed["resumed_from_epoch"] < 3
-    assert uninterrupted["resumed_from_epoch"] == 0
+    assert 1 <= resumed["resumed_from_step"] < 16
+    assert resumed["resumed_from_epoch"] == resumed["resumed_from_step"] // 8
+    assert uninterrupted["resumed_from_step"] == uninterrupted["resumed_from_epoch"] == 0
     for a, b in zip(_generator_weights(straight), _generator_weights(killed), strict=True):
         np.testing.assert_array_equal(a, b)
     assert resumed["final_logs"] == uninterrupted["final_logs"]

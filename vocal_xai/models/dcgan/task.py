@@ -141,11 +141,14 @@ def build(config, mean, std, strategy, class_guide=None):
     return gan
 
 
-def train_guide(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
+def train_guide(
+    config, corpus, model_dir, strategy, cache_dir=None, verbose="auto", checkpoint_minutes=10.0
+):
     """Train the class guide of ``config`` (or restore the finished one)
     under ``<model_dir>/guide``: an SVDNet of ``GUIDE_PRESET`` trained on
     class-balanced batches of the train split with the detector's recipe, for
-    ``config.guide_steps`` batches. It resumes from its own checkpoint, like the GAN.
+    ``config.guide_steps`` batches. It resumes from its own checkpoint, like the GAN
+    (saved at epoch ends and every ``checkpoint_minutes`` within one).
 
     Returns:
         (the guide's logit model, frozen, or None when ``guide_steps`` is 0;
@@ -170,6 +173,7 @@ def train_guide(config, corpus, model_dir, strategy, cache_dir=None, verbose="au
         strategy,
         cache_dir,
         verbose=bool(verbose),
+        checkpoint_minutes=checkpoint_minutes,
     )
     valid = pipeline.load_split(corpus, "valid", cache_dir, progress=True)
     error = detector_task.excerpt_error(guide, valid, seed=config.seed)
@@ -206,8 +210,15 @@ class SampleImages(keras.callbacks.Callback):
         self.writer.flush()
 
 
-def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
+def train(
+    config, corpus, model_dir, strategy, cache_dir=None, verbose="auto", checkpoint_minutes=10.0
+):
     """Train with checkpoints in ``model_dir``; resume from the latest one.
+
+    A checkpoint is saved after every epoch and, within an epoch, once
+    ``checkpoint_minutes`` of wall time have passed since the last one (None:
+    at epoch ends only; 0: after every step); a run saved midway resumes at
+    the step it was saved at.
 
     Returns:
         (gan, info) where info holds timings, the final losses and
@@ -219,39 +230,49 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
     chief = training.is_chief(strategy)
     train_split = pipeline.load_split(corpus, "train", cache_dir, progress=True)
     mean, std = pipeline.band_stats(train_split.features)
-    class_guide, guide_info = train_guide(config, corpus, model_dir, strategy, cache_dir, verbose)
+    class_guide, guide_info = train_guide(
+        config, corpus, model_dir, strategy, cache_dir, verbose, checkpoint_minutes
+    )
     gan = build(config, mean, std, strategy, class_guide)
+    every = None if checkpoint_minutes is None else 60.0 * checkpoint_minutes
     checkpoint = training.ResumableCheckpoint(
         model_dir / "checkpoints",
         [gan.generator, gan.discriminator, gan],
         [gan.d_optimizer, gan.g_optimizer],
         chief=chief,
+        every_seconds=every,
     )
-    initial_epoch = checkpoint.restore()
-    data = pipeline.excerpt_dataset(
-        train_split,
-        batch_size=config.batch_size,
-        seed=config.seed,
-        balance=True,
-        start_step=initial_epoch * config.steps_per_epoch,
-    )
-    callbacks = ([EMAUpdate(gan)] if gan.ema_generator is not None else []) + [checkpoint]
+
+    def data_from(step):
+        return training.shard_by_data(
+            pipeline.excerpt_dataset(
+                train_split,
+                batch_size=config.batch_size,
+                seed=config.seed,
+                balance=True,
+                start_step=step,
+            )
+        )
+
+    # The average steps after every batch, before a save within the epoch.
+    callbacks = [EMAUpdate(gan)] if gan.ema_generator is not None else []
     if chief:
         callbacks += [
             keras.callbacks.TensorBoard(str(model_dir / "logs")),
             SampleImages(model_dir / "logs" / "samples", gan.sampler, seed=config.seed),
         ]
     start = time.time()
-    history = {}
-    if initial_epoch < config.epochs:
-        history = gan.fit(
-            training.shard_by_data(data),
-            epochs=config.epochs,
-            steps_per_epoch=config.steps_per_epoch,
-            initial_epoch=initial_epoch,
-            callbacks=callbacks,
-            verbose=cli.progress_verbosity() if verbose == "auto" else verbose,
-        ).history
+    # One generator step per training step: its optimizer counts the steps.
+    history, initial_epoch, initial_step = training.fit_resumable(
+        gan,
+        data_from,
+        checkpoint,
+        gan.g_optimizer.iterations,
+        config.epochs,
+        config.steps_per_epoch,
+        callbacks,
+        verbose=cli.progress_verbosity() if verbose == "auto" else verbose,
+    )
     if chief and history:
         scalars, _ = gan_history.read(model_dir / "logs")
         gan_history.plot_learning_curves(
@@ -264,6 +285,7 @@ def train(config, corpus, model_dir, strategy, cache_dir=None, verbose="auto"):
         "train_seconds_this_run": round(time.time() - start, 1),
         "epochs_done": max(initial_epoch, config.epochs),
         "resumed_from_epoch": initial_epoch,
+        "resumed_from_step": initial_step,
         "replicas": int(strategy.num_replicas_in_sync),
         "final_logs": {k: float(v[-1]) for k, v in history.items()},
         "generator_parameters": int(gan.generator.count_params()),
