@@ -173,7 +173,7 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         chief: whether this process writes the real checkpoint.
         max_to_keep: checkpoints kept.
         every_seconds: also save within an epoch once this much wall time has
-            passed since the last save (``Trainer`` only, and not under
+            passed since the last save (``Trainer`` and ``FitSaver``, not under
             MultiWorkerMirroredStrategy; None: at epoch ends only, 0: after
             every step).
     """
