@@ -121,18 +121,24 @@ class LibraryLogFilter(logging.Filter):
         return not any(package in parts for package in QUIET_PACKAGES)
 
 
+def _defining_program():
+    """The module that called a ``define_*`` function of this module (the
+    program itself when run as a script), for absl to file the flag under."""
+    caller = sys._getframe(2).f_globals.get("__name__", "")
+    return sys.argv[0] if caller == "__main__" else caller
+
+
 def define_corpus_version(name="corpus_version", subject=None):
     """Define the enum flag ``name`` that picks a synthetic corpus version:
     every version is a choice, the default version is the default, and the
     help says what trained on each. The flag belongs to the calling
     program, so its ``--help`` lists it."""
-    caller = sys._getframe(1).f_globals.get("__name__", "")
     flags.DEFINE_enum(
         name,
         str(corpus_versions.DEFAULT),
         [str(n) for n in corpus_versions.NUMBERS],
         corpus_versions.flag_help(*([subject] if subject else [])),
-        module_name=sys.argv[0] if caller == "__main__" else caller,
+        module_name=_defining_program(),
     )
 
 
@@ -140,14 +146,13 @@ def define_checkpoint_minutes():
     """Define ``--checkpoint_minutes``, the wall time between the saves a
     training recipe makes within an epoch. The flag belongs to the calling
     program, so its ``--help`` lists it."""
-    caller = sys._getframe(1).f_globals.get("__name__", "")
     flags.DEFINE_float(
         "checkpoint_minutes",
         10.0,
         "Also save a checkpoint within an epoch after this many minutes (0: every step; "
         "multi_worker saves at epoch ends only).",
         lower_bound=0.0,
-        module_name=sys.argv[0] if caller == "__main__" else caller,
+        module_name=_defining_program(),
     )
 
 

@@ -224,12 +224,17 @@ class ResumableCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.save(epoch + 1, epoch + 1)
 
+    def due(self):
+        """Whether ``every_seconds`` have passed since the last save."""
+        return (
+            self.every_seconds is not None
+            and time.monotonic() - self._last_save >= self.every_seconds
+        )
+
     def on_step_end(self, epochs_done, steps_done):
         """Save within an epoch if ``every_seconds`` have passed since the last
         save; checkpoints are then numbered by ``steps_done``."""
-        if self.every_seconds is None:
-            return
-        if time.monotonic() - self._last_save >= self.every_seconds:
+        if self.due():
             self.save(epochs_done, steps_done)
 
 
@@ -259,11 +264,12 @@ class FitSaver(keras.callbacks.Callback):
         self._epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        if not self.within_epochs:
+        # The step is read only when a save is due; an epoch's end saves itself.
+        if not (self.within_epochs and self.checkpoint.due()):
             return
         steps = int(self.step.numpy())
         if steps % self.steps_per_epoch:
-            self.checkpoint.on_step_end(self._epoch, steps)
+            self.checkpoint.save(self._epoch, steps)
 
     def on_epoch_end(self, epoch, logs=None):
         self.checkpoint.save(epoch + 1, (epoch + 1) * self.steps_per_epoch)
@@ -300,29 +306,26 @@ def fit_resumable(
         checkpoint, step, steps_per_epoch, saves_within_epochs(model.distribute_strategy)
     )
     callbacks = [*callbacks, saver]
+
+    def fit(first_epoch, last_epoch, start_step, steps):
+        return model.fit(
+            dataset_from(start_step),
+            epochs=last_epoch,
+            steps_per_epoch=steps,
+            initial_epoch=first_epoch,
+            callbacks=callbacks,
+            verbose=verbose,
+        ).history
+
     history = {}
     epoch = initial_epoch
     first = initial_step - epoch * steps_per_epoch
     # A run saved midway, with the same steps per epoch, ends that epoch first.
     if epoch < epochs and 0 < first < steps_per_epoch:
-        history = model.fit(
-            dataset_from(initial_step),
-            epochs=epoch + 1,
-            steps_per_epoch=steps_per_epoch - first,
-            initial_epoch=epoch,
-            callbacks=callbacks,
-            verbose=verbose,
-        ).history
+        history = fit(epoch, epoch + 1, initial_step, steps_per_epoch - first)
         epoch += 1
     if epoch < epochs:
-        history = model.fit(
-            dataset_from(epoch * steps_per_epoch),
-            epochs=epochs,
-            steps_per_epoch=steps_per_epoch,
-            initial_epoch=epoch,
-            callbacks=callbacks,
-            verbose=verbose,
-        ).history
+        history = fit(epoch, epochs, epoch * steps_per_epoch, steps_per_epoch)
     return history, initial_epoch, initial_step
 
 
