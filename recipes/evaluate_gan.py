@@ -16,6 +16,15 @@ is the one the generator's metadata names, else the synthetic corpus of the
 version it records (or of the default version), made in the user cache
 folder. Writes evaluation.json, evaluation.md, samples.png and
 c2st_scores.csv into --out, whole or not at all.
+
+`--model_dir` judges a training run's latest checkpoint instead, while it
+trains: the generator it would export (its weight average), with the
+run's preset (`--preset`) and the corpus it trained on (`--data_dir`, or the
+synthetic corpus the recipe made in the run's folder). Nothing is trained.
+
+    python recipes/evaluate_gan.py --model_dir=runs/gan_v7 --preset=dcgan_guided_resize \\
+        --detector=saved_models/detector/4 --data_dir=corpora/synthetic-v2 \\
+        --out=runs/evaluate/gan_v7
 """
 
 from absl import flags
@@ -23,6 +32,10 @@ from absl import flags
 from vocal_xai import cli
 
 flags.DEFINE_string("generator", None, "Zoo name or version folder of the generator.")
+flags.DEFINE_string(
+    "model_dir", None, "A run of recipes/train_gan.py: its latest checkpoint instead."
+)
+flags.DEFINE_string("preset", "dcgan_conditional", "With --model_dir: the run's model preset.")
 flags.DEFINE_string(
     "detector", "detector", "Zoo name or path of the detector that judges the samples."
 )
@@ -41,7 +54,8 @@ flags.DEFINE_boolean("overwrite", False, "Replace an existing --out.")
 flags.DEFINE_string(
     "cache_dir", None, "User cache folder (corpora, features); default: vocal_xai.cache."
 )
-flags.mark_flags_as_required(["generator", "out"])
+flags.mark_flags_as_required(["out"])
+flags.mark_flags_as_mutual_exclusive(["generator", "model_dir"], required=True)
 
 FLAGS = flags.FLAGS
 
@@ -50,19 +64,22 @@ def main(argv):
     del argv
     from vocal_xai.models.dcgan import evaluation, task
 
-    out, result = task.evaluate_generator_cli(
-        FLAGS.generator,
-        FLAGS.detector,
-        FLAGS.data_dir,
-        FLAGS.out,
-        num_samples=FLAGS.samples,
-        seed=FLAGS.seed,
-        overwrite=FLAGS.overwrite,
-        cache_dir=FLAGS.cache_dir,
-        resamples=FLAGS.resamples,
-        c2st_samples=FLAGS.c2st_samples,
-        progress=True,
-    )
+    options = {
+        "detector": FLAGS.detector,
+        "data_dir": FLAGS.data_dir,
+        "out": FLAGS.out,
+        "num_samples": FLAGS.samples,
+        "seed": FLAGS.seed,
+        "overwrite": FLAGS.overwrite,
+        "cache_dir": FLAGS.cache_dir,
+        "resamples": FLAGS.resamples,
+        "c2st_samples": FLAGS.c2st_samples,
+        "progress": True,
+    }
+    if FLAGS.model_dir is None:
+        out, result = task.evaluate_generator_cli(FLAGS.generator, **options)
+    else:
+        out, result = task.evaluate_checkpoint_cli(FLAGS.model_dir, FLAGS.preset, **options)
     print(evaluation.format_report(result.report))
     print(f"Wrote {out}")
 

@@ -249,3 +249,25 @@ def test_throttled_runs_first_last_and_once_the_interval_has_passed():
     # Epoch 1 always; epoch 4 ends 35 s after it; epoch 5 only 10 s after 4;
     # epoch 6, the last, always.
     assert drawn == [1, 4, 6]
+
+
+def test_an_exact_restore_refuses_models_smaller_than_the_saved_ones(tmp_path):
+    model, optimizer, trainer = _linear_trainer()
+    trainer.fit(_step_indexed_batches(0), 1, 4, verbose=False)
+    training.ResumableCheckpoint(tmp_path, [model], [optimizer]).save(1, 4)
+    latest = tf.train.latest_checkpoint(str(tmp_path))
+    # Without the optimizer, its saved values find no variable: a plain
+    # restore loads the model alone, an exact one refuses.
+    bare, _, _ = _linear_trainer()
+    assert training.ResumableCheckpoint(tmp_path, [bare], []).restore(latest) == 1
+    for a, b in zip(model.get_weights(), bare.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(AssertionError, match="Unresolved object"):
+        training.ResumableCheckpoint(tmp_path, [bare], []).restore(latest, exact=True)
+    again, optimizer_again, _ = _linear_trainer()
+    assert (
+        training.ResumableCheckpoint(tmp_path, [again], [optimizer_again]).restore(
+            latest, exact=True
+        )
+        == 1
+    )

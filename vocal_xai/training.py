@@ -204,13 +204,18 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         self._read_dir = self.directory
         self._last_save = time.monotonic()
 
-    def restore(self, path=None):
+    def restore(self, path=None, exact=False):
         """Restore checkpoint ``path`` (default: the latest); return the number
-        of finished epochs (0 when there is none yet)."""
+        of finished epochs (0 when there is none yet). ``exact``: also require
+        that every value in the checkpoint found a variable (else an
+        AssertionError), so that models smaller than the saved ones fail."""
         latest = path or tf.train.latest_checkpoint(str(self._read_dir))
         if latest is None:
             return 0
-        self._checkpoint.restore(latest).assert_existing_objects_matched()
+        status = self._checkpoint.restore(latest)
+        if exact:
+            status.assert_consumed()
+        status.assert_existing_objects_matched()
         epochs = int(self._epoch.numpy())
         logging.info("Restored %s after %d epoch(s).", latest, epochs)
         return epochs

@@ -13,6 +13,7 @@ from helpers import run_ok, script_env
 
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline
+from vocal_xai.errors import ParameterError
 from vocal_xai.models.dcgan import PRESETS, Generator, evaluation
 from vocal_xai.models.dcgan import task as gan_task
 from vocal_xai.models.detector import SVDNet
@@ -116,3 +117,26 @@ def test_refuses_an_existing_out_before_any_work(models, tmp_path):
         in result.stderr
     )
     assert (out / "keep.txt").read_text() == "mine" and len(list(out.iterdir())) == 1
+
+
+def test_a_run_needs_its_corpus_and_excludes_a_version(models, tmp_path):
+    detector, generator = models
+    with pytest.raises(ParameterError, match="Expected --data_dir, the corpus the run trained on"):
+        gan_task.evaluate_checkpoint_cli(
+            tmp_path / "run", "dcgan_tiny_guided", detector, None, tmp_path / "out"
+        )
+    assert not (tmp_path / "out").exists()
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(RECIPE),
+            f"--generator={generator}",
+            f"--model_dir={tmp_path / 'run'}",
+            f"--out={tmp_path / 'out'}",
+        ],
+        capture_output=True,
+        text=True,
+        env=script_env(),
+    )
+    assert result.returncode == 1
+    assert "generator, model_dir" in result.stderr and not (tmp_path / "out").exists()

@@ -193,3 +193,46 @@ def test_a_generator_trained_on_your_corpus_explains_your_detector(
     assert report["models"]["corpus"] == str(corpus)
     assert f"Generator: {generator.resolve()}" in result.stdout
     assert np.isfinite(report["selected"]["distance"])
+
+
+@pytest.mark.slow
+def test_judging_a_run_checkpoint_judges_the_generator_it_exports(
+    corpus, detector, finished_run, tmp_path
+):
+    """evaluate_gan.py --model_dir restores the latest checkpoint's weight
+    average (the generator the run exports) and judges it as the run did."""
+    run, first = finished_run
+    train = pipeline.load_split(corpus_lib.read_corpus(corpus), "train")
+    generator, path, steps = gan_task.load_checkpoint(
+        run, gan_task.GanConfig(preset="dcgan_tiny_guided"), train
+    )
+    assert steps == 24 and path.endswith("ckpt-24")
+    for a, b in zip(_generator_weights(run), generator.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(
+        ParameterError, match="Expected a checkpoint of preset 'dcgan_tiny_conditional'"
+    ):
+        gan_task.load_checkpoint(run, gan_task.GanConfig(preset="dcgan_tiny_conditional"), train)
+    with pytest.raises(ParameterError, match="no checkpoint in"):
+        gan_task.load_checkpoint(tmp_path, gan_task.GanConfig(preset="dcgan_tiny_guided"), train)
+
+    out = tmp_path / "judged"
+    result = run_ok(
+        [
+            sys.executable,
+            str(ROOT / "recipes" / "evaluate_gan.py"),
+            f"--model_dir={run}",
+            "--preset=dcgan_tiny_guided",
+            f"--detector={detector}",
+            f"--data_dir={corpus}",
+            "--samples=20",
+            "--resamples=50",
+            f"--c2st_samples={first['evaluation']['settings']['c2st_samples']}",
+            f"--out={out}",
+            f"--cache_dir={tmp_path / 'cache'}",
+        ]
+    )
+    assert "(24 steps done)" in result.stdout
+    judged = json.loads((out / "evaluation.json").read_text())
+    assert judged["steps_done"] == 24 and judged["preset"] == "dcgan_tiny_guided"
+    assert judged["evaluation"] == first["evaluation"]

@@ -23,6 +23,7 @@ from vocal_xai.models.dcgan.dcgan_backbone import Discriminator, Generator
 from vocal_xai.models.dcgan.dcgan_presets import PRESETS
 from vocal_xai.models.dcgan.serving import GeneratorServing
 from vocal_xai.models.detector import task as detector_task
+from vocal_xai.models.detector.svdnet_backbone import SVDNet
 
 # The stabilisers and class guide a preset without a ``training`` entry
 # trains with.
@@ -177,14 +178,64 @@ def train_guide(
     )
     valid = pipeline.load_split(corpus, "valid", cache_dir, progress=True)
     error = detector_task.excerpt_error(guide, valid, seed=config.seed)
-    guide = guide.logit_model()
-    guide.trainable = False
-    return guide, {
+    return _frozen_logits(guide), {
         "preset": GUIDE_PRESET,
         "steps": guide_config.epochs * guide_config.steps_per_epoch,
         "train_seconds_this_run": info["train_seconds_this_run"],
         "valid_excerpt_error": error,
     }
+
+
+def _frozen_logits(guide):
+    """The guide's logit model, frozen: what the GAN's generator loss calls."""
+    guide = guide.logit_model()
+    guide.trainable = False
+    return guide
+
+
+def load_checkpoint(model_dir, config, train_split):
+    """The generator of a training run's latest checkpoint, as it stands
+    mid-training (its weight average when the run keeps one): to judge a
+    run before it ends. Nothing is trained; the class guide's weights come
+    from the same checkpoint.
+
+    Args:
+        model_dir: the ``--model_dir`` of ``recipes/train_gan.py``.
+        config: the run's ``GanConfig`` (its preset and stabilisers shape
+            the models).
+        train_split: ``SplitFeatures`` of the train split the run trained
+            on, whose band statistics it baked into its models.
+
+    Returns:
+        (generator, the checkpoint's path, the generator steps it had done).
+
+    Raises:
+        ParameterError: when ``model_dir`` holds no checkpoint, or one whose
+            variables don't fit ``config``'s models.
+    """
+    directory = pathlib.Path(model_dir) / "checkpoints"
+    latest = tf.train.latest_checkpoint(str(directory))
+    if latest is None:
+        raise ParameterError(
+            f"Expected a training run with checkpoints. Received: no checkpoint in {directory}"
+        )
+    mean, std = pipeline.band_stats(train_split.features)
+    guide = None
+    if config.guide_steps:
+        guide = _frozen_logits(SVDNet.from_preset(GUIDE_PRESET, mean, std))
+    gan = build(config, mean, std, tf.distribute.get_strategy(), guide)
+    checkpoint = training.ResumableCheckpoint(
+        directory, [gan.generator, gan.discriminator, gan], [gan.d_optimizer, gan.g_optimizer]
+    )
+    try:
+        checkpoint.restore(latest, exact=True)
+    except (AssertionError, ValueError, tf.errors.InvalidArgumentError) as error:
+        raise ParameterError(
+            f"Expected a checkpoint of preset {config.preset!r} with its stabilisers "
+            f"(ema_decay={config.ema_decay}, guide_steps={config.guide_steps}). "
+            f"Received: {latest}, which does not fit ({type(error).__name__})"
+        ) from error
+    return gan.sampler, latest, int(gan.g_optimizer.iterations.numpy())
 
 
 class SampleImages(keras.callbacks.Callback):
@@ -427,13 +478,104 @@ def evaluate_generator_cli(
     generator_dir = zoo.resolve(generator)
     detector_path = zoo.resolve_detector(detector)
     print(f"Generator: {generator_dir.resolve()}")
-    print(f"Detector: {detector_path.resolve()}")
     corpus, why = evaluation_corpus(generator_dir, data_dir, cache_dir)
+    extra = {"generator": zoo.describe_model(generator_dir)}
+    return out, _judge_into(
+        out,
+        overwrite,
+        load_generator(generator_dir),
+        detector_path,
+        corpus,
+        why,
+        extra,
+        cache_dir,
+        num_samples,
+        seed,
+        kwargs,
+    )
+
+
+def evaluate_checkpoint_cli(
+    model_dir,
+    preset,
+    detector,
+    data_dir,
+    out,
+    num_samples=5000,
+    seed=0,
+    overwrite=False,
+    cache_dir=None,
+    **kwargs,
+):
+    """Judge a training run's latest checkpoint (``load_checkpoint``) and
+    write ``out`` whole, as ``evaluate_generator_cli`` does for a version.
+
+    Args:
+        model_dir: the run's ``--model_dir``.
+        preset: the run's preset; its stabilisers are the preset's.
+        detector: zoo name or path of the detector that judges it.
+        data_dir: the corpus the run trained on; None: the synthetic corpus
+            the recipe made in ``<model_dir>/corpus``.
+        out, num_samples, seed, overwrite, cache_dir, kwargs: as in
+            ``evaluate_generator_cli``.
+
+    Returns:
+        (out folder, ``GeneratorEvaluation``).
+    """
+    out = outputs.check_output_dir(out, overwrite)
+    detector_path = zoo.resolve_detector(detector)
+    made = pathlib.Path(model_dir) / "corpus"
+    if data_dir is None and not made.is_dir():
+        raise ParameterError(
+            "Expected --data_dir, the corpus the run trained on, or the corpus the recipe "
+            f"made in {made}. Received: neither"
+        )
+    folder = data_dir or made
+    corpus = corpus_lib.read_corpus(folder, splits=EVALUATED_SPLITS)
+    why = f"{folder}, the corpus the run trained on"
+    train = pipeline.load_split(
+        corpus, "train", cache.user_cache_dir(cache_dir) / "features", progress=True
+    )
+    generator, path, steps = load_checkpoint(model_dir, GanConfig(preset=preset), train)
+    print(f"Generator: {pathlib.Path(path).resolve()} ({steps} steps done)")
+    extra = {"checkpoint": str(pathlib.Path(path).resolve()), "steps_done": steps, "preset": preset}
+    return out, _judge_into(
+        out,
+        overwrite,
+        generator,
+        detector_path,
+        corpus,
+        why,
+        extra,
+        cache_dir,
+        num_samples,
+        seed,
+        kwargs,
+    )
+
+
+def _judge_into(
+    out,
+    overwrite,
+    generator,
+    detector_path,
+    corpus,
+    why,
+    extra,
+    cache_dir,
+    num_samples,
+    seed,
+    kwargs,
+):
+    """Judge ``generator`` with the detector at ``detector_path`` on
+    ``corpus`` (chosen because ``why``) and write ``write_evaluation``'s files
+    into ``out`` through ``outputs.atomic_dir``; ``extra`` describes the
+    generator. Returns the ``GeneratorEvaluation``."""
+    print(f"Detector: {detector_path.resolve()}")
     print(f"Corpus: {why}")
-    model = load_generator(generator_dir)
     judge = zoo.load_detector(str(detector_path))
     result = run_evaluation(
-        model,
+        generator,
         judge,
         corpus,
         cache.user_cache_dir(cache_dir) / "features",
@@ -442,14 +584,14 @@ def evaluate_generator_cli(
         **kwargs,
     )
     extra = {
-        "generator": zoo.describe_model(generator_dir),
+        **extra,
         "detector": zoo.describe_model(detector_path),
         "corpus": str(corpus.root),
         "corpus_note": why,
     }
     with outputs.atomic_dir(out, overwrite) as tmp:
         write_evaluation(result, tmp, extra)
-    return out, result
+    return result
 
 
 def export_once(generator, export_base, metadata, model_dir, epoch):
