@@ -12,7 +12,7 @@ TRAINED_ON = {
     3: "detector 5, not shipped",
     4: "detector 6, not shipped",
     5: "detector 7, not shipped",
-    6: "no detector yet",
+    6: "detector 8, not shipped",
 }
 NUMBERS = tuple(sorted(TRAINED_ON))
 DEFAULT = 2
