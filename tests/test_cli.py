@@ -113,7 +113,9 @@ def test_help_exits_zero_and_lists_the_flags(script):
     assert result.returncode == 0 and "--rate" in result.stdout
     # The shared corpus flag belongs to the program that defines it.
     assert "--corpus_version: <1|2|3|4|5|6>" in result.stdout
-    assert "5: detector 7, not shipped; 6: detector 8, not shipped" in " ".join(result.stdout.split())
+    assert "5: detector 7, not shipped; 6: detector 8, not shipped" in " ".join(
+        result.stdout.split()
+    )
     assert "--checkpoint_minutes: Also save a checkpoint within an epoch" in result.stdout
     assert "(default: '10.0')" in result.stdout.split("--checkpoint_minutes")[1]
 
