@@ -64,22 +64,21 @@ def main(argv):
     del argv
     from vocal_xai.models.dcgan import evaluation, task
 
-    options = {
-        "detector": FLAGS.detector,
-        "data_dir": FLAGS.data_dir,
-        "out": FLAGS.out,
-        "num_samples": FLAGS.samples,
-        "seed": FLAGS.seed,
-        "overwrite": FLAGS.overwrite,
-        "cache_dir": FLAGS.cache_dir,
-        "resamples": FLAGS.resamples,
-        "c2st_samples": FLAGS.c2st_samples,
-        "progress": True,
-    }
-    if FLAGS.model_dir is None:
-        out, result = task.evaluate_generator_cli(FLAGS.generator, **options)
-    else:
-        out, result = task.evaluate_checkpoint_cli(FLAGS.model_dir, FLAGS.preset, **options)
+    out, result = task.evaluate_generator_cli(
+        FLAGS.generator,
+        FLAGS.detector,
+        FLAGS.data_dir,
+        FLAGS.out,
+        num_samples=FLAGS.samples,
+        seed=FLAGS.seed,
+        overwrite=FLAGS.overwrite,
+        cache_dir=FLAGS.cache_dir,
+        model_dir=FLAGS.model_dir,
+        preset=FLAGS.preset,
+        resamples=FLAGS.resamples,
+        c2st_samples=FLAGS.c2st_samples,
+        progress=True,
+    )
     print(evaluation.format_report(result.report))
     print(f"Wrote {out}")
 

@@ -243,6 +243,22 @@ class ResumableCheckpoint(keras.callbacks.Callback):
             self.save(epochs_done, steps_done)
 
 
+def run_checkpoint(model_dir):
+    """A training run's checkpoint folder (``<model_dir>/checkpoints``) and
+    the path of its latest checkpoint.
+
+    Raises:
+        ParameterError: when the folder holds no checkpoint.
+    """
+    directory = pathlib.Path(model_dir) / "checkpoints"
+    latest = tf.train.latest_checkpoint(str(directory))
+    if latest is None:
+        raise ParameterError(
+            f"Expected a training run with checkpoints. Received: no checkpoint in {directory}"
+        )
+    return directory, latest
+
+
 def saves_within_epochs(strategy):
     """Whether a run under ``strategy`` may save within epochs: every worker
     must take part in a save, and their clocks disagree on when minutes have

@@ -122,8 +122,8 @@ def test_refuses_an_existing_out_before_any_work(models, tmp_path):
 def test_a_run_needs_its_corpus_and_excludes_a_version(models, tmp_path):
     detector, generator = models
     with pytest.raises(ParameterError, match="Expected --data_dir, the corpus the run trained on"):
-        gan_task.evaluate_checkpoint_cli(
-            tmp_path / "run", "dcgan_tiny_guided", detector, None, tmp_path / "out"
+        gan_task.evaluate_generator_cli(
+            None, detector, None, tmp_path / "out", model_dir=tmp_path / "run"
         )
     assert not (tmp_path / "out").exists()
     result = subprocess.run(

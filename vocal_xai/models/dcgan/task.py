@@ -213,12 +213,7 @@ def load_checkpoint(model_dir, config, train_split):
         ParameterError: when ``model_dir`` holds no checkpoint, or one whose
             variables don't fit ``config``'s models.
     """
-    directory = pathlib.Path(model_dir) / "checkpoints"
-    latest = tf.train.latest_checkpoint(str(directory))
-    if latest is None:
-        raise ParameterError(
-            f"Expected a training run with checkpoints. Received: no checkpoint in {directory}"
-        )
+    directory, latest = training.run_checkpoint(model_dir)
     mean, std = pipeline.band_stats(train_split.features)
     guide = None
     if config.guide_steps:
@@ -452,137 +447,64 @@ def evaluate_generator_cli(
     seed=0,
     overwrite=False,
     cache_dir=None,
+    model_dir=None,
+    preset="dcgan_conditional",
     **kwargs,
 ):
-    """Judge any generator version and write ``out`` whole (the logic behind
-    ``recipes/evaluate_gan.py``).
+    """Judge any generator version, or a training run's latest checkpoint,
+    and write ``out`` whole (the logic behind ``recipes/evaluate_gan.py``).
 
     ``out`` and the models are checked before any work. Writes the files of
     ``write_evaluation`` into ``out`` through ``outputs.atomic_dir``.
 
     Args:
-        generator: zoo name or version folder of the generator.
+        generator: zoo name or version folder of the generator (None with
+            ``model_dir``).
         detector: zoo name or path of the detector that judges it.
-        data_dir: corpus in the Jamendo layout, or None (see
-            ``evaluation_corpus``).
+        data_dir: corpus in the Jamendo layout, or None: for a version see
+            ``evaluation_corpus``; for a run, the synthetic corpus the recipe
+            made in ``<model_dir>/corpus``.
         out: output folder, new or empty unless ``overwrite``.
         num_samples: excerpts per row asked for.
         seed: seed of every draw.
         cache_dir: user cache folder override.
+        model_dir: a run of ``recipes/train_gan.py``: judge the generator of
+            its latest checkpoint (``load_checkpoint``) instead of a version.
+        preset: with ``model_dir``, the run's preset (its stabilisers are
+            the preset's).
         kwargs: passed to ``evaluation.evaluate``.
 
     Returns:
         (out folder, ``GeneratorEvaluation``).
     """
     out = outputs.check_output_dir(out, overwrite)
-    generator_dir = zoo.resolve(generator)
     detector_path = zoo.resolve_detector(detector)
-    print(f"Generator: {generator_dir.resolve()}")
-    corpus, why = evaluation_corpus(generator_dir, data_dir, cache_dir)
-    extra = {"generator": zoo.describe_model(generator_dir)}
-    return out, _judge_into(
-        out,
-        overwrite,
-        load_generator(generator_dir),
-        detector_path,
-        corpus,
-        why,
-        extra,
-        cache_dir,
-        num_samples,
-        seed,
-        kwargs,
-    )
-
-
-def evaluate_checkpoint_cli(
-    model_dir,
-    preset,
-    detector,
-    data_dir,
-    out,
-    num_samples=5000,
-    seed=0,
-    overwrite=False,
-    cache_dir=None,
-    **kwargs,
-):
-    """Judge a training run's latest checkpoint (``load_checkpoint``) and
-    write ``out`` whole, as ``evaluate_generator_cli`` does for a version.
-
-    Args:
-        model_dir: the run's ``--model_dir``.
-        preset: the run's preset; its stabilisers are the preset's.
-        detector: zoo name or path of the detector that judges it.
-        data_dir: the corpus the run trained on; None: the synthetic corpus
-            the recipe made in ``<model_dir>/corpus``.
-        out, num_samples, seed, overwrite, cache_dir, kwargs: as in
-            ``evaluate_generator_cli``.
-
-    Returns:
-        (out folder, ``GeneratorEvaluation``).
-    """
-    out = outputs.check_output_dir(out, overwrite)
-    detector_path = zoo.resolve_detector(detector)
-    made = pathlib.Path(model_dir) / "corpus"
-    if data_dir is None and not made.is_dir():
-        raise ParameterError(
-            "Expected --data_dir, the corpus the run trained on, or the corpus the recipe "
-            f"made in {made}. Received: neither"
-        )
-    folder = data_dir or made
-    corpus = corpus_lib.read_corpus(folder, splits=EVALUATED_SPLITS)
-    why = f"{folder}, the corpus the run trained on"
-    train = pipeline.load_split(
-        corpus, "train", cache.user_cache_dir(cache_dir) / "features", progress=True
-    )
-    generator, path, steps = load_checkpoint(model_dir, GanConfig(preset=preset), train)
-    print(f"Generator: {pathlib.Path(path).resolve()} ({steps} steps done)")
-    extra = {"checkpoint": str(pathlib.Path(path).resolve()), "steps_done": steps, "preset": preset}
-    return out, _judge_into(
-        out,
-        overwrite,
-        generator,
-        detector_path,
-        corpus,
-        why,
-        extra,
-        cache_dir,
-        num_samples,
-        seed,
-        kwargs,
-    )
-
-
-def _judge_into(
-    out,
-    overwrite,
-    generator,
-    detector_path,
-    corpus,
-    why,
-    extra,
-    cache_dir,
-    num_samples,
-    seed,
-    kwargs,
-):
-    """Judge ``generator`` with the detector at ``detector_path`` on
-    ``corpus`` (chosen because ``why``) and write ``write_evaluation``'s files
-    into ``out`` through ``outputs.atomic_dir``; ``extra`` describes the
-    generator. Returns the ``GeneratorEvaluation``."""
+    features = cache.user_cache_dir(cache_dir) / "features"
+    if model_dir is None:
+        generator_dir = zoo.resolve(generator)
+        print(f"Generator: {generator_dir.resolve()}")
+        corpus, why = evaluation_corpus(generator_dir, data_dir, cache_dir)
+        model = load_generator(generator_dir)
+        extra = {"generator": zoo.describe_model(generator_dir)}
+    else:
+        made = pathlib.Path(model_dir) / "corpus"
+        if data_dir is None and not made.is_dir():
+            raise ParameterError(
+                "Expected --data_dir, the corpus the run trained on, or the corpus the recipe "
+                f"made in {made}. Received: neither"
+            )
+        folder = data_dir or made
+        corpus = corpus_lib.read_corpus(folder, splits=EVALUATED_SPLITS)
+        why = f"{folder}, the corpus the run trained on"
+        train = pipeline.load_split(corpus, "train", features, progress=True)
+        model, path, steps = load_checkpoint(model_dir, GanConfig(preset=preset), train)
+        path = pathlib.Path(path).resolve()
+        print(f"Generator: {path} ({steps} steps done)")
+        extra = {"checkpoint": str(path), "steps_done": steps, "preset": preset}
     print(f"Detector: {detector_path.resolve()}")
     print(f"Corpus: {why}")
     judge = zoo.load_detector(str(detector_path))
-    result = run_evaluation(
-        generator,
-        judge,
-        corpus,
-        cache.user_cache_dir(cache_dir) / "features",
-        num_samples,
-        seed,
-        **kwargs,
-    )
+    result = run_evaluation(model, judge, corpus, features, num_samples, seed, **kwargs)
     extra = {
         **extra,
         "detector": zoo.describe_model(detector_path),
@@ -591,7 +513,7 @@ def _judge_into(
     }
     with outputs.atomic_dir(out, overwrite) as tmp:
         write_evaluation(result, tmp, extra)
-    return result
+    return out, result
 
 
 def export_once(generator, export_base, metadata, model_dir, epoch):

@@ -180,12 +180,7 @@ def load_checkpoint(model_dir, train_split, preset="svdnet_paper"):
     Raises:
         ParameterError: when ``model_dir`` holds no checkpoint.
     """
-    directory = pathlib.Path(model_dir) / "checkpoints"
-    latest = tf.train.latest_checkpoint(str(directory))
-    if latest is None:
-        raise ParameterError(
-            f"Expected a training run with checkpoints. Received: no checkpoint in {directory}"
-        )
+    directory, latest = training.run_checkpoint(model_dir)
     mean, std = pipeline.band_stats(train_split.features)
     detector = SVDNet.from_preset(preset, mean, std)
     epochs = training.ResumableCheckpoint(directory, [detector], []).restore(latest)
