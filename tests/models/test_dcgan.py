@@ -450,6 +450,7 @@ def test_evaluate_generator_rows(splits, detector):
             "c2st",
             "class_evidence",
             "p_vocal_cues",
+            "voice_cues",
         }
         assert row["samples"] == 30 and row["requested"] == 30
         for key in ("generator", "floor", "ceiling"):

@@ -327,6 +327,12 @@ def test_detector_free_measures_on_known_answers(splits):
         )
         p = found["voice_evidence"] if label else 1 - found["voice_evidence"]
         assert row["p_vocal_cues"]["generator"]["value"] == pytest.approx(p.mean())
+        # The cues behind it: their medians over the same excerpts.
+        for cue in evaluation.VOICE_CUES:
+            c = row["voice_cues"][cue]
+            assert c["generator"]["value"] == pytest.approx(np.median(found[cue]))
+            assert c["generator"]["low"] <= c["generator"]["value"] <= c["generator"]["high"]
+            assert c["valid"]["value"] > 0
         for key in ("generator", "valid"):
             e = row["class_evidence"][key]
             assert e["low"] <= e["value"] <= e["high"]
@@ -340,4 +346,14 @@ def test_detector_free_measures_on_known_answers(splits):
         d["generator"]["value"] / d["real"]["value"]
     )
     assert s["generator"]["value"] == pytest.approx(-d["generator"]["value"])
-    assert "kNN class evidence" in evaluation.format_report(honest)
+    # Real vocal excerpts carry more formant motion than real non-vocal ones;
+    # swapping the classes swaps the generated medians.
+    motion = {name: honest[name]["voice_cues"]["formant_motion"] for name in ("vocal", "non_vocal")}
+    assert motion["vocal"]["valid"]["value"] > motion["non_vocal"]["valid"]["value"]
+    assert motion["vocal"]["generator"]["value"] > motion["non_vocal"]["generator"]["value"]
+    assert swapped["vocal"]["voice_cues"]["formant_motion"]["generator"]["value"] == pytest.approx(
+        motion["non_vocal"]["generator"]["value"]
+    )
+    text = evaluation.format_report(honest)
+    assert "kNN class evidence" in text
+    assert f"| vocal | {evaluation._ci(motion['vocal']['generator'])} |" in text

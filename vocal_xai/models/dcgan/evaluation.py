@@ -41,7 +41,11 @@ held-out real excerpts), when ``measures`` is on:
   excerpts that carry the class asked for, for G(z, class) and, as the
   reference, for real valid excerpts of the class;
 - ``p_vocal_cues``: the mean P(vocal | voice cues) of G(z, class) and of
-  real valid excerpts of the class.
+  real valid excerpts of the class;
+- ``voice_cues``: the median of each cue behind it (``formant_motion``,
+  ``syllabic_modulation``) over G(z, class) and over real valid excerpts
+  of the class, so that a gap in ``p_vocal_cues`` can be traced to the cue
+  the generator lacks.
 
 Across the classes:
 
@@ -222,12 +226,18 @@ def _frechet_rows(features, names, resamples, confidence, seed):
     return rows
 
 
+# The per-excerpt cues of ``measures.CueModel``, in its column order.
+VOICE_CUES = ("formant_motion", "syllabic_modulation")
+
+
 def _measure_rows(judge, data, label, resamples, confidence, seed):
-    """``class_evidence`` and ``p_vocal_cues`` of the generated and the real
-    valid excerpts of one class, with intervals; and the per-excerpt
-    P(vocal | cues) of both, for ``_cue_difference``."""
+    """``class_evidence`` and ``p_vocal_cues`` (means) and ``voice_cues``
+    (medians of each cue) of the generated and the real valid excerpts of
+    one class, with intervals; and the per-excerpt P(vocal | cues) of both,
+    for ``_cue_difference``."""
     direction = "max" if label == 1 else "min"
-    rows, p_vocal = {"class_evidence": {}, "p_vocal_cues": {}}, {}
+    rows = {"class_evidence": {}, "p_vocal_cues": {}, "voice_cues": {c: {} for c in VOICE_CUES}}
+    p_vocal = {}
     for key in ("generator", "valid"):
         found = judge.measure(data[key], direction)
         p = found["voice_evidence"] if label == 1 else 1.0 - found["voice_evidence"]
@@ -235,6 +245,10 @@ def _measure_rows(judge, data, label, resamples, confidence, seed):
         for row, values in (("class_evidence", found["class_evidence"]), ("p_vocal_cues", p)):
             rows[row][key] = bootstrap.estimate(
                 np.mean, [values], resamples, confidence, seed
+            ).to_dict()
+        for cue in VOICE_CUES:
+            rows["voice_cues"][cue][key] = bootstrap.estimate(
+                np.median, [found[cue]], resamples, confidence, seed
             ).to_dict()
     return rows, p_vocal
 
@@ -528,6 +542,21 @@ def format_report(report):
                 f"| {name} | {_ci(e['generator'])} | {_ci(e['valid'])} | {_ci(p['generator'])} | "
                 f"{_ci(p['valid'])} |"
             )
+    if all("voice_cues" in r for r in rows.values()):
+        lines += [
+            "",
+            "The cues behind P(vocal | cues), medians:",
+            "",
+            "| class | formant motion, generated | formant motion, real valid | "
+            "syllabic modulation, generated | syllabic modulation, real valid |",
+            "|---|---|---|---|---|",
+        ]
+        for name, r in rows.items():
+            cues = r["voice_cues"]
+            cells = " | ".join(
+                _ci(cues[cue][key]) for cue in VOICE_CUES for key in ("generator", "valid")
+            )
+            lines.append(f"| {name} | {cells} |")
     if "cue_difference" in report:
         d = report["cue_difference"]
         lines += [
