@@ -471,6 +471,22 @@ def _c2st_cell(entry):
     )
 
 
+def _generated_and_real_table(rows, intro, columns):
+    """Lines of a Markdown table with, per class, each figure of ``columns``
+    (name -> the row's ``{"generator": ..., "valid": ...}`` estimates) for the
+    generated and the real valid excerpts; none if a row lacks a figure."""
+    try:
+        cells = {name: [get(r) for get in columns.values()] for name, r in rows.items()}
+    except KeyError:
+        return []
+    header = "".join(f" {c}, generated | {c}, real valid |" for c in columns)
+    lines = ["", intro, "", f"| class |{header}", "|---" * (1 + 2 * len(columns)) + "|"]
+    for name, figures in cells.items():
+        body = " | ".join(f"{_ci(f['generator'])} | {_ci(f['valid'])}" for f in figures)
+        lines.append(f"| {name} | {body} |")
+    return lines
+
+
 def format_report(report):
     """The evaluation as Markdown: the counts used, then tables of every
     figure with its interval."""
@@ -527,36 +543,17 @@ def format_report(report):
             f"{_c2st_cell(r['c2st'])} | "
             f"{_c2st_cell(r['c2st_floor'])} |"
         )
-    if all("class_evidence" in r for r in rows.values()):
-        lines += [
-            "",
-            "Without the detector (`vocal_xai.metrics.measures`; bank: the train split):",
-            "",
-            "| class | kNN class evidence, generated | kNN class evidence, real valid | "
-            "P(vocal \\| cues), generated | P(vocal \\| cues), real valid |",
-            "|---|---|---|---|---|",
-        ]
-        for name, r in rows.items():
-            e, p = r["class_evidence"], r["p_vocal_cues"]
-            lines.append(
-                f"| {name} | {_ci(e['generator'])} | {_ci(e['valid'])} | {_ci(p['generator'])} | "
-                f"{_ci(p['valid'])} |"
-            )
-    if all("voice_cues" in r for r in rows.values()):
-        lines += [
-            "",
-            "The cues behind P(vocal | cues), medians:",
-            "",
-            "| class | formant motion, generated | formant motion, real valid | "
-            "syllabic modulation, generated | syllabic modulation, real valid |",
-            "|---|---|---|---|---|",
-        ]
-        for name, r in rows.items():
-            cues = r["voice_cues"]
-            cells = " | ".join(
-                _ci(cues[cue][key]) for cue in VOICE_CUES for key in ("generator", "valid")
-            )
-            lines.append(f"| {name} | {cells} |")
+    measured = {
+        "Without the detector (`vocal_xai.metrics.measures`; bank: the train split):": {
+            "kNN class evidence": lambda r: r["class_evidence"],
+            "P(vocal \\| cues)": lambda r: r["p_vocal_cues"],
+        },
+        "The cues behind P(vocal | cues), medians:": {
+            cue.replace("_", " "): (lambda r, cue=cue: r["voice_cues"][cue]) for cue in VOICE_CUES
+        },
+    }
+    for intro, columns in measured.items():
+        lines += _generated_and_real_table(rows, intro, columns)
     if "cue_difference" in report:
         d = report["cue_difference"]
         lines += [
