@@ -357,3 +357,9 @@ def test_detector_free_measures_on_known_answers(splits):
     text = evaluation.format_report(honest)
     assert "kNN class evidence" in text
     assert f"| vocal | {evaluation._ci(motion['vocal']['generator'])} |" in text
+    # A report written before the cue medians existed still formats, without them.
+    older = dict(honest)
+    for name in ("vocal", "non_vocal"):
+        older[name] = {k: v for k, v in honest[name].items() if k != "voice_cues"}
+    text = evaluation.format_report(older)
+    assert "kNN class evidence" in text and "formant motion" not in text
