@@ -21,7 +21,12 @@ normalisation of its weights (Miyato et al. 2018) keeps it Lipschitz, which
 the hinge loss needs to stay stable without a gradient penalty. With
 ``aux_classifier`` a second linear head on the same features predicts the
 class (vocal or not) of real excerpts (AC-GAN, Odena et al. 2017), which gives
-the generator a direct signal for what tells the classes apart.
+the generator a direct signal for what tells the classes apart. With
+``frame_difference`` the first convolution also sees each frame minus the one
+before it, as a second channel: the frame-to-frame change of the spectral
+envelope (onsets, consonants, formant transitions), which tells real vocal
+excerpts from non-vocal ones, is then one subtraction away from every filter
+instead of a contrast each stride-2 filter must learn.
 """
 
 import keras
@@ -257,6 +262,20 @@ class ClassProjection(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="vocal_xai")
+class FrameDifference(keras.layers.Layer):
+    """``[batch, frames, bands, 1] -> [batch, frames, bands, 2]``: each map
+    beside its difference along time, ``x[t] - x[t - 1]`` (zero at t = 0)."""
+
+    def call(self, x):
+        difference = x[:, 1:] - x[:, :-1]
+        difference = ops.concatenate([ops.zeros_like(x[:, :1]), difference], axis=1)
+        return ops.concatenate([x, difference], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (2 * input_shape[-1],)
+
+
+@keras.saving.register_keras_serializable(package="vocal_xai")
 class Discriminator(keras.Model):
     """Conditional discriminator with a class projection.
 
@@ -271,6 +290,8 @@ class Discriminator(keras.Model):
         aux_classifier: add a class head; the outputs are then a dict of
             ``logit`` and ``class_logit`` (vocal vs non-vocal) instead of the
             logit alone.
+        frame_difference: give the first convolution the frame-to-frame
+            difference as a second channel (``FrameDifference``).
     """
 
     def __init__(
@@ -282,6 +303,7 @@ class Discriminator(keras.Model):
         class_dim=64,
         spectral_norm=True,
         aux_classifier=False,
+        frame_difference=False,
         **kwargs,
     ):
         for name, value in [
@@ -296,6 +318,8 @@ class Discriminator(keras.Model):
         x = keras.layers.Reshape(
             (spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS, 1), name="add_channel"
         )(x)
+        if frame_difference:
+            x = FrameDifference(name="frame_difference")(x)
 
         def normed(layer):
             if not spectral_norm:
@@ -331,6 +355,7 @@ class Discriminator(keras.Model):
         self.class_dim = int(class_dim)
         self.spectral_norm = bool(spectral_norm)
         self.aux_classifier = bool(aux_classifier)
+        self.frame_difference = bool(frame_difference)
 
     def get_config(self):
         return {
@@ -343,6 +368,7 @@ class Discriminator(keras.Model):
             "class_dim": self.class_dim,
             "spectral_norm": self.spectral_norm,
             "aux_classifier": self.aux_classifier,
+            "frame_difference": self.frame_difference,
         }
 
     @classmethod

@@ -161,3 +161,15 @@ PRESETS["dcgan_guided_resize"] = {
     **PRESETS["dcgan_guided"],
     "generator": PRESETS["dcgan_resize"]["generator"],
 }
+
+# dcgan_guided_resize whose discriminator also sees the frame-to-frame
+# difference: the resize run's vocal excerpts lack the real ones' fast
+# spectral-envelope motion (formant motion 16 % short at one frame).
+PRESETS["dcgan_guided_resize_delta"] = {
+    **PRESETS["dcgan_guided_resize"],
+    "discriminator": {**PRESETS["dcgan_guided_resize"]["discriminator"], "frame_difference": True},
+}
+PRESETS["dcgan_tiny_delta"] = {
+    **PRESETS["dcgan_tiny_resize"],
+    "discriminator": {**PRESETS["dcgan_tiny_resize"]["discriminator"], "frame_difference": True},
+}
