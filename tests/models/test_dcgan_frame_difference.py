@@ -3,9 +3,10 @@
 import keras
 import numpy as np
 import pytest
-from helpers import random_band_stats, random_gan_inputs
+import tensorflow as tf
+from helpers import random_band_stats, random_gan_inputs, random_log_mel
 
-from vocal_xai.models.dcgan import PRESETS, Discriminator, Generator
+from vocal_xai.models.dcgan import PRESETS, ConditionalDCGAN, Discriminator, Generator
 from vocal_xai.models.dcgan.dcgan_backbone import FrameDifference
 
 DELTA_D = PRESETS["dcgan_tiny_delta"]["discriminator"]
@@ -80,11 +81,6 @@ def test_config_round_trip_and_older_configs():
 
 @pytest.mark.slow
 def test_a_training_step_with_r1_and_augmentation_updates_the_difference_weights():
-    import tensorflow as tf
-    from helpers import random_log_mel
-
-    from vocal_xai.models.dcgan import ConditionalDCGAN
-
     keras.utils.set_random_seed(0)
     stats = random_band_stats()
     gan = ConditionalDCGAN(

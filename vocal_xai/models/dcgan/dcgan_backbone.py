@@ -263,8 +263,8 @@ class ClassProjection(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="vocal_xai")
 class FrameDifference(keras.layers.Layer):
-    """``[batch, frames, bands, 1] -> [batch, frames, bands, 2]``: each map
-    beside its difference along time, ``x[t] - x[t - 1]`` (zero at t = 0)."""
+    """``[batch, frames, bands, c] -> [batch, frames, bands, 2c]``: the maps
+    beside their differences along time, ``x[t] - x[t - 1]`` (zero at t = 0)."""
 
     def call(self, x):
         difference = x[:, 1:] - x[:, :-1]

@@ -162,14 +162,14 @@ PRESETS["dcgan_guided_resize"] = {
     "generator": PRESETS["dcgan_resize"]["generator"],
 }
 
+
 # dcgan_guided_resize whose discriminator also sees the frame-to-frame
 # difference: the resize run's vocal excerpts lack the real ones' fast
 # spectral-envelope motion (formant motion 16 % short at one frame).
-PRESETS["dcgan_guided_resize_delta"] = {
-    **PRESETS["dcgan_guided_resize"],
-    "discriminator": {**PRESETS["dcgan_guided_resize"]["discriminator"], "frame_difference": True},
-}
-PRESETS["dcgan_tiny_delta"] = {
-    **PRESETS["dcgan_tiny_resize"],
-    "discriminator": {**PRESETS["dcgan_tiny_resize"]["discriminator"], "frame_difference": True},
-}
+def _with_frame_difference(name):
+    preset = PRESETS[name]
+    return {**preset, "discriminator": {**preset["discriminator"], "frame_difference": True}}
+
+
+PRESETS["dcgan_guided_resize_delta"] = _with_frame_difference("dcgan_guided_resize")
+PRESETS["dcgan_tiny_delta"] = _with_frame_difference("dcgan_tiny_resize")
