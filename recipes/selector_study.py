@@ -156,7 +156,7 @@ def choose(judged):
     return {"default": default, "reason": reason, "mean_percentile": mean}
 
 
-def run_pair(generator, detector, valid, quality_fn, config, log=print):
+def run_pair(generator, detector, valid, quality_fn, config, log=print, stages=None, name="pair"):
     """Both directions of one pair: rows and judged selectors per half.
 
     Args:
@@ -164,13 +164,22 @@ def run_pair(generator, detector, valid, quality_fn, config, log=print):
         valid: ``SplitFeatures`` of the reference.
         quality_fn: as in ``example_measures`` (``quality_judge``).
         config: ``run.ExplainConfig`` (its direction is set per direction).
+        stages: ``outputs.Stages`` keyed on this pair, or None. A direction
+            saved there is reused; each finished one is saved.
+        name: the pair's stage name prefix (a pair listed twice shares it).
 
     Returns:
         dict direction -> {"rows": half -> rows, "judged": half -> judged,
-        "seconds": float}.
+        "seconds": float} (plain JSON values).
     """
     out = {}
     for direction in ("max", "min"):
+        stage = f"{name}-{direction}"
+        saved = stages.load(stage) if stages is not None else None
+        if saved is not None:
+            out[direction] = saved
+            log(f"{direction}: reused from {stages.root} ({saved['seconds']:.0f} s)")
+            continue
         start = time.perf_counter()
         cfg = dataclasses.replace(config, direction=direction, condition=None, bootstrap=0)
         result = run.explain(generator, detector, valid, cfg)
@@ -189,6 +198,9 @@ def run_pair(generator, detector, valid, quality_fn, config, log=print):
             "seconds": time.perf_counter() - start,
             "ascent_seconds": result.timings["ascent_s"],
         }
+        out[direction] = to_json(out[direction])
+        if stages is not None:
+            stages.save(stage, out[direction])
         log(f"{direction}: {len(measured)} settings in {out[direction]['seconds']:.0f} s")
     return out
 
@@ -262,8 +274,13 @@ def run_cli(grid, pairs, data_dir, out, overwrite=False, command="", log=print, 
     """The protocol end to end: the first of ``pairs`` (``(detector,
     generator)`` zoo names or paths) chooses, every pair reports. Writes
     results.json and tables.md into ``out`` (whole or not at all); returns
-    the results."""
-    from vocal_xai import outputs, zoo
+    the results.
+
+    Each finished direction of each pair is kept in ``.OUT.partial`` beside
+    ``out`` (``outputs.Stages``): a killed run, rerun with the same command,
+    resumes from the first unfinished direction. The folder is removed once
+    ``out`` is written."""
+    from vocal_xai import cache, outputs, zoo
     from vocal_xai.explain import session
 
     start = time.perf_counter()
@@ -278,6 +295,15 @@ def run_cli(grid, pairs, data_dir, out, overwrite=False, command="", log=print, 
         detector_dir, generator_dir = zoo.resolve(detector_name), zoo.resolve(generator_name)
         name = f"detector {detector_dir.name} + generator {generator_dir.name}"
         log(f"{name}: {detector_dir}, {generator_dir}")
+        key = cache.files_key(
+            [],
+            [
+                cache.model_fingerprint(detector_dir),
+                cache.model_fingerprint(generator_dir),
+                str(corpus.root),
+                dataclasses.asdict(config),
+            ],
+        )
         results["pairs"][name] = run_pair(
             zoo.load_generator(str(generator_dir)),
             zoo.load_detector(str(detector_dir)),
@@ -285,6 +311,8 @@ def run_cli(grid, pairs, data_dir, out, overwrite=False, command="", log=print, 
             quality,
             config,
             log=log,
+            stages=outputs.Stages(out, key),
+            name=key[:16],
         )
     first = next(iter(results["pairs"].values()))
     results["choice"] = choose({d: first[d]["judged"] for d in first})
@@ -301,5 +329,6 @@ def run_cli(grid, pairs, data_dir, out, overwrite=False, command="", log=print, 
     with outputs.atomic_dir(out, overwrite) as tmp:
         (tmp / "results.json").write_text(json.dumps(results, indent=1) + "\n")
         (tmp / "tables.md").write_text(markdown(results))
+    outputs.Stages(out, None).clear()
     log(markdown(results))
     return results

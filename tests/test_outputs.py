@@ -3,6 +3,7 @@
 import json
 import os
 
+import numpy as np
 import pytest
 
 from vocal_xai import outputs
@@ -78,3 +79,22 @@ def test_json_is_written_whole_and_an_existing_file_only_replaced_when_asked(tmp
     assert sorted(p.name for p in path.parent.iterdir()) == ["metrics.json"]
     outputs.write_json(path, {"c": 2}, overwrite=True)
     assert json.loads(path.read_text()) == {"c": 2}
+
+
+def test_stages_are_reused_only_under_their_key_and_survive_a_torn_write(tmp_path):
+    out = tmp_path / "study"
+    stages = outputs.Stages(out, "key-a")
+    assert stages.root == tmp_path / ".study.partial"
+    assert stages.load("pair0-max") is None
+    value = stages.save("pair0-max", {"rows": [1, np.float32(0.5)], "nan": float("nan")})
+    assert value["rows"] == [1, 0.5] and np.isnan(value["nan"])
+    again = outputs.Stages(out, "key-a").load("pair0-max")
+    assert again["rows"] == [1, 0.5] and np.isnan(again["nan"])
+    # Other models or settings give another key: the stage is computed again.
+    assert outputs.Stages(out, "key-b").load("pair0-max") is None
+    # A file cut short by a kill counts as not done.
+    (stages.root / "pair0-min.json").write_text('{"key": "key-a", "val')
+    assert stages.load("pair0-min") is None
+    assert not out.exists()  # nothing is written into the output itself
+    stages.clear()
+    assert not stages.root.exists()

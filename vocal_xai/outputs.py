@@ -5,6 +5,9 @@ place when everything is written: a killed run leaves the previous outputs
 as they were, and never a mix of old and new files. An existing output is
 replaced only when the user says so (``overwrite``). Both are checked before
 any computation starts (``check_output_dir``, ``check_output_file``).
+
+A long run keeps its finished stages beside its output (``Stages``), so that
+rerunning the same command after a kill resumes where it stopped.
 """
 
 import contextlib
@@ -114,3 +117,44 @@ def write_json(path, obj, overwrite=False, sort_keys=False):
     with atomic_file(path, overwrite) as tmp:
         tmp.write_text(text)
     return pathlib.Path(path)
+
+
+class Stages:
+    """Finished stages of a long run, kept as JSON in a hidden folder beside
+    its output (``.OUT.partial``) until the output is written.
+
+    Rerunning the same command reuses every stage saved under the same
+    ``key`` (a fingerprint of the models, data and settings); a stage saved
+    under another key, or cut short by a kill, is computed again.
+    """
+
+    def __init__(self, out, key):
+        out = pathlib.Path(out)
+        self.root = out.with_name(f".{out.name}.partial")
+        self.key = key
+
+    def _path(self, name):
+        return self.root / f"{name}.json"
+
+    def load(self, name):
+        """The value saved as ``name`` under this key, or None."""
+        try:
+            saved = json.loads(self._path(name).read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        return saved["value"] if saved.get("key") == self.key else None
+
+    def save(self, name, value):
+        """Save ``value`` (plain JSON, NumPy scalars as floats) whole as
+        ``name``; returns it as it will be loaded."""
+        value = json.loads(json.dumps(value, default=float))
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self._path(name)
+        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp.write_text(json.dumps({"key": self.key, "value": value}))
+        os.replace(tmp, path)
+        return value
+
+    def clear(self):
+        """Remove the stages (once the output is written)."""
+        shutil.rmtree(self.root, ignore_errors=True)

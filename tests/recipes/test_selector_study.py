@@ -82,12 +82,7 @@ def test_run_cli_on_tiny_models(small_corpus, tmp_path, monkeypatch):
     )
     out = tmp_path / "out"
     pair = (str(zoo / "detector" / "1"), str(zoo / "generator" / "1"))
-    results = study.run_cli(
-        "quick",
-        [pair, pair],
-        str(small_corpus),
-        out,
-        log=lambda *_: None,
+    settings = dict(
         learning_rates=(0.1, 0.01),
         rps=(0.01,),
         iterations=(2, 4),
@@ -95,6 +90,34 @@ def test_run_cli_on_tiny_models(small_corpus, tmp_path, monkeypatch):
         embedding="embedding_8",
         reference_k=10,
     )
+
+    # A run killed after its first direction keeps that direction beside out.
+    def kill_after_max(message):
+        if message.startswith("max:"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        study.run_cli("quick", [pair, pair], str(small_corpus), out, log=kill_after_max, **settings)
+    partial = tmp_path / ".out.partial"
+    (stage,) = partial.iterdir()
+    assert not out.exists() and stage.name.endswith("-max.json")
+    saved = json.loads(stage.read_text())["value"]
+
+    # The same command resumes from there, then removes the partial folder.
+    messages = []
+    results = study.run_cli(
+        "quick", [pair, pair], str(small_corpus), out, log=messages.append, **settings
+    )
+    # The listed-twice pair is computed once: max is reused for both, min
+    # computed for the first and reused for the second.
+    assert [m.split(" ")[:2] for m in messages if m.startswith(("max:", "min:"))] == [
+        ["max:", "reused"],
+        ["min:", "4"],
+        ["max:", "reused"],
+        ["min:", "reused"],
+    ]
+    assert results["pairs"]["detector 1 + generator 1"]["max"] == saved
+    assert not partial.exists()
     assert json.loads((out / "results.json").read_text()) == results
     assert (out / "tables.md").read_text() == study.markdown(results)
     assert results["meta"]["halves"] == {"choose": [0, 2], "report": [3, 5]}
