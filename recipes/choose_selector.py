@@ -7,9 +7,9 @@ for the pair that chooses and a second pair that plays no part in it.
         --pairs=detector/4:generator/2,detector/3:generator/2 --out=runs/selector_study
 
 Writes results.json and tables.md into --out (whole or not at all) and
-prints the tables. The paper grid takes about an hour per direction on two
-cores. A killed run resumes: each finished direction of each pair is kept in
-the hidden folder .OUT.partial beside --out, and the same command reuses it.
+prints the tables. A killed run resumes: each finished direction of each
+pair is kept in the hidden folder .OUT.partial beside --out, and the same
+command reuses it.
 """
 
 import sys
