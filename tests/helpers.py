@@ -105,6 +105,38 @@ def random_gan_inputs(batch, seed=0, labels=None):
     return z, tf.constant(labels, tf.int32)
 
 
+def compiled_gan(
+    preset="dcgan_tiny_conditional",
+    seed=0,
+    ema_decay=0.0,
+    r1_gamma=0.0,
+    augment_policy="",
+    learning_rate=2e-4,
+):
+    """A compiled ``ConditionalDCGAN`` of a preset's generator and
+    discriminator on random band statistics, its optimisers built."""
+    import keras
+
+    from vocal_xai.models.dcgan import PRESETS, ConditionalDCGAN, Discriminator, Generator
+
+    keras.utils.set_random_seed(seed)
+    stats = random_band_stats()
+    gan = ConditionalDCGAN(
+        Generator(*stats, **PRESETS[preset]["generator"]),
+        Discriminator(*stats, **PRESETS[preset]["discriminator"]),
+        seed=seed,
+        ema_decay=ema_decay,
+    )
+    gan.compile(
+        keras.optimizers.Adam(learning_rate, 0.5, 0.999),
+        keras.optimizers.Adam(learning_rate, 0.5, 0.999),
+        r1_gamma=r1_gamma,
+        augment_policy=augment_policy,
+    )
+    gan.build_optimizers()
+    return gan
+
+
 def random_log_mel(batch, seed=0):
     """Random raw log-mel excerpts [batch, 115, 80]."""
     import tensorflow as tf

@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import random_band_stats, random_gan_inputs, random_log_mel
+from helpers import compiled_gan, random_band_stats, random_gan_inputs, random_log_mel
 
-from vocal_xai.models.dcgan import PRESETS, ConditionalDCGAN, Discriminator, Generator
+from vocal_xai.models.dcgan import PRESETS, Discriminator, Generator
 from vocal_xai.models.dcgan.dcgan_backbone import FrameDifference
 
 DELTA_D = PRESETS["dcgan_tiny_delta"]["discriminator"]
@@ -81,20 +81,7 @@ def test_config_round_trip_and_older_configs():
 
 @pytest.mark.slow
 def test_a_training_step_with_r1_and_augmentation_updates_the_difference_weights():
-    keras.utils.set_random_seed(0)
-    stats = random_band_stats()
-    gan = ConditionalDCGAN(
-        Generator(*stats, **PRESETS["dcgan_tiny_delta"]["generator"]),
-        Discriminator(*stats, **DELTA_D),
-        seed=0,
-    )
-    gan.compile(
-        keras.optimizers.Adam(2e-4, 0.5, 0.999),
-        keras.optimizers.Adam(2e-4, 0.5, 0.999),
-        r1_gamma=1.0,
-        augment_policy="shift,cutout",
-    )
-    gan.build_optimizers()
+    gan = compiled_gan("dcgan_tiny_delta", r1_gamma=1.0, augment_policy="shift,cutout")
     kernel = gan.discriminator.get_layer("down1_sn").layer.kernel
     before = keras.ops.convert_to_numpy(kernel)[..., 1, :].copy()
     logs = gan.train_step((random_log_mel(8, seed=2), tf.constant([0, 1] * 4, tf.int32)))

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import random_band_stats, random_gan_inputs, random_log_mel
+from helpers import compiled_gan, random_band_stats, random_gan_inputs, random_log_mel
 
 from vocal_xai import training
 from vocal_xai.errors import ParameterError
@@ -13,7 +13,6 @@ from vocal_xai.models.dcgan import (
     PRESETS,
     ConditionalDCGAN,
     Discriminator,
-    Generator,
     augment,
     task,
 )
@@ -23,22 +22,13 @@ TINY = PRESETS["dcgan_tiny_conditional"]
 
 
 def _gan(seed=0, ema_decay=0.0, r1_gamma=0.0, augment_policy="", learning_rate=2e-4):
-    keras.utils.set_random_seed(seed)
-    mean, std = random_band_stats()
-    gan = ConditionalDCGAN(
-        Generator(mean, std, **TINY["generator"]),
-        Discriminator(mean, std, **TINY["discriminator"]),
+    return compiled_gan(
         seed=seed,
         ema_decay=ema_decay,
-    )
-    gan.compile(
-        keras.optimizers.Adam(learning_rate, 0.5, 0.999),
-        keras.optimizers.Adam(learning_rate, 0.5, 0.999),
         r1_gamma=r1_gamma,
         augment_policy=augment_policy,
+        learning_rate=learning_rate,
     )
-    gan.build_optimizers()
-    return gan
 
 
 # DiffAugment.
