@@ -20,7 +20,7 @@ import time
 import keras
 import tensorflow as tf
 
-from vocal_xai import cli
+from vocal_xai import progressbar
 from vocal_xai.errors import ParameterError
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
@@ -463,9 +463,7 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             if verbose and chief:
                 print(f"Epoch {epoch + 1}/{epochs}")
-            bar = keras.utils.Progbar(
-                steps_per_epoch, verbose=cli.progress_verbosity(verbose and chief)
-            )
+            bar = progressbar.bar(steps_per_epoch, "step", verbose and chief)
             first = initial_step - epoch * steps_per_epoch if epoch == initial_epoch else 0
             if first:
                 # The bar's means start at the step resumed from, as the logs' do.

@@ -15,11 +15,10 @@ import dataclasses
 import math
 import pathlib
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import cli, spectral
+from vocal_xai import progressbar, spectral
 from vocal_xai.errors import SKIP_HINT, AudioDecodeError, ParameterError
 
 HALF = spectral.EXCERPT_FRAMES // 2  # 57 frames either side of the centre
@@ -175,9 +174,7 @@ def load_split(corpus, split, cache_dir=None, progress=False):
     songs = corpus.songs(split)
     if progress:
         print(f"log-mel of the {split} split ({len(songs)} songs)", flush=True)
-    bar = keras.utils.Progbar(
-        len(songs), unit_name="song", verbose=cli.progress_verbosity(progress)
-    )
+    bar = progressbar.bar(len(songs), "song", progress)
     pairs = []
     try:
         for f, l in feature_dataset(songs, cache_dir):

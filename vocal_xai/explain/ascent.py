@@ -36,7 +36,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import cli
+from vocal_xai import progressbar
 from vocal_xai.errors import ParameterError
 from vocal_xai.explain import objectives
 
@@ -565,7 +565,7 @@ def latent_ascent(
     run = param.run_fn(objective, target, optimizer)
     steps = int(snapshots[-1])
     size = min(chunk_size, n)
-    bar = keras.utils.Progbar(n, unit_name="row", verbose=cli.progress_verbosity(progress))
+    bar = progressbar.bar(n, "row", progress)
     parts = []
     for start in range(0, n, size):
         stop = min(start + size, n)

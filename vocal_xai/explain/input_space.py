@@ -31,7 +31,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import cli, spectral
+from vocal_xai import progressbar, spectral
 from vocal_xai.errors import ParameterError
 from vocal_xai.explain import ascent, objectives
 
@@ -221,7 +221,7 @@ def input_ascent(
     sign = ascent.DIRECTIONS[direction]
     row_values = ascent.row_inputs(objective, target, n, sign, rp, rows)
     run = param.run_fn(objective, target, optimizer, jitter)
-    bar = keras.utils.Progbar(n, unit_name="row", verbose=cli.progress_verbosity(progress))
+    bar = progressbar.bar(n, "row", progress)
     snaps, acts = [], []
     for start in range(0, n, chunk_size):
         stop = min(start + chunk_size, n)

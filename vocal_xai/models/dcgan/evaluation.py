@@ -71,11 +71,10 @@ as earlier versions reported them.
 
 import dataclasses
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from vocal_xai import cli, inference, plotting
+from vocal_xai import inference, plotting, progressbar
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
 from vocal_xai.metrics import bootstrap, c2st, frechet, realism
@@ -350,9 +349,7 @@ def evaluate(
     z = latents(max(n for n, _ in counts.values()), seed + 2, generator.latent_dim)
     judge = measures_lib.build_judge(train, valid) if measures else None
     stages = 3 + (judge is not None)
-    bar = keras.utils.Progbar(
-        len(CLASS_NAMES) * stages, unit_name="stage", verbose=cli.progress_verbosity(progress)
-    )
+    bar = progressbar.bar(len(CLASS_NAMES) * stages, "stage", progress)
 
     report, real, generated, tests, tests_index, logits, p_vocal = {}, {}, {}, {}, {}, {}, {}
     for label, name in CLASS_NAMES.items():

@@ -19,11 +19,10 @@ voices, ...), so that a detector's errors can be read per kind.
 
 import dataclasses
 
-import keras
 import numpy as np
 import soundfile
 
-from vocal_xai import cli, spectral
+from vocal_xai import progressbar, spectral
 from vocal_xai.data import synthetic
 from vocal_xai.errors import CorpusError, ParameterError
 
@@ -97,9 +96,7 @@ def synthesize_again(songs, split, progress=False):
     tracks = songs.songs(split)
     if progress:
         print(f"the {split} split's singers, synthesised again ({len(tracks)} songs)", flush=True)
-    bar = keras.utils.Progbar(
-        len(tracks), unit_name="song", verbose=cli.progress_verbosity(progress)
-    )
+    bar = progressbar.bar(len(tracks), "song", progress)
     made_again = {}
     for track in tracks:
         if not (track.name.startswith("song") and track.name[4:].isdigit()):
