@@ -192,15 +192,13 @@ def run_pair(generator, detector, valid, quality_fn, config, log=print, stages=N
         for h, (half, index) in enumerate(halves(cfg.seeds).items()):
             rows[half] = score_half(measured, result.reference, index, direction)
             judged[half] = judge_selectors(rows[half], seed=h)
-        out[direction] = {
+        record = {
             "rows": rows,
             "judged": judged,
             "seconds": time.perf_counter() - start,
             "ascent_seconds": result.timings["ascent_s"],
         }
-        out[direction] = to_json(out[direction])
-        if stages is not None:
-            stages.save(stage, out[direction])
+        out[direction] = stages.save(stage, record) if stages is not None else to_json(record)
         log(f"{direction}: {len(measured)} settings in {out[direction]['seconds']:.0f} s")
     return out
 

@@ -148,11 +148,7 @@ class Stages:
         """Save ``value`` (plain JSON, NumPy scalars as floats) whole as
         ``name``; returns it as it will be loaded."""
         value = json.loads(json.dumps(value, default=float))
-        self.root.mkdir(parents=True, exist_ok=True)
-        path = self._path(name)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        tmp.write_text(json.dumps({"key": self.key, "value": value}))
-        os.replace(tmp, path)
+        write_json(self._path(name), {"key": self.key, "value": value}, overwrite=True)
         return value
 
     def clear(self):
