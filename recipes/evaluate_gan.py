@@ -25,6 +25,16 @@ synthetic corpus the recipe made in the run's folder). Nothing is trained.
     python recipes/evaluate_gan.py --model_dir=runs/gan_v7 --preset=dcgan_guided_resize \\
         --detector=saved_models/detector/4 --data_dir=corpora/synthetic-v2 \\
         --out=runs/evaluate/gan_v7
+
+To choose among a run's checkpoints by these figures, judge each one
+(`--checkpoint`) against the test split (`--reference=test`), so that the
+valid split, on which the chosen generator is then reported, plays no part
+in the choice. `--c2st_samples=0 --nomeasures` leaves out the slow rows.
+
+    python recipes/evaluate_gan.py --model_dir=runs/gan_v7 --preset=dcgan_guided_resize \\
+        --checkpoint=runs/gan_v7/checkpoints/ckpt-2000 --reference=test \\
+        --detector=saved_models/detector/4 --data_dir=corpora/synthetic-v2 \\
+        --c2st_samples=0 --nomeasures --out=runs/evaluate/gan_v7_2000
 """
 
 from absl import flags
@@ -37,6 +47,17 @@ flags.DEFINE_string(
 )
 flags.DEFINE_string("preset", "dcgan_conditional", "With --model_dir: the run's model preset.")
 flags.DEFINE_string(
+    "checkpoint",
+    None,
+    "With --model_dir: a checkpoint (its prefix, <folder>/ckpt-N) instead of the latest.",
+)
+flags.DEFINE_enum(
+    "reference",
+    "valid",
+    ["valid", "test"],
+    "The split the samples are judged against; test when the figures choose.",
+)
+flags.DEFINE_string(
     "detector", "detector", "Zoo name or path of the detector that judges the samples."
 )
 flags.DEFINE_string("data_dir", None, "Corpus in the Jamendo layout; default: see above.")
@@ -44,9 +65,10 @@ flags.DEFINE_integer("samples", 5000, "Excerpts per class and row asked for.", l
 flags.DEFINE_integer(
     "c2st_samples",
     1000,
-    "Most excerpts per side of each classifier two-sample test.",
-    lower_bound=2,
+    "Most excerpts per side of each classifier two-sample test (0: none).",
+    lower_bound=0,
 )
+flags.DEFINE_boolean("measures", True, "Also the detector-free class evidence and voice cues.")
 flags.DEFINE_integer("resamples", 500, "Bootstrap resamples of every interval.", lower_bound=10)
 flags.DEFINE_integer("seed", 0, "Seed of excerpts, latents, noise and resamples.", lower_bound=0)
 flags.DEFINE_string("out", None, "Output folder (new or empty, or --overwrite).")
@@ -77,6 +99,9 @@ def main(argv):
         preset=FLAGS.preset,
         resamples=FLAGS.resamples,
         c2st_samples=FLAGS.c2st_samples,
+        measures=FLAGS.measures,
+        checkpoint=FLAGS.checkpoint,
+        reference=FLAGS.reference,
         progress=True,
     )
     print(evaluation.format_report(result.report))

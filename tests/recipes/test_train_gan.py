@@ -14,6 +14,7 @@ from helpers import kill_after_first_checkpoint, run_ok, script_env
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline
 from vocal_xai.errors import ParameterError
+from vocal_xai.models.dcgan import evaluation
 from vocal_xai.models.dcgan import task as gan_task
 from vocal_xai.models.detector import SVDNet
 from vocal_xai.models.detector import task as detector_task
@@ -236,3 +237,69 @@ def test_judging_a_run_checkpoint_judges_the_generator_it_exports(
     judged = json.loads((out / "evaluation.json").read_text())
     assert judged["steps_done"] == 24 and judged["preset"] == "dcgan_tiny_guided"
     assert judged["evaluation"] == first["evaluation"]
+
+
+@pytest.mark.slow
+def test_judging_an_earlier_checkpoint_against_the_test_split(
+    corpus, detector, finished_run, tmp_path
+):
+    """--checkpoint judges the checkpoint it names, not the latest, and
+    --reference=test judges against the test split, which the report
+    records; the slow rows can be left out."""
+    run, _ = finished_run
+    songs = corpus_lib.read_corpus(corpus)
+    train = pipeline.load_split(songs, "train")
+    config = gan_task.GanConfig(preset="dcgan_tiny_guided")
+    earlier = run / "checkpoints" / "ckpt-16"
+    generator, path, steps = gan_task.load_checkpoint(run, config, train, checkpoint=earlier)
+    latest, _, _ = gan_task.load_checkpoint(run, config, train)
+    assert steps == 16 and path == str(earlier)
+    assert any(
+        not np.array_equal(a, b)
+        for a, b in zip(generator.get_weights(), latest.get_weights(), strict=True)
+    )
+    with pytest.raises(ParameterError, match=r"Expected checkpoint to name a TF checkpoint"):
+        gan_task.load_checkpoint(run, config, train, checkpoint=run / "checkpoints" / "ckpt-7")
+    with pytest.raises(ParameterError, match=r"Expected reference in \['valid', 'test'\]"):
+        gan_task.evaluate_generator_cli(
+            None, detector, corpus, tmp_path / "no", model_dir=run, reference="train"
+        )
+    with pytest.raises(ParameterError, match="Expected --model_dir with --checkpoint"):
+        gan_task.evaluate_generator_cli(
+            str(run / "export" / "generator" / "1"),
+            detector,
+            corpus,
+            tmp_path / "no",
+            checkpoint=str(earlier),
+        )
+    assert not (tmp_path / "no").exists()
+
+    out = tmp_path / "judged"
+    result = run_ok(
+        [
+            sys.executable,
+            str(ROOT / "recipes" / "evaluate_gan.py"),
+            f"--model_dir={run}",
+            "--preset=dcgan_tiny_guided",
+            f"--checkpoint={earlier}",
+            "--reference=test",
+            "--c2st_samples=0",
+            "--nomeasures",
+            f"--detector={detector}",
+            f"--data_dir={corpus}",
+            "--samples=20",
+            "--resamples=50",
+            f"--out={out}",
+            f"--cache_dir={tmp_path / 'cache'}",
+        ]
+    )
+    assert "(16 steps done)" in result.stdout and "reference: its test split" in result.stdout
+    judged = json.loads((out / "evaluation.json").read_text())
+    assert judged["steps_done"] == 16 and judged["reference_split"] == "test"
+    assert judged["checkpoint"] == str(earlier.resolve())
+    test = pipeline.load_split(songs, "test")
+    for label, name in evaluation.CLASS_NAMES.items():
+        row = judged["evaluation"][name]
+        assert row["available"]["valid"] == pipeline.available_excerpts(test, label)
+        assert "skipped" in row["c2st"]
+        assert 0.0 <= row["consistency"] <= 1.0

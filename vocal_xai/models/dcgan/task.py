@@ -193,11 +193,12 @@ def _frozen_logits(guide):
     return guide
 
 
-def load_checkpoint(model_dir, config, train_split):
-    """The generator of a training run's latest checkpoint, as it stands
-    mid-training (its weight average when the run keeps one): to judge a
-    run before it ends. Nothing is trained; the class guide's weights come
-    from the same checkpoint.
+def load_checkpoint(model_dir, config, train_split, checkpoint=None):
+    """The generator of a training run's latest checkpoint (or of
+    ``checkpoint``), as it stands mid-training (its weight average when the
+    run keeps one): to judge a run before it ends, or to compare its
+    checkpoints. Nothing is trained; the class guide's weights come from the
+    same checkpoint.
 
     Args:
         model_dir: the ``--model_dir`` of ``recipes/train_gan.py``.
@@ -205,15 +206,27 @@ def load_checkpoint(model_dir, config, train_split):
             the models).
         train_split: ``SplitFeatures`` of the train split the run trained
             on, whose band statistics it baked into its models.
+        checkpoint: a checkpoint's path (``<folder>/ckpt-N``, as TF names
+            it) to restore instead of the latest one in ``model_dir``.
 
     Returns:
         (generator, the checkpoint's path, the generator steps it had done).
 
     Raises:
-        ParameterError: when ``model_dir`` holds no checkpoint, or one whose
-            variables don't fit ``config``'s models.
+        ParameterError: when ``model_dir`` holds no checkpoint, when
+            ``checkpoint`` names none, or for a checkpoint whose variables
+            don't fit ``config``'s models.
     """
-    directory, latest = training.run_checkpoint(model_dir)
+    if checkpoint is None:
+        directory, latest = training.run_checkpoint(model_dir)
+    else:
+        latest = str(checkpoint)
+        if not pathlib.Path(latest + ".index").is_file():
+            raise ParameterError(
+                "Expected checkpoint to name a TF checkpoint (its prefix, such as "
+                f"<folder>/ckpt-2000). Received: checkpoint={latest!r}, with no {latest}.index"
+            )
+        directory = pathlib.Path(latest).parent
     mean, std = pipeline.band_stats(train_split.features)
     guide = None
     if config.guide_steps:
@@ -353,13 +366,34 @@ def evaluate(generator, detector, corpus, cache_dir=None, num_samples=1000, seed
 # The splits a generator is judged on: the training excerpts are the floor's
 # other side, the valid ones the reference.
 EVALUATED_SPLITS = ("train", "valid")
+# The splits that can be the reference: the test split keeps the valid one
+# clean when a choice (among a run's checkpoints, say) is made by the figures.
+REFERENCE_SPLITS = ("valid", "test")
 
 
-def run_evaluation(generator, detector, corpus, cache_dir=None, num_samples=5000, seed=0, **kwargs):
-    """``evaluation.evaluate`` on the train and valid splits of ``corpus``:
-    a ``GeneratorEvaluation``."""
+def _check_reference(reference):
+    if reference not in REFERENCE_SPLITS:
+        raise ParameterError(
+            f"Expected reference in {list(REFERENCE_SPLITS)}. Received: reference={reference!r}"
+        )
+
+
+def run_evaluation(
+    generator,
+    detector,
+    corpus,
+    cache_dir=None,
+    num_samples=5000,
+    seed=0,
+    reference="valid",
+    **kwargs,
+):
+    """``evaluation.evaluate`` on the train split of ``corpus`` and its
+    ``reference`` split (one of ``REFERENCE_SPLITS``), which stands where
+    the report says valid: a ``GeneratorEvaluation``."""
+    _check_reference(reference)
     train = pipeline.load_split(corpus, "train", cache_dir, progress=True)
-    valid = pipeline.load_split(corpus, "valid", cache_dir, progress=True)
+    valid = pipeline.load_split(corpus, reference, cache_dir, progress=True)
     return evaluation.evaluate(generator, detector, train, valid, num_samples, seed, **kwargs)
 
 
@@ -399,26 +433,24 @@ def write_evaluation(result, folder, extra):
     return paths
 
 
-def evaluation_corpus(generator_dir, data_dir=None, cache_dir=None):
+def evaluation_corpus(generator_dir, data_dir=None, cache_dir=None, splits=EVALUATED_SPLITS):
     """The corpus to judge a generator against, and why.
 
     ``data_dir`` if given; else the corpus the generator's metadata names,
     when that folder exists; else the synthetic corpus of the version the
     metadata records (``corpus_version``), or of the default version, made in
-    the user cache folder if missing.
+    the user cache folder if missing. Only ``splits`` are read.
 
     Returns:
         (``corpus.Corpus``, a sentence saying which corpus and why).
     """
     if data_dir is not None:
-        return defaults.open_corpus(
-            data_dir, None, splits=EVALUATED_SPLITS
-        ), f"{data_dir} (--data_dir)"
+        return defaults.open_corpus(data_dir, None, splits=splits), f"{data_dir} (--data_dir)"
     metadata = zoo.metadata(generator_dir)
     named, version = metadata.get("corpus"), metadata.get("corpus_version")
     if named and pathlib.Path(named).is_dir():
         return (
-            corpus_lib.read_corpus(named, splits=EVALUATED_SPLITS),
+            corpus_lib.read_corpus(named, splits=splits),
             f"{named}, the corpus the generator's metadata names",
         )
     reason = "the version its metadata records"
@@ -433,7 +465,7 @@ def evaluation_corpus(generator_dir, data_dir=None, cache_dir=None):
         "" if not named else f"the generator's metadata names {named}, which is not a folder here; "
     )
     return (
-        defaults.open_corpus(None, folder, version=version, splits=EVALUATED_SPLITS),
+        defaults.open_corpus(None, folder, version=version, splits=splits),
         f"{folder}: {found}the synthetic corpus version {version}, {reason}",
     )
 
@@ -449,10 +481,13 @@ def evaluate_generator_cli(
     cache_dir=None,
     model_dir=None,
     preset="dcgan_conditional",
+    checkpoint=None,
+    reference="valid",
     **kwargs,
 ):
-    """Judge any generator version, or a training run's latest checkpoint,
-    and write ``out`` whole (the logic behind ``recipes/evaluate_gan.py``).
+    """Judge any generator version, or a training run's latest checkpoint
+    (or another of its checkpoints), and write ``out`` whole (the logic
+    behind ``recipes/evaluate_gan.py``).
 
     ``out`` and the models are checked before any work. Writes the files of
     ``write_evaluation`` into ``out`` through ``outputs.atomic_dir``.
@@ -472,18 +507,29 @@ def evaluate_generator_cli(
             its latest checkpoint (``load_checkpoint``) instead of a version.
         preset: with ``model_dir``, the run's preset (its stabilisers are
             the preset's).
+        checkpoint: with ``model_dir``, the checkpoint to judge instead of
+            the latest (see ``load_checkpoint``).
+        reference: the split the samples are judged against, one of
+            ``REFERENCE_SPLITS``: ``"test"`` when the figures choose among
+            checkpoints, so that the valid split stays unseen by the choice.
         kwargs: passed to ``evaluation.evaluate``.
 
     Returns:
         (out folder, ``GeneratorEvaluation``).
     """
     out = outputs.check_output_dir(out, overwrite)
+    _check_reference(reference)
+    if checkpoint is not None and model_dir is None:
+        raise ParameterError(
+            f"Expected --model_dir with --checkpoint. Received: checkpoint={checkpoint!r} alone"
+        )
+    splits = ("train", reference)
     detector_path = zoo.resolve_detector(detector)
     features = cache.user_cache_dir(cache_dir) / "features"
     if model_dir is None:
         generator_dir = zoo.resolve(generator)
         print(f"Generator: {generator_dir.resolve()}")
-        corpus, why = evaluation_corpus(generator_dir, data_dir, cache_dir)
+        corpus, why = evaluation_corpus(generator_dir, data_dir, cache_dir, splits)
         model = load_generator(generator_dir)
         extra = {"generator": zoo.describe_model(generator_dir)}
     else:
@@ -494,22 +540,25 @@ def evaluate_generator_cli(
                 f"made in {made}. Received: neither"
             )
         folder = data_dir or made
-        corpus = corpus_lib.read_corpus(folder, splits=EVALUATED_SPLITS)
+        corpus = corpus_lib.read_corpus(folder, splits=splits)
         why = f"{folder}, the corpus the run trained on"
         train = pipeline.load_split(corpus, "train", features, progress=True)
-        model, path, steps = load_checkpoint(model_dir, GanConfig(preset=preset), train)
+        model, path, steps = load_checkpoint(model_dir, GanConfig(preset=preset), train, checkpoint)
         path = pathlib.Path(path).resolve()
         print(f"Generator: {path} ({steps} steps done)")
         extra = {"checkpoint": str(path), "steps_done": steps, "preset": preset}
     print(f"Detector: {detector_path.resolve()}")
-    print(f"Corpus: {why}")
+    print(f"Corpus: {why}; reference: its {reference} split")
     judge = zoo.load_detector(str(detector_path))
-    result = run_evaluation(model, judge, corpus, features, num_samples, seed, **kwargs)
+    result = run_evaluation(
+        model, judge, corpus, features, num_samples, seed, reference=reference, **kwargs
+    )
     extra = {
         **extra,
         "detector": zoo.describe_model(detector_path),
         "corpus": str(corpus.root),
         "corpus_note": why,
+        "reference_split": reference,
     }
     with outputs.atomic_dir(out, overwrite) as tmp:
         write_evaluation(result, tmp, extra)
