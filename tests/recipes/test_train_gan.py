@@ -296,6 +296,10 @@ def test_judging_an_earlier_checkpoint_against_the_test_split(
     assert "(16 steps done)" in result.stdout and "reference: its test split" in result.stdout
     judged = json.loads((out / "evaluation.json").read_text())
     assert judged["steps_done"] == 16 and judged["reference_split"] == "test"
+    assert judged["evaluation"]["settings"]["reference_split"] == "test"
+    markdown = (out / "evaluation.md").read_text()
+    assert "FD floor (train vs test)" in markdown and "test holds" in markdown
+    assert "valid" not in markdown
     assert judged["checkpoint"] == str(earlier.resolve())
     test = pipeline.load_split(songs, "test")
     for label, name in evaluation.CLASS_NAMES.items():

@@ -293,6 +293,7 @@ def evaluate(
     c2st_floor=True,
     measures=True,
     progress=False,
+    reference_split="valid",
 ):
     """Every figure of the module docstring, per class and across classes.
 
@@ -315,6 +316,10 @@ def evaluate(
             cues.
         progress: show a progress bar over the stages of each class
             (excerpts, Fréchet distances, two-sample tests, measures).
+        reference_split: the name of the split ``valid`` holds (the test
+            split, say, when the figures choose among generators), which the
+            report's settings record and its tables and figure name; its
+            keys keep ``valid``.
 
     Returns:
         ``GeneratorEvaluation``.
@@ -437,6 +442,7 @@ def evaluate(
         ),
         "seed": int(seed),
         "c2st_samples": int(c2st_samples),
+        "reference_split": reference_split,
     }
     return GeneratorEvaluation(report, real, generated, tests, tests_index)
 
@@ -468,15 +474,21 @@ def _c2st_cell(entry):
     )
 
 
-def _generated_and_real_table(rows, intro, columns):
+def _reference_split(report):
+    """The split a report's generated excerpts were judged against."""
+    return report.get("settings", {}).get("reference_split", "valid")
+
+
+def _generated_and_real_table(rows, intro, columns, split="valid"):
     """Lines of a Markdown table with, per class, each figure of ``columns``
     (name -> the row's ``{"generator": ..., "valid": ...}`` estimates) for the
-    generated and the real valid excerpts; none if a row lacks a figure."""
+    generated and the real excerpts of ``split``; none if a row lacks a
+    figure."""
     try:
         cells = {name: [get(r) for get in columns.values()] for name, r in rows.items()}
     except KeyError:
         return []
-    header = "".join(f" {c}, generated | {c}, real valid |" for c in columns)
+    header = "".join(f" {c}, generated | {c}, real {split} |" for c in columns)
     lines = ["", intro, "", f"| class |{header}", "|---" * (1 + 2 * len(columns)) + "|"]
     for name, figures in cells.items():
         body = " | ".join(f"{_ci(f['generator'])} | {_ci(f['valid'])}" for f in figures)
@@ -487,13 +499,15 @@ def _generated_and_real_table(rows, intro, columns):
 def format_report(report):
     """The evaluation as Markdown: the counts used, then tables of every
     figure with its interval."""
-    rows = class_rows(report)
+    rows, split = class_rows(report), _reference_split(report)
     lines = []
     for name, r in rows.items():
         note = "" if r.get("samples") == r.get("requested") else " (fewer than asked: all there is)"
         available = r.get("available")
         held = (
-            f" (valid holds {available['valid']}, train {available['train']})" if available else ""
+            f" ({split} holds {available['valid']}, train {available['train']})"
+            if available
+            else ""
         )
         lines.append(
             f"- {name}: {r['samples']} excerpts per row of {r.get('requested', r['samples'])} asked"
@@ -501,7 +515,7 @@ def format_report(report):
         )
     lines += [
         "",
-        "| class | FD generator | FD floor (train vs valid) | FD ceiling (matched noise) "
+        f"| class | FD generator | FD floor (train vs {split}) | FD ceiling (matched noise) "
         "| generator / floor | ceiling / generator | class consistency |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -529,8 +543,8 @@ def format_report(report):
             )
     lines += [
         "",
-        "| class | class consistency (detector, p > 0.5) | C2ST accuracy, generated vs valid | "
-        "C2ST floor, train vs valid |",
+        "| class | class consistency (detector, p > 0.5) | "
+        f"C2ST accuracy, generated vs {split} | C2ST floor, train vs {split} |",
         "|---|---|---|---|",
     ]
     for name, r in rows.items():
@@ -550,7 +564,7 @@ def format_report(report):
         },
     }
     for intro, columns in measured.items():
-        lines += _generated_and_real_table(rows, intro, columns)
+        lines += _generated_and_real_table(rows, intro, columns, split)
     if "cue_difference" in report:
         d = report["cue_difference"]
         lines += [
@@ -566,7 +580,8 @@ def format_report(report):
         )
         lines += [
             "",
-            f"Checkerboard: spectral energy at a period of 2, generated over real valid: {energy}.",
+            f"Checkerboard: spectral energy at a period of 2, generated over real {split}: "
+            f"{energy}.",
         ]
     if "class_matters" in report:
         m = report["class_matters"]
@@ -579,7 +594,8 @@ def format_report(report):
 
 
 def plot_evaluation(result, png, per_class=4):
-    """Real valid excerpts above G(z, class), per class, the same z in a
+    """Real excerpts of the reference split (valid, unless the report says
+    otherwise) above G(z, class), per class, the same z in a
     column across the classes; each excerpt captioned with the C2ST's
     held-out probability that it is generated.
 
@@ -614,7 +630,7 @@ def plot_evaluation(result, png, per_class=4):
     return plotting.plot_excerpts(
         rows,
         png,
-        title="Real valid excerpts above generated ones, per class; "
+        title=f"Real {_reference_split(result.report)} excerpts above generated ones, per class; "
         "the same z in a column (captions: the C2ST's held-out score)",
     )
 

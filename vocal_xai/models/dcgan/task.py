@@ -389,12 +389,14 @@ def run_evaluation(
     **kwargs,
 ):
     """``evaluation.evaluate`` on the train split of ``corpus`` and its
-    ``reference`` split (one of ``REFERENCE_SPLITS``), which stands where
-    the report says valid: a ``GeneratorEvaluation``."""
+    ``reference`` split (one of ``REFERENCE_SPLITS``), which the report's
+    keys call ``valid`` and its settings name: a ``GeneratorEvaluation``."""
     _check_reference(reference)
     train = pipeline.load_split(corpus, "train", cache_dir, progress=True)
     valid = pipeline.load_split(corpus, reference, cache_dir, progress=True)
-    return evaluation.evaluate(generator, detector, train, valid, num_samples, seed, **kwargs)
+    return evaluation.evaluate(
+        generator, detector, train, valid, num_samples, seed, reference_split=reference, **kwargs
+    )
 
 
 def write_evaluation(result, folder, extra):
