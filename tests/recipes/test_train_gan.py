@@ -196,6 +196,27 @@ def test_a_generator_trained_on_your_corpus_explains_your_detector(
     assert np.isfinite(report["selected"]["distance"])
 
 
+def _judge_run(run, detector, corpus, out, *flags):
+    """recipes/evaluate_gan.py on a checkpoint of the tiny run: its result
+    and the evaluation.json it wrote into ``out``."""
+    result = run_ok(
+        [
+            sys.executable,
+            str(ROOT / "recipes" / "evaluate_gan.py"),
+            f"--model_dir={run}",
+            "--preset=dcgan_tiny_guided",
+            f"--detector={detector}",
+            f"--data_dir={corpus}",
+            "--samples=20",
+            "--resamples=50",
+            f"--out={out}",
+            f"--cache_dir={out.parent / 'cache'}",
+            *flags,
+        ]
+    )
+    return result, json.loads((out / "evaluation.json").read_text())
+
+
 @pytest.mark.slow
 def test_judging_a_run_checkpoint_judges_the_generator_it_exports(
     corpus, detector, finished_run, tmp_path
@@ -217,24 +238,11 @@ def test_judging_a_run_checkpoint_judges_the_generator_it_exports(
     with pytest.raises(ParameterError, match="no checkpoint in"):
         gan_task.load_checkpoint(tmp_path, gan_task.GanConfig(preset="dcgan_tiny_guided"), train)
 
-    out = tmp_path / "judged"
-    result = run_ok(
-        [
-            sys.executable,
-            str(ROOT / "recipes" / "evaluate_gan.py"),
-            f"--model_dir={run}",
-            "--preset=dcgan_tiny_guided",
-            f"--detector={detector}",
-            f"--data_dir={corpus}",
-            "--samples=20",
-            "--resamples=50",
-            f"--c2st_samples={first['evaluation']['settings']['c2st_samples']}",
-            f"--out={out}",
-            f"--cache_dir={tmp_path / 'cache'}",
-        ]
+    c2st = first["evaluation"]["settings"]["c2st_samples"]
+    result, judged = _judge_run(
+        run, detector, corpus, tmp_path / "judged", f"--c2st_samples={c2st}"
     )
     assert "(24 steps done)" in result.stdout
-    judged = json.loads((out / "evaluation.json").read_text())
     assert judged["steps_done"] == 24 and judged["preset"] == "dcgan_tiny_guided"
     assert judged["evaluation"] == first["evaluation"]
 
@@ -275,26 +283,9 @@ def test_judging_an_earlier_checkpoint_against_the_test_split(
     assert not (tmp_path / "no").exists()
 
     out = tmp_path / "judged"
-    result = run_ok(
-        [
-            sys.executable,
-            str(ROOT / "recipes" / "evaluate_gan.py"),
-            f"--model_dir={run}",
-            "--preset=dcgan_tiny_guided",
-            f"--checkpoint={earlier}",
-            "--reference=test",
-            "--c2st_samples=0",
-            "--nomeasures",
-            f"--detector={detector}",
-            f"--data_dir={corpus}",
-            "--samples=20",
-            "--resamples=50",
-            f"--out={out}",
-            f"--cache_dir={tmp_path / 'cache'}",
-        ]
-    )
+    flags = [f"--checkpoint={earlier}", "--reference=test", "--c2st_samples=0", "--nomeasures"]
+    result, judged = _judge_run(run, detector, corpus, out, *flags)
     assert "(16 steps done)" in result.stdout and "reference: its test split" in result.stdout
-    judged = json.loads((out / "evaluation.json").read_text())
     assert judged["steps_done"] == 16 and judged["reference_split"] == "test"
     assert judged["evaluation"]["settings"]["reference_split"] == "test"
     markdown = (out / "evaluation.md").read_text()
