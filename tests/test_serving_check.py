@@ -278,7 +278,7 @@ def test_script_passes_the_shipped_models():
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     for path in serving_check.find_saved_models(ROOT / "saved_models"):
         assert str(path) in result.stdout
-    assert "detector/4" in result.stdout and "generator/1" in result.stdout
+    assert "detector/4" in result.stdout and "generator/3" in result.stdout
     assert "signature 'frames'" in result.stdout
     assert "logit float32 [1, 67], probability float32 [1, 67]" in result.stdout
     assert "log_mel float32 [1, 115, 80]" in result.stdout

@@ -171,3 +171,15 @@ def test_only_the_ascent_examples_are_held_loosely():
     assert tolerances.pop(("explainer", "serving_default")) == serving_examples.ASCENT_TOLERANCE
     assert tolerances.pop(("explainer", "from_latent")) == serving_examples.ASCENT_TOLERANCE
     assert set(tolerances.values()) == {serving_examples.TOLERANCE} == {2e-4}
+
+
+def test_compare_agrees_on_shared_nan_only():
+    """A NaN output (a distance of fewer than two rows) matches a NaN; a NaN
+    against a number is a difference, and the numbers beside a NaN are still
+    compared."""
+    compare = serving_examples._compare
+    assert compare({"d": [float("nan"), 1.0]}, {"d": [float("nan"), 1.0]}, "r") == []
+    assert compare([float("nan")], [2.0], "r") == ["r: NaN at different places"]
+    assert compare([float("nan"), 1.0], [float("nan"), 2.0], "r", tolerance=0.5) == [
+        "r: max abs difference 1 > 0.5"
+    ]
