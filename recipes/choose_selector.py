@@ -4,7 +4,7 @@ scored on the choosing half of the seeds and reported on the other half,
 for the pair that chooses and a second pair that plays no part in it.
 
     python recipes/choose_selector.py --data_dir=corpora/synthetic-v2 \
-        --pairs=detector/4:generator/2,detector/3:generator/2 --out=runs/selector_study
+        --pairs=detector/4:generator/3,detector/3:generator/2 --out=runs/selector_study
 
 Writes results.json and tables.md into --out (whole or not at all) and
 prints the tables. A killed run resumes: each finished direction of each
