@@ -29,6 +29,7 @@ import time
 import numpy as np
 from validity_study import quality_percentile
 
+from vocal_xai import outputs
 from vocal_xai.errors import ParameterError
 from vocal_xai.explain import ascent, run, selection
 from vocal_xai.metrics import realism
@@ -198,7 +199,9 @@ def run_pair(generator, detector, valid, quality_fn, config, log=print, stages=N
             "seconds": time.perf_counter() - start,
             "ascent_seconds": result.timings["ascent_s"],
         }
-        out[direction] = stages.save(stage, record) if stages is not None else to_json(record)
+        out[direction] = (
+            stages.save(stage, record) if stages is not None else outputs.plain_json(record)
+        )
         log(f"{direction}: {len(measured)} settings in {out[direction]['seconds']:.0f} s")
     return out
 
@@ -263,11 +266,6 @@ def markdown(results):
     return "\n".join(lines) + "\n"
 
 
-def to_json(results):
-    """``results`` with NumPy values as plain floats."""
-    return json.loads(json.dumps(results, default=float))
-
-
 def run_cli(grid, pairs, data_dir, out, overwrite=False, command="", log=print, **overrides):
     """The protocol end to end: the first of ``pairs`` (``(detector,
     generator)`` zoo names or paths) chooses, every pair reports. Writes
@@ -278,7 +276,7 @@ def run_cli(grid, pairs, data_dir, out, overwrite=False, command="", log=print, 
     ``out`` (``outputs.Stages``): a killed run, rerun with the same command,
     resumes from the first unfinished direction. The folder is removed once
     ``out`` is written."""
-    from vocal_xai import cache, outputs, zoo
+    from vocal_xai import cache, zoo
     from vocal_xai.explain import session
 
     start = time.perf_counter()
@@ -323,7 +321,7 @@ def run_cli(grid, pairs, data_dir, out, overwrite=False, command="", log=print, 
         "margin": MARGIN,
         "seconds": time.perf_counter() - start,
     }
-    results = to_json(results)
+    results = outputs.plain_json(results)
     with outputs.atomic_dir(out, overwrite) as tmp:
         (tmp / "results.json").write_text(json.dumps(results, indent=1) + "\n")
         (tmp / "tables.md").write_text(markdown(results))

@@ -119,6 +119,12 @@ def write_json(path, obj, overwrite=False, sort_keys=False):
     return pathlib.Path(path)
 
 
+def plain_json(value):
+    """``value`` as it reads back from JSON: NumPy scalars as plain floats,
+    tuples as lists."""
+    return json.loads(json.dumps(value, default=float))
+
+
 class Stages:
     """Finished stages of a long run, kept as JSON in a hidden folder beside
     its output (``.OUT.partial``) until the output is written.
@@ -147,7 +153,7 @@ class Stages:
     def save(self, name, value):
         """Save ``value`` (plain JSON, NumPy scalars as floats) whole as
         ``name``; returns it as it will be loaded."""
-        value = json.loads(json.dumps(value, default=float))
+        value = plain_json(value)
         write_json(self._path(name), {"key": self.key, "value": value}, overwrite=True)
         return value
 
