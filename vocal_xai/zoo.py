@@ -2,8 +2,8 @@
 
 Shipped models live in ``saved_models/<name>/<integer version>/`` at the top of
 the repository (``VOCAL_XAI_ZOO`` overrides the folder). A name resolves to
-its newest version unless a version is given; a path to a version folder or to
-a ``<name>`` folder works too. A detector can also be a ``.keras`` file or
+its newest version unless a version is given (``detector/4`` names version 4);
+a path to a version folder or to a ``<name>`` folder works too. A detector can also be a ``.keras`` file or
 any SavedModel folder (see ``load_detector``).
 """
 
@@ -38,7 +38,23 @@ def resolve(name_or_path, version=None):
     return _resolve(name_or_path, version, "or an existing folder")
 
 
+def _split_version(name_or_path, version):
+    """``("detector", 4)`` for ``"detector/4"`` (a zoo name and an integer
+    version that is not an existing path); otherwise unchanged."""
+    name, _, tail = str(name_or_path).partition("/")
+    if not tail.isdigit() or "/" in tail or pathlib.Path(name_or_path).exists():
+        return name_or_path, version
+    if name not in REGISTRY and not (root() / name).is_dir():
+        return name_or_path, version
+    if version is not None and version != int(tail):
+        raise ParameterError(
+            f"Expected one version for {name_or_path!r}. Received: version={version}"
+        )
+    return name, int(tail)
+
+
 def _resolve(name_or_path, version, paths):
+    name_or_path, version = _split_version(name_or_path, version)
     candidate = pathlib.Path(name_or_path)
     plain_name = candidate.name == str(name_or_path) and str(name_or_path) not in (".", "..")
     if name_or_path in REGISTRY or (plain_name and (root() / candidate).is_dir()):

@@ -1,4 +1,5 @@
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -212,6 +213,15 @@ def test_zoo_resolution(exported, monkeypatch, tmp_path):
         zoo.resolve("detector", version=7)
     with pytest.raises(ParameterError, match="'nonexistent'"):
         zoo.resolve("nonexistent")
+    # NAME/VERSION names a version of the zoo ...
+    assert zoo.resolve("detector/1") == path
+    with pytest.raises(ParameterError, match="version=7"):
+        zoo.resolve("detector/7")
+    with pytest.raises(ParameterError, match="'detector/1'. Received: version=2"):
+        zoo.resolve("detector/1", version=2)
+    # ... unless a folder of that name exists where it is run.
+    monkeypatch.chdir(base)
+    assert zoo.resolve("detector/1") == pathlib.Path("detector/1")
     assert zoo.metadata(path)["note"] == "test"
 
 
