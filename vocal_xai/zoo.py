@@ -3,8 +3,8 @@
 Shipped models live in ``saved_models/<name>/<integer version>/`` at the top of
 the repository (``VOCAL_XAI_ZOO`` overrides the folder). A name resolves to
 its newest version unless a version is given (``detector/4`` names version 4);
-a path to a version folder or to a ``<name>`` folder works too. A detector can also be a ``.keras`` file or
-any SavedModel folder (see ``load_detector``).
+a path to a version folder or to a ``<name>`` folder works too. A detector can
+also be a ``.keras`` file or any SavedModel folder (see ``load_detector``).
 """
 
 import json
