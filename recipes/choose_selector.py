@@ -6,6 +6,14 @@ for the pair that chooses and a second pair that plays no part in it.
     python recipes/choose_selector.py --data_dir=corpora/synthetic-v2 \
         --pairs=detector/4:generator/3,detector/3:generator/2 --out=runs/selector_study
 
+The second pair can also run on its own, keeping the choice of the first:
+
+    python recipes/choose_selector.py --data_dir=corpora/synthetic-v2 \
+        --pairs=detector/4:generator/3 --out=runs/selector_study
+    python recipes/choose_selector.py --data_dir=corpora/synthetic-v2 \
+        --pairs=detector/3:generator/2 --out=runs/selector_study_second \
+        --choice_from=runs/selector_study/results.json
+
 Writes results.json and tables.md into --out (whole or not at all) and
 prints the tables. A killed run resumes: each finished direction of each
 pair is kept in the hidden folder .OUT.partial beside --out, and the same
@@ -31,6 +39,11 @@ flags.DEFINE_integer("seeds", None, "Override the grid's seeds (two halves).", l
 flags.DEFINE_string("data_dir", None, "Corpus (train: realism, valid: reference, test: baseline).")
 flags.DEFINE_string("out", None, "Output folder (new or empty, or --overwrite).")
 flags.DEFINE_boolean("overwrite", False, "Replace an existing --out.")
+flags.DEFINE_string(
+    "choice_from",
+    None,
+    "results.json of an earlier run: keep the default chosen there; every pair only reports.",
+)
 flags.mark_flag_as_required("out")
 FLAGS = flags.FLAGS
 
@@ -51,6 +64,8 @@ def main(argv):
         FLAGS.data_dir,
         FLAGS.out,
         overwrite=FLAGS.overwrite,
+        choice_from=FLAGS.choice_from,
+        progress=True,
         command="python " + " ".join(sys.argv),
         **overrides,
     )

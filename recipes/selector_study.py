@@ -24,6 +24,7 @@ directions on the choosing half, if it beats ``frechet`` by at least
 
 import dataclasses
 import json
+import pathlib
 import time
 
 import numpy as np
@@ -157,7 +158,17 @@ def choose(judged):
     return {"default": default, "reason": reason, "mean_percentile": mean}
 
 
-def run_pair(generator, detector, valid, quality_fn, config, log=print, stages=None, name="pair"):
+def run_pair(
+    generator,
+    detector,
+    valid,
+    quality_fn,
+    config,
+    log=print,
+    stages=None,
+    name="pair",
+    progress=False,
+):
     """Both directions of one pair: rows and judged selectors per half.
 
     Args:
@@ -168,6 +179,7 @@ def run_pair(generator, detector, valid, quality_fn, config, log=print, stages=N
         stages: ``outputs.Stages`` keyed on this pair, or None. A direction
             saved there is reused; each finished one is saved.
         name: the pair's stage name prefix (a pair listed twice shares it).
+        progress: show progress bars over the ascent's chunks.
 
     Returns:
         dict direction -> {"rows": half -> rows, "judged": half -> judged,
@@ -183,7 +195,8 @@ def run_pair(generator, detector, valid, quality_fn, config, log=print, stages=N
             continue
         start = time.perf_counter()
         cfg = dataclasses.replace(config, direction=direction, condition=None, bootstrap=0)
-        result = run.explain(generator, detector, valid, cfg)
+        log(f"ascent ({direction}): {cfg.seeds} seeds x {len(cfg.pairs)} (lr, rp) pairs")
+        result = run.explain(generator, detector, valid, cfg, progress=progress)
         detector_adapted, cfg = run.checked_detector(detector, cfg)
         probe = ascent.LatentParameterisation(
             generator, detector_adapted, layers=[cfg.embedding]
@@ -262,15 +275,48 @@ def markdown(results):
                 )
             lines.append("")
     choice = results["choice"]
-    lines.append(f"Default: **{choice['default']}**. {choice['reason']}.")
+    chosen = f", chosen in {choice['source']}" if "source" in choice else ""
+    lines.append(f"Default: **{choice['default']}**{chosen}. {choice['reason']}.")
     return "\n".join(lines) + "\n"
 
 
-def run_cli(grid, pairs, data_dir, out, overwrite=False, command="", log=print, **overrides):
+def load_choice(path):
+    """The choice recorded in the results.json of an earlier run, marked
+    with its source."""
+    try:
+        recorded = json.loads(pathlib.Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ParameterError(
+            f"Expected the results.json of a selector study. Received: {path} ({err})"
+        ) from None
+    choice = recorded.get("choice") if isinstance(recorded, dict) else None
+    if not isinstance(choice, dict) or choice.get("default") not in selection.SELECTOR_NAMES:
+        raise ParameterError(
+            f"Expected a choice of a default selector in {path}. Received: choice={choice!r}"
+        )
+    return {**choice, "source": str(path)}
+
+
+def run_cli(
+    grid,
+    pairs,
+    data_dir,
+    out,
+    overwrite=False,
+    command="",
+    log=print,
+    choice_from=None,
+    progress=False,
+    **overrides,
+):
     """The protocol end to end: the first of ``pairs`` (``(detector,
     generator)`` zoo names or paths) chooses, every pair reports. Writes
     results.json and tables.md into ``out`` (whole or not at all); returns
     the results.
+
+    With ``choice_from`` (the results.json of an earlier run), the choice
+    made there is kept and every pair only reports: the protocol's second
+    pair can run on its own.
 
     Each finished direction of each pair is kept in ``.OUT.partial`` beside
     ``out`` (``outputs.Stages``): a killed run, rerun with the same command,
@@ -281,6 +327,7 @@ def run_cli(grid, pairs, data_dir, out, overwrite=False, command="", log=print, 
 
     start = time.perf_counter()
     outputs.check_output_dir(out, overwrite)
+    choice = load_choice(choice_from) if choice_from is not None else None
     config = run.ExplainConfig.from_grid(grid, **overrides) if grid in run.GRIDS else None
     if config is None:
         raise ParameterError(f"Expected grid in {sorted(run.GRIDS)}. Received: grid={grid!r}")
@@ -309,9 +356,12 @@ def run_cli(grid, pairs, data_dir, out, overwrite=False, command="", log=print, 
             log=log,
             stages=outputs.Stages(out, key),
             name=key[:16],
+            progress=progress,
         )
-    first = next(iter(results["pairs"].values()))
-    results["choice"] = choose({d: first[d]["judged"] for d in first})
+    if choice is None:
+        first = next(iter(results["pairs"].values()))
+        choice = choose({d: first[d]["judged"] for d in first})
+    results["choice"] = choice
     results["meta"] = {
         "command": command,
         "grid": grid,

@@ -129,3 +129,31 @@ def test_run_cli_on_tiny_models(small_corpus, tmp_path, monkeypatch):
             assert len(rows) == 4 and all(0.0 <= r["quality"] <= 1.0 for r in rows)
             assert {"frechet", "paper_1d", "density+activation"} <= set(res["judged"][half])
     assert results["choice"]["default"] in selection.SELECTOR_NAMES
+
+    # The second pair can run on its own and keep the first run's choice.
+    second = study.run_cli(
+        "quick",
+        [pair],
+        str(small_corpus),
+        tmp_path / "second",
+        log=messages.append,
+        choice_from=out / "results.json",
+        **settings,
+    )
+    assert second["choice"] == {**results["choice"], "source": str(out / "results.json")}
+    assert list(second["pairs"]) == ["detector 1 + generator 1"]
+    tables = (tmp_path / "second" / "tables.md").read_text()
+    assert f"chosen in {out / 'results.json'}" in tables
+    for bad in (tmp_path / "missing.json", out / "tables.md"):
+        with pytest.raises(ParameterError, match="results.json of a selector study"):
+            study.run_cli("quick", [pair], str(small_corpus), tmp_path / "third", choice_from=bad)
+    (tmp_path / "nochoice.json").write_text('{"choice": {"default": "best"}}')
+    with pytest.raises(ParameterError, match="Received: choice="):
+        study.run_cli(
+            "quick",
+            [pair],
+            str(small_corpus),
+            tmp_path / "third",
+            choice_from=tmp_path / "nochoice.json",
+        )
+    assert not (tmp_path / "third").exists()
