@@ -5,14 +5,17 @@ judge may enter the quality of ``docs/validity.md`` only if it puts real
 excerpts first.
 
     python recipes/judge_check.py --data_dir=corpora/synthetic-v2 \
-        --generators=saved_models/generator/2,runs/gan_v3/export/generator/1 \
-        --out=runs/judge_check
+        --generators=generator/2,generator/3 --out=runs/judge_check
 
 Judges: ``c2st`` (``vocal_xai.metrics.realism.c2st_realism``: a fresh
 classifier tells every kind, pooled, from as many real train excerpts; each
-excerpt's realism is one minus its held-out probability of being generated)
-and ``nearest_neighbours`` (the realism of ``vocal_xai.metrics.measures``:
-distance to the nearest real train excerpts, which rewards blur).
+excerpt's realism is one minus its held-out probability of being generated),
+``nearest_neighbours`` (the realism of ``vocal_xai.metrics.measures``:
+distance to the nearest real train excerpts, which rewards blur), and the
+``class_evidence`` and ``voice_evidence`` of ``measures``, which the
+selector study's quality uses beside ``c2st``: each excerpt is judged for its
+own class (a fake for that of the excerpt it was made from, a generator
+sample for its condition).
 
 Writes judges.json and judges.md into --out (whole or not at all) and
 prints the table.

@@ -1,5 +1,7 @@
 """The judge check of ``recipes/judge_check.py``: real validation excerpts,
-known fakes and generator samples, scored by every realism judge."""
+known fakes and generator samples, scored by every judge that enters the
+selector study's quality: the realism judges, and the class and voice
+evidence of ``measures``, each excerpt judged for its own class."""
 
 import json
 import pathlib
@@ -9,10 +11,12 @@ import numpy as np
 
 from vocal_xai import outputs
 from vocal_xai.data import pipeline
+from vocal_xai.errors import ParameterError
 from vocal_xai.metrics import measures, realism
 from vocal_xai.models.dcgan import evaluation
 
-JUDGES = ("c2st", "nearest_neighbours")
+JUDGES = ("c2st", "nearest_neighbours", "class_evidence", "voice_evidence")
+EVIDENCE = ("class_evidence", "voice_evidence")
 
 
 def kinds_of_excerpts(train, valid, generators, count, seed=0):
@@ -30,33 +34,56 @@ def kinds_of_excerpts(train, valid, generators, count, seed=0):
         seed: seed of the excerpts, the noise and the latents.
 
     Returns:
-        dict kind -> excerpts. [shape=(count, frames, bands)] each
+        (dict kind -> excerpts [shape=(count, frames, bands)] each,
+        dict kind -> class of each excerpt [shape=(count,)] each: its own,
+        that of the real excerpt a fake was made from, or the generator's
+        condition).
     """
-    x, _ = pipeline.sample_excerpts(valid, 2 * count, seed=seed)
+    x, y = pipeline.sample_excerpts(valid, 2 * count, seed=seed)
     mean, std = pipeline.band_stats(train.features)
-    kinds = {"real": x[0::2], **realism.known_fakes(x[1::2], mean, std, seed=seed)}
+    fakes = realism.known_fakes(x[1::2], mean, std, seed=seed)
+    kinds = {"real": x[0::2], **fakes}
+    labels = {"real": y[0::2], **{kind: y[1::2] for kind in fakes}}
     half = count // 2
     for name, generator in generators.items():
         z = evaluation.latents(half, seed + 1, generator.latent_dim)
         kinds[name] = np.concatenate(
             [evaluation.generate_from(generator, z, label) for label in (0, 1)]
         )
-    return kinds
+        labels[name] = np.repeat([0, 1], half)
+    return kinds, {k: np.asarray(v, np.int64) for k, v in labels.items()}
 
 
-def judges_on(train, heldout, reference_count, seed=0):
-    """The judges: name -> function of excerpts -> per-example realism
-    (higher: more like real).
+def judges_on(train, heldout, reference_count, labels, seed=0):
+    """The judges: name -> function of excerpts -> per-example score
+    (higher: more like real excerpts of the class).
 
     ``c2st`` tells the excerpts, pooled, from ``reference_count`` train
     excerpts; ``nearest_neighbours`` is the realism of ``measures`` with the
-    train split as its bank and ``heldout`` as its real baseline.
+    train split as its bank and ``heldout`` as its real baseline. The
+    evidence judges score each excerpt for its class in ``labels`` (as the
+    selector study does for the direction's class: vocal max, non-vocal
+    min), so ``labels`` must be in the order the judges get the excerpts.
     """
     reference, _ = pipeline.sample_excerpts(train, reference_count, seed=seed + 2)
     judge = measures.build_judge(train, heldout)
+    labels = np.asarray(labels)
+
+    def evidence(part):
+        def score(x):
+            if len(x) != len(labels):
+                raise ParameterError(
+                    f"Expected {len(labels)} excerpts, one per label. Received: {len(x)}"
+                )
+            by_class = [judge.measure(x, d)[part] for d in ("min", "max")]
+            return np.where(labels == 1, by_class[1], by_class[0])
+
+        return score
+
     return {
         "c2st": lambda x: realism.c2st_realism(reference, x)[0],
         "nearest_neighbours": lambda x: judge.measure(x, "max")["realism"],
+        **{part: evidence(part) for part in EVIDENCE},
     }
 
 
@@ -99,8 +126,8 @@ def run_cli(data_dir, generator_names, out, count=200, seed=0, overwrite=False, 
     for name in generator_names:
         path = zoo.resolve(name)
         generators[f"generator {path}"] = zoo.load_generator(str(path))
-    kinds = kinds_of_excerpts(train, valid, generators, count, seed)
-    judges = judges_on(train, test, count * len(kinds), seed)
+    kinds, labels = kinds_of_excerpts(train, valid, generators, count, seed)
+    judges = judges_on(train, test, count * len(kinds), realism.interleave(labels)[0], seed)
     table = realism.judge_table(judges, kinds)
     meta = {
         "command": command,

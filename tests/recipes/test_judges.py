@@ -6,8 +6,10 @@ import judges
 import numpy as np
 import pytest
 
+from vocal_xai import zoo
 from vocal_xai.data import corpus as corpus_lib
 from vocal_xai.data import pipeline
+from vocal_xai.errors import ParameterError
 from vocal_xai.models.dcgan import PRESETS, Generator
 
 
@@ -52,6 +54,16 @@ def test_run_writes_the_table_of_every_kind_and_judge(small_corpus, tmp_path, mo
     for judge in judges.JUDGES:
         assert list(table[judge]["means"]) == kinds
         assert all(np.isfinite(v) for v in table[judge]["means"].values())
+    # The evidence judges score each excerpt for its own class: a fake for
+    # the class of the excerpt it was made from, a sample for its condition.
+    valid = pipeline.load_split(songs, "valid")
+    generator = zoo.load_generator(str(zoo_dir / "generator" / "1"))
+    kinds, labels = judges.kinds_of_excerpts(train, valid, {"g": generator}, 16)
+    _, y = pipeline.sample_excerpts(valid, 32, seed=0)
+    np.testing.assert_array_equal(labels["real"], y[0::2])
+    np.testing.assert_array_equal(labels["white noise"], y[1::2])
+    np.testing.assert_array_equal(labels["g"], [0] * 8 + [1] * 8)
+    assert list(kinds) == list(labels) and all(len(v) == 16 for v in kinds.values())
     # White noise is told from real excerpts by the two-sample classifier.
     assert table["c2st"]["means"]["white noise"] < table["c2st"]["means"]["real"]
     saved = json.loads((out / "judges.json").read_text())
@@ -60,3 +72,18 @@ def test_run_writes_the_table_of_every_kind_and_judge(small_corpus, tmp_path, mo
     # An existing folder is refused unless replaced on purpose.
     with pytest.raises(Exception, match="overwrite"):
         judges.run_cli(str(small_corpus), [str(zoo_dir / "generator" / "1")], out, count=15)
+
+
+def test_evidence_judges_need_one_label_per_excerpt(small_corpus, tmp_path, monkeypatch):
+    monkeypatch.setenv("VOCAL_XAI_CACHE", str(tmp_path / "cache"))
+    songs = corpus_lib.read_corpus(small_corpus)
+    train, test = (pipeline.load_split(songs, s) for s in ("train", "test"))
+    x, y = pipeline.sample_excerpts(test, 6, seed=0)
+    scores = judges.judges_on(train, test, 6, y)
+    by_class = scores["class_evidence"](x)
+    assert by_class.shape == (6,) and np.all((by_class >= 0) & (by_class <= 1))
+    # Judged for the other class, an excerpt's class evidence is the complement.
+    flipped = judges.judges_on(train, test, 6, 1 - y)["class_evidence"](x)
+    np.testing.assert_allclose(by_class + flipped, 1.0)
+    with pytest.raises(ParameterError, match="Expected 6 excerpts, one per label. Received: 4"):
+        scores["voice_evidence"](x[:4])
