@@ -125,7 +125,8 @@ def run_cli(data_dir, generator_names, out, count=200, seed=0, overwrite=False, 
     generators = {}
     for name in generator_names:
         path = zoo.resolve(name)
-        generators[f"generator {path}"] = zoo.load_generator(str(path))
+        label = f"{path.parent.name} {path.name}" if path.name.isdigit() else f"generator {path}"
+        generators[label] = zoo.load_generator(str(path))
     kinds, labels = kinds_of_excerpts(train, valid, generators, count, seed)
     judges = judges_on(train, test, count * len(kinds), realism.interleave(labels)[0], seed)
     table = realism.judge_table(judges, kinds)
