@@ -6,8 +6,8 @@ import pytest
 import tensorflow as tf
 
 from vocal_xai.errors import ParameterError
-from vocal_xai.metrics import frechet
-from vocal_xai.metrics.layers import FrechetDistanceToReference
+from vocal_xai.metrics import frechet, selectors
+from vocal_xai.metrics.layers import SERVED_SELECTORS, FrechetDistanceToReference, SelectorScore
 
 DIM = 6
 
@@ -68,3 +68,64 @@ def test_bad_arguments():
     layer = FrechetDistanceToReference(DIM)
     with pytest.raises(ParameterError, match=r"dimension 6. Received: mean.shape=\(3,\)"):
         layer.set_reference(frechet.gaussian_stats(np.ones((5, 3)) + np.eye(5, 3)))
+
+
+def _reference(seed, size=40, dim=8):
+    rng = np.random.default_rng(seed)
+    mixing = rng.normal(0, 1, (dim, dim))
+    return selectors.Reference.from_samples(
+        rng.normal(0.3, 1.0, (size, dim)) @ mixing, rng.normal(1.0, 2.0, size)
+    )
+
+
+@pytest.mark.parametrize("name", SERVED_SELECTORS)
+def test_selector_score_equals_the_offline_selector(name):
+    ref = _reference(0)
+    layer = SelectorScore(name, ref.dim, ref.size, reference=ref)
+    traced = tf.function(
+        layer,
+        input_signature=[
+            [tf.TensorSpec([None, ref.dim], tf.float32), tf.TensorSpec([None], tf.float32)]
+        ],
+    )
+    rng = np.random.default_rng(3)
+    scores = []
+    # Fewer examples than dimensions (n x n form of the distance), and more.
+    for n in (6, 8, 25):
+        x = (rng.normal(0.2, 1.2, (n, ref.dim)) @ ref.principal_axes.T).astype(np.float32)
+        a = rng.normal(0.5, 1.5, n).astype(np.float32)
+        offline = selectors.SELECTORS[name](x, a, ref)
+        np.testing.assert_allclose(layer([x, a]).numpy(), offline, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(traced([x, a]).numpy(), offline, rtol=1e-9, atol=1e-9)
+        scores.append(offline)
+    assert len(set(scores)) > 1  # the sets are told apart
+
+
+def test_selector_score_is_saved_with_the_model_and_can_be_replaced(tmp_path):
+    ref = _reference(0)
+    layer = SelectorScore("kid", ref.dim, ref.size, reference=ref)
+    embeddings, activations = keras.Input((ref.dim,), batch_size=12), keras.Input((), batch_size=12)
+    model = keras.Model([embeddings, activations], layer([embeddings, activations]))
+    path = tmp_path / "score.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    rng = np.random.default_rng(4)
+    # float32, as the model's inputs take them.
+    x = rng.normal(0, 1, (12, ref.dim)).astype(np.float32)
+    a = rng.normal(0, 1, 12).astype(np.float32)
+    np.testing.assert_allclose(
+        loaded([x, a]).numpy(), selectors.kid(x, a, ref), rtol=1e-9, atol=1e-12
+    )
+    other = _reference(5)
+    layer.set_reference(other)
+    np.testing.assert_allclose(layer([x, a]).numpy(), selectors.kid(x, a, other), rtol=1e-9)
+    assert not layer.trainable_weights
+
+
+def test_selector_score_bad_arguments():
+    with pytest.raises(ParameterError, match="selector='frechet_infinity'"):
+        SelectorScore("frechet_infinity", 8, 40)
+    with pytest.raises(ParameterError, match="size >= 6. Received: size=5"):
+        SelectorScore("kid", 8, 5)
+    with pytest.raises(ParameterError, match=r"40 excerpts of dimension 8. Received: \(30, 8\)"):
+        SelectorScore("kid", 8, 40, reference=_reference(0, size=30))
