@@ -40,6 +40,9 @@ PARTS = ("realism", "class_evidence", "voice_evidence")
 HALVES = ("choose", "report")
 MARGIN = 0.10  # percentile points (as a fraction) the winner must gain over frechet
 TOP_DECILE = 0.9
+# The settings Mishra et al. (2019) published as picked by their distance
+# on this grid: (learning rate, rp, iterations).
+PAPER_PICKS = {"max": (0.01, 0.001, 100), "min": (0.001, 0.1, 1000)}
 
 
 def halves(seeds):
@@ -245,6 +248,48 @@ def _fmt_pick(p):
     return f"{lr:g} / {rp:g} / {it}"
 
 
+def setting_percentile(rows, setting):
+    """Quality percentile of ``setting`` (lr, rp, iterations) among ``rows``,
+    or None when the grid lacks it."""
+    lr, rp, iterations = setting
+    for row in rows:
+        if (
+            np.isclose(row["learning_rate"], lr)
+            and np.isclose(row["rp"], rp)
+            and row["iterations"] == iterations
+        ):
+            return quality_percentile(rows, row)
+    return None
+
+
+def paper_grid_table(results):
+    """Per pair and direction: the paper's published pick and where it
+    falls, the default's pick, the best setting of the reporting half, and
+    the wall time of the direction (ascent and all)."""
+    default = results["choice"]["default"]
+    lines = [
+        f"| pair | direction | paper's pick (lr / rp / it) | its percentile, choosing / "
+        f"reporting half | {default}'s pick, choosing / reporting half | percentile | "
+        "best setting, reporting half | wall time: ascent / all (s) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for pair, by_direction in results["pairs"].items():
+        for direction, res in by_direction.items():
+            paper = PAPER_PICKS[direction]
+            where = [setting_percentile(res["rows"][h], paper) for h in HALVES]
+            chosen = [res["judged"][h][default] for h in HALVES]
+            best = max(res["rows"]["report"], key=lambda r: r["quality"])
+            lines.append(
+                f"| {pair} | {direction} | {_fmt_pick(paper)} | "
+                + " / ".join("–" if w is None else f"{w:.0%}" for w in where)
+                + f" | {'; '.join(_fmt_pick(c['pick']) for c in chosen)} | "
+                + " / ".join(f"{c['percentile']:.0%}" for c in chosen)
+                + f" | {_fmt_pick((best['learning_rate'], best['rp'], best['iterations']))} | "
+                + f"{res.get('ascent_seconds', float('nan')):.0f} / {res['seconds']:.0f} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def markdown(results):
     """Tables: per pair and direction, every selector's pick on both halves,
     its quality percentile and rho; then the choice."""
@@ -277,7 +322,8 @@ def markdown(results):
     choice = results["choice"]
     chosen = f", chosen in {choice['source']}" if "source" in choice else ""
     lines.append(f"Default: **{choice['default']}**{chosen}. {choice['reason']}.")
-    return "\n".join(lines) + "\n"
+    lines += ["", "The paper's published picks on this grid:", "", paper_grid_table(results)]
+    return "\n".join(lines)
 
 
 def load_choice(path):

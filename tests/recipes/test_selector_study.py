@@ -157,3 +157,34 @@ def test_run_cli_on_tiny_models(small_corpus, tmp_path, monkeypatch):
             choice_from=tmp_path / "nochoice.json",
         )
     assert not (tmp_path / "third").exists()
+
+
+def test_paper_grid_table_places_the_papers_picks():
+    def rows(qualities):
+        # Settings (lr, rp, 100 or 1000 iterations) with the given qualities.
+        grid = [(0.01, 0.001, 100), (0.001, 0.1, 1000), (0.1, 0.1, 100), (0.1, 0.01, 1000)]
+        return [
+            {"learning_rate": lr, "rp": rp, "iterations": it, "quality": q}
+            for (lr, rp, it), q in zip(grid, qualities)
+        ]
+
+    def judged(pick, percentile):
+        return {"frechet": {"pick": pick, "percentile": percentile}}
+
+    res = {
+        "rows": {"choose": rows([0.9, 0.1, 0.5, 0.3]), "report": rows([0.2, 0.4, 0.8, 0.6])},
+        "judged": {"choose": judged([0.1, 0.1, 100], 0.75), "report": judged([0.1, 0.1, 100], 1.0)},
+        "seconds": 100.0,
+        "ascent_seconds": 80.0,
+    }
+    results = {"pairs": {"p": {"max": res, "min": res}}, "choice": {"default": "frechet"}}
+    lines = study.paper_grid_table(results).splitlines()
+    assert len(lines) == 4
+    # max: the paper's pick is the best of the choosing half, second worst of
+    # the reporting half; min: worst, then second best.
+    assert lines[2] == (
+        "| p | max | 0.01 / 0.001 / 100 | 100% / 25% | 0.1 / 0.1 / 100; 0.1 / 0.1 / 100 | "
+        "75% / 100% | 0.1 / 0.1 / 100 | 80 / 100 |"
+    )
+    assert lines[3].startswith("| p | min | 0.001 / 0.1 / 1000 | 25% / 50% |")
+    assert study.setting_percentile(res["rows"]["report"], (0.5, 0.1, 100)) is None
