@@ -9,9 +9,11 @@ version of ``<export_base>/explainer/`` for TF Serving.
 to version folders; the versions used are recorded in the explainer's
 ``assets.extra/metadata.json``.
 
-The explainer also scores each request's explanations by their Fréchet
-distance to real excerpts, as ``tools/explain.py`` scores a setting: it holds
-the real references of both directions, computed from the valid split of
+The explainer also scores each request's explanations against real
+excerpts, as ``tools/explain.py`` scores a setting: ``score`` by
+``--selector`` (default: the default selector of ``tools/explain.py``) and
+``frechet_distance``, the paper's Fréchet distance. It holds the real
+references of both directions, computed from the valid split of
 ``--data_dir`` (default: the synthetic default corpus) exactly as
 ``tools/explain.py`` computes them, and cached in the same place.
 """
@@ -19,6 +21,7 @@ the real references of both directions, computed from the valid split of
 from absl import flags
 
 from vocal_xai import cli
+from vocal_xai.metrics.layers import SERVED_SELECTORS
 
 flags.DEFINE_string("generator", "generator", "Zoo name or path of the generator.")
 flags.DEFINE_string("detector", "detector", "Zoo name or path of the detector.")
@@ -36,6 +39,12 @@ flags.DEFINE_integer(
 flags.DEFINE_string(
     "cache_dir", None, "Cache folder; default: $VOCAL_XAI_CACHE or $XDG_CACHE_HOME/vocal_xai."
 )
+flags.DEFINE_enum(
+    "selector",
+    None,
+    list(SERVED_SELECTORS),
+    "Selector of the served score; default: the default selector of tools/explain.py.",
+)
 flags.mark_flag_as_required("export_base")
 FLAGS = flags.FLAGS
 
@@ -51,6 +60,7 @@ def main(argv):
         data_dir=FLAGS.data_dir,
         cache_dir=FLAGS.cache_dir,
         reference_k=FLAGS.reference_k,
+        selector=FLAGS.selector,
     )
     print(f"Exported {path}")
 

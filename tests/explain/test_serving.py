@@ -12,6 +12,7 @@ import tensorflow as tf
 from vocal_xai import export
 from vocal_xai.errors import ParameterError
 from vocal_xai.explain import ascent, selection, serving
+from vocal_xai.metrics import selectors
 from vocal_xai.models.dcgan import PRESETS, Generator
 from vocal_xai.models.detector import SVDNet
 
@@ -93,7 +94,12 @@ def test_export_layout_and_metadata(exported):
     path, loaded = exported
     assert path.name == "1" and (path / "saved_model.pb").is_file()
     meta = json.loads((path / export.EXTRA / export.METADATA_FILE).read_text())
-    assert meta == {"detector": "tiny", "max_steps": serving.MAX_STEPS, "embedding": "embedding_8"}
+    assert meta == {
+        "detector": "tiny",
+        "max_steps": serving.MAX_STEPS,
+        "embedding": "embedding_8",
+        "selector": selection.DEFAULT_SELECTOR,
+    }
     assert set(loaded.signatures) == {"serving_default", "from_latent"}
     spec = loaded.signatures["serving_default"].structured_input_signature[1]
     assert spec["seed"].dtype == tf.int64 and spec["direction"].dtype == tf.string
@@ -248,6 +254,49 @@ def test_served_distance_equals_the_offline_one(models, references, exported):
         np.testing.assert_allclose(served[rows], offline["distance"], rtol=1e-6, atol=1e-6)
     # The two directions' references differ, and so do their distances.
     assert served[DIRECTIONS == b"max"][0] != served[DIRECTIONS == b"min"][0]
+
+
+@pytest.mark.slow
+def test_served_score_equals_the_offline_one(models, references, exported):
+    # The default selector's score, exported.
+    out = exported[1].signatures["serving_default"](**_inputs())
+    served, distance = out["score"].numpy(), out["frechet_distance"].numpy()
+    param = ascent.LatentParameterisation(*models)
+    _, outputs = param(out["z"], tf.constant(CLASSES))
+    embeddings, activations = outputs["embedding_8"].numpy(), out["activation"].numpy()
+    for direction, ref in references.items():
+        rows = DIRECTIONS == direction.encode()
+        offline = selectors.SELECTORS[selection.DEFAULT_SELECTOR](
+            embeddings[rows], activations[rows], ref
+        )
+        np.testing.assert_allclose(served[rows], offline, rtol=1e-6, atol=1e-6)
+    if selection.DEFAULT_SELECTOR == "frechet":
+        np.testing.assert_array_equal(served, distance)
+
+    # Any servable selector, on the activations as well as the embeddings.
+    seeds = np.arange(14, dtype=np.int64)
+    directions = np.array([b"max", b"min"] * 7)
+    for name in ("paper_1d", "kid", "recall"):
+        module = serving.ExplainerServing(*models, references, selector=name)
+        out = module.from_seed(
+            seed=tf.constant(seeds),
+            class_id=tf.constant(np.int32(directions == b"max")),
+            direction=tf.constant(directions),
+            learning_rate=tf.fill([14], 0.05),
+            rp=tf.fill([14], 0.01),
+            steps=tf.constant(3),
+        )
+        _, outputs = param(out["z"], tf.constant(np.int32(directions == b"max")))
+        embeddings, activations = outputs["embedding_8"].numpy(), out["activation"].numpy()
+        for direction, ref in references.items():
+            rows = directions == direction.encode()
+            offline = selectors.SELECTORS[name](embeddings[rows], activations[rows], ref)
+            np.testing.assert_allclose(out["score"].numpy()[rows], offline, rtol=1e-6, atol=1e-6)
+
+
+def test_a_selector_that_cannot_be_served_is_refused(models, references):
+    with pytest.raises(ParameterError, match="selector='density\\+activation'"):
+        serving.ExplainerServing(*models, references, selector="density+activation")
 
 
 def test_a_direction_of_one_row_has_no_distance(exported):

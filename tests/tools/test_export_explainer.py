@@ -12,6 +12,7 @@ import tensorflow as tf
 from helpers import run_ok, script_env
 
 from vocal_xai import export
+from vocal_xai.explain import selection
 from vocal_xai.models.dcgan import PRESETS, Generator
 from vocal_xai.models.dcgan import task as gan_task
 from vocal_xai.models.detector import SVDNet
@@ -62,7 +63,7 @@ def test_export_explainer_from_a_zoo(tmp_path, small_corpus):
     assert meta["max_steps"] == 2000 and meta["embedding"] == "embedding_8"
     reference = meta["reference"]
     assert reference["corpus"] == str(small_corpus) and reference["k"] == 10
-    assert reference["neuron"] == "logit:0" and reference["selector"] == "frechet"
+    assert reference["neuron"] == "logit:0" and meta["selector"] == selection.DEFAULT_SELECTOR
     # The references are cached where tools/explain.py caches its own.
     assert len(list((tmp_path / "cache" / "reference").glob("reference-*.npz"))) == 2
     # A second export is a new version, never a rewrite; an older generator can be chosen.
@@ -72,6 +73,7 @@ def test_export_explainer_from_a_zoo(tmp_path, small_corpus):
             str(ROOT / "tools" / "export_explainer.py"),
             f"--generator={zoo_root / 'generator' / '1'}",
             f"--export_base={zoo_root}",
+            "--selector=paper_1d",
             *data,
         ],
         env=env,
@@ -80,6 +82,6 @@ def test_export_explainer_from_a_zoo(tmp_path, small_corpus):
     meta = json.loads(
         (zoo_root / "explainer" / "2" / export.EXTRA / export.METADATA_FILE).read_text()
     )
-    assert meta["generator"]["version"] == 1
+    assert meta["generator"]["version"] == 1 and meta["selector"] == "paper_1d"
     loaded = tf.saved_model.load(str(zoo_root / "explainer" / "2"))
     assert set(loaded.signatures) == {"serving_default", "from_latent"}

@@ -15,15 +15,20 @@ one graph of core TF ops. Two signatures:
 Outputs: ``log_mel`` [batch, 115, 80] (the explanation: the best example of
 the trajectory), ``activation`` [batch] (its logit), ``z`` [batch, 128] (its
 latent), ``activation_trace`` [batch, steps + 1] (the logit at every step),
-``diverged`` bool [batch] and ``frechet_distance`` float64 [batch].
+``diverged`` bool [batch], ``score`` float64 [batch] and
+``frechet_distance`` float64 [batch].
 
-``frechet_distance`` scores a request's explanations as ``tools/explain.py``
-scores a setting (the default selector, ``selection.DEFAULT_SELECTOR``): the
-Fréchet distance between the detector embeddings of the request's rows of one
-direction and the real reference of that direction, held in the SavedModel
+``score`` scores a request's explanations as ``tools/explain.py`` scores a
+setting, with the selector the explainer was built with (its metadata names
+it; by default ``selection.DEFAULT_SELECTOR``): the selector's score of the
+detector embeddings and activations of the request's rows of one direction
+against the real reference of that direction, held in the SavedModel
+(``vocal_xai.metrics.layers.SelectorScore``). ``frechet_distance`` is the
+paper's Fréchet distance of the same rows
 (``vocal_xai.metrics.layers.FrechetDistanceToReference``). Every row carries
-the distance of its direction's rows; it is NaN where fewer than 2 rows share
-the direction, since a distance needs two examples. A row whose ascent diverges (a learning rate
+the values of its direction's rows; they are NaN where too few rows share the
+direction (2 for a distance, ``selection.MIN_EXAMPLES`` for the selectors
+that need more). A row whose ascent diverges (a learning rate
 so large that the latent or the logit stops being finite) is flagged in
 ``diverged``; its trace holds the last finite logit from then on, and its
 explanation is the best finite step, so every output stays finite.
@@ -43,7 +48,7 @@ import tensorflow as tf
 from vocal_xai import export, spectral
 from vocal_xai.errors import ParameterError
 from vocal_xai.explain import ascent, objectives, selection
-from vocal_xai.metrics.layers import FrechetDistanceToReference
+from vocal_xai.metrics.layers import SERVED_SELECTORS, FrechetDistanceToReference, SelectorScore
 from vocal_xai.models.detector import adapter
 from vocal_xai.signature_checks import InputChecks, with_static_shape
 
@@ -59,12 +64,13 @@ class ExplainerServing(tf.Module):
         generator: the conditional generator (Keras).
         detector: the ``SVDNet`` (Keras).
         references: direction ("max", "min") -> the real reference of the
-            vocal logit in that direction (a ``selection.Reference``, or
-            anything with the ``mean`` and ``covariance`` of the detector's
-            default embedding, ``embedding``).
+            vocal logit in that direction (a ``selection.Reference`` of the
+            detector's default embedding, ``embedding``).
+        selector: the selector of ``score``, one of
+            ``layers.SERVED_SELECTORS``; None for ``selection.DEFAULT_SELECTOR``.
     """
 
-    def __init__(self, generator, detector, references):
+    def __init__(self, generator, detector, references, selector=None):
         super().__init__(name="explainer")
         self.embedding = adapter.check_embedding(detector)
         self.param = ascent.LatentParameterisation(generator, detector, layers=[self.embedding])
@@ -74,13 +80,29 @@ class ExplainerServing(tf.Module):
                 f"Expected references for the directions {sorted(ascent.DIRECTIONS)}. "
                 f"Received: references for {sorted(references)}"
             )
+        self.selector = selection.DEFAULT_SELECTOR if selector is None else selector
+        if self.selector not in SERVED_SELECTORS:
+            raise ParameterError(
+                f"Expected a selector the explainer can serve, one of {list(SERVED_SELECTORS)}. "
+                f"Received: selector={self.selector!r}"
+            )
         self.distances = {
             direction: FrechetDistanceToReference(dim, references[direction], name=direction)
             for direction in ascent.DIRECTIONS
         }
+        self.scores = {
+            direction: SelectorScore(
+                self.selector,
+                dim,
+                references[direction].size,
+                references[direction],
+                name=f"{direction}_score",
+            )
+            for direction in ascent.DIRECTIONS
+        }
         self.model_variables = [
             v.value
-            for owner in (generator, detector, *self.distances.values())
+            for owner in (generator, detector, *self.distances.values(), *self.scores.values())
             for v in owner.variables
         ]
         self.latent_dim = int(generator.latent_dim)
@@ -156,34 +178,47 @@ class ExplainerServing(tf.Module):
         best_z = out["best_z"][0]
         log_mel, outputs = self.param(best_z, class_id)
         trace = tf.transpose(out["activation"])
+        activation = sign * out["best_signed"][0]
+        embeddings = outputs[self.embedding]
         return {
             "log_mel": tf.ensure_shape(
                 log_mel, [None, spectral.EXCERPT_FRAMES, spectral.NUM_MEL_BANDS]
             ),
-            "activation": sign * out["best_signed"][0],
+            "activation": activation,
             "z": best_z,
             "activation_trace": _hold_last_finite(trace),
             "diverged": tf.logical_not(tf.reduce_all(tf.math.is_finite(trace), axis=1)),
-            "frechet_distance": self._distances(outputs[self.embedding], direction),
+            "score": _per_direction(
+                lambda name, e, a: self.scores[name]([e, a]),
+                direction,
+                embeddings,
+                activation,
+                selection.MIN_EXAMPLES.get(self.selector, 2),
+            ),
+            "frechet_distance": _per_direction(
+                lambda name, e, a: self.distances[name](e), direction, embeddings, activation, 2
+            ),
         }
-
-    def _distances(self, embeddings, direction):
-        """Each row's direction's distance [batch] (NaN for a direction of
-        fewer than 2 rows)."""
-        out = tf.fill(tf.shape(direction), tf.constant(float("nan"), tf.float64))
-        for name, layer in self.distances.items():
-            rows = tf.equal(direction, name)
-            group = tf.boolean_mask(embeddings, rows)
-            distance = tf.cond(
-                tf.shape(group)[0] >= 2,
-                lambda group=group, layer=layer: layer(group),
-                lambda: tf.constant(float("nan"), tf.float64),
-            )
-            out = tf.where(rows, distance, out)
-        return out
 
     def signatures(self):
         return {"serving_default": self.from_seed, "from_latent": self.from_latent}
+
+
+def _per_direction(value, direction, embeddings, activations, minimum):
+    """Each row's value of its direction's rows, ``value(direction name,
+    embeddings, activations)`` [batch]; NaN for a direction of fewer than
+    ``minimum`` rows."""
+    out = tf.fill(tf.shape(direction), tf.constant(float("nan"), tf.float64))
+    for name in ascent.DIRECTIONS:
+        rows = tf.equal(direction, name)
+        group = tf.boolean_mask(embeddings, rows), tf.boolean_mask(activations, rows)
+        result = tf.cond(
+            tf.shape(group[0])[0] >= minimum,
+            lambda name=name, group=group: value(name, *group),
+            lambda: tf.constant(float("nan"), tf.float64),
+        )
+        out = tf.where(rows, result, out)
+    return out
 
 
 def _hold_last_finite(trace):
@@ -196,12 +231,20 @@ def _hold_last_finite(trace):
     return tf.transpose(held)
 
 
-def export_explainer(generator, detector, references, export_base, metadata, version=None):
+def export_explainer(
+    generator, detector, references, export_base, metadata, version=None, selector=None
+):
     """Write ``<export_base>/explainer/<version>/`` with metadata (which
-    generator and detector it holds, and its references) in
-    ``assets.extra/``; ``references`` as in ``ExplainerServing``."""
-    module = ExplainerServing(generator, detector, references)
-    metadata = {**metadata, "max_steps": MAX_STEPS, "embedding": module.embedding}
+    generator and detector it holds, its references and the selector of its
+    ``score``) in ``assets.extra/``; ``references`` and ``selector`` as in
+    ``ExplainerServing``."""
+    module = ExplainerServing(generator, detector, references, selector)
+    metadata = {
+        **metadata,
+        "max_steps": MAX_STEPS,
+        "embedding": module.embedding,
+        "selector": module.selector,
+    }
     return export.export_module(
         module,
         pathlib.Path(export_base) / "explainer",
@@ -219,9 +262,11 @@ def export_from_zoo(
     data_dir=None,
     cache_dir=None,
     reference_k=None,
+    selector=None,
 ):
     """Export the explainer of two zoo models (names or paths; newest
-    versions by default) into ``<export_base>/explainer/`` (default: the zoo).
+    versions by default) into ``<export_base>/explainer/`` (default: the zoo),
+    its ``score`` by ``selector`` (default: ``selection.DEFAULT_SELECTOR``).
 
     Its references are those ``tools/explain.py`` uses for the vocal logit
     with the same ``reference_k`` (default: its default), from the valid
@@ -259,7 +304,6 @@ def export_from_zoo(
             "neuron": config.neuron,
             "k": config.reference_k,
             "stride": config.reference_stride,
-            "selector": selection.DEFAULT_SELECTOR,
         },
     }
     return export_explainer(
@@ -269,4 +313,5 @@ def export_from_zoo(
         export_base or zoo.root(),
         metadata,
         version,
+        selector,
     )
