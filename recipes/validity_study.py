@@ -460,29 +460,23 @@ def plot_correlations(analysis, path):
 
 
 def plot_examples(rows, examples, path, count=3):
-    """The distance-selected examples of each method and direction."""
-    plt = plotting.pyplot()
-    panels = [(m, d) for d in ("max", "min") for m in METHODS if (m, d) in examples]
-    fig, axes = plt.subplots(
-        len(panels), count, figsize=(2.6 * count, 2.2 * len(panels)), squeeze=False
+    """The distance-selected examples of each method and direction, with
+    time and frequency axes and one colour bar."""
+    grid = []
+    for direction in ("max", "min"):
+        for method in METHODS:
+            if (method, direction) not in examples:
+                continue
+            chosen = select(members_of(rows, method, direction), "distance")
+            data = np.asarray(examples[(method, direction)][setting_key(chosen)][:count])
+            label = (
+                f"{method}, {direction}\nlr {chosen['learning_rate']:g}, "
+                f"rp {chosen['rp']:g}, {chosen['iterations']} it"
+            )
+            grid.append((label, data, None))
+    return plotting.plot_excerpts(
+        grid, path, title="Examples of the distance-selected setting, per method and direction"
     )
-    for i, (method, direction) in enumerate(panels):
-        members = members_of(rows, method, direction)
-        chosen = select(members, "distance")
-        data = examples[(method, direction)][setting_key(chosen)]
-        for j in range(count):
-            ax = axes[i][j]
-            if j < len(data):
-                plotting.show_log_mel(ax, data[j])
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if j == 0:
-                ax.set_ylabel(
-                    f"{method}, {direction}\nlr {chosen['learning_rate']:g}, rp {chosen['rp']:g}, "
-                    f"{chosen['iterations']} it",
-                    fontsize=7,
-                )
-    return plotting.save_figure(fig, path)
 
 
 def write_outputs(rows, examples, analysis, comparison, out_dir, meta=None):
