@@ -71,16 +71,7 @@ class FrechetDistanceToReference(keras.layers.Layer):
         return {**super().get_config(), "dim": self.dim}
 
 
-SERVED_SELECTORS = (
-    "paper_1d",
-    "frechet",
-    "frechet_pca",
-    "kid",
-    "precision",
-    "recall",
-    "density",
-    "coverage",
-)
+SERVED_SELECTORS = tuple(name for name in selectors.SELECTORS if name != "frechet_infinity")
 """The selectors of ``vocal_xai.metrics.selectors`` that ``SelectorScore``
 computes in a graph: every one with the same options as the default call,
 but ``frechet_infinity`` (random subsets)."""
