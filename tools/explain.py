@@ -1,6 +1,7 @@
 r"""Explain a singing-voice detector: GAN-latent activation maximisation over
 a grid of settings, with the best setting chosen by a Fréchet distance to real
-data.
+data (by default the paper's, on the explained activation; ``docs/validity.md``
+tells how it was chosen).
 
     python tools/explain.py --direction=max --out=explanations/max
     python tools/explain.py --direction=min --grid=paper --out=explanations/min
@@ -58,7 +59,7 @@ flags.DEFINE_integer(
 )
 flags.DEFINE_enum(
     "selector",
-    "frechet",
+    "paper_1d",
     [
         "paper_1d",
         "frechet",

@@ -95,13 +95,16 @@ def _rows():
 
 
 def test_rank_orders_by_the_chosen_selector():
-    ranked = selection.rank(_rows(), "max")
+    ranked = selection.rank(_rows(), "max", "frechet")
     assert [r["name"] for r in ranked] == ["b", "c", "a"]
     assert [r["rank"] for r in ranked] == [1, 2, 3]
     assert [r["rank_distance"] for r in ranked] == [1, 2, 3]
     assert [r["rank_distance_1d"] for r in ranked] == [2, 3, 1]
     ranked = selection.rank(_rows(), "max", "paper_1d")
     assert [r["name"] for r in ranked] == ["a", "b", "c"]
+    # Without a selector, the default orders them.
+    default = selection.rank(_rows(), "max", selection.DEFAULT_SELECTOR)
+    assert [r["name"] for r in selection.rank(_rows(), "max")] == [r["name"] for r in default]
 
 
 @pytest.mark.parametrize("direction, order", [("max", ["a", "c", "b"]), ("min", ["b", "a", "c"])])
@@ -118,7 +121,7 @@ def test_density_plus_activation_sums_two_ranks(direction, order):
 
 
 def test_picks_name_each_selectors_best_setting():
-    ranked = selection.rank(_rows(), "max")
+    ranked = selection.rank(_rows(), "max", "frechet")
     picks = selection.picks(ranked)
     assert picks["frechet"]["learning_rate"] == 0.01 and picks["frechet"]["rank"] == 1
     assert picks["paper_1d"] == {

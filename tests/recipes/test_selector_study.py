@@ -188,3 +188,23 @@ def test_paper_grid_table_places_the_papers_picks():
     )
     assert lines[3].startswith("| p | min | 0.001 / 0.1 / 1000 | 25% / 50% |")
     assert study.setting_percentile(res["rows"]["report"], (0.5, 0.1, 100)) is None
+
+
+def test_docs_show_the_recorded_study_and_the_library_follows_its_choice():
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "validity.md").read_text()
+    folder = root / "docs" / "selector_study"
+    shipped = json.loads((folder / "shipped_pair" / "results.json").read_text())
+    for results_json in sorted(folder.glob("*/results.json")):
+        results = json.loads(results_json.read_text())
+        tables = study.markdown(results)
+        assert (results_json.parent / "tables.md").read_text() == tables
+        assert tables.strip() in doc and results["meta"]["command"] in doc
+        # Every pair reports the choice made on the shipped pair.
+        assert results["choice"]["default"] == shipped["choice"]["default"]
+    # The choice follows from the recorded judgements, and is the library's default.
+    pair = next(iter(shipped["pairs"].values()))
+    assert study.choose({d: pair[d]["judged"] for d in pair}) == shipped["choice"]
+    assert selection.DEFAULT_SELECTOR == shipped["choice"]["default"]

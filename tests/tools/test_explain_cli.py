@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from vocal_xai.explain import selection
 from vocal_xai.models.dcgan import PRESETS, Generator
 from vocal_xai.models.dcgan import task as gan_task
 from vocal_xai.models.detector import SVDNet
@@ -78,7 +79,9 @@ def test_explain_cli_writes_every_output(zoo_and_corpus, first_run):
     report = json.loads((out / "report.json").read_text())
     assert report["config"]["direction"] == "min" and report["config"]["condition"] == "non_vocal"
     assert len(report["ranking"]) == 4
-    assert report["selected"]["distance"] == min(r["distance"] for r in report["ranking"])
+    # The default selector orders the ranking.
+    column = selection.COLUMNS[selection.DEFAULT_SELECTOR]
+    assert report["selected"][column] == min(r[column] for r in report["ranking"])
     for name in (
         "ranking.csv",
         "examples.png",
@@ -121,16 +124,16 @@ def test_explain_cli_never_mixes_runs(zoo_and_corpus, first_run, tmp_path):
     # With --overwrite the folder is replaced whole: no file of the old run
     # survives (the third seed's audio), and no temporary folder is left.
     redo = _explain(
-        tmp, corpus, tmp_path, f"--out={out}", "--overwrite", "--selector=paper_1d", seeds=2
+        tmp, corpus, tmp_path, f"--out={out}", "--overwrite", "--selector=frechet", seeds=2
     )
     assert redo.returncode == 0, redo.stderr[-3000:]
     assert not (out / "selected_seed2.wav").exists() and (out / "selected_seed1.wav").is_file()
     report = json.loads((out / "report.json").read_text())
     assert report["config"]["seeds"] == 2
-    # The paper's 1-D selector, chosen by flag, orders the ranking.
-    assert report["selector"] == "paper_1d" and "chosen by --selector" in report["selector_reason"]
-    assert report["selected"]["distance_1d"] == min(r["distance_1d"] for r in report["ranking"])
-    assert "Settings ranked by paper_1d" in redo.stdout
+    # The embedding distance, chosen by flag, orders the ranking.
+    assert report["selector"] == "frechet" and "chosen by --selector" in report["selector_reason"]
+    assert report["selected"]["distance"] == min(r["distance"] for r in report["ranking"])
+    assert "Settings ranked by frechet" in redo.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "out"]
 
 
@@ -162,8 +165,6 @@ def test_explain_cli_help_exits_zero():
         result.returncode == 0 and "--direction" in result.stdout and "--overwrite" in result.stdout
     )
     # --selector offers every selector of the library, and defaults to its default.
-    from vocal_xai.explain import selection
-
     # (absl wraps the list of choices across lines, inside words.)
     unwrapped = re.sub(r"\n\s+", "", result.stdout)
     offered = unwrapped.split("--selector: <", 1)[1].split(">", 1)[0].split("|")
