@@ -298,7 +298,7 @@ def export_from_zoo(
         "detector": {"path": str(detector_dir), "version": int(detector_dir.name)},
         "generator": {"path": str(generator_dir), "version": int(generator_dir.name)},
         "reference": {
-            "corpus": str(corpus.root),
+            "corpus": str(pathlib.Path(corpus.root).resolve()),
             "split": "valid",
             "valid_content": key["valid"],
             "neuron": config.neuron,
