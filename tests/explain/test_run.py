@@ -87,6 +87,7 @@ def test_outputs(result, tmp_path):
     # Each example's figure and the page that shows them.
     assert (tmp_path / "example_seed1.png").read_bytes()[:4] == b"\x89PNG"
     page = paths["html"].read_text()
+    assert f"Score of every setting by {selection.DEFAULT_SELECTOR}" in page
     assert page.startswith("<!DOCTYPE html>") and "<h2>Each selector's pick</h2>" in page
     start, chosen = report.selected_activations(result)
     assert start.shape == chosen.shape == (3,)
@@ -166,3 +167,21 @@ def test_report_html_renders_in_chromium(result, tmp_path):
     with Image.open(tmp_path / "screenshot.png") as shot:
         pixels = np.asarray(shot.convert("L"), np.float64)
     assert pixels.shape[1] == 1280 and pixels.shape[0] > 1500 and pixels.std() > 20
+
+
+@pytest.mark.slow
+def test_the_heatmap_shows_the_ranking_selectors_score(result, tmp_path):
+    import dataclasses
+
+    import matplotlib.image
+
+    # density scores are negative: a linear scale, not a log one.
+    images = []
+    for selector in ("density", "paper_1d"):
+        ranked = dataclasses.replace(
+            result, config=dataclasses.replace(result.config, selector=selector)
+        )
+        images.append(matplotlib.image.imread(report.plot_heatmap(ranked, tmp_path / "h.png")))
+    # One panel per iteration count (2 here), each selector's own numbers.
+    assert images[0].shape == images[1].shape and images[0].shape[:2] == (306, 648)
+    assert not np.array_equal(images[0], images[1])

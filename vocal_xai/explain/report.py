@@ -104,22 +104,28 @@ def plot_curves(result, path):
 
 
 def plot_heatmap(result, path):
-    """Distance per setting: learning rate x rp, one panel per iteration count."""
+    """The score of the selector that ranks the settings, per setting:
+    learning rate x rp, one panel per iteration count. The two Fréchet
+    distances (never negative) are shown on a log scale."""
     plt = pyplot()
     cfg = result.config
     its = list(result.ascent.snapshots)
+    column = selection.COLUMNS[cfg.selector]
+    logarithmic = cfg.selector in ("paper_1d", "frechet")
     fig, axes = plt.subplots(1, len(its), figsize=(3.6 * len(its), 3.4), squeeze=False)
-    table = {(r["learning_rate"], r["rp"], r["iterations"]): r["distance"] for r in result.ranking}
-    values = np.log10(np.array(list(table.values())) + 1e-12)
-    middle = (values.min() + values.max()) / 2
+    table = {(r["learning_rate"], r["rp"], r["iterations"]): r[column] for r in result.ranking}
+
+    def shown(value):
+        return np.log10(value + 1e-12) if logarithmic else value
+
+    values = np.array([shown(v) for v in table.values()], np.float64)
+    low, high = np.nanmin(values), np.nanmax(values)
+    middle = (low + high) / 2
     for k, (ax, it) in enumerate(zip(axes[0], its)):
         grid = np.array(
-            [
-                [np.log10(table[(lr, rp, int(it))] + 1e-12) for rp in cfg.rps]
-                for lr in cfg.learning_rates
-            ]
+            [[shown(table[(lr, rp, int(it))]) for rp in cfg.rps] for lr in cfg.learning_rates]
         )
-        im = ax.imshow(grid, cmap="viridis_r", vmin=values.min(), vmax=values.max())
+        im = ax.imshow(grid, cmap="viridis_r", vmin=low, vmax=high)
         ax.set_xticks(range(len(cfg.rps)), [f"{v:g}" for v in cfg.rps])
         ax.set_yticks(range(len(cfg.learning_rates)), [f"{v:g}" for v in cfg.learning_rates])
         ax.set_xlabel("rp")
@@ -128,7 +134,7 @@ def plot_heatmap(result, path):
         ax.set_title(f"{int(it)} iterations", fontsize=9)
         for i, lr in enumerate(cfg.learning_rates):
             for j, rp in enumerate(cfg.rps):
-                # Dark text on the light (low-distance) end of viridis_r.
+                # Dark text on the light (low-score) end of viridis_r.
                 color = "k" if grid[i, j] < middle else "w"
                 ax.text(
                     j,
@@ -139,7 +145,8 @@ def plot_heatmap(result, path):
                     fontsize=7,
                     color=color,
                 )
-    fig.colorbar(im, ax=axes[0].tolist(), label="log10 Fréchet distance")
+    label = f"{cfg.selector} score, lower is better"
+    fig.colorbar(im, ax=axes[0].tolist(), label=f"log10 {label}" if logarithmic else label)
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return path
@@ -210,7 +217,10 @@ def write_all(result, out_dir, versions=None, audio_count=4, griffin_lim_iterati
     figures = [
         ("examples.png", "Starting points G(z0) (top) and the selected explanations (bottom)."),
         ("curves.png", "Mean activation and latent norm over the iterations, per (lr, rp)."),
-        ("distance_heatmap.png", "Fréchet distance of every setting."),
+        (
+            "distance_heatmap.png",
+            f"Score of every setting by {result.config.selector}, the selector that ranks them.",
+        ),
     ]
     (out / "report.html").write_text(html.render(report, figures, examples), encoding="utf-8")
     paths["report"] = out / "report.json"
