@@ -31,6 +31,24 @@ def log_mel_to_audio(log_mel, n_iter=100, seed=0):
         center=False,
         random_state=seed,
     )
+    # Without centring, the first and last samples are covered by the tails
+    # of one or two windows only, and the inverse STFT divides them by a
+    # window envelope near 0: clicks thousands of times louder than the
+    # excerpt, which the peak normalisation would then scale to 0.9 and so
+    # leave the excerpt itself nearly silent. Multiplying by the envelope
+    # over its lowest value where windows fully overlap undoes that division
+    # at the edges only, which then fade in and out as the windows do.
+    envelope = librosa.filters.window_sumsquare(
+        window="hann",
+        n_frames=magnitude.shape[1],
+        hop_length=spectral.HOP_LENGTH,
+        win_length=spectral.FRAME_LENGTH,
+        n_fft=spectral.FRAME_LENGTH,
+        dtype=np.float64,
+    )[: len(audio)]
+    inside = envelope[spectral.FRAME_LENGTH : len(envelope) - spectral.FRAME_LENGTH]
+    if inside.size:
+        audio = audio * np.minimum(envelope / np.min(inside), 1.0)
     peak = np.max(np.abs(audio))
     if peak > 0:
         audio = 0.9 * audio / peak
