@@ -229,9 +229,9 @@ def _frechet_to(x, mean, covariance, factor):
         centred = x - fitted_mean
         fitted = tf.matmul(centred, centred, transpose_a=True) / (count - 1.0)
         fitted = 0.5 * (fitted + tf.transpose(fitted))
-        product = tf.matmul(factor, fitted @ factor, transpose_a=True)
-        product = 0.5 * (product + tf.transpose(product))
-        trace_sqrt = tf.reduce_sum(tf.sqrt(tf.maximum(tf.linalg.eigvalsh(product), 0.0)))
+        trace_sqrt = frechet._trace_sqrt_of_psd(
+            tf.matmul(factor, fitted @ factor, transpose_a=True)
+        )
         diff = mean - fitted_mean
         distance = (
             tf.reduce_sum(diff * diff)
