@@ -111,7 +111,7 @@ class SelectorScore(keras.layers.Layer):
                     f"Expected an integer {name} >= {low}. Received: {name}={value!r}"
                 )
         self.selector, self.dim, self.size = selector, dim, size
-        self.components = min(PCA_COMPONENTS, dim)
+        self.components = min(selectors.DEFAULT_COMPONENTS, dim)
         shapes = {
             "embeddings": (size, dim),
             "activations": (size,),
@@ -145,7 +145,6 @@ class SelectorScore(keras.layers.Layer):
         axes = ref.principal_axes[:, : self.components]
         pca_covariance = axes.T @ ref.covariance @ axes
         pca_covariance = 0.5 * (pca_covariance + pca_covariance.T)
-        degree, gamma, coef0 = KERNEL
         values = {
             "embeddings": ref.embeddings,
             "activations": ref.activations,
@@ -156,7 +155,9 @@ class SelectorScore(keras.layers.Layer):
             "pca_covariance": pca_covariance,
             "pca_factor": _factor(pca_covariance),
             "knn_squared_radii": ref._knn_squared_radii(selectors.DEFAULT_K),
-            "kernel_mean": ref._kernel_mean(degree, gamma or 1.0 / self.dim, coef0),
+            "kernel_mean": ref._kernel_mean(
+                *selectors._kernel_options(*selectors.DEFAULT_KERNEL, self.dim)
+            ),
         }
         for name, value in values.items():
             self.reference_weights[name].assign(np.asarray(value, np.float64))
@@ -198,10 +199,6 @@ class SelectorScore(keras.layers.Layer):
             "dim": self.dim,
             "size": self.size,
         }
-
-
-PCA_COMPONENTS = 4  # the default of selectors.frechet_pca
-KERNEL = (3, None, 1.0)  # the defaults of selectors.kid: degree, gamma (None: 1 / d), coef0
 
 
 def _factor(covariance):
@@ -250,8 +247,7 @@ def _squared_distances(a, b):
 
 
 def _kid(x, reference, kernel_mean, dim):
-    degree, gamma, coef0 = KERNEL
-    gamma = gamma or 1.0 / dim
+    degree, gamma, coef0 = selectors._kernel_options(*selectors.DEFAULT_KERNEL, dim)
     n = tf.cast(tf.shape(x)[0], tf.float64)
     within = (gamma * tf.matmul(x, x, transpose_b=True) + coef0) ** degree
     within = (tf.reduce_sum(within) - tf.linalg.trace(within)) / (n * (n - 1.0))

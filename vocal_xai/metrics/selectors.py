@@ -43,6 +43,8 @@ from vocal_xai.errors import ParameterError, check_finite
 from vocal_xai.metrics import frechet as frechet_lib
 
 DEFAULT_K = 5  # neighbours of the k-NN measures
+DEFAULT_COMPONENTS = 4  # principal axes of frechet_pca
+DEFAULT_KERNEL = (3, None, 1.0)  # kid's polynomial kernel: degree, gamma (None: 1 / d), coef0
 MANIFOLD_MEASURES = ("precision", "recall", "density", "coverage")
 
 
@@ -293,7 +295,7 @@ def frechet(embeddings, activations, ref):
     return _frechet_to(x, ref.mean, ref.covariance)
 
 
-def frechet_pca(embeddings, activations, ref, components=4):
+def frechet_pca(embeddings, activations, ref, components=DEFAULT_COMPONENTS):
     """Fréchet distance on the reference's top principal axes.
 
     The examples and the reference are centred on the reference mean and
@@ -330,7 +332,14 @@ def _kernel_options(degree, gamma, coef0, dim):
     return degree, float(gamma), float(coef0)
 
 
-def kid(embeddings, activations, ref, degree=3, gamma=None, coef0=1):
+def kid(
+    embeddings,
+    activations,
+    ref,
+    degree=DEFAULT_KERNEL[0],
+    gamma=DEFAULT_KERNEL[1],
+    coef0=DEFAULT_KERNEL[2],
+):
     """Kernel inception distance: the unbiased estimate of the squared MMD
     between the examples and the reference, with the polynomial kernel
     ``k(x, y) = (gamma x.y + coef0)^degree`` (Bińkowski et al. 2018).
