@@ -343,6 +343,24 @@ def load_choice(path):
     return {**choice, "source": str(path)}
 
 
+def stage_key(detector_dir, generator_dir, corpus_root, config):
+    """The key of a pair's stages: the two models' contents, the corpus's
+    absolute path and the settings. ``config.selector`` is left out: a
+    stage scores every candidate, whichever one ranks the settings."""
+    from vocal_xai import cache
+
+    settings = {k: v for k, v in dataclasses.asdict(config).items() if k != "selector"}
+    return cache.files_key(
+        [],
+        [
+            cache.model_fingerprint(detector_dir),
+            cache.model_fingerprint(generator_dir),
+            str(pathlib.Path(corpus_root).resolve()),
+            settings,
+        ],
+    )
+
+
 def run_cli(
     grid,
     pairs,
@@ -368,7 +386,7 @@ def run_cli(
     ``out`` (``outputs.Stages``): a killed run, rerun with the same command,
     resumes from the first unfinished direction. The folder is removed once
     ``out`` is written."""
-    from vocal_xai import cache, zoo
+    from vocal_xai import zoo
     from vocal_xai.explain import session
 
     start = time.perf_counter()
@@ -384,15 +402,7 @@ def run_cli(
         detector_dir, generator_dir = zoo.resolve(detector_name), zoo.resolve(generator_name)
         name = f"detector {detector_dir.name} + generator {generator_dir.name}"
         log(f"{name}: {detector_dir}, {generator_dir}")
-        key = cache.files_key(
-            [],
-            [
-                cache.model_fingerprint(detector_dir),
-                cache.model_fingerprint(generator_dir),
-                str(corpus.root),
-                dataclasses.asdict(config),
-            ],
-        )
+        key = stage_key(detector_dir, generator_dir, corpus.root, config)
         results["pairs"][name] = run_pair(
             zoo.load_generator(str(generator_dir)),
             zoo.load_detector(str(detector_dir)),

@@ -1,5 +1,6 @@
 """The protocol that chooses the default selector."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -208,3 +209,26 @@ def test_docs_show_the_recorded_study_and_the_library_follows_its_choice():
     pair = next(iter(shipped["pairs"].values()))
     assert study.choose({d: pair[d]["judged"] for d in pair}) == shipped["choice"]
     assert selection.DEFAULT_SELECTOR == shipped["choice"]["default"]
+
+
+def test_stage_key_follows_the_models_corpus_and_settings_not_the_ranking_selector(
+    small_corpus, tmp_path, monkeypatch
+):
+    from vocal_xai.explain import run
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "saved_model.pb").write_bytes(b"graph")
+    base = run.ExplainConfig.from_grid("quick")
+
+    def key(config=base, corpus=small_corpus):
+        return study.stage_key(model, model, corpus, config)
+
+    assert key() == key(dataclasses.replace(base, selector="kid"))
+    monkeypatch.chdir(small_corpus.parent)
+    assert key() == key(corpus=small_corpus.name)  # a relative path is the same corpus
+    assert key() != key(dataclasses.replace(base, seeds=base.seeds + 1))
+    assert key() != key(corpus=tmp_path)
+    before = key()
+    (model / "saved_model.pb").write_bytes(b"other graph")
+    assert key() != before
