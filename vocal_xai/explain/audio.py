@@ -21,16 +21,14 @@ def log_mel_to_audio(log_mel, n_iter=100, seed=0):
     mel = np.exp(np.asarray(log_mel, np.float64)).T  # [80, frames]
     basis = spectral.mel_filterbank().numpy().T.astype(np.float64)  # [80, 513]
     magnitude = librosa.util.nnls(basis, mel)  # [513, frames]
-    audio = librosa.griffinlim(
-        magnitude,
-        n_iter=n_iter,
+    # The front-end's STFT, which the inversion and its window envelope share.
+    stft = dict(
         hop_length=spectral.HOP_LENGTH,
         n_fft=spectral.FRAME_LENGTH,
         win_length=spectral.FRAME_LENGTH,
         window="hann",
-        center=False,
-        random_state=seed,
     )
+    audio = librosa.griffinlim(magnitude, n_iter=n_iter, center=False, random_state=seed, **stft)
     # Without centring, the first and last samples are covered by the tails
     # of one or two windows only, and the inverse STFT divides them by a
     # window envelope near 0: clicks thousands of times louder than the
@@ -39,12 +37,7 @@ def log_mel_to_audio(log_mel, n_iter=100, seed=0):
     # over its lowest value where windows fully overlap undoes that division
     # at the edges only, which then fade in and out as the windows do.
     envelope = librosa.filters.window_sumsquare(
-        window="hann",
-        n_frames=magnitude.shape[1],
-        hop_length=spectral.HOP_LENGTH,
-        win_length=spectral.FRAME_LENGTH,
-        n_fft=spectral.FRAME_LENGTH,
-        dtype=np.float64,
+        n_frames=magnitude.shape[1], dtype=np.float64, **stft
     )[: len(audio)]
     inside = envelope[spectral.FRAME_LENGTH : len(envelope) - spectral.FRAME_LENGTH]
     if inside.size:
